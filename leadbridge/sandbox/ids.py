@@ -1,0 +1,75 @@
+"""Salesforce record IDs: 15-character case-sensitive form plus the 3-character checksum suffix."""
+
+from __future__ import annotations
+
+import re
+
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ID_PATTERN = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Za-z0-5]{3})?$")
+# Characters 4-6 hold the pod/instance in real IDs; the sandbox's is fixed.
+_INSTANCE = "5g0"
+
+
+def checksum(id15: str) -> str:
+    """The 3-character suffix that makes a 15-character ID case-insensitively unique."""
+    if len(id15) != 15:
+        raise ValueError(f"expected 15 characters, got {len(id15)}")
+    suffix = []
+    for start in (0, 5, 10):
+        bits = 0
+        for offset, char in enumerate(id15[start : start + 5]):
+            if "A" <= char <= "Z":
+                bits |= 1 << offset
+        suffix.append(_SUFFIX_ALPHABET[bits])
+    return "".join(suffix)
+
+
+def to18(record_id: str) -> str:
+    """Normalise a 15- or 18-character ID to its 18-character form (raises ValueError)."""
+    if not _ID_PATTERN.match(record_id):
+        raise ValueError(f"not a Salesforce ID: {record_id!r}")
+    id15 = record_id[:15]
+    if len(record_id) == 18 and record_id[15:].upper() != checksum(id15):
+        # An 18-character ID typed in the wrong case: the suffix tells the real case.
+        id15 = _recase(id15, record_id[15:].upper())
+    return id15 + checksum(id15)
+
+
+def _recase(id15: str, suffix: str) -> str:
+    chars = list(id15)
+    for group, code in enumerate(suffix):
+        bits = _SUFFIX_ALPHABET.index(code)
+        for offset in range(5):
+            index = group * 5 + offset
+            if chars[index].isalpha():
+                upper = bool(bits & (1 << offset))
+                chars[index] = chars[index].upper() if upper else chars[index].lower()
+    return "".join(chars)
+
+
+def looks_like_id(value: str) -> bool:
+    return bool(_ID_PATTERN.match(value))
+
+
+def make_id(prefix: str, sequence: int) -> str:
+    """The 18-character ID for the `sequence`-th record with this key prefix."""
+    if len(prefix) != 3:
+        raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
+    digits = []
+    number = sequence
+    for _ in range(9):
+        number, remainder = divmod(number, 62)
+        digits.append(_BASE62[remainder])
+    if number:
+        raise ValueError("sequence too large for a record ID")
+    id15 = prefix + _INSTANCE + "".join(reversed(digits))
+    return id15 + checksum(id15)
+
+
+def sequence_of(record_id: str) -> int:
+    """Inverse of make_id for the 9 sequence characters."""
+    number = 0
+    for char in record_id[6:15]:
+        number = number * 62 + _BASE62.index(char)
+    return number
