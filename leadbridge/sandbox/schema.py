@@ -16,9 +16,20 @@ from typing import Any
 import yaml
 
 TEXT_TYPES = frozenset(
-    {"id", "string", "textarea", "email", "phone", "url", "picklist", "multipicklist",
-     "reference", "combobox", "encryptedstring"}
-)  # fmt: skip
+    {
+        "id",
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "multipicklist",
+        "reference",
+        "combobox",
+        "encryptedstring",
+    }
+)
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
 ALL_TYPES = TEXT_TYPES | NUMBER_TYPES | {"boolean", "date", "datetime", "time"}
 _FORMULA_FIELD = re.compile(r"\{(\w+)\}")
@@ -224,19 +235,40 @@ def _system_fields(obj: ObjectDef) -> list[FieldDef]:
         FieldDef("Id", "id", f"{obj.label} ID", length=18, id_lookup=True, **audit),
         FieldDef("IsDeleted", "boolean", "Deleted", default=False, **audit),
         FieldDef("CreatedDate", "datetime", "Created Date", **audit),
-        FieldDef("CreatedById", "reference", "Created By ID", length=18, reference_to=("User",),
-                 relationship_name="CreatedBy", **audit),
+        FieldDef(
+            "CreatedById",
+            "reference",
+            "Created By ID",
+            length=18,
+            reference_to=("User",),
+            relationship_name="CreatedBy",
+            **audit,
+        ),
         FieldDef("LastModifiedDate", "datetime", "Last Modified Date", **audit),
-        FieldDef("LastModifiedById", "reference", "Last Modified By ID", length=18,
-                 reference_to=("User",), relationship_name="LastModifiedBy", **audit),
+        FieldDef(
+            "LastModifiedById",
+            "reference",
+            "Last Modified By ID",
+            length=18,
+            reference_to=("User",),
+            relationship_name="LastModifiedBy",
+            **audit,
+        ),
         FieldDef("SystemModstamp", "datetime", "System Modstamp", **audit),
-    ]  # fmt: skip
+    ]
     if obj.mergeable:
         fields.append(
-            FieldDef("MasterRecordId", "reference", "Master Record ID", length=18,
-                     reference_to=(obj.name,), relationship_name="MasterRecord",
-                     createable=False, updateable=False)
-        )  # fmt: skip
+            FieldDef(
+                "MasterRecordId",
+                "reference",
+                "Master Record ID",
+                length=18,
+                reference_to=(obj.name,),
+                relationship_name="MasterRecord",
+                createable=False,
+                updateable=False,
+            )
+        )
     return fields
 
 
@@ -285,10 +317,17 @@ def _field(object_name: str, name: str, spec: Mapping[str, Any]) -> FieldDef:
 
 def _default_length(field_type: str) -> int:
     return {
-        "string": 255, "textarea": 32000, "email": 80, "phone": 40, "url": 255,
-        "picklist": 255, "multipicklist": 4099, "reference": 18, "combobox": 255,
+        "string": 255,
+        "textarea": 32000,
+        "email": 80,
+        "phone": 40,
+        "url": 255,
+        "picklist": 255,
+        "multipicklist": 4099,
+        "reference": 18,
+        "combobox": 255,
         "encryptedstring": 175,
-    }.get(field_type, 0)  # fmt: skip
+    }.get(field_type, 0)
 
 
 def _validation_rule(object_name: str, spec: Mapping[str, Any]) -> ValidationRule:

@@ -1,0 +1,71 @@
+"""`leadbridge sandbox …`: run the sandbox org."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from leadbridge.sandbox import RunningSandbox, SandboxBackend, SandboxConfig, serve
+from leadbridge.sandbox.backend import DEFAULT_DATA_DIR
+from leadbridge.sandbox.seed import SeedSizes, seed_org
+
+app = typer.Typer(help="Run the sandbox org: a local HTTPS server that behaves like Salesforce.")
+console = Console()
+
+
+def summary_lines(info: RunningSandbox) -> list[str]:
+    """How to reach the org; never prints the password, token or client secret."""
+    creds = info.credentials
+    return [
+        f"[bold]Sandbox org[/bold] at {info.instance_url}",
+        f"  username      {creds['username']}",
+        f"  credentials   {info.data_dir / 'credentials.json'} (password, token, client secret)",
+        f"  CA file       {info.tls.ca_file}",
+        "  simple-salesforce: session = requests.Session(); session.trust_env = False; "
+        "session.verify = CA file;",
+        f"    Salesforce(username=..., password=..., security_token=..., "
+        f"domain='{info.instance_url.removeprefix('https://')}/services/Soap/u/59.0#', "
+        "session=session)",
+        f"  control plane {info.instance_url}/__sandbox__/  (see docs/sandbox.md)",
+    ]
+
+
+def seed_if_empty(backend: SandboxBackend, seed: int, leads: int) -> None:
+    existing = backend.db.conn.execute('SELECT COUNT(*) FROM "Lead"').fetchone()[0]
+    if existing:
+        console.print(f"Demo data already present ({existing} leads); not seeding again.")
+        return
+    counts = seed_org(backend.org, seed=seed, sizes=SeedSizes(leads=leads))
+    console.print("Seeded demo data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTPS port.")] = 8443,
+    data: Annotated[Path, typer.Option(help="Where the org, CA and credentials live.")] = (
+        DEFAULT_DATA_DIR
+    ),
+    seed_demo: Annotated[bool, typer.Option(help="Seed demo data into an empty org.")] = False,
+    memory: Annotated[bool, typer.Option(help="Keep records in memory only.")] = False,
+    schema: Annotated[Path | None, typer.Option(help="Schema file (YAML).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for demo data.")] = 42,
+    leads: Annotated[int, typer.Option(help="Demo leads to create.")] = 200,
+    daily_api_allowance: Annotated[int, typer.Option(help="API calls per day.")] = 100_000,
+) -> None:
+    """Serve the sandbox org over HTTPS until interrupted."""
+    config = SandboxConfig(
+        data_dir=data, memory=memory, schema_file=schema, daily_api_allowance=daily_api_allowance
+    )
+
+    def ready(info: RunningSandbox, backend: SandboxBackend) -> None:
+        if seed_demo:
+            seed_if_empty(backend, seed, leads)
+        for line in summary_lines(info):
+            console.print(line)
+        console.print("Press Ctrl+C to stop.")
+
+    serve(config, host, port, ready)

@@ -1,0 +1,872 @@
+"""The org's records and the rules Salesforce applies when they are saved (no HTTP here).
+
+Every write goes through one pipeline: check field values, fill defaults and derived fields,
+check required fields and references, apply object-specific rules, write, then run validation
+rules and duplicate rules against the written row inside a savepoint, so a failure leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from . import ids
+from .clock import OrgClock, format_datetime
+from .exceptions import SalesforceError, entity_is_deleted, invalid_field_on_sobject, not_found
+from .records import (
+    CASCADE_DELETES,
+    DEFAULT_MEMBER_STATUSES,
+    LEAD_STATUSES,
+    opportunity_stage_flags,
+)
+from .schema import FieldDef, ObjectDef, OrgSchema
+from .soql import compile_condition
+from .storage import OrgDatabase, quote
+from .values import StoredValue, from_storage, to_storage
+
+Row = dict[str, StoredValue]
+DEFAULT_VERSION = "59.0"
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """Who saves, and the request headers that change how a save behaves."""
+
+    actor_id: str | None = None
+    allow_duplicate_save: bool = False
+    api_version: str = DEFAULT_VERSION
+
+
+class Org:
+    """All records of one sandbox org, with Salesforce's save rules."""
+
+    def __init__(
+        self,
+        schema: OrgSchema,
+        db: OrgDatabase,
+        clock: OrgClock,
+        *,
+        admin_username: str,
+        org_name: str = "leadbridge Sandbox",
+    ) -> None:
+        self.schema = schema
+        self.db = db
+        self.clock = clock
+        self.admin_username = admin_username
+        self.org_name = org_name
+        self.ensure_bootstrap()
+
+    # ---------------------------------------------------------------- bootstrap and lookups
+
+    def ensure_bootstrap(self) -> None:
+        """The records every org has: the Organization, its admin user, the lead statuses."""
+        with self.db.transaction():
+            if self.db.get_meta("org_id") is None:
+                org_obj = self.object("Organization")
+                org_id = ids.make_id(org_obj.key_prefix, self.db.allocate_rowids(org_obj))
+                self.db.set_meta("org_id", org_id)
+                self.db.set_meta("created", format_datetime(self.clock.now()))
+                admin = self.insert_raw(
+                    "User",
+                    [self._admin_user_values()],
+                )[0]
+                self.db.set_meta("admin_user_id", admin)
+                self._insert_with_id(
+                    org_obj,
+                    org_id,
+                    {
+                        "Name": self.org_name,
+                        "IsSandbox": 1,
+                        "OrganizationType": "Developer Edition",
+                        "InstanceName": "LB1",
+                        "TimeZoneSidKey": "GMT",
+                    },
+                )
+                self.insert_raw(
+                    "LeadStatus",
+                    [
+                        {
+                            "MasterLabel": label,
+                            "ApiName": label,
+                            "SortOrder": order,
+                            "IsDefault": default,
+                            "IsConverted": converted,
+                        }
+                        for order, (label, default, converted) in enumerate(LEAD_STATUSES, 1)
+                    ],
+                )
+
+    def _admin_user_values(self) -> dict[str, Any]:
+        return {
+            "Username": self.admin_username,
+            "Email": self.admin_username,
+            "FirstName": "Sandbox",
+            "LastName": "Admin",
+            "Alias": "sadmin",
+            "IsActive": True,
+            "Title": "System Administrator",
+        }
+
+    @property
+    def org_id(self) -> str:
+        value = self.db.get_meta("org_id")
+        assert value is not None
+        return value
+
+    @property
+    def admin_user_id(self) -> str:
+        value = self.db.get_meta("admin_user_id")
+        assert value is not None
+        return value
+
+    @property
+    def created(self) -> str:
+        return self.db.get_meta("created") or format_datetime(self.clock.now())
+
+    def object(self, name: str) -> ObjectDef:
+        obj = self.schema.object(name)
+        if obj is None:
+            raise not_found()
+        return obj
+
+    def object_for_id(self, record_id: str) -> ObjectDef:
+        obj = self.schema.object_for_id(record_id)
+        if obj is None:
+            raise SalesforceError("MALFORMED_ID", f"malformed id {record_id}", fields=["Id"])
+        return obj
+
+    def active_user_id(self, username: str) -> str | None:
+        row = self.db.conn.execute(
+            'SELECT "Id" FROM "User" WHERE "Username" = ? AND "IsActive" = 1 AND "IsDeleted" = 0',
+            (username,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def user_info(self, user_id: str) -> Row:
+        row = self.load(self.object("User"), user_id, include_deleted=True)
+        if row is None:
+            raise not_found()
+        return row
+
+    def load(self, obj: ObjectDef, record_id: str, *, include_deleted: bool = False) -> Row | None:
+        """The stored row of one record (column name → stored value), or None."""
+        cursor = self.db.conn.execute(
+            f'SELECT * FROM {quote(obj.name)} WHERE "Id" = ?', (record_id,)
+        )
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        row = dict(zip((column[0] for column in cursor.description), values, strict=True))
+        if row["IsDeleted"] and not include_deleted:
+            return None
+        return row
+
+    def _existing(self, obj: ObjectDef, record_id: str) -> Row:
+        """A live record for update/delete; NOT_FOUND or ENTITY_IS_DELETED otherwise."""
+        try:
+            record_id = ids.to18(record_id)
+        except ValueError:
+            raise not_found() from None
+        if record_id[:3] != obj.key_prefix:
+            raise SalesforceError(
+                "MALFORMED_ID",
+                f"{obj.label} ID: id value of incorrect type: {record_id}",
+                fields=["Id"],
+            )
+        row = self.load(obj, record_id, include_deleted=True)
+        if row is None:
+            raise not_found()
+        if row["IsDeleted"]:
+            raise entity_is_deleted()
+        return row
+
+    # ---------------------------------------------------------------- reading
+
+    def retrieve(
+        self,
+        object_name: str,
+        record_id: str,
+        fields: Iterable[str] | None = None,
+        *,
+        version: str = DEFAULT_VERSION,
+    ) -> dict[str, Any]:
+        obj = self.object(object_name)
+        selected = self._field_list(obj, fields)
+        with self.db.lock:
+            row = self._existing(obj, record_id)
+        return self.to_json(obj, row, selected, version=version)
+
+    def retrieve_many(
+        self,
+        object_name: str,
+        record_ids: list[str],
+        fields: Iterable[str] | None,
+        *,
+        version: str = DEFAULT_VERSION,
+    ) -> list[dict[str, Any] | None]:
+        """Records in the order asked for; None where an id is invalid, missing or deleted."""
+        obj = self.object(object_name)
+        selected = self._field_list(obj, fields)
+        wanted: list[str | None] = []
+        for record_id in record_ids:
+            try:
+                wanted.append(ids.to18(record_id))
+            except ValueError:
+                wanted.append(None)
+        found = self._rows_by_id(obj, [value for value in wanted if value])
+        return [
+            self.to_json(obj, found[key.upper()], selected, version=version)
+            if key and key.upper() in found
+            else None
+            for key in wanted
+        ]
+
+    def _rows_by_id(self, obj: ObjectDef, record_ids: list[str]) -> dict[str, Row]:
+        rows: dict[str, Row] = {}
+        for start in range(0, len(record_ids), 500):
+            chunk = record_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            with self.db.lock:
+                cursor = self.db.conn.execute(
+                    f'SELECT * FROM {quote(obj.name)} WHERE "Id" IN ({marks}) AND "IsDeleted" = 0',
+                    chunk,
+                )
+                names = [column[0] for column in cursor.description]
+                for values in cursor.fetchall():
+                    row = dict(zip(names, values, strict=True))
+                    rows[str(row["Id"]).upper()] = row
+        return rows
+
+    def _field_list(self, obj: ObjectDef, fields: Iterable[str] | None) -> list[FieldDef]:
+        if fields is None:
+            return list(obj.iter_fields())
+        selected = []
+        for name in fields:
+            name = name.strip()
+            if not name:
+                continue
+            field = obj.field(name)
+            if field is None:
+                raise SalesforceError(
+                    "INVALID_FIELD",
+                    f"No such column '{name}' on entity '{obj.name}'. If you are attempting to "
+                    "use a custom field, be sure to append the '__c' after the custom field name. "
+                    "Please reference your WSDL or the describe call for the appropriate names.",
+                )
+            selected.append(field)
+        return selected
+
+    def to_json(
+        self, obj: ObjectDef, row: Row, fields: list[FieldDef], *, version: str
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {"attributes": self.attributes(obj, str(row["Id"]), version)}
+        for field in fields:
+            record[field.name] = from_storage(field, row.get(field.name))
+        return record
+
+    @staticmethod
+    def attributes(obj: ObjectDef, record_id: str, version: str) -> dict[str, str]:
+        return {
+            "type": obj.name,
+            "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}",
+        }
+
+    def find_by_external_id(self, obj: ObjectDef, field_name: str, value: str) -> list[str]:
+        field = obj.field(field_name)
+        if field is None or not (field.external_id or field.name == "Id" or field.id_lookup):
+            raise not_found(
+                f"Provided external ID field does not exist or is not accessible: {field_name}"
+            )
+        with self.db.lock:
+            rows = self.db.conn.execute(
+                f'SELECT "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
+                'AND "IsDeleted" = 0 ORDER BY _rowid',
+                (value,),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    # ---------------------------------------------------------------- writing
+
+    def create(
+        self, object_name: str, values: Mapping[str, Any], options: SaveOptions | None = None
+    ) -> str:
+        options = options or SaveOptions()
+        obj = self.object(object_name)
+        if not obj.createable:
+            raise SalesforceError(
+                "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support insert"
+            )
+        with self.db.transaction():
+            row = self._prepare(obj, values, None, options)
+            row["CreatedById"] = options.actor_id or self.admin_user_id
+            record_id = ids.make_id(obj.key_prefix, self.db.allocate_rowids(obj))
+            self._insert_with_id(obj, record_id, row)
+            self._after_insert(obj, record_id, row, options)
+            self._run_rules(obj, record_id, "create", options)
+            return record_id
+
+    def update(
+        self,
+        object_name: str,
+        record_id: str,
+        values: Mapping[str, Any],
+        options: SaveOptions | None = None,
+    ) -> str:
+        options = options or SaveOptions()
+        obj = self.object(object_name)
+        with self.db.transaction():
+            existing = self._existing(obj, record_id)
+            if obj.name == "Lead" and existing.get("IsConverted"):
+                raise SalesforceError(
+                    "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", fields=[]
+                )
+            changes = self._prepare(obj, values, existing, options)
+            self._write_update(obj, existing, changes, options)
+            self._run_rules(obj, str(existing["Id"]), "update", options)
+            return str(existing["Id"])
+
+    def upsert(
+        self,
+        object_name: str,
+        field_name: str,
+        value: str,
+        values: Mapping[str, Any],
+        options: SaveOptions | None = None,
+    ) -> tuple[str, bool]:
+        """Create or update by external ID; returns (id, created)."""
+        obj = self.object(object_name)
+        for key in values:
+            if key.lower() in {"id", field_name.lower()} and key != "attributes":
+                raise SalesforceError(
+                    "INVALID_FIELD",
+                    f"The field {key} can't be specified in the body when upserting by "
+                    f"{field_name}. Specify it only in the URL.",
+                    fields=[key],
+                )
+        with self.db.transaction():
+            field = obj.field(field_name)
+            if field is not None and field.name == "Id":
+                if value:
+                    return self.update(obj.name, value, values, options), False
+                return self.create(obj.name, values, options), True
+            matches = self.find_by_external_id(obj, field_name, value)
+            if len(matches) > 1:
+                raise SalesforceError(
+                    "MULTIPLE_RECORDS",
+                    f"Multiple records found for {field_name}: {value}",
+                    status=300,
+                    extra={"matches": matches},
+                )
+            if matches:
+                return self.update(obj.name, matches[0], values, options), False
+            assert field is not None
+            full = {**values, field.name: value}
+            return self.create(obj.name, full, options), True
+
+    def delete(self, record_id: str, options: SaveOptions | None = None) -> None:
+        options = options or SaveOptions()
+        try:
+            record_id = ids.to18(record_id)
+        except ValueError:
+            raise not_found() from None
+        obj = self.object_for_id(record_id)
+        if not obj.deletable:
+            raise SalesforceError(
+                "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete"
+            )
+        with self.db.transaction():
+            row = self._existing(obj, record_id)
+            now = format_datetime(self.clock.now())
+            self._soft_delete(obj, row, now, str(row["Id"]), options)
+
+    def _soft_delete(
+        self, obj: ObjectDef, row: Row, now: str, root: str, options: SaveOptions
+    ) -> None:
+        record_id = str(row["Id"])
+        self.db.conn.execute(
+            f'UPDATE {quote(obj.name)} SET "IsDeleted" = 1, "SystemModstamp" = ?, '
+            '"LastModifiedDate" = ?, "LastModifiedById" = ? WHERE "Id" = ?',
+            (now, now, options.actor_id or self.admin_user_id, record_id),
+        )
+        self.db.conn.execute(
+            "INSERT OR REPLACE INTO _recycle_bin (record_id, object_name, deleted_date, "
+            "cascade_root) VALUES (?, ?, ?, ?)",
+            (record_id, obj.name, now, root if root != record_id else None),
+        )
+        for child_name, field_name in CASCADE_DELETES:
+            child = self.schema.object(child_name)
+            if child is None or field_name.lower() not in child.fields:
+                continue
+            cursor = self.db.conn.execute(
+                f"SELECT * FROM {quote(child.name)} WHERE {quote(field_name)} = ? "
+                'AND "IsDeleted" = 0',
+                (record_id,),
+            )
+            names = [column[0] for column in cursor.description]
+            for values in cursor.fetchall():
+                self._soft_delete(child, dict(zip(names, values, strict=True)), now, root, options)
+
+    def undelete(self, record_id: str, options: SaveOptions | None = None) -> None:
+        options = options or SaveOptions()
+        try:
+            record_id = ids.to18(record_id)
+        except ValueError:
+            raise not_found() from None
+        obj = self.object_for_id(record_id)
+        with self.db.transaction():
+            row = self.load(obj, record_id, include_deleted=True)
+            if row is None:
+                raise not_found()
+            if not row["IsDeleted"]:
+                raise SalesforceError(
+                    "UNDELETE_FAILED", "Entity is not in the recycle bin", fields=[]
+                )
+            if row.get("MasterRecordId"):
+                raise SalesforceError(
+                    "UNDELETE_FAILED", "Cannot undelete a record deleted by a merge", fields=[]
+                )
+            now = format_datetime(self.clock.now())
+            restored = [(obj.name, record_id)] + [
+                (str(child[0]), str(child[1]))
+                for child in self.db.conn.execute(
+                    "SELECT object_name, record_id FROM _recycle_bin WHERE cascade_root = ?",
+                    (record_id,),
+                ).fetchall()
+            ]
+            for object_name, restored_id in restored:
+                self.db.conn.execute(
+                    f'UPDATE {quote(object_name)} SET "IsDeleted" = 0, "SystemModstamp" = ?, '
+                    '"LastModifiedDate" = ?, "LastModifiedById" = ? WHERE "Id" = ?',
+                    (now, now, options.actor_id or self.admin_user_id, restored_id),
+                )
+                self.db.conn.execute("DELETE FROM _recycle_bin WHERE record_id = ?", (restored_id,))
+
+    # ---------------------------------------------------------------- save pipeline
+
+    def _prepare(
+        self,
+        obj: ObjectDef,
+        values: Mapping[str, Any],
+        existing: Row | None,
+        options: SaveOptions,
+    ) -> Row:
+        """Checked stored values to write (all fields on create, the changes on update)."""
+        changes = self._convert_values(obj, values, creating=existing is None)
+        if existing is None:
+            row = self._defaults(obj, options)
+            row.update(changes)
+        else:
+            row = {**existing, **changes}
+        self._derive(obj, row)
+        self._check_required(obj, row, changes, creating=existing is None)
+        self._check_references(obj, row, changes if existing is not None else row)
+        self._check_object_rules(obj, row, existing)
+        self._check_unique(obj, row, changes if existing is not None else row)
+        if existing is None:
+            return row
+        return {key: value for key, value in row.items() if existing.get(key) != value}
+
+    def _convert_values(self, obj: ObjectDef, values: Mapping[str, Any], *, creating: bool) -> Row:
+        converted: Row = {}
+        not_writable: list[str] = []
+        for name, value in values.items():
+            if name == "attributes":
+                continue
+            field = obj.field(name)
+            if field is None:
+                raise invalid_field_on_sobject(name, obj.name)
+            if field.name == "Id" and not creating:
+                continue  # composite PATCH bodies carry the Id; it names the record
+            allowed = field.createable if creating else field.updateable
+            if not allowed:
+                not_writable.append(field.name)
+                continue
+            converted[field.name] = to_storage(field, value)
+        if not_writable:
+            raise SalesforceError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(not_writable)}. Please check the "
+                "security settings of this field and verify that it is read/write for your "
+                "profile or permission set.",
+                fields=not_writable,
+            )
+        return converted
+
+    def _defaults(self, obj: ObjectDef, options: SaveOptions) -> Row:
+        row: Row = {}
+        for field in obj.iter_fields():
+            if field.type == "boolean":
+                row[field.name] = int(bool(field.default))
+            elif field.default_picklist_value is not None:
+                row[field.name] = field.default_picklist_value
+            elif field.default is not None:
+                row[field.name] = field.default
+        if obj.field("OwnerId") is not None:
+            row["OwnerId"] = options.actor_id or self.admin_user_id
+        row["IsDeleted"] = 0
+        return row
+
+    def _derive(self, obj: ObjectDef, row: Row) -> None:
+        """Formula fields and values Salesforce derives from others."""
+        for field in obj.iter_fields():
+            if field.formula:
+                text = field.formula
+                for name in field.formula_inputs():
+                    value = row.get(name)
+                    text = text.replace("{" + name + "}", "" if value is None else str(value))
+                row[field.name] = " ".join(text.split()) or None
+        if obj.name == "Opportunity":
+            row.update(opportunity_stage_flags(_as_str(row.get("StageName"))))
+
+    def _check_required(self, obj: ObjectDef, row: Row, changes: Row, *, creating: bool) -> None:
+        missing = [
+            field.name
+            for field in obj.iter_fields()
+            if not field.nillable
+            and field.type != "boolean"
+            and (field.createable or field.updateable)
+            and row.get(field.name) is None
+            and (creating or field.name in changes)
+        ]
+        if obj.name == "CampaignMember" and not row.get("LeadId") and not row.get("ContactId"):
+            missing.append("LeadId")
+        if missing:
+            raise SalesforceError(
+                "REQUIRED_FIELD_MISSING",
+                f"Required fields are missing: [{', '.join(missing)}]",
+                fields=missing,
+            )
+
+    def _check_references(self, obj: ObjectDef, row: Row, written: Row) -> None:
+        for name, value in written.items():
+            field = obj.field(name)
+            if field is None or field.type != "reference" or value is None:
+                continue
+            if not field.createable and not field.updateable:
+                continue
+            target = self.schema.object_for_id(str(value))
+            if target is None or target.name not in field.reference_to:
+                raise SalesforceError(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"{field.label}: id value of incorrect type: {value}",
+                    fields=[field.name],
+                )
+            parent = self.load(target, str(value))
+            if parent is None:
+                raise SalesforceError(
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    "invalid cross reference id",
+                    fields=[field.name],
+                )
+            if target.name == "User" and field.name == "OwnerId" and not parent.get("IsActive"):
+                raise SalesforceError(
+                    "INACTIVE_OWNER_OR_USER",
+                    f"operation performed with inactive user [{str(value)[:15]}] as owner of "
+                    f"{obj.label.lower()}",
+                    fields=[],
+                )
+
+    def _check_object_rules(self, obj: ObjectDef, row: Row, existing: Row | None) -> None:
+        if obj.name == "CampaignMember":
+            self._check_campaign_member(row, existing)
+
+    def _check_campaign_member(self, row: Row, existing: Row | None) -> None:
+        if row.get("LeadId") and row.get("ContactId") and existing is None:
+            raise SalesforceError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "A campaign member can be a lead or a contact, not both",
+                fields=["LeadId", "ContactId"],
+            )
+        campaign_id = row["CampaignId"]
+        statuses = self.db.conn.execute(
+            'SELECT "Label", "IsDefault", "HasResponded" FROM "CampaignMemberStatus" '
+            'WHERE "CampaignId" = ? AND "IsDeleted" = 0 ORDER BY "SortOrder"',
+            (campaign_id,),
+        ).fetchall()
+        if row.get("Status") is None:
+            default = next((status for status in statuses if status[1]), None)
+            row["Status"] = None if default is None else str(default[0])
+        chosen = next(
+            (status for status in statuses if str(status[0]).lower() == str(row["Status"]).lower()),
+            None,
+        )
+        if chosen is None:
+            raise SalesforceError(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"Status: bad value for restricted picklist field: {row['Status']}",
+                fields=["Status"],
+            )
+        row["Status"] = str(chosen[0])
+        if chosen[2] and not row.get("HasResponded"):
+            row["HasResponded"] = 1
+            row["FirstRespondedDate"] = self.clock.now().date().isoformat()
+        if existing is None:
+            self._fill_member_copies(row)
+            member_field = "LeadId" if row.get("LeadId") else "ContactId"
+            duplicate = self.db.conn.execute(
+                f'SELECT "Id" FROM "CampaignMember" WHERE "CampaignId" = ? AND '
+                f'{quote(member_field)} = ? AND "IsDeleted" = 0',
+                (campaign_id, row[member_field]),
+            ).fetchone()
+            if duplicate:
+                raise SalesforceError("DUPLICATE_VALUE", "Already a campaign member.", fields=[])
+
+    def _fill_member_copies(self, row: Row) -> None:
+        person_id = row.get("LeadId") or row.get("ContactId")
+        row["LeadOrContactId"] = person_id
+        person_obj = self.object("Lead" if row.get("LeadId") else "Contact")
+        person = self.load(person_obj, str(person_id)) or {}
+        row["FirstName"] = person.get("FirstName")
+        row["LastName"] = person.get("LastName")
+        row["Email"] = person.get("Email")
+        if person_obj.name == "Lead":
+            row["CompanyOrAccount"] = person.get("Company")
+        elif person.get("AccountId"):
+            account = self.load(self.object("Account"), str(person["AccountId"])) or {}
+            row["CompanyOrAccount"] = account.get("Name")
+
+    def _check_unique(self, obj: ObjectDef, row: Row, written: Row) -> None:
+        for name in written:
+            field = obj.field(name)
+            if field is None or not field.unique or row.get(field.name) is None:
+                continue
+            clash = self.db.conn.execute(
+                f'SELECT "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
+                'AND "IsDeleted" = 0 AND ("Id" IS NOT ? ) LIMIT 1',
+                (row[field.name], row.get("Id")),
+            ).fetchone()
+            if clash:
+                raise SalesforceError(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {field.name} duplicates value on record with id: "
+                    f"{str(clash[0])[:15]}",
+                    fields=[],
+                )
+
+    def _run_rules(
+        self, obj: ObjectDef, record_id: str, operation: str, options: SaveOptions
+    ) -> None:
+        for rule in obj.validation_rules:
+            if not rule.active:
+                continue
+            condition, params = compile_condition(
+                rule.condition, obj, self.schema, alias="r", now=self.clock.now()
+            )
+            hit = self.db.conn.execute(
+                f'SELECT 1 FROM {quote(obj.name)} AS r WHERE r."Id" = ? AND ({condition})',
+                (record_id, *params),
+            ).fetchone()
+            if hit:
+                raise SalesforceError(
+                    "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                    rule.message,
+                    fields=[rule.error_field] if rule.error_field else [],
+                )
+        for duplicate_rule in obj.duplicate_rules:
+            if not duplicate_rule.active or operation not in duplicate_rule.operations:
+                continue
+            if duplicate_rule.action == "alert" and options.allow_duplicate_save:
+                continue
+            self._check_duplicates(obj, record_id, duplicate_rule.name, options)
+
+    def _check_duplicates(
+        self, obj: ObjectDef, record_id: str, rule_name: str, options: SaveOptions
+    ) -> None:
+        rule = next(rule for rule in obj.duplicate_rules if rule.name == rule_name)
+        row = self.load(obj, record_id)
+        assert row is not None
+        fields = [obj.field(name) for name in rule.match_fields]
+        values = [row.get(field.name) for field in fields if field is not None]
+        if any(value is None for value in values) or not values:
+            return
+        condition = " AND ".join(f"{quote(field.name)} = ?" for field in fields if field)
+        matches = self.db.conn.execute(
+            f'SELECT "Id" FROM {quote(obj.name)} WHERE {condition} AND "IsDeleted" = 0 '
+            'AND "Id" != ? ORDER BY _rowid LIMIT 50',
+            (*values, record_id),
+        ).fetchall()
+        if not matches:
+            return
+        raise SalesforceError(
+            "DUPLICATES_DETECTED",
+            rule.message,
+            fields=[],
+            extra={"duplicateResut": self._duplicate_result(obj, rule, matches, options)},
+        )
+
+    def _duplicate_result(
+        self, obj: ObjectDef, rule: Any, matches: list[Any], options: SaveOptions
+    ) -> dict[str, Any]:
+        records = [
+            {
+                "additionalInformation": [],
+                "fieldDiffs": [],
+                "matchConfidence": 100.0,
+                "record": {
+                    "attributes": self.attributes(obj, str(match[0]), options.api_version),
+                    "Id": str(match[0]),
+                },
+            }
+            for match in matches
+        ]
+        return {
+            "allowSave": rule.action == "alert",
+            "duplicateRule": rule.name,
+            "duplicateRuleEntityType": obj.name,
+            "errorMessage": rule.message,
+            "matchResults": [
+                {
+                    "entityType": obj.name,
+                    "errors": [],
+                    "matchEngine": "ExactMatchEngine",
+                    "matchRecords": records,
+                    "rule": f"{rule.name}_Matching_Rule",
+                    "size": len(records),
+                    "success": True,
+                }
+            ],
+        }
+
+    # ---------------------------------------------------------------- low-level writes
+
+    def _insert_with_id(self, obj: ObjectDef, record_id: str, row: Row) -> None:
+        now = format_datetime(self.clock.now())
+        actor = row.get("CreatedById") or self._actor_or_admin()
+        full: Row = {
+            **row,
+            "Id": record_id,
+            "IsDeleted": 0,
+            "CreatedDate": row.get("CreatedDate") or now,
+            "CreatedById": actor,
+            "LastModifiedDate": row.get("LastModifiedDate") or now,
+            "LastModifiedById": actor,
+            "SystemModstamp": row.get("SystemModstamp") or now,
+        }
+        rowid = ids.sequence_of(record_id)
+        columns = ", ".join(["_rowid", *(quote(name) for name in full)])
+        marks = ", ".join("?" * (len(full) + 1))
+        self.db.conn.execute(
+            f"INSERT INTO {quote(obj.name)} ({columns}) VALUES ({marks})",
+            (rowid, *full.values()),
+        )
+
+    def _actor_or_admin(self) -> str | None:
+        return self.db.get_meta("admin_user_id")
+
+    def _write_update(
+        self, obj: ObjectDef, existing: Row, changes: Row, options: SaveOptions
+    ) -> None:
+        now = format_datetime(self.clock.now())
+        changes = {
+            **changes,
+            "LastModifiedDate": now,
+            "LastModifiedById": options.actor_id or self.admin_user_id,
+            "SystemModstamp": now,
+        }
+        assignments = ", ".join(f"{quote(name)} = ?" for name in changes)
+        self.db.conn.execute(
+            f'UPDATE {quote(obj.name)} SET {assignments} WHERE "Id" = ?',
+            (*changes.values(), existing["Id"]),
+        )
+
+    def _after_insert(self, obj: ObjectDef, record_id: str, row: Row, options: SaveOptions) -> None:
+        if obj.name == "Campaign":
+            member_status = self.object("CampaignMemberStatus")
+            for order, (label, default, responded) in enumerate(DEFAULT_MEMBER_STATUSES, 1):
+                status_id = ids.make_id(
+                    member_status.key_prefix, self.db.allocate_rowids(member_status)
+                )
+                self._insert_with_id(
+                    member_status,
+                    status_id,
+                    {
+                        "CampaignId": record_id,
+                        "Label": label,
+                        "IsDefault": int(default),
+                        "HasResponded": int(responded),
+                        "SortOrder": order,
+                    },
+                )
+        if obj.name == "CampaignMemberStatus" and row.get("IsDefault"):
+            self.db.conn.execute(
+                'UPDATE "CampaignMemberStatus" SET "IsDefault" = 0 WHERE "CampaignId" = ? '
+                'AND "Id" != ?',
+                (row["CampaignId"], record_id),
+            )
+        if obj.name == "OpportunityContactRole" and row.get("IsPrimary"):
+            self.db.conn.execute(
+                'UPDATE "OpportunityContactRole" SET "IsPrimary" = 0 WHERE "OpportunityId" = ? '
+                'AND "Id" != ?',
+                (row["OpportunityId"], record_id),
+            )
+
+    def insert_raw(self, object_name: str, rows: list[Mapping[str, Any]]) -> list[str]:
+        """Insert trusted rows fast (seeding): values converted, derived fields filled, no rules.
+
+        Rows may carry CreatedDate / LastModifiedDate / SystemModstamp / CreatedById.
+        """
+        obj = self.object(object_name)
+        if not rows:
+            return []
+        first = self.db.allocate_rowids(obj, len(rows))
+        record_ids = [ids.make_id(obj.key_prefix, first + offset) for offset in range(len(rows))]
+        now = format_datetime(self.clock.now())
+        admin = self.db.get_meta("admin_user_id")
+        prepared = []
+        for record_id, values in zip(record_ids, rows, strict=True):
+            row = self._defaults_raw(obj, admin)
+            for name, value in values.items():
+                field = obj.field(name)
+                if field is None:
+                    raise invalid_field_on_sobject(name, obj.name)
+                row[field.name] = to_storage(field, value)
+            self._derive(obj, row)
+            for stamp in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
+                row[stamp] = row.get(stamp) or now
+            row["CreatedById"] = row.get("CreatedById") or admin
+            row["LastModifiedById"] = row.get("LastModifiedById") or row["CreatedById"]
+            row["Id"] = record_id
+            prepared.append(row)
+        columns = list(prepared[0])
+        sql = (
+            f"INSERT INTO {quote(obj.name)} (_rowid, {', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * (len(columns) + 1))})"
+        )
+        with self.db.transaction():
+            self.db.conn.executemany(
+                sql,
+                [
+                    (first + offset, *(row.get(column) for column in columns))
+                    for offset, row in enumerate(prepared)
+                ],
+            )
+            if obj.name == "Campaign":
+                for record_id in record_ids:
+                    self._after_insert(obj, record_id, {}, SaveOptions())
+        return record_ids
+
+    def _defaults_raw(self, obj: ObjectDef, admin: str | None) -> Row:
+        row = self._defaults(obj, SaveOptions(actor_id=admin)) if admin else {}
+        if not admin:
+            row = {f.name: 0 for f in obj.iter_fields() if f.type == "boolean"}
+        return row
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several saves in one transaction (composite allOrNone)."""
+        with self.db.transaction():
+            yield
+
+    def today(self) -> date:
+        return self.clock.now().date()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def _as_str(value: StoredValue) -> str | None:
+    return None if value is None else str(value)

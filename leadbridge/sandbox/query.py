@@ -1,0 +1,142 @@
+"""Running SOQL against the org: paging with query locators, as the query resource does.
+
+Pages of a query without ORDER BY are read by keyset on the internal row number, so page 500 of
+a million-row result costs the same as page 1. Ordered queries page with OFFSET.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from . import ids
+from .clock import OrgClock
+from .exceptions import SalesforceError
+from .schema import OrgSchema
+from .soql import CompiledQuery, compile_query, shape_record
+from .storage import OrgDatabase
+
+DEFAULT_BATCH_SIZE = 2000
+MIN_BATCH_SIZE = 200
+MAX_CURSORS = 10_000
+LOCATOR_PREFIX = "01g"
+
+
+@dataclass
+class Cursor:
+    compiled: CompiledQuery
+    total: int
+    position: int
+    last_rowid: int
+    batch_size: int
+    query_all: bool
+
+
+def batch_size_from_header(header: str | None) -> int:
+    """`Sforce-Query-Options: batchSize=N`: 200..2000, a hint Salesforce may round."""
+    if not header:
+        return DEFAULT_BATCH_SIZE
+    for part in header.split(","):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "batchsize":
+            try:
+                size = int(value.strip())
+            except ValueError:
+                break
+            return max(MIN_BATCH_SIZE, min(DEFAULT_BATCH_SIZE, size))
+    return DEFAULT_BATCH_SIZE
+
+
+class QueryEngine:
+    def __init__(self, schema: OrgSchema, db: OrgDatabase, clock: OrgClock) -> None:
+        self.schema = schema
+        self.db = db
+        self.clock = clock
+        self._cursors: dict[str, Cursor] = {}
+        self._sequence = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def compile(self, soql: str, *, include_deleted: bool) -> CompiledQuery:
+        return compile_query(
+            soql, self.schema, include_deleted=include_deleted, now=self.clock.now()
+        )
+
+    def query(
+        self, soql: str, *, include_deleted: bool, batch_size: int, version: str
+    ) -> dict[str, Any]:
+        compiled = self.compile(soql, include_deleted=include_deleted)
+        with self.db.lock:
+            total = self._count(compiled)
+            if compiled.is_count:
+                return {"totalSize": total, "done": True, "records": []}
+            cursor = Cursor(compiled, total, 0, 0, batch_size, include_deleted)
+            return self._page(cursor, None, version)
+
+    def query_more(self, locator: str, version: str) -> dict[str, Any]:
+        locator_id, _, offset_text = locator.partition("-")
+        with self._lock:
+            cursor = self._cursors.get(locator_id)
+        if cursor is None or not offset_text.isdigit():
+            raise SalesforceError("INVALID_QUERY_LOCATOR", "invalid query locator", status=400)
+        offset = int(offset_text)
+        if offset != cursor.position:
+            cursor.position = offset
+            cursor.last_rowid = -1  # unknown: fall back to OFFSET paging for this page
+        with self.db.lock:
+            return self._page(cursor, locator_id, version)
+
+    def _count(self, compiled: CompiledQuery) -> int:
+        sql, params = compiled.count_sql()
+        row = self.db.conn.execute(sql, params).fetchone()
+        return int(row[0])
+
+    def _page(self, cursor: Cursor, locator_id: str | None, version: str) -> dict[str, Any]:
+        compiled = cursor.compiled
+        remaining = cursor.total - cursor.position
+        size = min(cursor.batch_size, max(remaining, 0))
+        rows = self._fetch(cursor, size) if size else []
+        records = [shape_record(compiled, row[1:], version) for row in rows]
+        cursor.position += len(records)
+        if rows:
+            cursor.last_rowid = int(rows[-1][0])
+        done = cursor.position >= cursor.total or not rows
+        result: dict[str, Any] = {"totalSize": cursor.total, "done": done}
+        if not done:
+            locator_id = locator_id or self._register(cursor)
+            result["nextRecordsUrl"] = (
+                f"/services/data/v{version}/query/{locator_id}-{cursor.position}"
+            )
+        elif locator_id:
+            with self._lock:
+                self._cursors.pop(locator_id, None)
+        result["records"] = records
+        return result
+
+    def _fetch(self, cursor: Cursor, size: int) -> list[tuple[Any, ...]]:
+        compiled = cursor.compiled
+        base = f'{compiled.base_alias}."_rowid"'
+        select = f"SELECT {base}, {compiled.select_sql} FROM {compiled.from_sql}"
+        where = f"({compiled.where_sql})"
+        params: tuple[Any, ...] = tuple(compiled.params)
+        start = compiled.offset + cursor.position
+        keyset = not compiled.has_order_by and cursor.last_rowid >= 0 and cursor.position > 0
+        if keyset:
+            where += f" AND {base} > ?"
+            params += (cursor.last_rowid,)
+            start = 0
+        sql = f"{select} WHERE {where} ORDER BY {compiled.order_sql} LIMIT ? OFFSET ?"
+        return self.db.conn.execute(sql, (*params, size, start)).fetchall()
+
+    def _register(self, cursor: Cursor) -> str:
+        with self._lock:
+            if len(self._cursors) >= MAX_CURSORS:
+                self._cursors.pop(next(iter(self._cursors)))
+            locator_id = ids.make_id(LOCATOR_PREFIX, next(self._sequence))
+            self._cursors[locator_id] = cursor
+            return locator_id
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cursors.clear()

@@ -1,0 +1,284 @@
+"""The sandbox org's HTTPS server: the ASGI app, `SandboxServer` (background thread) and `serve`.
+
+Request flow for the REST API: version check → bearer token → fault injection → API usage count
+→ route. The control plane (`/__sandbox__/`) skips all of that but the routing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .backend import SandboxBackend, SandboxConfig
+from .control import build_control_router
+from .dispatch import ApiRequest, Reply
+from .exceptions import SalesforceError, not_found
+from .login_responses import oauth_token, soap_call
+from .responses import CURRENT_VERSION, OLDEST_VERSION, versions_body
+from .tls import TlsFiles, ensure_certificates
+
+CONTROL_PREFIX = "/__sandbox__"
+_DATA_PATH = re.compile(r"^/services/data/v(\d+)\.(\d)(/.*)?$", re.IGNORECASE)
+_SOAP_PATH = re.compile(r"^/services/Soap/u/(\d+\.\d)", re.IGNORECASE)
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+
+
+class SandboxApp:
+    """Turns HTTP requests into backend calls; framework-independent apart from `asgi()`."""
+
+    def __init__(self, backend: SandboxBackend) -> None:
+        self.backend = backend
+        self.control = build_control_router()
+
+    def asgi(self) -> Starlette:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            headers = {key.lower(): value for key, value in request.headers.items()}
+            query = dict(request.query_params)
+            reply = await run_in_threadpool(
+                self.handle, request.method, request.url.path, query, headers, body
+            )
+            return Response(
+                content=reply.encoded(),
+                status_code=reply.status,
+                headers=reply.headers,
+                media_type=reply.content_type if reply.status != 204 else None,
+            )
+
+        return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Reply:
+        try:
+            if path.startswith(CONTROL_PREFIX):
+                return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
+            if method == "POST" and (_is_soap_login(headers) or _SOAP_PATH.match(path)):
+                match = _SOAP_PATH.match(path)
+                return soap_call(self.backend, match.group(1) if match else "59.0", body)
+            if method == "POST" and path.rstrip("/").lower() == "/services/oauth2/token":
+                return oauth_token(self.backend, headers, body)
+            if path.rstrip("/").lower() == "/services/data":
+                return Reply(body=versions_body())
+            return self._data(method, path, query, headers, body)
+        except SalesforceError as exc:
+            return Reply.error(exc)
+
+    def _control(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Reply:
+        request = ApiRequest(
+            self.backend,
+            method,
+            path.rstrip("/"),
+            "59.0",
+            query,
+            headers,
+            body,
+            user_id=self.backend.org.admin_user_id,
+        )
+        return self.control.dispatch(request)
+
+    def _data(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Reply:
+        match = _DATA_PATH.match(path)
+        if not match:
+            raise not_found()
+        major = int(match.group(1))
+        if major < OLDEST_VERSION:
+            raise SalesforceError(
+                "API_DISABLED_FOR_ORG", f"API version {major}.0 is no longer supported", status=410
+            )
+        if major > CURRENT_VERSION:
+            raise not_found()
+        user_id = self._authenticate(headers)
+        self._inject_faults(path)
+        usage = self.backend.usage.count_call()
+        request = ApiRequest(
+            self.backend,
+            method,
+            (match.group(3) or "").rstrip("/"),
+            f"{major}.{match.group(2)}",
+            query,
+            headers,
+            body,
+            user_id=user_id,
+        )
+        reply = self.backend.router.dispatch(request)
+        reply.headers["Sforce-Limit-Info"] = usage.header
+        return reply
+
+    def _authenticate(self, headers: dict[str, str]) -> str:
+        authorization = headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() not in {"bearer", "oauth"} or not token:
+            token = headers.get("x-sfdc-session", "")
+        return self.backend.tokens.check(token.strip())
+
+    def _inject_faults(self, path: str) -> None:
+        decision = self.backend.faults.decide(path)
+        if decision.latency_ms:
+            time.sleep(decision.latency_ms / 1000)
+        if decision.error is not None:
+            if decision.error.error_code == "INVALID_SESSION_ID":
+                self.backend.tokens.expire_all()
+            raise decision.error
+
+
+def _is_soap_login(headers: dict[str, str]) -> bool:
+    return headers.get("soapaction", "").strip('"').lower() == "login"
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    """What a client needs: where the org is and how to log in."""
+
+    instance_url: str
+    credentials: dict[str, str]
+    tls: TlsFiles
+    data_dir: Path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls.cert_file),
+        ssl_keyfile=str(tls.key_file),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+    )
+    return uvicorn.Server(config)
+
+
+def _prepare(config: SandboxConfig, host: str, port: int) -> tuple[SandboxBackend, RunningSandbox]:
+    backend = SandboxBackend(config)
+    hostnames = sorted({"localhost", "127.0.0.1", host} - {"0.0.0.0"})
+    tls = ensure_certificates(config.data_dir, hostnames)
+    display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host
+    instance_url = f"https://{display_host}:{port}"
+    credentials = backend.write_credentials(instance_url, tls.ca_file)
+    return backend, RunningSandbox(instance_url, credentials, tls, config.data_dir)
+
+
+class SandboxServer:
+    """Runs a sandbox org on a free port in a background thread (tests, `make run`).
+
+    >>> with SandboxServer(SandboxConfig(data_dir=tmp, memory=True)) as sandbox:
+    ...     sandbox.instance_url
+    """
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> None:
+        self.config = config or SandboxConfig()
+        self.host = host
+        self.port = port or free_port(host)
+        self.backend, self.info = _prepare(self.config, host, self.port)
+        self._server = _uvicorn_server(
+            SandboxApp(self.backend).asgi(), host, self.port, self.info.tls
+        )
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def instance_url(self) -> str:
+        return self.info.instance_url
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return dict(self.info.credentials)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.info.tls.ca_file
+
+    def start(self) -> SandboxServer:
+        self.backend.start()
+        self._thread = threading.Thread(target=self._run, name="sandbox-org", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox org did not start on port {self.port}")
+            time.sleep(0.02)
+        return self
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve()
+
+    def _drop_connections(self) -> None:
+        """Idle keep-alive TLS connections would hold a graceful shutdown for many seconds."""
+        for connection in list(self._server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._drop_connections)
+        if self._thread:
+            self._thread.join(timeout=10)
+        self.backend.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(
+    config: SandboxConfig,
+    host: str,
+    port: int,
+    on_ready: Callable[[RunningSandbox, SandboxBackend], Any] | None = None,
+) -> None:
+    """Run in the foreground until interrupted (the CLI's `sandbox serve`)."""
+    backend, info = _prepare(config, host, port)
+    if on_ready:
+        on_ready(info, backend)
+    backend.start()
+    try:
+        _uvicorn_server(SandboxApp(backend).asgi(), host, port, info.tls).run()
+    finally:
+        backend.close()

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import json
+import random
+import threading
+
+import pytest
+
+from leadbridge.sandbox.faults import (
+    INVALID_SESSION_ID,
+    LATENCY,
+    NO_FAULT,
+    REQUEST_LIMIT_EXCEEDED,
+    SERVER_UNAVAILABLE,
+    UNABLE_TO_LOCK_ROW,
+    FaultDecision,
+    FaultInjector,
+    fault_error,
+)
+
+LEAD_PATH = "/services/data/v59.0/sobjects/Lead/00Q5g000000001AAAA"
+QUERY_PATH = "/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead"
+
+
+@pytest.fixture
+def injector() -> FaultInjector:
+    return FaultInjector(random.Random(42))
+
+
+def _codes(injector: FaultInjector, path: str, count: int) -> list[str | None]:
+    return [_code(injector.decide(path)) for _ in range(count)]
+
+
+def _code(decision: FaultDecision) -> str | None:
+    return decision.error.error_code if decision.error else None
+
+
+def test_no_rules_means_no_fault(injector: FaultInjector) -> None:
+    assert injector.decide(LEAD_PATH) == NO_FAULT
+    assert injector.describe() == []
+
+
+def test_next_n_fires_exactly_n_times(injector: FaultInjector) -> None:
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=2)
+    assert _codes(injector, LEAD_PATH, 4) == [SERVER_UNAVAILABLE, SERVER_UNAVAILABLE, None, None]
+    (rule,) = injector.describe()
+    assert rule["next_n"] == 0
+    assert rule["fired"] == 2
+
+
+def test_probability_zero_never_fires_and_one_always_fires(injector: FaultInjector) -> None:
+    injector.set_rule(UNABLE_TO_LOCK_ROW, probability=0.0)
+    assert _codes(injector, LEAD_PATH, 50) == [None] * 50
+    injector.set_rule(UNABLE_TO_LOCK_ROW, probability=1.0)
+    assert _codes(injector, LEAD_PATH, 50) == [UNABLE_TO_LOCK_ROW] * 50
+
+
+def test_probability_is_seeded_and_roughly_right() -> None:
+    def run() -> list[str | None]:
+        injector = FaultInjector(random.Random(3))
+        injector.set_rule(SERVER_UNAVAILABLE, probability=0.25)
+        return _codes(injector, LEAD_PATH, 400)
+
+    first = run()
+    assert first == run()
+    assert 60 < first.count(SERVER_UNAVAILABLE) < 140
+
+
+def test_next_n_is_used_before_probability(injector: FaultInjector) -> None:
+    injector.set_rule(REQUEST_LIMIT_EXCEEDED, next_n=1, probability=0.0)
+    assert _codes(injector, LEAD_PATH, 3) == [REQUEST_LIMIT_EXCEEDED, None, None]
+
+
+def test_path_filter(injector: FaultInjector) -> None:
+    injector.set_rule(UNABLE_TO_LOCK_ROW, next_n=1, path_contains="/sobjects/Lead")
+    assert _code(injector.decide(QUERY_PATH)) is None
+    assert injector.describe()[0]["next_n"] == 1  # a non-matching path does not consume
+    assert _code(injector.decide(LEAD_PATH)) == UNABLE_TO_LOCK_ROW
+
+
+def test_latency_rule(injector: FaultInjector) -> None:
+    injector.set_rule(LATENCY, probability=1.0, latency_ms=250)
+    assert injector.decide(LEAD_PATH) == FaultDecision(250, None)
+    injector.set_rule(LATENCY, next_n=1, latency_ms=100)
+    assert [d.latency_ms for d in (injector.decide(LEAD_PATH) for _ in range(2))] == [100, 0]
+
+
+def test_latency_adds_to_an_error(injector: FaultInjector) -> None:
+    injector.set_rule(LATENCY, probability=1.0, latency_ms=50)
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=1, latency_ms=1000)
+    decision = injector.decide(LEAD_PATH)
+    assert decision.latency_ms == 1050
+    assert _code(decision) == SERVER_UNAVAILABLE
+    assert injector.decide(LEAD_PATH) == FaultDecision(50, None)
+
+
+def test_one_error_per_request_in_priority_order(injector: FaultInjector) -> None:
+    injector.set_rule(UNABLE_TO_LOCK_ROW, next_n=1)
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=1)
+    injector.set_rule(INVALID_SESSION_ID, next_n=1)
+    assert _codes(injector, LEAD_PATH, 4) == [
+        INVALID_SESSION_ID,
+        SERVER_UNAVAILABLE,
+        UNABLE_TO_LOCK_ROW,
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "message"),
+    [
+        (SERVER_UNAVAILABLE, 503, "Server Unavailable"),
+        (
+            UNABLE_TO_LOCK_ROW,
+            400,
+            "unable to obtain exclusive access to this record or 1 records: 00Q5g000000001AAAA",
+        ),
+        (REQUEST_LIMIT_EXCEEDED, 403, "TotalRequests Limit exceeded."),
+        (INVALID_SESSION_ID, 401, "Session expired or invalid"),
+    ],
+)
+def test_error_shapes(injector: FaultInjector, kind: str, status: int, message: str) -> None:
+    injector.set_rule(kind, next_n=1)
+    error = injector.decide(LEAD_PATH).error
+    assert error is not None
+    assert (error.error_code, error.status, error.message) == (kind, status, message)
+    assert error.rest_body()[0]["errorCode"] == kind
+
+
+def test_lock_error_without_an_id_in_the_path() -> None:
+    error = fault_error(UNABLE_TO_LOCK_ROW, "/services/data/v59.0/composite/sobjects")
+    assert error.message.endswith("1 records: record")
+    error = fault_error(UNABLE_TO_LOCK_ROW, "/services/data/v59.0/sobjects/CampaignMembers")
+    assert error.message.endswith("1 records: record")
+
+
+def test_clear(injector: FaultInjector) -> None:
+    injector.set_rule(SERVER_UNAVAILABLE, probability=1.0)
+    injector.set_rule(LATENCY, probability=1.0, latency_ms=10)
+    injector.clear(LATENCY)
+    assert [rule["kind"] for rule in injector.describe()] == [SERVER_UNAVAILABLE]
+    injector.clear()
+    assert injector.describe() == []
+    assert injector.decide(LEAD_PATH) == NO_FAULT
+
+
+def test_describe_is_json_serialisable(injector: FaultInjector) -> None:
+    injector.set_rule(UNABLE_TO_LOCK_ROW, probability=0.5, path_contains="/sobjects/")
+    injector.set_rule(LATENCY, next_n=3, latency_ms=20)
+    described = json.loads(json.dumps(injector.describe()))
+    assert described == [
+        {
+            "kind": LATENCY,
+            "probability": 0.0,
+            "next_n": 3,
+            "latency_ms": 20,
+            "path_contains": None,
+            "fired": 0,
+        },
+        {
+            "kind": UNABLE_TO_LOCK_ROW,
+            "probability": 0.5,
+            "next_n": 0,
+            "latency_ms": 0,
+            "path_contains": "/sobjects/",
+            "fired": 0,
+        },
+    ]
+
+
+def test_set_rule_replaces_and_resets_counters(injector: FaultInjector) -> None:
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=5)
+    injector.decide(LEAD_PATH)
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=1)
+    assert injector.describe()[0]["next_n"] == 1
+    assert injector.describe()[0]["fired"] == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kind": "NOPE"},
+        {"kind": SERVER_UNAVAILABLE, "probability": 1.5},
+        {"kind": SERVER_UNAVAILABLE, "probability": -0.1},
+        {"kind": SERVER_UNAVAILABLE, "next_n": -1},
+        {"kind": LATENCY, "latency_ms": -5},
+    ],
+)
+def test_set_rule_validates(injector: FaultInjector, kwargs: dict[str, object]) -> None:
+    kind = str(kwargs.pop("kind"))
+    with pytest.raises(ValueError):
+        injector.set_rule(kind, **kwargs)  # type: ignore[arg-type]
+
+
+def test_next_n_is_exact_under_concurrency(injector: FaultInjector) -> None:
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=100)
+    results: list[str | None] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        codes = _codes(injector, LEAD_PATH, 50)
+        with lock:
+            results.extend(codes)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(SERVER_UNAVAILABLE) == 100
