@@ -7,6 +7,7 @@ server starts one, or step by step through `process_next()` (tests).
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import itertools
@@ -157,7 +158,7 @@ class BulkJobs:
             raise not_found(f"Job with id {job_id} does not exist")
         return job
 
-    def list(self, kind: str) -> list[Job]:
+    def jobs_of(self, kind: str) -> list[Job]:
         with self._lock:
             return [job for job in self._jobs.values() if job.kind == kind]
 
@@ -438,14 +439,10 @@ class BulkJobs:
 
 
 def _encode_locator(position: int) -> str:
-    import base64
-
     return base64.b32encode(str(position).encode()).decode().rstrip("=")
 
 
 def _decode_locator(locator: str | None) -> int:
-    import base64
-
     if not locator or locator == "null":
         return 0
     try:

@@ -17,7 +17,7 @@ def jobs(request: ApiRequest) -> Reply:
     bulk = request.backend.bulk
     kind = _kind(request)
     if request.method == "GET":
-        records = [job.info() for job in bulk.list(kind)]
+        records = [job.info() for job in bulk.jobs_of(kind)]
         return Reply(body={"done": True, "records": records, "nextRecordsUrl": None})
     spec = request.json_object()
     if kind == "ingest":

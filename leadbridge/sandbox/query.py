@@ -71,6 +71,8 @@ class QueryEngine:
             total = self._count(compiled)
             if compiled.is_count:
                 return {"totalSize": total, "done": True, "records": []}
+            if compiled.is_aggregate:
+                return self._aggregate(compiled, version)
             cursor = Cursor(compiled, total, 0, 0, batch_size, include_deleted)
             return self._page(cursor, None, version)
 
@@ -86,6 +88,12 @@ class QueryEngine:
             cursor.last_rowid = -1  # unknown: fall back to OFFSET paging for this page
         with self.db.lock:
             return self._page(cursor, locator_id, version)
+
+    def _aggregate(self, compiled: CompiledQuery, version: str) -> dict[str, Any]:
+        sql, params = compiled.sql()
+        rows = self.db.conn.execute(sql, params).fetchall()
+        records = [shape_record(compiled, row, version) for row in rows]
+        return {"totalSize": len(records), "done": True, "records": records}
 
     def _count(self, compiled: CompiledQuery) -> int:
         sql, params = compiled.count_sql()

@@ -69,7 +69,7 @@ def limits(request: ApiRequest) -> Reply:
     def entry(maximum: int, used: int = 0) -> dict[str, int]:
         return {"Max": maximum, "Remaining": max(maximum - used, 0)}
 
-    jobs = len(request.backend.bulk.list("query"))
+    jobs = len(request.backend.bulk.jobs_of("query"))
     return Reply(
         body={
             "ConcurrentAsyncGetReportInstances": entry(200),

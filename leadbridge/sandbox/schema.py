@@ -230,7 +230,7 @@ def _new_object(name: str, spec: Mapping[str, Any]) -> ObjectDef:
 
 
 def _system_fields(obj: ObjectDef) -> list[FieldDef]:
-    audit = {"createable": False, "updateable": False, "nillable": False}
+    audit: dict[str, Any] = {"createable": False, "updateable": False, "nillable": False}
     fields = [
         FieldDef("Id", "id", f"{obj.label} ID", length=18, id_lookup=True, **audit),
         FieldDef("IsDeleted", "boolean", "Deleted", default=False, **audit),

@@ -356,3 +356,11 @@ def test_soap_convert_lead_and_merge(api: Api) -> None:
     assert reply.status == 200
     assert b"<success>true</success>" in reply.encoded()
     assert org.retrieve("Lead", lead_id)["IsConverted"] is True
+
+
+def test_count_aggregate_with_no_match(api: Api) -> None:
+    reply = api.call(
+        "GET", "/query", query={"q": "SELECT COUNT(Id) FROM Lead WHERE Email = 'x@y.z'"}
+    )
+    assert reply.status == 200
+    assert reply.body["records"][0]["expr0"] == 0
