@@ -6,7 +6,6 @@ Request flow for the REST API: version check → bearer token → fault injectio
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
 import threading
@@ -161,6 +160,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+class _Server(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Close idle keep-alive connections at once: over TLS they would hold shutdown."""
+        for connection in list(self.server_state.connections):
+            cycle = getattr(connection, "cycle", None)
+            transport = getattr(connection, "transport", None)
+            if transport is not None and (cycle is None or cycle.response_complete):
+                transport.abort()
+        await super().shutdown(sockets)
+
+
 def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
@@ -172,8 +182,9 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 def _prepare(config: SandboxConfig, host: str, port: int) -> tuple[SandboxBackend, RunningSandbox]:
@@ -208,7 +219,6 @@ class SandboxServer:
             SandboxApp(self.backend).asgi(), host, self.port, self.info.tls
         )
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def instance_url(self) -> str:
@@ -224,7 +234,7 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         self.backend.start()
-        self._thread = threading.Thread(target=self._run, name="sandbox-org", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name="sandbox-org", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
@@ -233,24 +243,8 @@ class SandboxServer:
             time.sleep(0.02)
         return self
 
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        await self._server.serve()
-
-    def _drop_connections(self) -> None:
-        """Idle keep-alive TLS connections would hold a graceful shutdown for many seconds."""
-        for connection in list(self._server.server_state.connections):
-            transport = getattr(connection, "transport", None)
-            if transport is not None:
-                transport.abort()
-
     def stop(self) -> None:
         self._server.should_exit = True
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._drop_connections)
         if self._thread:
             self._thread.join(timeout=10)
         self.backend.close()
