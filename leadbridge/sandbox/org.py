@@ -277,17 +277,18 @@ class Org:
 
     def find_by_external_id(self, obj: ObjectDef, field_name: str, value: str) -> list[str]:
         field = obj.field(field_name)
-        if field is None or not (field.external_id or field.name == "Id" or field.id_lookup):
+        if field is None or not (field.external_id or field.name == "Id"):
             raise not_found(
                 f"Provided external ID field does not exist or is not accessible: {field_name}"
             )
         with self.db.lock:
             rows = self.db.conn.execute(
-                f'SELECT "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
-                'AND "IsDeleted" = 0 ORDER BY _rowid',
+                f'SELECT _rowid, "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
+                'AND "IsDeleted" = 0',
                 (value,),
             ).fetchall()
-        return [str(row[0]) for row in rows]
+        # sorted here: ORDER BY _rowid would tempt SQLite to scan the table instead of the index
+        return [str(row[1]) for row in sorted(rows)]
 
     # ---------------------------------------------------------------- writing
 
@@ -686,7 +687,7 @@ class Org:
         condition = " AND ".join(f"{quote(field.name)} = ?" for field in fields if field)
         matches = self.db.conn.execute(
             f'SELECT "Id" FROM {quote(obj.name)} WHERE {condition} AND "IsDeleted" = 0 '
-            'AND "Id" != ? ORDER BY _rowid LIMIT 50',
+            'AND "Id" != ? LIMIT 50',
             (*values, record_id),
         ).fetchall()
         if not matches:
@@ -854,6 +855,12 @@ class Org:
         if not admin:
             row = {f.name: 0 for f in obj.iter_fields() if f.type == "boolean"}
         return row
+
+    @contextmanager
+    def bulk_loading(self, object_name: str) -> Iterator[None]:
+        """Load many rows with the table's secondary indexes dropped, then rebuild them."""
+        with self.db.lock, self.db.deferred_indexes(self.object(object_name)):
+            yield
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -137,8 +137,7 @@ class _Pools:
 
 def _slug(text: str, limit: int) -> str:
     """Lower-case ASCII letters only: `Zoë O'Brien-Núñez` → `zoeobriennunez`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z]", "", ascii_text.lower())[:limit] or "x"
+    return re.sub(r"[^a-z]", "", _ascii(text).lower())[:limit] or "x"
 
 
 def _company(fake: Any) -> _Company:
@@ -223,14 +222,20 @@ class _Timeline:
     def stamps(
         self, rand: Random01, after_ms: int | None = None, until_ms: int | None = None
     ) -> tuple[int, Row]:
-        """A creation moment in (after, until] and the audit fields; modified ≥ created."""
+        """A creation moment in [after, until) and its audit fields."""
         low = max(self.start_ms, after_ms or self.start_ms)
         high = max(low, until_ms or self.end_ms)
         created = low + int(rand() * (high - low))
-        modified = created if rand() < 0.4 else created + int(rand() * (self.end_ms - created))
-        changed = self.text(modified)
-        return created, {
-            "CreatedDate": self.text(created),
+        return created, self.audit(created, rand)
+
+    def audit(self, created_ms: int, rand: Random01) -> Row:
+        """CreatedDate and a later (or equal) last modification; 40% were never modified."""
+        created = self.text(created_ms)
+        changed = created
+        if rand() >= 0.4:
+            changed = self.text(created_ms + int(rand() * (self.end_ms - created_ms)))
+        return {
+            "CreatedDate": created,
             "LastModifiedDate": changed,
             "SystemModstamp": changed,
         }
@@ -263,12 +268,16 @@ class _Person:
 
 
 class _Seeder:
+    """One seeding run; keeps the few records that later records point at (not the leads)."""
+
     def __init__(self, org: Org, seed: int, sizes: SeedSizes) -> None:
         self.org = org
         self.seed = seed
         self.sizes = sizes
         self.pools = _pools(seed, _pool_size(sizes))
         self.timeline = _Timeline(org.now())
+        # Sales reps join in the window's first two days; everything else happens after.
+        self.staffed_ms = self.timeline.start_ms + 2 * DAY_MS
         self.counts: dict[str, int] = {}
         self.owner_ids: list[str] = []
         self.accounts: list[_Account] = []
@@ -303,9 +312,6 @@ class _Seeder:
         self.counts[object_name] = self.counts.get(object_name, 0) + len(record_ids)
         return record_ids
 
-    def _picklist(self, object_name: str, field_name: str) -> tuple[str, ...]:
-        return _picklist(self.org, object_name, field_name)
-
     def _email(self, first: _Name, last: _Name, number: int, domain: str) -> str:
         return f"{first.slug}.{last.slug}.{self.email_base + number}@{domain}"
 
@@ -318,19 +324,18 @@ class _Seeder:
                 str(row[0]).lower()
                 for row in self.org.db.conn.execute('SELECT "Username" FROM "User"')
             }
-        until = self.timeline.start_ms + 2 * DAY_MS
         rows = [
-            self._user_row(rng, taken, active=index < self.sizes.users, until_ms=until)
+            self._user_row(rng, taken, active=index < self.sizes.users)
             for index in range(self.sizes.users + 1)
         ]
         record_ids = self._insert("User", rows)
         self.owner_ids = record_ids[: self.sizes.users] or [self.org.admin_user_id]
 
-    def _user_row(self, rng: random.Random, taken: set[str], *, active: bool, until_ms: int) -> Row:
+    def _user_row(self, rng: random.Random, taken: set[str], *, active: bool) -> Row:
         first = _pick(rng.random, self.pools.first_names)
         last = _pick(rng.random, self.pools.last_names)
         username = _free_username(f"{first.slug}.{last.slug}", taken)
-        _, stamps = self.timeline.stamps(rng.random, until_ms=until_ms)
+        _, stamps = self.timeline.stamps(rng.random, until_ms=self.staffed_ms)
         return {
             "Username": username, "Email": username, "FirstName": first.text,
             "LastName": last.text, "Alias": (first.slug[:1] + last.slug)[:8],
@@ -348,7 +353,7 @@ class _Seeder:
         meta: list[tuple[_Company, str, int]] = []
         for company in companies:
             owner = _pick(rng.random, self.owner_ids)
-            created, stamps = self.timeline.stamps(rng.random, after_ms=self._after_users())
+            created, stamps = self.timeline.stamps(rng.random, after_ms=self.staffed_ms)
             rows.append(self._account_row(rng, company, owner, stamps))
             meta.append((company, owner, created))
         record_ids = self._insert("Account", rows)
@@ -357,16 +362,13 @@ class _Seeder:
             for record_id, (company, owner, created) in zip(record_ids, meta, strict=True)
         ]
 
-    def _after_users(self) -> int:
-        return self.timeline.start_ms + 2 * DAY_MS
-
     def _account_row(self, rng: random.Random, company: _Company, owner: str, stamps: Row) -> Row:
         city, state = _pick(rng.random, self.pools.cities)
         employees = int(10 ** (1 + rng.random() * 4))
         return {
             "Name": company.name, "Type": _pick(rng.random, ("Prospect", "Customer - Direct",
                                                              "Customer - Channel", "Partner")),
-            "Industry": _pick(rng.random, self._picklist("Account", "Industry")),
+            "Industry": _pick(rng.random, _picklist(self.org, "Account", "Industry")),
             "Website": f"https://www.{company.domain}", "Phone": _phone(rng.random),
             "BillingCity": city, "BillingState": state, "BillingCountry": "United States",
             "NumberOfEmployees": employees, "AnnualRevenue": float(employees * 150_000),
@@ -379,7 +381,7 @@ class _Seeder:
         rng = self._random("contacts")
         rows: list[Row] = []
         people: list[_Person] = []
-        sources = self._picklist("Contact", "LeadSource")
+        sources = _picklist(self.org, "Contact", "LeadSource")
         for index in range(self.sizes.contacts):
             # Every account gets one contact before any gets a second.
             account = (
@@ -431,7 +433,7 @@ class _Seeder:
 
     def _campaigns(self, plan: _MemberPlan) -> list[str]:
         rng = self._random("campaigns")
-        types = self._picklist("Campaign", "Type")
+        types = _picklist(self.org, "Campaign", "Type")
         rows = [
             self._campaign_row(rng, types, plan.per_campaign(number))
             for number in range(self.sizes.campaigns)
@@ -450,7 +452,7 @@ class _Seeder:
         self, rng: random.Random, types: Sequence[str], members: tuple[int, int]
     ) -> Row:
         kind = _pick(rng.random, types)
-        created, stamps = self.timeline.stamps(rng.random, after_ms=self._after_users())
+        created, stamps = self.timeline.stamps(rng.random, after_ms=self.staffed_ms)
         start = self.timeline.date(created) + timedelta(days=rng.randrange(0, 21))
         end = start + timedelta(days=rng.randrange(7, 60))
         today = self.timeline.date(self.timeline.end_ms)
@@ -490,7 +492,7 @@ class _Seeder:
     def _opportunities(self) -> None:
         rng = self._random("opportunities")
         staffed = _contacts_by_account(self.contacts)
-        stages = _bag(self._picklist("Opportunity", "StageName"), STAGE_WEIGHTS)
+        stages = _bag(_picklist(self.org, "Opportunity", "StageName"), STAGE_WEIGHTS)
         rows, roles = [], []
         for _ in range(self.sizes.opportunities):
             account, contacts = _pick(rng.random, staffed)
@@ -514,7 +516,7 @@ class _Seeder:
             "Amount": float(round(5_000 + rng.random() * 245_000, -2)),
             "Probability": STAGE_PROBABILITY.get(stage, 50),
             "Type": _pick(rng.random, ("New Business", "Existing Business")),
-            "LeadSource": _pick(rng.random, self._picklist("Opportunity", "LeadSource")),
+            "LeadSource": _pick(rng.random, _picklist(self.org, "Opportunity", "LeadSource")),
             "OwnerId": account.owner_id, **stamps,
         }  # fmt: skip
 
@@ -525,7 +527,7 @@ class _Seeder:
         record_ids: list[str],
         roles: list[list[_Person]],
     ) -> None:
-        labels = self._picklist("OpportunityContactRole", "Role")
+        labels = _picklist(self.org, "OpportunityContactRole", "Role")
         rows = []
         for opportunity, record_id, contacts in zip(opportunities, record_ids, roles, strict=True):
             after = _created_ms(str(opportunity["CreatedDate"]))
@@ -541,7 +543,7 @@ class _Seeder:
 
     def _subscriptions(self) -> None:
         rng = self._random("subscriptions")
-        plans = _bag(self._picklist("Subscription__c", "Plan__c"), PLAN_WEIGHTS, other=10)
+        plans = _bag(_picklist(self.org, "Subscription__c", "Plan__c"), PLAN_WEIGHTS, other=10)
         first_number = self._row_count("Subscription__c") + 1
         rows = []
         for offset in range(self.sizes.subscriptions):
@@ -565,7 +567,6 @@ class _LeadFactory:
     """
 
     def __init__(self, seeder: _Seeder, rng: random.Random) -> None:
-        self.seeder = seeder
         self.rand = rng.random
         self.pools = seeder.pools
         self.email_base = seeder.email_base + seeder.sizes.contacts
@@ -576,6 +577,9 @@ class _LeadFactory:
         self.industries = _picklist(seeder.org, "Lead", "Industry")
         self.places = _places(self.pools)
         self.twins = _twins(rng, seeder.contacts, seeder.sizes.leads)
+        self.created_step = (self.timeline.end_ms - self.timeline.start_ms) / max(
+            1, seeder.sizes.leads
+        )
 
     def row(self, index: int) -> Row:
         rand, pools = self.rand, self.pools
@@ -584,7 +588,8 @@ class _LeadFactory:
         domain = _pick(rand, FREE_MAIL) if rand() < 0.15 else company.domain
         status = _pick(rand, self.statuses)
         country, cities = _pick(rand, self.places)
-        _, stamps = self.timeline.stamps(rand)
+        # Creation follows the lead number, as record ids follow creation order in a real org.
+        created = self.timeline.start_ms + int((index + rand()) * self.created_step)
         row = {
             "FirstName": first.text, "LastName": last.text, "Company": company.name,
             "Email": f"{first.slug}.{last.slug}.{self.email_base + index}@{domain}",
@@ -593,7 +598,7 @@ class _LeadFactory:
             "City": _pick(rand, cities), "Country": country,
             "LeadSource": _pick(rand, self.sources), "Status": status,
             "Industry": _pick(rand, self.industries), "OwnerId": _pick(rand, self.owners),
-            **stamps,
+            **self.timeline.audit(created, rand),
         }  # fmt: skip
         twin = self.twins.get(index)
         if twin is not None:

@@ -91,7 +91,10 @@ class SandboxApp:
             body,
             user_id=self.backend.org.admin_user_id,
         )
-        return self.control.dispatch(request)
+        try:
+            return self.control.dispatch(request)
+        except (ValueError, TypeError) as exc:  # bad control-plane input, e.g. a negative size
+            return Reply.error(SalesforceError("INVALID_INPUT", str(exc)))
 
     def _data(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes

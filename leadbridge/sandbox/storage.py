@@ -102,6 +102,29 @@ class OrgDatabase:
             or field.type == "reference"
         ]
 
+    @contextmanager
+    def deferred_indexes(self, obj: ObjectDef) -> Iterator[None]:
+        """Drop the table's secondary indexes while bulk-loading; rebuild them afterwards.
+
+        Building an index once over sorted data is many times faster than keeping a dozen
+        B-trees up to date row by row.
+        """
+        with self.lock:
+            names = [
+                str(row[0])
+                for row in self.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                    "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+                    (obj.name,),
+                )
+            ]
+            for name in names:
+                self.conn.execute(f"DROP INDEX {quote(name)}")
+            try:
+                yield
+            finally:
+                self._ensure_table(obj)
+
     def _max_rowid(self, obj: ObjectDef) -> int:
         row = self.conn.execute(f"SELECT MAX(_rowid) FROM {quote(obj.name)}").fetchone()
         return int(row[0] or 0)

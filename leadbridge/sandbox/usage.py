@@ -1,4 +1,4 @@
-"""API request counting against the org's daily allowance (a rolling day, reset at UTC midnight)."""
+"""API request counting against the org's daily allowance (the count resets at UTC midnight)."""
 
 from __future__ import annotations
 

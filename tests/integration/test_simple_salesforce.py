@@ -137,10 +137,12 @@ def test_upsert_creates_updates_and_detects_several_matches(sf: Salesforce) -> N
     assert sf.Lead.upsert(path, {"Title": "Countess"}) == 200
     record = sf.Lead.get_by_custom_id("LeadBridge_Prospect_Id__c", "p-1")
     assert record["Title"] == "Countess"
-    sf.Contact.create({"LastName": "One", "Email": "same@example.com"})
-    sf.Contact.create({"LastName": "Two", "Email": "same@example.com"})
+    sf.Contact.create({"LastName": "One", "Legacy_Key__c": "k-7"})
+    sf.Contact.create({"LastName": "Two", "Legacy_Key__c": "K-7"})
     with pytest.raises(SalesforceMoreThanOneRecord):
-        sf.Contact.upsert("Email/same@example.com", {"Title": "x"})
+        sf.Contact.upsert("Legacy_Key__c/k-7", {"Title": "x"})
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.upsert("Email/someone@example.com", {"Title": "x"})
 
 
 def test_updated_and_deleted(sandbox: SandboxClient, sf: Salesforce) -> None:
