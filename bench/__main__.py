@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
-from leadbridge.sandbox.seed import SeedSizes, seed_org
 
 from leadbridge.sandbox import SandboxConfig, SandboxServer
+from leadbridge.sandbox.seed import SeedSizes, seed_org
 
 
 def _session(server: SandboxServer) -> requests.Session:
