@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -15,14 +16,17 @@ def checksum(id15: str) -> str:
     """The 3-character suffix that makes a 15-character ID case-insensitively unique."""
     if len(id15) != 15:
         raise ValueError(f"expected 15 characters, got {len(id15)}")
-    suffix = []
-    for start in (0, 5, 10):
-        bits = 0
-        for offset, char in enumerate(id15[start : start + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << offset
-        suffix.append(_SUFFIX_ALPHABET[bits])
-    return "".join(suffix)
+    return _group_code(id15[0:5]) + _group_code(id15[5:10]) + _group_code(id15[10:15])
+
+
+@lru_cache(maxsize=65536)
+def _group_code(group: str) -> str:
+    """One suffix character: bit i set when the group's i-th character is upper case."""
+    bits = 0
+    for offset, char in enumerate(group):
+        if "A" <= char <= "Z":
+            bits |= 1 << offset
+    return _SUFFIX_ALPHABET[bits]
 
 
 def to18(record_id: str) -> str:

@@ -806,9 +806,10 @@ class Org:
             )
 
     def insert_raw(self, object_name: str, rows: list[Mapping[str, Any]]) -> list[str]:
-        """Insert trusted rows fast (seeding): values converted, derived fields filled, no rules.
+        """Insert trusted rows fast (seeding): values converted, formulas filled, no rules.
 
-        Rows may carry CreatedDate / LastModifiedDate / SystemModstamp / CreatedById.
+        Rows may carry CreatedDate / LastModifiedDate / SystemModstamp / CreatedById. Values
+        already in stored form (Salesforce datetimes, 18-character ids) skip conversion.
         """
         obj = self.object(object_name)
         if not rows:
@@ -817,22 +818,26 @@ class Org:
         record_ids = [ids.make_id(obj.key_prefix, first + offset) for offset in range(len(rows))]
         now = format_datetime(self.clock.now())
         admin = self.db.get_meta("admin_user_id")
+        template = self._defaults_raw(obj, admin)
+        template.update(
+            CreatedDate=now, LastModifiedDate=now, SystemModstamp=now, CreatedById=admin
+        )
+        fields = self._raw_fields(obj, rows)
+        columns = list(dict.fromkeys([*template, *(field.name for field in fields.values())]))
+        formulas = [field for field in obj.iter_fields() if field.formula]
         prepared = []
-        for record_id, values in zip(record_ids, rows, strict=True):
-            row = self._defaults_raw(obj, admin)
+        for offset, values in enumerate(rows):
+            row = dict(template)
             for name, value in values.items():
-                field = obj.field(name)
-                if field is None:
-                    raise invalid_field_on_sobject(name, obj.name)
-                row[field.name] = to_storage(field, value)
-            self._derive(obj, row)
-            for stamp in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
-                row[stamp] = row.get(stamp) or now
-            row["CreatedById"] = row.get("CreatedById") or admin
-            row["LastModifiedById"] = row.get("LastModifiedById") or row["CreatedById"]
-            row["Id"] = record_id
+                field = fields[name]
+                row[field.name] = _raw_value(field, value)
+            if formulas or obj.name == "Opportunity":
+                self._derive(obj, row)
+            if "LastModifiedById" not in values:
+                row["LastModifiedById"] = row["CreatedById"]
+            row["Id"] = record_ids[offset]
             prepared.append(row)
-        columns = list(prepared[0])
+        columns = list(dict.fromkeys([*columns, *prepared[0]]))
         sql = (
             f"INSERT INTO {quote(obj.name)} (_rowid, {', '.join(quote(c) for c in columns)}) "
             f"VALUES ({', '.join('?' * (len(columns) + 1))})"
@@ -841,7 +846,7 @@ class Org:
             self.db.conn.executemany(
                 sql,
                 [
-                    (first + offset, *(row.get(column) for column in columns))
+                    (first + offset, *[row.get(column) for column in columns])
                     for offset, row in enumerate(prepared)
                 ],
             )
@@ -849,6 +854,18 @@ class Org:
                 for record_id in record_ids:
                     self._after_insert(obj, record_id, {}, SaveOptions())
         return record_ids
+
+    @staticmethod
+    def _raw_fields(obj: ObjectDef, rows: list[Mapping[str, Any]]) -> dict[str, FieldDef]:
+        fields: dict[str, FieldDef] = {}
+        for values in rows:
+            for name in values:
+                if name not in fields:
+                    field = obj.field(name)
+                    if field is None:
+                        raise invalid_field_on_sobject(name, obj.name)
+                    fields[name] = field
+        return fields
 
     def _defaults_raw(self, obj: ObjectDef, admin: str | None) -> Row:
         row = self._defaults(obj, SaveOptions(actor_id=admin)) if admin else {}
@@ -873,6 +890,24 @@ class Org:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+def _raw_value(field: FieldDef, value: Any) -> StoredValue:
+    """Stored form of a trusted value, skipping conversion when it is already stored form."""
+    if isinstance(value, bool):
+        return int(value)
+    if value is None:
+        return 0 if field.type == "boolean" else None
+    if isinstance(value, str):
+        if field.type == "datetime" and len(value) == 28 and value.endswith("+0000"):
+            return value
+        if field.type in {"reference", "id"} and len(value) == 18:
+            return value
+        if field.is_text and field.type not in {"reference", "id"}:
+            return value
+    if isinstance(value, int | float) and field.type in {"int", "double", "currency", "percent"}:
+        return value
+    return to_storage(field, value)
 
 
 def _as_str(value: StoredValue) -> str | None:

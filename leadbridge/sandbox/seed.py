@@ -68,6 +68,10 @@ STAGE_WEIGHTS = {"Prospecting": 20, "Qualification": 20, "Needs Analysis": 15,
                  "Closed Lost": 8}  # fmt: skip
 PLAN_WEIGHTS = {"Free": 50, "Pro": 35, "Enterprise": 15}
 DEALS = ("New Licenses", "Renewal", "Expansion", "Professional Services", "Pilot", "Upgrade")
+SEEDED_OBJECTS = (
+    "User", "Account", "Contact", "Lead", "Opportunity", "OpportunityContactRole", "Campaign",
+    "CampaignMemberStatus", "CampaignMember", "Subscription__c",
+)  # fmt: skip
 COMPANY_NOISE = frozenset({"and", "llc", "inc", "ltd", "plc", "group", "sons", "co", "the"})
 
 
@@ -104,7 +108,10 @@ class SeedSizes:
 
 
 def seed_org(org: Org, *, seed: int = 42, sizes: SeedSizes = SeedSizes()) -> dict[str, int]:
-    """Fill the org with realistic demo data; returns how many records of each object it made."""
+    """Fill the org with realistic demo data; returns how many records of each object it made.
+
+    The result has every object of SEEDED_OBJECTS as a key, in that order (0 when none).
+    """
     return _Seeder(org, seed, sizes).run()
 
 
@@ -278,7 +285,7 @@ class _Seeder:
         self.timeline = _Timeline(org.now())
         # Sales reps join in the window's first two days; everything else happens after.
         self.staffed_ms = self.timeline.start_ms + 2 * DAY_MS
-        self.counts: dict[str, int] = {}
+        self.counts = dict.fromkeys(SEEDED_OBJECTS, 0)
         self.owner_ids: list[str] = []
         self.accounts: list[_Account] = []
         self.contacts: list[_Person] = []
@@ -309,7 +316,7 @@ class _Seeder:
 
     def _insert(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
         record_ids = self.org.insert_raw(object_name, list(rows))
-        self.counts[object_name] = self.counts.get(object_name, 0) + len(record_ids)
+        self.counts[object_name] += len(record_ids)
         return record_ids
 
     def _email(self, first: _Name, last: _Name, number: int, domain: str) -> str:
@@ -442,9 +449,8 @@ class _Seeder:
 
     def _campaign_ids(self, rows: list[Row]) -> list[str]:
         record_ids = self._insert("Campaign", rows)
-        statuses = len(record_ids) * len(DEFAULT_MEMBER_STATUSES)  # added by insert_raw
-        if statuses:
-            self.counts["CampaignMemberStatus"] = statuses
+        # insert_raw gives each campaign the default member statuses.
+        self.counts["CampaignMemberStatus"] += len(record_ids) * len(DEFAULT_MEMBER_STATUSES)
         self.campaign_created = [_created_ms(str(row["CreatedDate"])) for row in rows]
         return record_ids
 

@@ -63,6 +63,7 @@ class OrgDatabase:
         for obj in schema.objects():
             self._ensure_table(obj)
         self._next_rowid = {obj.name: self._max_rowid(obj) + 1 for obj in schema.objects()}
+        self.analyze()
 
     def close(self) -> None:
         with self.lock:
@@ -91,7 +92,8 @@ class OrgDatabase:
 
     @staticmethod
     def _indexed_fields(obj: ObjectDef) -> list[FieldDef]:
-        always = {"id", "systemmodstamp", "lastmodifieddate", "isdeleted"}
+        # No index on IsDeleted: it is not selective, and SQLite would prefer it to Email.
+        always = {"id", "systemmodstamp", "lastmodifieddate"}
         return [
             field
             for field in obj.iter_fields()
@@ -124,6 +126,13 @@ class OrgDatabase:
                 yield
             finally:
                 self._ensure_table(obj)
+                self.analyze()
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (sampled, so it stays fast on big tables)."""
+        with self.lock:
+            self.conn.execute("PRAGMA analysis_limit = 1000")
+            self.conn.execute("ANALYZE")
 
     def _max_rowid(self, obj: ObjectDef) -> int:
         row = self.conn.execute(f"SELECT MAX(_rowid) FROM {quote(obj.name)}").fetchone()

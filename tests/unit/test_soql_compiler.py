@@ -224,11 +224,14 @@ def test_datetime_literals_are_normalised_to_utc(db: sqlite3.Connection) -> None
     assert names(db, "CreatedDate < 2024-03-15T01:00:00+02:00") == ["Nobody", "Other"]
 
 
-def test_date_literal_on_datetime_field_covers_the_day(db: sqlite3.Connection) -> None:
-    assert names(db, "CreatedDate = 2024-03-14") == ["Smith"]
-    assert names(db, "CreatedDate > 2024-03-14") == ["O'Brien"]
-    assert names(db, "CreatedDate <= 2024-03-14") == ["Smith", "Nobody", "Other"]
-    assert names(db, "CreatedDate != 2024-03-14") == ["O'Brien", "Nobody", "Other"]
+def test_plain_date_on_a_datetime_field_is_refused(db: sqlite3.Connection) -> None:
+    with pytest.raises(SalesforceError) as error:
+        names(db, "CreatedDate = 2024-03-14")
+    assert error.value.error_code == "INVALID_FIELD"
+    assert "must be of type dateTime" in error.value.message
+    assert names(
+        db, "CreatedDate >= 2024-03-14T00:00:00Z AND CreatedDate < 2024-03-15T00:00:00Z"
+    ) == ["Smith"]
 
 
 @pytest.mark.parametrize(

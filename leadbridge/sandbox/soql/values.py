@@ -2,13 +2,13 @@
 
 Storage form follows the table layout: booleans 0/1, dates `YYYY-MM-DD`, datetimes in the
 fixed-width UTC form of `clock.format_datetime`, ids in their 18-character form. A date
-(literal or relative keyword) compared with a datetime field becomes a range of instants.
+keyword (TODAY, LAST_N_DAYS:n) compared with a datetime field becomes a range of instants.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from leadbridge.sandbox.clock import format_datetime
 from leadbridge.sandbox.exceptions import SalesforceError
@@ -149,11 +149,10 @@ class Coercer:
     def _datetime(self, column: Column, value: Value) -> Operand:
         if isinstance(value, DateTimeLit):
             return Scalar(format_datetime(value.value))
-        if isinstance(value, DateLit):
-            return Range(_midnight(value.value), _midnight(value.value + timedelta(days=1)))
-        if isinstance(value, DateKeyword):
+        if isinstance(value, DateKeyword):  # TODAY, LAST_N_DAYS:n… cover whole UTC days
             low, high = self._keyword_range(value)
             return Range(_midnight(low), _midnight(high))
+        # A plain date against a datetime field is refused, as Salesforce does.
         raise self.type_error(column, value)
 
     def _keyword_range(self, value: DateKeyword) -> dates.DateRange:
