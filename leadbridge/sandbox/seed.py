@@ -16,6 +16,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -29,6 +30,8 @@ from .storage import quote
 
 MAX_LEADS = 1_000_000
 LEAD_CHUNK = 50_000
+# From this many leads, indexes are rebuilt once after loading instead of row by row.
+BULK_LOAD_THRESHOLD = 20_000
 SALES_DOMAIN = "sandbox-sales.leadbridge.test"
 WINDOW_DAYS = 90
 DAY_MS = 86_400_000
@@ -429,12 +432,18 @@ class _Seeder:
     def _leads(self, plan: _MemberPlan) -> None:
         """Leads in chunks of LEAD_CHUNK; keeps only those that become campaign members."""
         factory = _LeadFactory(self, self._random("leads"))
-        for start in range(0, self.sizes.leads, LEAD_CHUNK):
-            indexes = range(start, min(start + LEAD_CHUNK, self.sizes.leads))
-            rows = [factory.row(index) for index in indexes]
-            record_ids = self._insert("Lead", rows)
-            for index in plan.lead_indexes.intersection(indexes):
-                plan.leads[index] = _lead_person(rows[index - start], record_ids[index - start])
+        loading = (
+            self.org.bulk_loading("Lead")
+            if self.sizes.leads >= BULK_LOAD_THRESHOLD
+            else nullcontext()
+        )
+        with loading:
+            for start in range(0, self.sizes.leads, LEAD_CHUNK):
+                indexes = range(start, min(start + LEAD_CHUNK, self.sizes.leads))
+                rows = [factory.row(index) for index in indexes]
+                record_ids = self._insert("Lead", rows)
+                for index in plan.lead_indexes.intersection(indexes):
+                    plan.leads[index] = _lead_person(rows[index - start], record_ids[index - start])
 
     # ---------------------------------------------------------------- campaigns
 
