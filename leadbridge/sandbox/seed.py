@@ -16,7 +16,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -30,7 +30,8 @@ from .storage import quote
 
 MAX_LEADS = 1_000_000
 LEAD_CHUNK = 50_000
-# From this many leads, indexes are rebuilt once after loading instead of row by row.
+# From this many new leads (and no fewer than exist), indexes are rebuilt once after loading
+# instead of row by row.
 BULK_LOAD_THRESHOLD = 20_000
 SALES_DOMAIN = "sandbox-sales.leadbridge.test"
 WINDOW_DAYS = 90
@@ -293,8 +294,9 @@ class _Seeder:
         self.accounts: list[_Account] = []
         self.contacts: list[_Person] = []
         self.campaign_created: list[int] = []
+        self.existing_leads = self._row_count("Lead")
         # E-mails carry a number unique across the org's leads and contacts: existing rows first.
-        self.email_base = self._row_count("Lead") + self._row_count("Contact")
+        self.email_base = self.existing_leads + self._row_count("Contact")
 
     def run(self) -> dict[str, int]:
         self._users()
@@ -432,18 +434,24 @@ class _Seeder:
     def _leads(self, plan: _MemberPlan) -> None:
         """Leads in chunks of LEAD_CHUNK; keeps only those that become campaign members."""
         factory = _LeadFactory(self, self._random("leads"))
-        loading = (
-            self.org.bulk_loading("Lead")
-            if self.sizes.leads >= BULK_LOAD_THRESHOLD
-            else nullcontext()
-        )
-        with loading:
+        with self._lead_loading():
             for start in range(0, self.sizes.leads, LEAD_CHUNK):
                 indexes = range(start, min(start + LEAD_CHUNK, self.sizes.leads))
                 rows = [factory.row(index) for index in indexes]
                 record_ids = self._insert("Lead", rows)
                 for index in plan.lead_indexes.intersection(indexes):
-                    plan.leads[index] = _lead_person(rows[index - start], record_ids[index - start])
+                    person = _lead_person(rows[index - start], record_ids[index - start])
+                    plan.leads[index] = person
+
+    def _lead_loading(self) -> AbstractContextManager[None]:
+        """Load many leads with the secondary indexes dropped, rebuilt once afterwards.
+
+        Only when the table at least doubles: rebuilding a big table's indexes to add a few
+        rows costs more than it saves. The org holds its lock meanwhile.
+        """
+        if self.sizes.leads >= max(BULK_LOAD_THRESHOLD, self.existing_leads):
+            return self.org.bulk_loading("Lead")
+        return nullcontext()
 
     # ---------------------------------------------------------------- campaigns
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -251,3 +252,22 @@ def test_nothing_but_the_inactive_user_when_sizes_are_zero() -> None:
 def test_sizes_are_checked(sizes: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SeedSizes(**sizes)
+
+
+def test_many_leads_load_with_indexes_rebuilt_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(seed_module, "BULK_LOAD_THRESHOLD", 10)
+    org = make_org()
+    loads: list[str] = []
+    bulk_loading = org.bulk_loading
+
+    def spy(object_name: str) -> Any:
+        loads.append(object_name)
+        return bulk_loading(object_name)
+
+    monkeypatch.setattr(org, "bulk_loading", spy)
+    seed_org(org, sizes=SMALL)  # 40 leads into an empty table: bulk load
+    seed_org(org, sizes=replace(SMALL, leads=20))  # fewer than exist: row by row
+    assert loads == ["Lead"]
+    indexes = {row[0] for row in org.db.conn.execute("SELECT name FROM sqlite_master")}
+    assert {"Lead__Email", "Lead__SystemModstamp", "Lead__OwnerId"} <= indexes
+    assert len(rows(org, "Lead")) == 60
