@@ -1,0 +1,1 @@
+"""Pure rules of leadbridge: no I/O, no framework, no Salesforce client imports."""

@@ -1,0 +1,136 @@
+"""leadbridge's one exception hierarchy, grouped by what to do about an error.
+
+    LeadbridgeError
+    ├── InputError                  bad input (a CSV row, a form post, an API call): fix and resend
+    ├── NotFoundError               the named item does not exist
+    ├── ConflictError               the change clashes with existing data (taken email, mapping…)
+    ├── ConfigurationError          leadbridge is not set up for this (no connector, bad setting)
+    └── CrmError                    Salesforce said no; carries error_code, message, fields, status
+        ├── CrmTransientError       retry with backoff (SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW)
+        │   └── CrmLimitError       the org's API allowance or our budget is spent: stop cleanly
+        ├── CrmDataError            fix the record's data (REQUIRED_FIELD_MISSING…)
+        ├── CrmDuplicateError       Salesforce sees a duplicate (DUPLICATE_VALUE, DUPLICATES_DETECTED)
+        ├── CrmGoneError            the record is gone (NOT_FOUND, ENTITY_IS_DELETED, converted lead)
+        ├── CrmPermissionError      the connector user may not do this (INSUFFICIENT_ACCESS…)
+        └── CrmConfigurationError   login, URL, API version or schema is wrong (INVALID_LOGIN…)
+
+Messages never contain secrets (passwords, tokens, client secrets).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LeadbridgeError(Exception):
+    """Base of every error leadbridge raises on purpose."""
+
+
+class InputError(LeadbridgeError):
+    """Bad input; `item` names what was wrong (a field, a CSV line, a parameter)."""
+
+    def __init__(self, message: str, *, item: str | None = None) -> None:
+        super().__init__(message if item is None else f"{item}: {message}")
+        self.item = item
+        self.reason = message
+
+
+class NotFoundError(LeadbridgeError):
+    pass
+
+
+class ConflictError(LeadbridgeError):
+    pass
+
+
+class ConfigurationError(LeadbridgeError):
+    pass
+
+
+class CrmError(LeadbridgeError):
+    """An error from Salesforce, with its errorCode, message and fields kept."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        error_code: str,
+        message: str,
+        *,
+        fields: list[str] | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{error_code}: {message}")
+        self.error_code = error_code
+        self.message = message
+        self.fields = fields or []
+        self.status = status
+        self.details = details or {}
+
+
+class CrmTransientError(CrmError):
+    retryable = True
+
+
+class CrmLimitError(CrmTransientError):
+    """Stop syncing until the allowance resets; retrying now would only burn more calls."""
+
+    retryable = False
+
+
+class CrmDataError(CrmError):
+    pass
+
+
+class CrmDuplicateError(CrmError):
+    pass
+
+
+class CrmGoneError(CrmError):
+    pass
+
+
+class CrmPermissionError(CrmError):
+    pass
+
+
+class CrmConfigurationError(CrmError):
+    pass
+
+
+_GROUPS: dict[str, type[CrmError]] = {
+    **dict.fromkeys(
+        ["SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "REQUEST_TIMEOUT", "QUERY_TIMEOUT",
+         "UNKNOWN_EXCEPTION", "INVALID_QUERY_LOCATOR", "TXN_SECURITY_METERING_ERROR"],
+        CrmTransientError,
+    ),
+    **dict.fromkeys(["REQUEST_LIMIT_EXCEEDED", "API_BUDGET_EXCEEDED"], CrmLimitError),
+    **dict.fromkeys(["DUPLICATE_VALUE", "DUPLICATES_DETECTED", "DUPLICATE_EXTERNAL_ID"],
+                    CrmDuplicateError),
+    **dict.fromkeys(["NOT_FOUND", "ENTITY_IS_DELETED", "CANNOT_UPDATE_CONVERTED_LEAD",
+                     "INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_ARCHIVED"], CrmGoneError),
+    **dict.fromkeys(["INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY",
+                     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "API_DISABLED_FOR_ORG",
+                     "INACTIVE_OWNER_OR_USER", "FIELD_INTEGRITY_EXCEPTION_PERMISSION"],
+                    CrmPermissionError),
+    **dict.fromkeys(["INVALID_LOGIN", "INVALID_SESSION_ID", "INVALID_TYPE", "INVALID_FIELD",
+                     "MALFORMED_QUERY", "INVALID_CLIENT", "INVALID_GRANT", "NOT_CONFIGURED",
+                     "INVALID_OPERATION", "API_CURRENTLY_DISABLED"], CrmConfigurationError),
+}  # fmt: skip
+
+
+def crm_error(
+    error_code: str,
+    message: str,
+    *,
+    fields: list[str] | None = None,
+    status: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> CrmError:
+    """The CrmError subclass for a Salesforce errorCode; unknown codes are data errors,
+    except 5xx statuses, which are transient."""
+    group = _GROUPS.get(error_code)
+    if group is None:
+        group = CrmTransientError if status is not None and status >= 500 else CrmDataError
+    return group(error_code, message, fields=fields, status=status, details=details)

@@ -1,0 +1,151 @@
+"""The few interfaces the sync engine needs: the CRM and the clock (the store comes with it).
+
+The engine talks to these Protocols only; `leadbridge.salesforce` implements `CrmClient` over
+simple-salesforce, and tests may use the sandbox org behind the real client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from leadbridge.errors import CrmError
+
+CrmRecord = dict[str, Any]  # Salesforce field API name → value, always with "Id"
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CrmField:
+    name: str
+    label: str
+    type: str
+    length: int = 0
+    nillable: bool = True
+    createable: bool = True
+    updateable: bool = True
+    unique: bool = False
+    external_id: bool = False
+    calculated: bool = False
+    restricted_picklist: bool = False
+    picklist_values: tuple[str, ...] = ()
+    reference_to: tuple[str, ...] = ()
+    relationship_name: str | None = None
+    defaulted_on_create: bool = False
+
+    @property
+    def required_on_create(self) -> bool:
+        return self.createable and not self.nillable and not self.defaulted_on_create
+
+
+@dataclass(frozen=True)
+class CrmObject:
+    name: str
+    label: str
+    custom: bool
+    fields: Mapping[str, CrmField]  # keyed by the field's API name as Salesforce spells it
+
+    def field(self, name: str) -> CrmField | None:
+        found = self.fields.get(name)
+        if found is not None:
+            return found
+        lowered = name.lower()
+        return next((f for key, f in self.fields.items() if key.lower() == lowered), None)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """One record's outcome in a batch write, in request order."""
+
+    id: str | None
+    success: bool
+    created: bool = False
+    errors: tuple[CrmError, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeletedRecord:
+    id: str
+    deleted_at: datetime
+
+
+@dataclass(frozen=True)
+class DeletedWindow:
+    records: tuple[DeletedRecord, ...]
+    earliest_available: datetime
+    latest_covered: datetime
+
+
+@dataclass(frozen=True)
+class CrmUser:
+    id: str
+    username: str
+    email: str
+    name: str
+    active: bool
+
+
+@dataclass
+class ApiUsageReport:
+    """What leadbridge knows of the org's API allowance and its own spending."""
+
+    used: int | None = None  # the org's count, from the last Sforce-Limit-Info header
+    limit: int | None = None
+    calls_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def our_calls(self) -> int:
+        return sum(self.calls_by_kind.values())
+
+
+class CrmClient(Protocol):
+    """Batch-first access to a Salesforce org. Every method covers many records per call."""
+
+    def describe(self, object_names: Sequence[str]) -> dict[str, CrmObject]: ...
+
+    def custom_objects(self) -> list[str]: ...
+
+    def find_by_emails(
+        self, object_name: str, emails: Sequence[str], fields: Sequence[str],
+        *, where: str | None = None,
+    ) -> list[CrmRecord]: ...  # fmt: skip
+
+    def retrieve(
+        self, object_name: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> list[CrmRecord]: ...
+
+    def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[CrmRecord]: ...
+
+    def create(
+        self, object_name: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]: ...
+
+    def update(
+        self, object_name: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]: ...
+
+    def upsert(
+        self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]: ...
+
+    def changed(
+        self, object_name: str, fields: Sequence[str], start: datetime, end: datetime
+    ) -> Iterator[CrmRecord]: ...
+
+    def deleted(self, object_name: str, start: datetime, end: datetime) -> DeletedWindow: ...
+
+    def users(self, *, active_only: bool = True) -> list[CrmUser]: ...
+
+    def usage(self) -> ApiUsageReport: ...
