@@ -5,11 +5,11 @@
     ├── NotFoundError               the named item does not exist
     ├── ConflictError               the change clashes with existing data (taken email, mapping…)
     ├── ConfigurationError          leadbridge is not set up for this (no connector, bad setting)
-    └── CrmError                    Salesforce said no; carries error_code, message, fields, status
+    └── CrmError                    Salesforce said no: error_code, message, fields, status
         ├── CrmTransientError       retry with backoff (SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW)
         │   └── CrmLimitError       the org's API allowance or our budget is spent: stop cleanly
         ├── CrmDataError            fix the record's data (REQUIRED_FIELD_MISSING…)
-        ├── CrmDuplicateError       Salesforce sees a duplicate (DUPLICATE_VALUE, DUPLICATES_DETECTED)
+        ├── CrmDuplicateError       a duplicate in Salesforce (DUPLICATE_VALUE, DUPLICATES_DETECTED)
         ├── CrmGoneError            the record is gone (NOT_FOUND, ENTITY_IS_DELETED, converted lead)
         ├── CrmPermissionError      the connector user may not do this (INSUFFICIENT_ACCESS…)
         └── CrmConfigurationError   login, URL, API version or schema is wrong (INVALID_LOGIN…)
