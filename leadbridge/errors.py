@@ -10,7 +10,7 @@
         │   └── CrmLimitError       the org's API allowance or our budget is spent: stop cleanly
         ├── CrmDataError            fix the record's data (REQUIRED_FIELD_MISSING…)
         ├── CrmDuplicateError       a duplicate in Salesforce (DUPLICATE_VALUE, DUPLICATES_DETECTED)
-        ├── CrmGoneError            the record is gone (NOT_FOUND, ENTITY_IS_DELETED, converted lead)
+        ├── CrmGoneError            the record is gone (NOT_FOUND, ENTITY_IS_DELETED…)
         ├── CrmPermissionError      the connector user may not do this (INSUFFICIENT_ACCESS…)
         └── CrmConfigurationError   login, URL, API version or schema is wrong (INVALID_LOGIN…)
 
