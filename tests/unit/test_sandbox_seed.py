@@ -18,8 +18,16 @@ from leadbridge.sandbox.seed import SEEDED_OBJECTS, SeedSizes, seed_org
 from leadbridge.sandbox.storage import OrgDatabase
 from leadbridge.sandbox.values import to_storage
 
-SMALL = SeedSizes(users=3, accounts=4, contacts=12, leads=40, opportunities=6, campaigns=2,
-                  campaign_members=24, subscriptions=5)  # fmt: skip
+SMALL = SeedSizes(
+    users=3,
+    accounts=4,
+    contacts=12,
+    leads=40,
+    opportunities=6,
+    campaigns=2,
+    campaign_members=24,
+    subscriptions=5,
+)
 NOW = datetime(2024, 6, 1, 12, 0, 0, 250_000, tzinfo=UTC)
 
 
@@ -30,8 +38,12 @@ class FixedClock(OrgClock):
 
 def make_org(clock: OrgClock | None = None) -> Org:
     schema = load_schema()
-    return Org(schema, OrgDatabase(schema, None), clock or FixedClock(),
-               admin_username="admin@sandbox.leadbridge.test")  # fmt: skip
+    return Org(
+        schema,
+        OrgDatabase(schema, None),
+        clock or FixedClock(),
+        admin_username="admin@sandbox.leadbridge.test",
+    )
 
 
 def rows(org: Org, object_name: str, where: str = "1 = 1") -> list[dict[str, Any]]:
@@ -175,7 +187,10 @@ def test_campaign_members_are_unique_and_copy_their_person(org: Org) -> None:
     for member in members:
         person = people[member["LeadOrContactId"]]
         assert (member["FirstName"], member["LastName"], member["Email"]) == (
-            person["FirstName"], person["LastName"], person["Email"])  # fmt: skip
+            person["FirstName"],
+            person["LastName"],
+            person["Email"],
+        )
         assert member["Status"] in {"Sent", "Responded"}
         assert member["HasResponded"] == int(member["Status"] == "Responded")
         assert (member["FirstRespondedDate"] is not None) == bool(member["HasResponded"])
@@ -224,8 +239,18 @@ def test_seeding_twice_adds_records_without_clashes() -> None:
 
 def test_leads_stream_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(seed_module, "LEAD_CHUNK", 7)
-    org = seeded(SeedSizes(users=2, accounts=2, contacts=3, leads=40, opportunities=1,
-                           campaigns=3, campaign_members=100, subscriptions=1))  # fmt: skip
+    org = seeded(
+        SeedSizes(
+            users=2,
+            accounts=2,
+            contacts=3,
+            leads=40,
+            opportunities=1,
+            campaigns=3,
+            campaign_members=100,
+            subscriptions=1,
+        )
+    )
     assert len(rows(org, "Lead")) == 40
     members = rows(org, "CampaignMember", '"LeadId" IS NOT NULL')
     leads = {row["Id"]: row for row in rows(org, "Lead")}
@@ -244,11 +269,13 @@ def test_nothing_but_the_inactive_user_when_sizes_are_zero() -> None:
         ({"leads": -1}, "non-negative"),
         ({"leads": 1_000_001}, "at most"),
         ({"accounts": 0}, "contacts need"),
-        ({"contacts": 0, "opportunities": 1, "subscriptions": 0, "campaign_members": 0},
-         "opportunities need"),
+        (
+            {"contacts": 0, "opportunities": 1, "subscriptions": 0, "campaign_members": 0},
+            "opportunities need",
+        ),
         ({"campaigns": 1, "leads": 2, "contacts": 1, "campaign_members": 4}, "exceeds"),
     ],
-)  # fmt: skip
+)
 def test_sizes_are_checked(sizes: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SeedSizes(**sizes)

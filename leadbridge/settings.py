@@ -1,0 +1,36 @@
+"""Settings from the environment (`LEADBRIDGE_*`) with embedded defaults; built on demand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".leadbridge")
+
+
+class Settings(BaseSettings):
+    """`LEADBRIDGE_DATABASE_URL`, `LEADBRIDGE_HOME`, `LEADBRIDGE_SECRET_KEY`, …"""
+
+    model_config = SettingsConfigDict(env_prefix="LEADBRIDGE_", extra="ignore")
+
+    home: Path = Field(default=DEFAULT_HOME, description="Where leadbridge keeps its files.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; SQLite in HOME when unset, or postgresql+psycopg://…",
+    )
+    sandbox_port: int = Field(default=8443, ge=1, le=65535)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'leadbridge.sqlite3'}"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.home / "sandbox"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment now (never at import time); keyword arguments win."""
+    return Settings(**overrides)  # type: ignore[arg-type]
