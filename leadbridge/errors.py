@@ -101,23 +101,58 @@ class CrmConfigurationError(CrmError):
 
 _GROUPS: dict[str, type[CrmError]] = {
     **dict.fromkeys(
-        ["SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "REQUEST_TIMEOUT", "QUERY_TIMEOUT",
-         "UNKNOWN_EXCEPTION", "INVALID_QUERY_LOCATOR", "TXN_SECURITY_METERING_ERROR"],
+        [
+            "SERVER_UNAVAILABLE",
+            "UNABLE_TO_LOCK_ROW",
+            "REQUEST_TIMEOUT",
+            "QUERY_TIMEOUT",
+            "UNKNOWN_EXCEPTION",
+            "INVALID_QUERY_LOCATOR",
+            "TXN_SECURITY_METERING_ERROR",
+        ],
         CrmTransientError,
     ),
     **dict.fromkeys(["REQUEST_LIMIT_EXCEEDED", "API_BUDGET_EXCEEDED"], CrmLimitError),
-    **dict.fromkeys(["DUPLICATE_VALUE", "DUPLICATES_DETECTED", "DUPLICATE_EXTERNAL_ID"],
-                    CrmDuplicateError),
-    **dict.fromkeys(["NOT_FOUND", "ENTITY_IS_DELETED", "CANNOT_UPDATE_CONVERTED_LEAD",
-                     "INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_ARCHIVED"], CrmGoneError),
-    **dict.fromkeys(["INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY",
-                     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "API_DISABLED_FOR_ORG",
-                     "INACTIVE_OWNER_OR_USER", "FIELD_INTEGRITY_EXCEPTION_PERMISSION"],
-                    CrmPermissionError),
-    **dict.fromkeys(["INVALID_LOGIN", "INVALID_SESSION_ID", "INVALID_TYPE", "INVALID_FIELD",
-                     "MALFORMED_QUERY", "INVALID_CLIENT", "INVALID_GRANT", "NOT_CONFIGURED",
-                     "INVALID_OPERATION", "API_CURRENTLY_DISABLED"], CrmConfigurationError),
-}  # fmt: skip
+    **dict.fromkeys(
+        ["DUPLICATE_VALUE", "DUPLICATES_DETECTED", "DUPLICATE_EXTERNAL_ID"], CrmDuplicateError
+    ),
+    **dict.fromkeys(
+        [
+            "NOT_FOUND",
+            "ENTITY_IS_DELETED",
+            "CANNOT_UPDATE_CONVERTED_LEAD",
+            "INVALID_CROSS_REFERENCE_KEY",
+            "ENTITY_IS_ARCHIVED",
+        ],
+        CrmGoneError,
+    ),
+    **dict.fromkeys(
+        [
+            "INSUFFICIENT_ACCESS",
+            "INSUFFICIENT_ACCESS_OR_READONLY",
+            "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+            "API_DISABLED_FOR_ORG",
+            "INACTIVE_OWNER_OR_USER",
+            "FIELD_INTEGRITY_EXCEPTION_PERMISSION",
+        ],
+        CrmPermissionError,
+    ),
+    **dict.fromkeys(
+        [
+            "INVALID_LOGIN",
+            "INVALID_SESSION_ID",
+            "INVALID_TYPE",
+            "INVALID_FIELD",
+            "MALFORMED_QUERY",
+            "INVALID_CLIENT",
+            "INVALID_GRANT",
+            "NOT_CONFIGURED",
+            "INVALID_OPERATION",
+            "API_CURRENTLY_DISABLED",
+        ],
+        CrmConfigurationError,
+    ),
+}
 
 
 def crm_error(

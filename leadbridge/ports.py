@@ -118,9 +118,13 @@ class CrmClient(Protocol):
     def custom_objects(self) -> list[str]: ...
 
     def find_by_emails(
-        self, object_name: str, emails: Sequence[str], fields: Sequence[str],
-        *, where: str | None = None,
-    ) -> list[CrmRecord]: ...  # fmt: skip
+        self,
+        object_name: str,
+        emails: Sequence[str],
+        fields: Sequence[str],
+        *,
+        where: str | None = None,
+    ) -> list[CrmRecord]: ...
 
     def retrieve(
         self, object_name: str, ids: Sequence[str], fields: Sequence[str]

@@ -129,24 +129,34 @@ DEFAULT_MAPPINGS: tuple[DefaultMapping, ...] = (
 
 # Prospect account field → Account field (pull only: accounts are read-only in leadbridge).
 DEFAULT_ACCOUNT_MAPPINGS: tuple[tuple[str, str], ...] = (
-    ("name", "Name"), ("website", "Website"), ("phone", "Phone"), ("fax", "Fax"),
-    ("industry", "Industry"), ("annual_revenue", "AnnualRevenue"),
-    ("employees", "NumberOfEmployees"), ("billing_street", "BillingStreet"),
-    ("billing_city", "BillingCity"), ("billing_state", "BillingState"),
-    ("billing_zip", "BillingPostalCode"), ("billing_country", "BillingCountry"),
-    ("type", "Type"), ("rating", "Rating"), ("description", "Description"),
-)  # fmt: skip
+    ("name", "Name"),
+    ("website", "Website"),
+    ("phone", "Phone"),
+    ("fax", "Fax"),
+    ("industry", "Industry"),
+    ("annual_revenue", "AnnualRevenue"),
+    ("employees", "NumberOfEmployees"),
+    ("billing_street", "BillingStreet"),
+    ("billing_city", "BillingCity"),
+    ("billing_state", "BillingState"),
+    ("billing_zip", "BillingPostalCode"),
+    ("billing_country", "BillingCountry"),
+    ("type", "Type"),
+    ("rating", "Rating"),
+    ("description", "Description"),
+)
 
 # Salesforce field types that can hold each custom field type's values.
 COMPATIBLE_CRM_TYPES: dict[FieldType, frozenset[str]] = {
-    FieldType.TEXT: frozenset({"string", "textarea", "email", "phone", "url", "picklist",
-                               "combobox"}),
+    FieldType.TEXT: frozenset(
+        {"string", "textarea", "email", "phone", "url", "picklist", "combobox"}
+    ),
     FieldType.NUMBER: frozenset({"double", "int", "currency", "percent"}),
     FieldType.DATE: frozenset({"date", "datetime"}),
     FieldType.CHECKBOX: frozenset({"boolean"}),
     FieldType.DROPDOWN: frozenset({"picklist", "string", "combobox"}),
     FieldType.MULTISELECT: frozenset({"multipicklist"}),
-}  # fmt: skip
+}
 UNMAPPABLE_CRM_TYPES = frozenset({"reference", "location", "address", "id", "base64"})
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")

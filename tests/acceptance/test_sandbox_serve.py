@@ -15,13 +15,31 @@ from simple_salesforce import Salesforce
 
 from leadbridge.sandbox.server import free_port
 
-CREDENTIAL_KEYS = {"instance_url", "login_url", "username", "password", "security_token",
-                   "client_id", "client_secret", "ca_file"}  # fmt: skip
+CREDENTIAL_KEYS = {
+    "instance_url",
+    "login_url",
+    "username",
+    "password",
+    "security_token",
+    "client_id",
+    "client_secret",
+    "ca_file",
+}
 
 
 def start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "leadbridge.cli.main", "sandbox", "serve", "--port",
-               str(port), "--data", str(data_dir), *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "leadbridge.cli.main",
+        "sandbox",
+        "serve",
+        "--port",
+        str(port),
+        "--data",
+        str(data_dir),
+        *extra,
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -63,10 +81,13 @@ def client(credentials: dict[str, str]) -> Salesforce:
     session = requests.Session()
     session.trust_env = False
     session.verify = credentials["ca_file"]
-    return Salesforce(username=credentials["username"], password=credentials["password"],
-                      security_token=credentials["security_token"], session=session,
-                      domain=credentials["instance_url"].removeprefix("https://")
-                      + "/services/Soap/u/59.0#")  # fmt: skip
+    return Salesforce(
+        username=credentials["username"],
+        password=credentials["password"],
+        security_token=credentials["security_token"],
+        session=session,
+        domain=credentials["instance_url"].removeprefix("https://") + "/services/Soap/u/59.0#",
+    )
 
 
 def test_serve_writes_credentials_seeds_demo_data_and_keeps_records(

@@ -367,7 +367,8 @@ def test_count_aggregate_with_no_match(api: Api) -> None:
 
 
 def test_bad_control_plane_input_is_a_400(api: Api) -> None:
-    reply = api.app.handle("POST", "/__sandbox__/faults", {}, {},
-                           b'{"kind": "SERVER_UNAVAILABLE", "probability": 2}')  # fmt: skip
+    reply = api.app.handle(
+        "POST", "/__sandbox__/faults", {}, {}, b'{"kind": "SERVER_UNAVAILABLE", "probability": 2}'
+    )
     assert reply.status == 400
     assert reply.body[0]["errorCode"] == "INVALID_INPUT"

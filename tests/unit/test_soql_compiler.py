@@ -71,21 +71,65 @@ def db() -> Iterator[sqlite3.Connection]:
     insert(connection, "User", Id=U2, Email="bob@example.com", LastName="Brown", Name="Bob")
     insert(connection, "Account", Id=A1, Name="Acme", OwnerId=U1)
     insert(connection, "Contact", Id=C1, LastName="Brown", AccountId=A1, Email="c@example.com")
-    _lead(connection, L1, "O'Brien", Company="Acme", Email="O'Brien@Example.com",
-          Status="Open - Not Contacted", OwnerId=U1, NumberOfEmployees=10, AnnualRevenue=1000.5,
-          HasOptedOutOfEmail=1, CreatedDate="2024-03-15T09:00:00.000+0000")  # fmt: skip
-    _lead(connection, L2, "Smith", Company="100% Organic", Email="bob_smith@example.com",
-          Status="Qualified", Phone="555-0100", OwnerId=U2, NumberOfEmployees=250,
-          IsConverted=1, ConvertedDate="2024-03-14", ConvertedContactId=C1, City="Paris",
-          CreatedDate="2024-03-14T23:59:59.999+0000")  # fmt: skip
-    _lead(connection, L3, "Nobody", Company="Null Corp", Status="Working - Contacted",
-          City="paris", CreatedDate="2024-01-31T10:00:00.000+0000")  # fmt: skip
-    _lead(connection, L4, "Gone", Company="Deleted Inc", Email="gone@example.com", OwnerId=U1,
-          Status="Open - Not Contacted", IsDeleted=1,
-          CreatedDate="2023-12-01T00:00:00.000+0000")  # fmt: skip
-    _lead(connection, L5, "Other", Company="Acme Widgets", Email="bobXsmith@example.com",
-          Status="Open - Not Contacted", OwnerId=U_MISSING,
-          CreatedDate="2024-03-10T08:00:00.000+0000")  # fmt: skip
+    _lead(
+        connection,
+        L1,
+        "O'Brien",
+        Company="Acme",
+        Email="O'Brien@Example.com",
+        Status="Open - Not Contacted",
+        OwnerId=U1,
+        NumberOfEmployees=10,
+        AnnualRevenue=1000.5,
+        HasOptedOutOfEmail=1,
+        CreatedDate="2024-03-15T09:00:00.000+0000",
+    )
+    _lead(
+        connection,
+        L2,
+        "Smith",
+        Company="100% Organic",
+        Email="bob_smith@example.com",
+        Status="Qualified",
+        Phone="555-0100",
+        OwnerId=U2,
+        NumberOfEmployees=250,
+        IsConverted=1,
+        ConvertedDate="2024-03-14",
+        ConvertedContactId=C1,
+        City="Paris",
+        CreatedDate="2024-03-14T23:59:59.999+0000",
+    )
+    _lead(
+        connection,
+        L3,
+        "Nobody",
+        Company="Null Corp",
+        Status="Working - Contacted",
+        City="paris",
+        CreatedDate="2024-01-31T10:00:00.000+0000",
+    )
+    _lead(
+        connection,
+        L4,
+        "Gone",
+        Company="Deleted Inc",
+        Email="gone@example.com",
+        OwnerId=U1,
+        Status="Open - Not Contacted",
+        IsDeleted=1,
+        CreatedDate="2023-12-01T00:00:00.000+0000",
+    )
+    _lead(
+        connection,
+        L5,
+        "Other",
+        Company="Acme Widgets",
+        Email="bobXsmith@example.com",
+        Status="Open - Not Contacted",
+        OwnerId=U_MISSING,
+        CreatedDate="2024-03-10T08:00:00.000+0000",
+    )
     yield connection
     connection.close()
 
@@ -435,8 +479,15 @@ def test_record_shape_nests_parents_in_select_order(db: sqlite3.Connection) -> N
         "NumberOfEmployees": 250,
         "AnnualRevenue": None,
     }
-    assert list(record) == ["attributes", "ConvertedContact", "Id", "Owner", "IsConverted",
-                            "NumberOfEmployees", "AnnualRevenue"]  # fmt: skip
+    assert list(record) == [
+        "attributes",
+        "ConvertedContact",
+        "Id",
+        "Owner",
+        "IsConverted",
+        "NumberOfEmployees",
+        "AnnualRevenue",
+    ]
 
 
 def test_record_without_selected_id_still_has_its_url(db: sqlite3.Connection) -> None:
@@ -490,8 +541,16 @@ def test_object_name_prefix_and_alias_are_accepted(db: sqlite3.Connection) -> No
 
 
 def test_custom_object_and_custom_relationship(db: sqlite3.Connection) -> None:
-    insert(db, "Subscription__c", Id=make_id("a01", 1), Name="Pro plan", Contact__c=C1,
-           Plan__c="Pro", Seats__c=5, Active__c=1)  # fmt: skip
+    insert(
+        db,
+        "Subscription__c",
+        Id=make_id("a01", 1),
+        Name="Pro plan",
+        Contact__c=C1,
+        Plan__c="Pro",
+        Seats__c=5,
+        Active__c=1,
+    )
     soql = "SELECT Name, Contact__r.Email FROM subscription__c WHERE active__c = true"
     assert rows(db, soql) == [("Pro plan", "c@example.com")]
 
