@@ -1,0 +1,193 @@
+"""`leadbridge connector …`: add, verify, show, pause, resume and configure the connector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadbridge.cli import context
+from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.connector.verify import VerifyReport
+from leadbridge.salesforce.credentials import CrmCredentials, Flow
+
+app = typer.Typer(help="Connect leadbridge to a Salesforce org and configure the connector.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command()
+@handle_errors
+def add(
+    sandbox: Annotated[
+        Path | None,
+        typer.Option(help="Use the sandbox org whose data directory (credentials.json) is DIR."),
+    ] = None,
+    login_url: Annotated[
+        str | None,
+        typer.Option(
+            help="https://login.salesforce.com, https://test.salesforce.com or My Domain."
+        ),
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="Connected app consumer key.")] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="Consumer secret (or set LEADBRIDGE_CLIENT_SECRET).",
+            envvar="LEADBRIDGE_CLIENT_SECRET",
+        ),
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="Connector user.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Connector user's password (or LEADBRIDGE_PASSWORD).", envvar="LEADBRIDGE_PASSWORD"
+        ),
+    ] = None,
+    security_token: Annotated[str | None, typer.Option(envvar="LEADBRIDGE_SECURITY_TOKEN")] = None,
+    private_key_file: Annotated[Path | None, typer.Option(help="PEM key for the JWT flow.")] = None,
+    edition: Annotated[str, typer.Option(help="standard, plus or advanced.")] = "plus",
+    json_output: JsonOption = False,
+) -> None:
+    """Store the connector (paused until you resume it).
+
+    Example: leadbridge connector add --sandbox .leadbridge/sandbox
+    """
+    service = context.connector_service()
+    if sandbox is not None:
+        described = service.add_sandbox(sandbox, edition="advanced")
+    else:
+        credentials = _credentials(
+            login_url,
+            client_id,
+            client_secret,
+            username,
+            password,
+            security_token,
+            private_key_file,
+        )
+        described = service.add(credentials, edition=edition)
+    if json_output:
+        print_json(described)
+        return
+    console.print(
+        f"Connector added for {described['login_url']} (user "
+        f"{described.get('username') or described.get('client_id')}); it is paused. "
+        "Next: leadbridge connector verify"
+    )
+
+
+def _credentials(
+    login_url: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    username: str | None,
+    password: str | None,
+    security_token: str | None,
+    private_key_file: Path | None,
+) -> CrmCredentials:
+    from leadbridge.errors import InputError
+
+    if not login_url:
+        raise InputError(
+            "give --sandbox DIR, or --login-url with the credentials", item="connector add"
+        )
+    flow: Flow
+    if private_key_file is not None:
+        flow = "jwt"
+    elif username and password:
+        flow = "password"
+    else:
+        flow = "client_credentials"
+    return CrmCredentials(
+        login_url=login_url,
+        flow=flow,
+        username=username,
+        password=password,
+        security_token=security_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        private_key=private_key_file.read_text() if private_key_file else None,
+    )
+
+
+@app.command()
+@handle_errors
+def verify(json_output: JsonOption = False) -> None:
+    """Log in, describe the org, store its schema and create the default field mappings.
+
+    Example: leadbridge connector verify
+    """
+    report = context.connector_service().verify()
+    if json_output:
+        print_json(report.as_dict())
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(6)
+
+
+def _print_report(report: VerifyReport) -> None:
+    status = "[green]verified[/green]" if report.ok else "[red]not verified[/red]"
+    console.print(
+        f"Connector {status}. Objects found: "
+        + ", ".join(f"{name} ({count} fields)" for name, count in report.objects.items())
+    )
+    table = Table("prospect field", "Lead", "Contact", "sync behaviour", title="Field mappings")
+    for mapping in report.mappings:
+        table.add_row(
+            mapping.field,
+            mapping.lead_field or "-",
+            mapping.contact_field or "-",
+            mapping.behaviour,
+        )
+    console.print(table)
+    for problem in report.problems:
+        console.print(f"[yellow]•[/yellow] {problem}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def show(json_output: JsonOption = False) -> None:
+    """Show the connector, its settings and when it was verified (never its secrets)."""
+    described = context.connector_service().show()
+    if json_output:
+        print_json(described)
+        return
+    for key, value in described.items():
+        if key == "settings":
+            for name, setting in value.items():
+                console.print(f"  {name:28} {setting}")
+        else:
+            console.print(f"{key:30} {value}")
+
+
+@app.command()
+@handle_errors
+def pause() -> None:
+    """Stop automatic sync (a manual sync still works)."""
+    context.connector_service().set_paused(True)
+    console.print("Connector paused.")
+
+
+@app.command()
+@handle_errors
+def resume() -> None:
+    """Start automatic sync."""
+    context.connector_service().set_paused(False)
+    console.print("Connector resumed.")
+
+
+@app.command("set")
+@handle_errors
+def set_setting(
+    key: Annotated[str, typer.Argument(help="Setting name, e.g. poll_interval_seconds.")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+) -> None:
+    """Change a connector setting (validated).
+
+    Example: leadbridge connector set auto_create_prospects true
+    """
+    described = context.connector_service().set(key, value)
+    console.print(f"{key} = {described['settings'][key]}")

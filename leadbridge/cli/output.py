@@ -1,0 +1,53 @@
+"""Printing for the CLI: Rich for people, `--json` for scripts, plain-words errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from leadbridge.errors import (
+    ConfigurationError,
+    ConflictError,
+    CrmError,
+    InputError,
+    LeadbridgeError,
+    NotFoundError,
+)
+
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_EXIT_CODES: tuple[tuple[type[LeadbridgeError], int], ...] = (
+    (InputError, 2),
+    (NotFoundError, 3),
+    (ConflictError, 4),
+    (ConfigurationError, 5),
+    (CrmError, 6),
+)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, sort_keys=False))
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn leadbridge errors into one plain line on stderr and a distinct exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except LeadbridgeError as exc:
+            code = next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), 1)
+            errors.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(code) from None
+
+    return wrapper

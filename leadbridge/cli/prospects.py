@@ -1,0 +1,184 @@
+"""`leadbridge prospects …`: the marketing side (every change goes to the audit log)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadbridge.cli import context
+from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.errors import InputError
+from leadbridge.marketing.prospects import ProspectService
+
+app = typer.Typer(help="Prospects: add, show, list, edit, assign, delete and undelete.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+FieldOption = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="FIELD=VALUE, repeatable (any field).")
+]
+SHOWN = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "phone",
+    "country",
+    "score",
+    "grade",
+    "opted_out",
+    "do_not_sync",
+)
+
+
+def _service() -> ProspectService:
+    return ProspectService(context.database(), context.clock())
+
+
+def _pairs(values: list[str] | None) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError("use FIELD=VALUE", item=f"--set {item!r}")
+        parsed[name.strip()] = value
+    return parsed
+
+
+@app.command()
+@handle_errors
+def add(
+    email: Annotated[str, typer.Argument(help="The prospect's email (its identity).")],
+    first_name: Annotated[str | None, typer.Option(help="First name.")] = None,
+    last_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
+    company: Annotated[str | None, typer.Option(help="Company.")] = None,
+    values: FieldOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add a prospect.
+
+    Example: leadbridge prospects add ada@example.com --first-name Ada -s job_title=CTO
+    """
+    fields: dict[str, Any] = {"email": email, **_pairs(values)}
+    for name, value in (("first_name", first_name), ("last_name", last_name), ("company", company)):
+        if value is not None:
+            fields[name] = value
+    created = _service().add(fields)
+    if json_output:
+        print_json(created)
+    else:
+        console.print(f"Added prospect {created['id']} <{created['email']}>.")
+
+
+@app.command()
+@handle_errors
+def show(
+    prospect: Annotated[str, typer.Argument(help="Id or email.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Show a prospect with its assigned user, Salesforce link and recent history."""
+    shown = _service().show(prospect)
+    if json_output:
+        print_json(shown)
+        return
+    console.print(f"[bold]Prospect {shown['id']}[/bold] <{shown['email']}>")
+    for name in SHOWN[1:]:
+        console.print(f"  {name:18} {shown[name] if shown[name] is not None else '-'}")
+    for name, value in shown["custom"].items():
+        console.print(f"  {name:18} {value}")
+    console.print(
+        f"  {'assigned user':18} {shown['assigned_user'] or '-'}"
+        f"{' (' + shown['assigned_user_crm'] + ')' if shown['assigned_user_crm'] else ''}"
+    )
+    console.print(f"  {'salesforce':18} {shown['crm_link']}")
+    if shown["recycled"]:
+        console.print("  [yellow]in the recycle bin[/yellow]")
+    for entry in shown["history"]:
+        console.print(
+            f"  {entry['at'][:19]} {entry['origin']:10} {entry['field']}: "
+            f"{entry['old']!s} → {entry['new']!s}",
+            highlight=False,
+        )
+
+
+@app.command("list")
+@handle_errors
+def list_prospects(
+    limit: Annotated[int, typer.Option(help="Page size (1-1000).")] = 50,
+    after: Annotated[int | None, typer.Option(help="Show prospects after this id.")] = None,
+    assigned_to: Annotated[str | None, typer.Option(help="Only this user's prospects.")] = None,
+    recycled: Annotated[bool, typer.Option(help="List the recycle bin.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """List prospects page by page (by id).
+
+    Example: leadbridge prospects list --limit 20 --after 120
+    """
+    rows = _service().list(limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to)
+    if json_output:
+        print_json(rows)
+        return
+    table = Table("id", "email", "name", "company", "assigned", "salesforce")
+    for row in rows:
+        name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
+        table.add_row(
+            str(row["id"]),
+            row["email"],
+            name,
+            row["company"] or "",
+            row["assigned_user"] or "-",
+            row["crm_link"],
+        )
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def edit(
+    prospect: Annotated[str, typer.Argument(help="Id or email.")],
+    values: FieldOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Change fields of a prospect.
+
+    Example: leadbridge prospects edit ada@example.com -s job_title=CEO -s score=40
+    """
+    changes = _pairs(values)
+    if not changes:
+        raise InputError("nothing to change: give --set FIELD=VALUE", item="prospects edit")
+    updated = _service().edit(prospect, changes)
+    if json_output:
+        print_json(updated)
+    else:
+        console.print(f"Updated prospect {updated['id']}.")
+
+
+@app.command()
+@handle_errors
+def assign(
+    prospect: Annotated[str, typer.Argument(help="Id or email.")],
+    user: Annotated[str, typer.Argument(help="The user's email.")],
+) -> None:
+    """Assign a prospect to a user (assigned prospects sync to Salesforce).
+
+    Example: leadbridge prospects assign ada@example.com rep@example.com
+    """
+    assigned = _service().assign(prospect, user)
+    console.print(f"Prospect {assigned['id']} assigned to {assigned['assigned_user']}.")
+
+
+@app.command()
+@handle_errors
+def delete(prospect: Annotated[str, typer.Argument(help="Id or email.")]) -> None:
+    """Move a prospect to the recycle bin."""
+    deleted = _service().delete(prospect)
+    console.print(f"Prospect {deleted['id']} moved to the recycle bin.")
+
+
+@app.command()
+@handle_errors
+def undelete(prospect_id: Annotated[int, typer.Argument(help="The prospect's id.")]) -> None:
+    """Restore a prospect from the recycle bin."""
+    restored = _service().undelete(prospect_id)
+    console.print(f"Prospect {restored['id']} restored.")

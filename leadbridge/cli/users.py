@@ -1,0 +1,100 @@
+"""`leadbridge users …`: leadbridge users and their Salesforce counterparts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadbridge.cli import context
+from leadbridge.cli.output import console, handle_errors, print_json
+
+app = typer.Typer(help="Users, and their mapping to Salesforce users (one to one).")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command()
+@handle_errors
+def sync(
+    create: Annotated[
+        bool, typer.Option(help="Create leadbridge users for unmatched ones.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Match active Salesforce users to leadbridge users by email.
+
+    Example: leadbridge users sync --create
+    """
+    report = context.connector_service().sync_users(create=create)
+    if json_output:
+        print_json(asdict(report))
+        return
+    for title, rows in (
+        ("Matched", report.matched),
+        ("Created", report.created),
+        ("Already mapped", report.already_mapped),
+        ("No leadbridge user (use --create)", report.unmatched),
+    ):
+        if rows:
+            console.print(f"{title}: " + ", ".join(row["crm_username"] for row in rows))
+    for conflict in report.conflicts:
+        console.print(f"[yellow]•[/yellow] {conflict}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def add(
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+    name: Annotated[str, typer.Option(help="Full name.")] = "",
+    role: Annotated[str, typer.Option(help="admin, marketing or sales.")] = "marketing",
+    json_output: JsonOption = False,
+) -> None:
+    """Add a leadbridge user.
+
+    Example: leadbridge users add ana@example.com --name "Ana Silva" --role sales
+    """
+    user = context.connector_service().add_user(email, name or email, role)
+    if json_output:
+        print_json(user)
+    else:
+        console.print(f"Added user {user['email']} ({user['role']}).")
+
+
+@app.command("map")
+@handle_errors
+def map_user(
+    email: Annotated[str, typer.Argument(help="The leadbridge user's email.")],
+    crm_username: Annotated[str, typer.Argument(help="The Salesforce username.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Map a leadbridge user to a Salesforce user (refused if either is taken).
+
+    Example: leadbridge users map ana@example.com ana@acme.my.salesforce.com
+    """
+    user = context.connector_service().map_user(email, crm_username)
+    if json_output:
+        print_json(user)
+    else:
+        console.print(f"{user['email']} ↔ {user['crm_username']}")
+
+
+@app.command("list")
+@handle_errors
+def list_users(json_output: JsonOption = False) -> None:
+    """List leadbridge users and their Salesforce usernames."""
+    users = context.connector_service().list_users()
+    if json_output:
+        print_json(users)
+        return
+    table = Table("email", "name", "role", "active", "Salesforce user")
+    for user in users:
+        table.add_row(
+            user["email"],
+            user["name"],
+            user["role"],
+            "yes" if user["active"] else "no",
+            user["crm_username"] or "-",
+        )
+    console.print(table)

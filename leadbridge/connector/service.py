@@ -1,0 +1,392 @@
+"""Connecting an org: store the connector, verify it, map fields and users.
+
+Each public method is one unit of work: it reads and writes the store in one transaction and
+calls Salesforce in batches through the `CrmClient` port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leadbridge.connector.fields import check_mappable
+from leadbridge.connector.schema_codec import object_from_json, object_to_json
+from leadbridge.connector.verify import (
+    VerifyReport,
+    account_mappings,
+    default_mapping_problems,
+    default_mappings,
+    describe_org,
+)
+from leadbridge.domain.emails import email_key
+from leadbridge.domain.fields import FieldType, SyncBehaviour
+from leadbridge.errors import ConfigurationError, ConflictError, InputError, NotFoundError
+from leadbridge.ports import Clock, CrmClient, CrmObject
+from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
+from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
+from leadbridge.store.custom_fields import CustomFieldRepository
+from leadbridge.store.database import Database
+from leadbridge.store.field_mappings import FieldMappingRepository
+from leadbridge.store.models import AuthFlow, Edition
+from leadbridge.store.secret_box import Secret, SecretBox
+from leadbridge.store.users import UserRepository
+
+ClientFactory = Callable[[CrmCredentials, int], CrmClient]
+
+
+@dataclass
+class UserSyncReport:
+    matched: list[dict[str, str]] = field(default_factory=list)
+    created: list[dict[str, str]] = field(default_factory=list)
+    already_mapped: list[dict[str, str]] = field(default_factory=list)
+    unmatched: list[dict[str, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+class ConnectorService:
+    def __init__(
+        self, db: Database, clock: Clock, client_factory: ClientFactory, secret_box: SecretBox
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self._client_factory = client_factory
+        self._box = secret_box
+        self._client: CrmClient | None = None
+
+    def _connector(self, session: Any) -> ConnectorRepository:
+        return ConnectorRepository(session, self._box)
+
+    # ------------------------------------------------------------------ the connector
+
+    def add_sandbox(self, data_dir: Path, *, edition: str = "advanced") -> dict[str, Any]:
+        return self.add(from_sandbox_file(data_dir), edition=edition)
+
+    def add(self, credentials: CrmCredentials, *, edition: str = "plus") -> dict[str, Any]:
+        """Store the connector; a new one starts paused, a replaced one keeps its state."""
+        secrets = ConnectorSecrets(
+            **{
+                name: Secret(value)
+                for name in ("client_secret", "password", "security_token", "private_key")
+                if (value := getattr(credentials, name))
+            }
+        )
+        with self.db.session() as session:
+            repo = self._connector(session)
+            existing = repo.get()
+            config = ConnectorConfig(
+                login_url=credentials.login_url,
+                auth_flow=AuthFlow(credentials.flow),
+                username=credentials.username,
+                client_id=credentials.client_id,
+                ca_file=credentials.ca_file,
+                edition=Edition(edition),
+                paused=existing.paused if existing else True,
+            )
+            repo.save(config, secrets)
+            self._client = None
+            return repo.describe()
+
+    def show(self) -> dict[str, Any]:
+        with self.db.session() as session:
+            return self._require(self._connector(session)).describe()
+
+    def set(self, key: str, value: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            repo = self._require(self._connector(session))
+            repo.set_setting(key, value)
+            return repo.describe()
+
+    def set_paused(self, paused: bool) -> dict[str, Any]:
+        with self.db.session() as session:
+            repo = self._require(self._connector(session))
+            if paused:
+                repo.pause()
+            else:
+                repo.resume()
+            return repo.describe()
+
+    @staticmethod
+    def _require(repo: ConnectorRepository) -> ConnectorRepository:
+        if repo.get() is None:
+            raise ConfigurationError(
+                "no connector yet: run `leadbridge connector add --sandbox` or "
+                "`leadbridge connector add --login-url …` first"
+            )
+        return repo
+
+    def credentials(self) -> CrmCredentials:
+        with self.db.session() as session:
+            repo = self._require(self._connector(session))
+            config = repo.get()
+            assert config is not None
+            secrets = repo.secrets()
+        return CrmCredentials(
+            login_url=config.login_url,
+            flow=config.auth_flow.value,
+            username=config.username,
+            client_id=config.client_id,
+            ca_file=config.ca_file,
+            **{name: secret.reveal() for name, secret in secrets.given().items()},
+        )
+
+    def client(self) -> CrmClient:
+        if self._client is None:
+            credentials = self.credentials()
+            with self.db.session() as session:
+                budget = self._connector(session).settings().api_budget_percent
+            self._client = self._client_factory(credentials, budget)
+        return self._client
+
+    # ------------------------------------------------------------------ verify
+
+    def verify(self) -> VerifyReport:
+        report = VerifyReport()
+        with self.db.session() as session:
+            config = self._require(self._connector(session)).get()
+            assert config is not None
+            edition = config.edition
+        described = describe_org(
+            self.client(), custom_objects_allowed=edition != "standard", report=report
+        )
+        now = self.clock.now()
+        with self.db.session() as session:
+            connector = self._connector(session)
+            for name, obj in described.items():
+                connector.save_schema(name, object_to_json(obj), now)
+            self._default_mappings(FieldMappingRepository(session), described, report)
+            if report.ok:
+                connector.mark_verified(now)
+        return report
+
+    def _default_mappings(
+        self,
+        mappings: FieldMappingRepository,
+        described: dict[str, CrmObject],
+        report: VerifyReport,
+    ) -> None:
+        from leadbridge.connector.verify import MappingOutcome
+
+        lead, contact = described.get("Lead"), described.get("Contact")
+        account = described.get("Account")
+        for default in default_mappings():
+            lead_field, contact_field, problems = default_mapping_problems(
+                default, lead, contact, account
+            )
+            report.problems.extend(problems)
+            existing = mappings.get(default.field)
+            if existing is not None and not existing.is_default:
+                behaviour = existing.behaviour  # the administrator's choice stays
+            else:
+                behaviour = default.behaviour
+            created = existing is None
+            if lead_field or contact_field or existing is not None:
+                mappings.upsert(
+                    default.field,
+                    lead_field=lead_field,
+                    contact_field=contact_field,
+                    behaviour=SyncBehaviour(behaviour),
+                    is_default=True,
+                )
+            report.mappings.append(
+                MappingOutcome(default.field, lead_field, contact_field, str(behaviour), created)
+            )
+        for ours, theirs in account_mappings(account):
+            mappings.upsert_account(ours, theirs)
+            report.account_mappings.append((ours, theirs))
+
+    def _schema(self, session: Any, object_name: str) -> CrmObject:
+        stored = self._connector(session).schema(object_name)
+        if stored is None:
+            raise ConfigurationError(
+                f"leadbridge does not know the org's {object_name} fields yet: run "
+                "`leadbridge connector verify` first"
+            )
+        return object_from_json(stored)
+
+    # ------------------------------------------------------------------ custom fields
+
+    def add_field(
+        self,
+        name: str,
+        *,
+        label: str | None,
+        field_type: FieldType,
+        options: list[str],
+        crm_field: str | None,
+        behaviour: SyncBehaviour,
+        picklist_values: bool = False,
+    ) -> dict[str, Any]:
+        """Create a custom field, mapped at once when `crm_field` is given (all or nothing)."""
+        with self.db.session() as session:
+            fields = CustomFieldRepository(session)
+            fields.add(name, label or name.replace("_", " ").title(), field_type, options)
+            if crm_field:
+                self._map(session, name, crm_field, behaviour, picklist_values)
+            return _field_json(fields.get_by_name(name), FieldMappingRepository(session))
+
+    def map_field(
+        self, name: str, crm_field: str, *, behaviour: SyncBehaviour, picklist_values: bool = False
+    ) -> dict[str, Any]:
+        with self.db.session() as session:
+            self._map(session, name, crm_field, behaviour, picklist_values)
+            return _field_json(
+                CustomFieldRepository(session).get_by_name(name), FieldMappingRepository(session)
+            )
+
+    def _map(
+        self,
+        session: Any,
+        name: str,
+        crm_field: str,
+        behaviour: SyncBehaviour,
+        picklist_values: bool,
+    ) -> None:
+        fields = CustomFieldRepository(session)
+        mappings = FieldMappingRepository(session)
+        definition = fields.find(name)
+        if definition is None:
+            raise NotFoundError(
+                f"no custom field named {name!r}: add it with `leadbridge fields add`"
+            )
+        lead, contact = self._schema(session, "Lead"), self._schema(session, "Contact")
+        taken = mappings.by_crm_field("Lead", crm_field) or mappings.by_crm_field(
+            "Contact", crm_field
+        )
+        mappable = check_mappable(
+            name,
+            FieldType(definition.type),
+            crm_field,
+            lead,
+            contact,
+            taken.field_name if taken else None,
+        )
+        if picklist_values:
+            if FieldType(definition.type) not in {FieldType.DROPDOWN, FieldType.MULTISELECT}:
+                raise InputError(
+                    "only dropdown and multiselect fields take picklist values",
+                    item=f"field {name}",
+                )
+            fields.set_options(name, list(mappable.picklist_values))
+        fields.set_crm_field(name, mappable.api_name)
+        mappings.upsert(
+            name, lead_field=mappable.api_name, contact_field=mappable.api_name, behaviour=behaviour
+        )
+
+    def list_fields(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            mappings = FieldMappingRepository(session)
+            return [_field_json(item, mappings) for item in CustomFieldRepository(session).list()]
+
+    def list_mappings(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            return [
+                {
+                    "field": m.field_name,
+                    "lead_field": m.lead_field,
+                    "contact_field": m.contact_field,
+                    "behaviour": str(m.behaviour),
+                    "blank_overwrites": m.blank_overwrites,
+                    "default": m.is_default,
+                }
+                for m in FieldMappingRepository(session).list()
+            ]
+
+    # ------------------------------------------------------------------ users
+
+    def sync_users(self, *, create: bool = False) -> UserSyncReport:
+        """Match active Salesforce users to leadbridge users by email (one batch query)."""
+        crm_users = self.client().users(active_only=True)
+        report = UserSyncReport()
+        with self.db.session() as session:
+            users = UserRepository(session)
+            for crm_user in sorted(crm_users, key=lambda u: u.username.lower()):
+                entry = {
+                    "email": crm_user.email,
+                    "crm_username": crm_user.username,
+                    "name": crm_user.name,
+                }
+                mapped = users.by_crm_user_id(crm_user.id)
+                if mapped is not None:
+                    report.already_mapped.append(entry)
+                    continue
+                local = users.by_email(crm_user.email)
+                if local is None and create:
+                    local = users.add(crm_user.email, crm_user.name or crm_user.email, role="sales")
+                    bucket = report.created
+                elif local is None:
+                    report.unmatched.append(entry)
+                    continue
+                else:
+                    bucket = report.matched
+                if local.crm_user_id:
+                    report.conflicts.append(
+                        f"{local.email} is already mapped to {local.crm_username}; "
+                        f"{crm_user.username} was left unmapped"
+                    )
+                    continue
+                users.map_crm_user(local.id, crm_user.id, crm_user.username)
+                bucket.append(entry)
+        return report
+
+    def map_user(self, email: str, crm_username: str) -> dict[str, Any]:
+        crm_user = next(
+            (
+                u
+                for u in self.client().users(active_only=False)
+                if u.username.lower() == crm_username.strip().lower()
+            ),
+            None,
+        )
+        if crm_user is None:
+            raise NotFoundError(f"Salesforce has no user with the username {crm_username!r}")
+        if not crm_user.active:
+            raise InputError(f"the Salesforce user {crm_username} is inactive", item="crm username")
+        with self.db.session() as session:
+            users = UserRepository(session)
+            local = users.by_email(email)
+            if local is None:
+                raise NotFoundError(f"no leadbridge user with the email {email!r}")
+            holder = users.by_crm_user_id(crm_user.id)
+            if holder is not None and holder.id != local.id:
+                raise ConflictError(f"{crm_username} is already mapped to {holder.email}")
+            users.map_crm_user(local.id, crm_user.id, crm_user.username)
+            mapped = users.get(local.id)
+            return _user_json(mapped)
+
+    def add_user(self, email: str, name: str, role: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            return _user_json(UserRepository(session).add(email, name, role=role))
+
+    def list_users(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            return [_user_json(user) for user in UserRepository(session).list()]
+
+
+def _user_json(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": str(user.role),
+        "active": user.active,
+        "crm_user_id": user.crm_user_id,
+        "crm_username": user.crm_username,
+    }
+
+
+def _field_json(definition: Any, mappings: FieldMappingRepository) -> dict[str, Any]:
+    mapping = mappings.get(definition.name)
+    return {
+        "name": definition.name,
+        "label": definition.label,
+        "type": str(definition.type),
+        "options": list(definition.options),
+        "crm_field": definition.crm_field,
+        "behaviour": str(mapping.behaviour) if mapping else None,
+    }
+
+
+def same_email(left: str, right: str) -> bool:
+    return email_key(left) == email_key(right)

@@ -1,0 +1,1 @@
+"""The marketing side of leadbridge: prospects and their people, independent of Salesforce."""

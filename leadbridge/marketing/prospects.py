@@ -1,0 +1,131 @@
+"""Prospect use cases for the CLI and the API: each one transaction, each change audited."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from leadbridge.domain.fields import Origin
+from leadbridge.errors import NotFoundError
+from leadbridge.ports import Clock
+from leadbridge.store.audit import AuditRepository
+from leadbridge.store.database import Database
+from leadbridge.store.prospect import Prospect
+from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.users import UserRepository
+
+
+class ProspectService:
+    def __init__(
+        self, db: Database, clock: Clock, *, origin: Origin = Origin.USER, actor: str | None = None
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.origin = origin
+        self.actor = actor
+
+    def add(self, values: dict[str, Any]) -> dict[str, Any]:
+        with self.db.session() as session:
+            prospect = ProspectRepository(session, self.clock).add(
+                values, origin=self.origin, actor=self.actor
+            )
+            return self._json(session, prospect)
+
+    def find(self, key: str) -> Prospect:
+        """A prospect by id or email (live ones; recycled ones by id)."""
+        with self.db.session() as session:
+            return self._find(ProspectRepository(session, self.clock), key)
+
+    @staticmethod
+    def _find(repo: ProspectRepository, key: str) -> Prospect:
+        if key.isdigit():
+            return repo.get(int(key))
+        found = repo.by_email(key)
+        if found is None:
+            raise NotFoundError(f"no live prospect with the email {key!r}")
+        return found
+
+    def show(self, key: str, *, history: int = 20) -> dict[str, Any]:
+        with self.db.session() as session:
+            prospect = self._find(ProspectRepository(session, self.clock), key)
+            shown = self._json(session, prospect)
+            shown["history"] = [
+                {
+                    "at": entry.at.isoformat(),
+                    "field": entry.field,
+                    "old": entry.old_value,
+                    "new": entry.new_value,
+                    "origin": str(entry.origin),
+                    "actor": entry.actor,
+                }
+                for entry in AuditRepository(session).for_prospect(prospect.id, limit=history)
+            ]
+            return shown
+
+    def list(
+        self, *, limit: int, after_id: int | None, recycled: bool, assigned_to: str | None
+    ) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            user_id = None
+            if assigned_to:
+                user = UserRepository(session).by_email(assigned_to)
+                if user is None:
+                    raise NotFoundError(f"no leadbridge user with the email {assigned_to!r}")
+                user_id = user.id
+            prospects = ProspectRepository(session, self.clock).list(
+                limit=limit, after_id=after_id, recycled=recycled, assigned_user_id=user_id
+            )
+            return [self._json(session, prospect) for prospect in prospects]
+
+    def edit(self, key: str, changes: dict[str, Any]) -> dict[str, Any]:
+        with self.db.session() as session:
+            repo = ProspectRepository(session, self.clock)
+            prospect = self._find(repo, key)
+            updated = repo.update(prospect.id, changes, origin=self.origin, actor=self.actor)
+            return self._json(session, updated)
+
+    def assign(self, key: str, user_email: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            repo = ProspectRepository(session, self.clock)
+            prospect = self._find(repo, key)
+            user = UserRepository(session).by_email(user_email)
+            if user is None:
+                raise NotFoundError(f"no leadbridge user with the email {user_email!r}")
+            assigned = repo.assign(prospect.id, user.id, origin=self.origin, actor=self.actor)
+            return self._json(session, assigned)
+
+    def delete(self, key: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            repo = ProspectRepository(session, self.clock)
+            prospect = self._find(repo, key)
+            repo.recycle(prospect.id, origin=self.origin, actor=self.actor)
+            return self._json(session, repo.get(prospect.id))
+
+    def undelete(self, prospect_id: int) -> dict[str, Any]:
+        with self.db.session() as session:
+            repo = ProspectRepository(session, self.clock)
+            restored = repo.restore(prospect_id, origin=self.origin, actor=self.actor)
+            return self._json(session, restored)
+
+    def _json(self, session: Any, prospect: Prospect) -> dict[str, Any]:
+        data = asdict(prospect)
+        data["custom"] = dict(prospect.custom)
+        user = None
+        if prospect.assigned_user_id is not None:
+            user = UserRepository(session).get(prospect.assigned_user_id)
+        data["assigned_user"] = user.email if user else None
+        data["assigned_user_crm"] = user.crm_username if user else None
+        data["crm_link"] = _crm_link(prospect)
+        return data
+
+
+def _crm_link(prospect: Prospect) -> str:
+    if prospect.crm_contact_id:
+        return f"Contact {prospect.crm_contact_id}"
+    if prospect.crm_lead_id:
+        return f"Lead {prospect.crm_lead_id}"
+    if prospect.do_not_sync:
+        return "not synced (do not sync with CRM)"
+    if prospect.assigned_user_id is None:
+        return "not in Salesforce: assign the prospect to a user to sync it"
+    return "waiting for its first sync"

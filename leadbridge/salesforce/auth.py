@@ -1,0 +1,152 @@
+"""Logging in: which simple-salesforce login each flow uses, and where it is sent.
+
+simple-salesforce builds every login URL as `https://{domain}.salesforce.com/...`, so a login
+URL becomes its `domain` argument:
+
+    https://login.salesforce.com       → "login"
+    https://test.salesforce.com        → "test"
+    https://acme.my.salesforce.com     → "acme.my"   (any *.salesforce.com host: its prefix)
+    https://localhost:8443 (sandbox)   → "localhost:8443/services/oauth2/token#"
+
+The last form is the fragment trick (salesforce-api.md §1.3): everything after `#` is a
+fragment that requests drops, so the login goes to the host and path we chose. The path
+depends on the login call: SOAP login or the OAuth token endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+from simple_salesforce.login import SalesforceLogin
+
+from leadbridge.errors import ConfigurationError
+
+from .credentials import CrmCredentials
+from .errors import Redactor, from_auth_failure, from_transport_error, make_error, no_redaction
+
+Endpoint = Literal["soap", "oauth"]
+
+SALESFORCE_SUFFIX = ".salesforce.com"
+GENERIC_LOGIN_DOMAINS = frozenset({"login", "test"})
+# SOAP login() is gone from API 65.0 on; the session it returns works with any REST version.
+LAST_SOAP_LOGIN_VERSION = "64.0"
+
+
+def login_domain(login_url: str, endpoint: Endpoint = "oauth", *, api_version: str = "59.0") -> str:
+    """simple-salesforce's `domain` argument for a login URL (see the module docstring)."""
+    parts = urlsplit(login_url.strip())
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise ConfigurationError(
+            f"the login URL must be an https:// URL (such as https://login.salesforce.com), "
+            f"not {login_url!r}"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigurationError("the login URL must not carry credentials, a query or a fragment")
+    host = parts.hostname.lower()
+    path = parts.path.rstrip("/")
+    if host.endswith(SALESFORCE_SUFFIX) and parts.port in (None, 443) and not path:
+        return host.removesuffix(SALESFORCE_SUFFIX)
+    if endpoint == "soap":
+        target = f"/services/Soap/u/{soap_version(api_version)}"
+    else:
+        target = "/services/oauth2/token"
+    return f"{parts.netloc}{path}{target}#"
+
+
+def soap_version(api_version: str) -> str:
+    return (
+        api_version
+        if float(api_version) <= float(LAST_SOAP_LOGIN_VERSION)
+        else LAST_SOAP_LOGIN_VERSION
+    )
+
+
+def _jwt_audience(domain: str) -> str:
+    """The audience simple-salesforce puts in the JWT is `https://{domain}.salesforce.com`;
+    Salesforce wants login (production) or test (sandbox orgs), even for My Domain logins."""
+    return "test" if ".sandbox." in f".{domain}." else "login"
+
+
+def login_arguments(credentials: CrmCredentials, *, api_version: str) -> dict[str, Any]:
+    """The keyword arguments for `SalesforceLogin` (minus the session) for this flow."""
+    flow = credentials.flow
+    if flow == "password":
+        if credentials.client_id and credentials.client_secret:
+            return {  # OAuth username-password: the token is appended to the password
+                "username": credentials.username,
+                "password": (credentials.password or "") + (credentials.security_token or ""),
+                "consumer_key": credentials.client_id,
+                "consumer_secret": credentials.client_secret,
+                "domain": login_domain(credentials.login_url, "oauth"),
+            }
+        return {  # SOAP login(), with the security token (empty for trusted IP ranges)
+            "username": credentials.username,
+            "password": credentials.password,
+            "security_token": credentials.security_token or "",
+            "sf_version": soap_version(api_version),
+            "domain": login_domain(credentials.login_url, "soap", api_version=api_version),
+        }
+    domain = login_domain(credentials.login_url, "oauth")
+    if flow == "client_credentials":
+        if domain in GENERIC_LOGIN_DOMAINS:
+            raise ConfigurationError(
+                "the client credentials flow must log in at the org's My Domain URL "
+                "(https://NAME.my.salesforce.com), not login/test.salesforce.com"
+            )
+        return {
+            "consumer_key": credentials.client_id,
+            "consumer_secret": credentials.client_secret,
+            "domain": domain,
+        }
+    _check_private_key(credentials.private_key or "")
+    arguments: dict[str, Any] = {
+        "username": credentials.username,
+        "consumer_key": credentials.client_id,
+        "privatekey": credentials.private_key,
+        "domain": domain,
+    }
+    if domain.endswith(".my") or ".my." in domain:  # My Domain: token there, audience login/test
+        arguments.update(domain=_jwt_audience(domain), instance_url=domain)
+    return arguments
+
+
+def _check_private_key(pem: str) -> None:
+    try:
+        load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise make_error(
+            "INVALID_PRIVATE_KEY",
+            "the JWT private key is not an unencrypted PEM private key",
+        ) from None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    session_id: str = field(repr=False)
+    instance: str  # host[:port] of the org's instance, as simple-salesforce wants it
+
+
+def log_in(
+    credentials: CrmCredentials,
+    session: requests.Session,
+    *,
+    api_version: str,
+    redact: Redactor = no_redaction,
+) -> LoginResult:
+    """Log in once; failures become CrmError (configuration for refusals, transient for
+    network trouble)."""
+    arguments = login_arguments(credentials, api_version=api_version)
+    try:
+        session_id, instance = SalesforceLogin(session=session, **arguments)
+    except SalesforceAuthenticationFailed as exc:
+        raise from_auth_failure(exc, redact=redact) from None
+    except requests.RequestException as exc:
+        raise from_transport_error(exc) from None
+    if not session_id or not instance:
+        raise make_error("LOGIN_FAILED", "the login answer had no session or instance URL")
+    return LoginResult(str(session_id), str(instance))

@@ -1,0 +1,458 @@
+"""`SalesforceClient`: leadbridge's `CrmClient` over simple-salesforce, batch-first.
+
+Call budget per operation (each "call" is one API request against the org's allowance):
+
+| operation            | calls                                                               |
+|----------------------|---------------------------------------------------------------------|
+| find_by_emails       | one composite request per 5 IN-list statements (+ query_more pages) |
+| retrieve             | one per 2,000 ids (POST composite/sobjects/{Type})                   |
+| create/update/upsert | one per 200 records (composite/sobjects, allOrNone false)            |
+| bulk_*               | create + upload + close + polls + 3 result reads, per job            |
+| query/changed        | one per page of up to 2,000 records                                  |
+
+Writes never raise CrmError for a failed request: when a chunk fails as a whole (after
+retries), its records and every later record carry that error in their SaveResult and no
+further chunk is sent, so the results still say exactly which records were saved. A
+CrmLimitError in a SaveResult means: stop syncing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlencode
+
+from simple_salesforce.api import Salesforce
+
+from leadbridge.domain.emails import email_key
+from leadbridge.errors import CrmError
+from leadbridge.ports import (
+    ApiUsageReport,
+    CrmClient,
+    CrmObject,
+    CrmRecord,
+    CrmUser,
+    DeletedRecord,
+    DeletedWindow,
+    SaveResult,
+)
+
+from . import soql
+from .bulk import BulkIngest, Operation
+from .connection import Connection, json_result
+from .credentials import CrmCredentials
+from .errors import from_body
+from .records import (
+    chunks,
+    clean_record,
+    crm_object,
+    custom_object_names,
+    failed,
+    parse_datetime,
+    save_results,
+    sobject,
+)
+from .retry import RetryPolicy
+from .usage import CallKind, UsageMeter
+
+log = logging.getLogger("leadbridge.salesforce")
+
+WRITE_BATCH = 200  # records per composite/sobjects call
+RETRIEVE_BATCH = 2_000  # ids per composite/sobjects/{Type} retrieve
+QUERIES_PER_COMPOSITE = 5  # Salesforce allows 5 query subrequests per composite request
+DEFAULT_BULK_THRESHOLD = 10_000
+
+
+class SalesforceClient:
+    """A Salesforce org, through simple-salesforce. One per thread; not thread-safe."""
+
+    def __init__(
+        self,
+        credentials: CrmCredentials,
+        *,
+        api_version: str = "59.0",
+        budget_percent: float = 50,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30,
+        bulk_threshold: int | None = DEFAULT_BULK_THRESHOLD,
+        statement_limits: soql.StatementLimits = soql.StatementLimits(),
+    ) -> None:
+        """`bulk_threshold`: create/update/upsert of at least this many records go through
+        Bulk API 2.0 instead of composite calls (None: never)."""
+        self.meter = UsageMeter(budget_percent=budget_percent)
+        self._conn = Connection(
+            credentials, api_version=api_version, retry=retry, timeout=timeout, meter=self.meter
+        )
+        self._bulk = BulkIngest(self._conn, sleep=retry.sleep)
+        self.bulk_threshold = bulk_threshold
+        self.statement_limits = statement_limits
+        self.skipped: list[soql.Skipped] = []  # values the last find_by_emails could not look up
+
+    def __repr__(self) -> str:
+        return f"SalesforceClient({self._conn.credentials!r})"
+
+    # ------------------------------------------------------------------ session
+
+    @property
+    def credentials(self) -> CrmCredentials:
+        return self._conn.credentials
+
+    @property
+    def api_version(self) -> str:
+        return self._conn.api_version
+
+    @property
+    def logins(self) -> int:
+        """How many times this client has logged in (the first login plus renewals)."""
+        return self._conn.logins
+
+    @property
+    def instance(self) -> str | None:
+        """The org's instance host[:port], once logged in."""
+        return self._conn.instance
+
+    def connect(self) -> None:
+        """Log in now (otherwise the first call does): a quick check of the credentials."""
+        self._conn.call("login", lambda sf: None)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+
+    def describe(self, object_names: Sequence[str]) -> dict[str, CrmObject]:
+        """Each object's describe, keyed by the name asked for. Objects the org does not have
+        (or the user cannot see) are left out; the caller reports them."""
+        described: dict[str, CrmObject] = {}
+        for name in dict.fromkeys(object_names):
+            path = f"sobjects/{soql.object_name(name)}/describe"
+            try:
+                answer = self._conn.call("describe", partial(_restful, path=path))
+            except CrmError as error:
+                if error.error_code in {"NOT_FOUND", "INVALID_TYPE"}:
+                    log.info("Salesforce has no object %s", name)
+                    continue
+                raise
+            described[name] = crm_object(answer)
+        return described
+
+    def custom_objects(self) -> list[str]:
+        answer = self._conn.call("describe", partial(_restful, path="sobjects"))
+        return custom_object_names(answer)
+
+    # ------------------------------------------------------------------ reads
+
+    def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[CrmRecord]:
+        """Every record of a query, page after page (lazily). `include_deleted`: queryAll."""
+        first = partial(_query, statement=soql, include_deleted=include_deleted)
+        page = self._conn.call("query", first)
+        yield from self._all_pages(page)
+
+    def _all_pages(self, page: Mapping[str, Any]) -> Iterator[CrmRecord]:
+        while True:
+            for record in page.get("records") or []:
+                yield clean_record(record)
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self._conn.call("query_more", partial(_query_more, url=str(next_url)))
+
+    def find_by_emails(
+        self,
+        object_name: str,
+        emails: Sequence[str],
+        fields: Sequence[str],
+        *,
+        where: str | None = None,
+    ) -> list[CrmRecord]:
+        """Records whose Email is one of `emails` (trimmed, compared case-insensitively).
+
+        `where` is an extra SOQL condition ANDed to each statement; build its literals with
+        `soql.literal`. Values that cannot be looked up are in `self.skipped`, with why.
+        """
+        keys = list(dict.fromkeys(email_key(email) for email in emails if email.strip()))
+        prefix = f"{soql.select(fields, object_name, required=('Id', 'Email'))} WHERE "
+        plan = soql.in_statements(
+            prefix,
+            "Email",
+            keys,
+            suffix=f" AND ({where})" if where else "",
+            limits=self.statement_limits,
+        )
+        self.skipped = plan.skipped
+        if plan.skipped:
+            log.warning("%d email(s) skipped: too long for a SOQL query", len(plan.skipped))
+        records: list[CrmRecord] = []
+        for group in chunks(plan.statements, QUERIES_PER_COMPOSITE):
+            pages = self._conn.call(
+                "query", partial(_queries, statements=list(group), client=self._conn)
+            )
+            for page in pages:
+                records.extend(self._all_pages(page))
+        return records
+
+    def retrieve(
+        self, object_name: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> list[CrmRecord]:
+        """The records with these ids (missing or deleted ones are left out), in id order."""
+        path = f"composite/sobjects/{soql.object_name(object_name)}"
+        names = soql.field_list(fields)
+        records: list[CrmRecord] = []
+        for group in chunks(list(dict.fromkeys(ids)), RETRIEVE_BATCH):
+            body = {"ids": list(group), "fields": names}
+            answer = self._conn.call(
+                "retrieve", partial(_restful, path=path, method="POST", json=body)
+            )
+            records.extend(clean_record(item) for item in json_result(answer) if item)
+        return records
+
+    def changed(
+        self, object_name: str, fields: Sequence[str], start: datetime, end: datetime
+    ) -> Iterator[CrmRecord]:
+        """Records whose SystemModstamp is in [start, end), oldest first (then by Id).
+
+        SOQL datetimes have whole seconds: both ends are truncated to the second, so
+        consecutive windows (this end = next start) neither miss nor repeat a record."""
+        statement = (
+            f"{soql.select(fields, object_name, required=('Id', 'SystemModstamp'))} "
+            f"WHERE SystemModstamp >= {soql.datetime_literal(start)} "
+            f"AND SystemModstamp < {soql.datetime_literal(end)} ORDER BY SystemModstamp, Id"
+        )
+        return self.query(statement)
+
+    def updated(
+        self, object_name: str, start: datetime, end: datetime
+    ) -> tuple[list[str], datetime]:
+        """The Get Updated resource: ids changed in the window, and the latest time covered."""
+        answer = self._replication("updated", object_name, start, end)
+        return [str(value) for value in answer.get("ids") or []], parse_datetime(
+            str(answer["latestDateCovered"])
+        )
+
+    def deleted(self, object_name: str, start: datetime, end: datetime) -> DeletedWindow:
+        """The Get Deleted resource (the last 15 days at most)."""
+        answer = self._replication("deleted", object_name, start, end)
+        return DeletedWindow(
+            records=tuple(
+                DeletedRecord(id=str(item["id"]), deleted_at=parse_datetime(item["deletedDate"]))
+                for item in answer.get("deletedRecords") or []
+            ),
+            earliest_available=parse_datetime(str(answer["earliestDateAvailable"])),
+            latest_covered=parse_datetime(str(answer["latestDateCovered"])),
+        )
+
+    def _replication(
+        self, kind: CallKind, object_name: str, start: datetime, end: datetime
+    ) -> dict[str, Any]:
+        path = f"sobjects/{soql.object_name(object_name)}/{kind}/"
+        params = {"start": _iso(start), "end": _iso(end)}
+        answer = self._conn.call(kind, partial(_restful, path=path, params=params))
+        return dict(answer)
+
+    def users(self, *, active_only: bool = True) -> list[CrmUser]:
+        statement = "SELECT Id, Username, Email, Name, IsActive FROM User"
+        if active_only:
+            statement += " WHERE IsActive = true"
+        return [
+            CrmUser(
+                id=str(row["Id"]),
+                username=str(row.get("Username") or ""),
+                email=str(row.get("Email") or ""),
+                name=str(row.get("Name") or ""),
+                active=bool(row.get("IsActive")),
+            )
+            for row in self.query(f"{statement} ORDER BY Username")
+        ]
+
+    # ------------------------------------------------------------------ writes
+
+    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        if self._use_bulk(records):
+            return self.bulk_create(object_name, records)
+        items = [sobject(soql.object_name(object_name), record) for record in records]
+        return self._write("create", items, "composite/sobjects", "POST", created=True)
+
+    def update(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+        """Each record names its record by `Id`."""
+        if self._use_bulk(records):
+            return self.bulk_update(object_name, records)
+        items = [sobject(soql.object_name(object_name), record) for record in records]
+        return self._write("update", items, "composite/sobjects", "PATCH", created=False)
+
+    def upsert(
+        self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]:
+        """Each record carries its `external_id_field` value; `created` says which were new."""
+        if self._use_bulk(records):
+            return self.bulk_upsert(object_name, external_id_field, records)
+        name = soql.object_name(object_name)
+        path = f"composite/sobjects/{name}/{soql.field_name(external_id_field)}"
+        items = [sobject(name, record) for record in records]
+        return self._write("upsert", items, path, "PATCH", created=None)
+
+    def delete(self, ids: Sequence[str]) -> list[SaveResult]:
+        """Move records (of any type) to the recycle bin, 200 per call."""
+        results: list[SaveResult] = []
+        failure: CrmError | None = None
+        for group in chunks(list(ids), WRITE_BATCH):
+            if failure is None:
+                params = {"ids": ",".join(group), "allOrNone": "false"}
+                call = partial(_restful, path="composite/sobjects", method="DELETE", params=params)
+                try:
+                    answer = self._conn.call("delete", call)
+                except CrmError as error:
+                    failure = error
+                else:
+                    results.extend(
+                        save_results(answer, len(group), created=False, redact=self._conn.redact)
+                    )
+                    continue
+            results.extend(failed(len(group), failure))
+        return results
+
+    def _write(
+        self,
+        kind: CallKind,
+        items: list[dict[str, Any]],
+        path: str,
+        method: str,
+        *,
+        created: bool | None,
+    ) -> list[SaveResult]:
+        results: list[SaveResult] = []
+        failure: CrmError | None = None
+        for group in chunks(items, WRITE_BATCH):
+            if failure is None:
+                body = {"allOrNone": False, "records": list(group)}
+                call = partial(_restful, path=path, method=method, json=body)
+                try:
+                    answer = self._conn.call(kind, call)
+                except CrmError as error:
+                    log.warning("Salesforce %s of %d records failed: %s", kind, len(group), error)
+                    failure = error
+                else:
+                    results.extend(
+                        save_results(answer, len(group), created=created, redact=self._conn.redact)
+                    )
+                    continue
+            results.extend(failed(len(group), failure))
+        return results
+
+    def _use_bulk(self, records: Sequence[object]) -> bool:
+        return self.bulk_threshold is not None and len(records) >= self.bulk_threshold
+
+    # ------------------------------------------------------------------ bulk
+
+    def bulk_create(
+        self, object_name: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]:
+        return self._bulk_run(object_name, "insert", records)
+
+    def bulk_update(
+        self, object_name: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]:
+        return self._bulk_run(object_name, "update", records)
+
+    def bulk_upsert(
+        self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[SaveResult]:
+        return self._bulk_run(
+            object_name, "upsert", records, external_id_field=soql.field_name(external_id_field)
+        )
+
+    def _bulk_run(
+        self,
+        object_name: str,
+        operation: Operation,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        external_id_field: str | None = None,
+    ) -> list[SaveResult]:
+        if not records:
+            return []
+        return self._bulk.run(
+            soql.object_name(object_name),
+            operation,
+            records,
+            external_id_field=external_id_field,
+        )
+
+    # ------------------------------------------------------------------ usage
+
+    def usage(self, *, refresh: bool = False) -> ApiUsageReport:
+        """What is known of the org's allowance and our spending; `refresh` asks the org
+        (one `limits` call) instead of relying on the last reply's header."""
+        if refresh:
+            answer = self._conn.call("limits", lambda sf: sf.limits())
+            daily = (answer or {}).get("DailyApiRequests") or {}
+            if "Max" in daily and "Remaining" in daily:
+                self.meter.record(int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
+        return self.meter.report()
+
+
+# ---------------------------------------------------------------------- operations
+# Module-level functions bound with functools.partial: each is one API call given a handle.
+
+
+def _restful(sf: Salesforce, *, path: str, method: str = "GET", **kwargs: Any) -> Any:
+    return sf.restful(path, method=method, **kwargs)
+
+
+def _query(sf: Salesforce, *, statement: str, include_deleted: bool) -> Any:
+    return sf.query(statement, include_deleted=include_deleted)
+
+
+def _query_more(sf: Salesforce, *, url: str) -> Any:
+    return sf.query_more(url, identifier_is_url=True)
+
+
+def _queries(sf: Salesforce, *, statements: list[str], client: Connection) -> list[Any]:
+    """The first page of each statement: a plain query for one, a composite request (one
+    API call) for up to five."""
+    if len(statements) == 1:
+        return [sf.query(statements[0])]
+    base = f"/services/data/v{client.api_version}/query"
+    body = {
+        "allOrNone": False,
+        "compositeRequest": [
+            {"method": "GET", "url": f"{base}?{urlencode({'q': text})}", "referenceId": f"q{i}"}
+            for i, text in enumerate(statements)
+        ],
+    }
+    answer = sf.restful("composite", method="POST", json=body) or {}
+    by_reference = {item.get("referenceId"): item for item in answer.get("compositeResponse", [])}
+    pages = []
+    for i in range(len(statements)):
+        item = by_reference.get(f"q{i}") or {}
+        status = int(item.get("httpStatusCode") or 500)
+        if status >= 400:
+            raise from_body(item.get("body"), status, redact=client.redact)
+        pages.append(item["body"])
+    return pages
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("replication windows need timezone-aware datetimes")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+if TYPE_CHECKING:  # mypy checks that SalesforceClient is a CrmClient
+
+    def _is_a_crm_client(client: SalesforceClient) -> CrmClient:
+        return client

@@ -1,0 +1,61 @@
+"""The marketing database's tables as typed SQLAlchemy models (one metadata: `Base.metadata`)."""
+
+from __future__ import annotations
+
+from leadbridge.store.models.base import Base
+from leadbridge.store.models.connector import (
+    AuthFlow,
+    ConnectorRow,
+    ConnectorSecretRow,
+    CrmSchemaRow,
+    Edition,
+    SyncCursorRow,
+)
+from leadbridge.store.models.crm import (
+    CrmAccountRow,
+    CrmCampaignMemberRow,
+    CrmCampaignRow,
+    CrmContactRoleRow,
+    CrmOpportunityRow,
+    CustomObjectRecordRow,
+    CustomObjectTypeRow,
+)
+from leadbridge.store.models.fields import AccountFieldMappingRow, CustomFieldRow, FieldMappingRow
+from leadbridge.store.models.prospects import (
+    LIVE,
+    MarketingCampaignRow,
+    ProspectRow,
+    ProspectValueRow,
+)
+from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow
+from leadbridge.store.models.users import CrmUserLinkRow, UserRole, UserRow
+
+__all__ = [
+    "LIVE",
+    "AccountFieldMappingRow",
+    "AuditRow",
+    "AuthFlow",
+    "Base",
+    "ConnectorRow",
+    "ConnectorSecretRow",
+    "CrmAccountRow",
+    "CrmCampaignMemberRow",
+    "CrmCampaignRow",
+    "CrmContactRoleRow",
+    "CrmOpportunityRow",
+    "CrmSchemaRow",
+    "CrmUserLinkRow",
+    "CustomFieldRow",
+    "CustomObjectRecordRow",
+    "CustomObjectTypeRow",
+    "Edition",
+    "FieldMappingRow",
+    "MarketingCampaignRow",
+    "OutboxRow",
+    "ProspectRow",
+    "ProspectValueRow",
+    "SyncCursorRow",
+    "SyncErrorRow",
+    "UserRole",
+    "UserRow",
+]

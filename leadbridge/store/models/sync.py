@@ -1,0 +1,86 @@
+"""What sync leaves behind: errors to fix, the audit log, and the outbox of work to do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadbridge.domain.fields import Origin
+from leadbridge.store.models.base import Base, one_of
+from leadbridge.store.types import Json, StrEnumType, UtcDateTime
+
+
+class SyncErrorRow(Base):
+    __tablename__ = "sync_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prospect_id: Mapped[int | None] = mapped_column(ForeignKey("prospects.id", ondelete="CASCADE"))
+    crm_object: Mapped[str | None] = mapped_column(String(255))
+    crm_id: Mapped[str | None] = mapped_column(String(18))
+    error_code: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    fields: Mapped[list[str]] = mapped_column(Json, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+Index("ix_sync_errors_prospect_id", SyncErrorRow.prospect_id)
+Index(
+    "ix_sync_errors_open",
+    SyncErrorRow.id,
+    sqlite_where=SyncErrorRow.resolved_at.is_(None),
+    postgresql_where=SyncErrorRow.resolved_at.is_(None),
+)
+
+
+class AuditRow(Base):
+    """One change to one prospect field: values as text, with who and where it came from."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prospect_id: Mapped[int] = mapped_column(ForeignKey("prospects.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(63))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    origin: Mapped[Origin] = mapped_column(StrEnumType(Origin))
+    actor: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        CheckConstraint(one_of("origin", Origin), name="origin"),
+        Index("ix_audit_log_prospect_id", "prospect_id", "id"),
+    )
+
+
+class OutboxRow(Base):
+    """Work that must happen because of a change, written in the change's transaction."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    prospect_id: Mapped[int | None] = mapped_column(ForeignKey("prospects.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# "Needs push": only pending items are in this index, so it stays small however long the
+# outbox's history grows.
+Index(
+    "ix_outbox_pending",
+    OutboxRow.kind,
+    OutboxRow.available_at,
+    OutboxRow.id,
+    sqlite_where=OutboxRow.done_at.is_(None),
+    postgresql_where=OutboxRow.done_at.is_(None),
+)
+Index("ix_outbox_prospect_id", OutboxRow.prospect_id)

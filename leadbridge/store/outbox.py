@@ -1,0 +1,112 @@
+"""The outbox: work that must happen because of a change (e.g. push a prospect to Salesforce).
+
+Items are written in the same transaction as the change that caused them, so a change is
+never committed without its follow-up work, nor the work without the change. Workers read
+`pending` items, do them, and `mark_done` the ids they read: an item enqueued meanwhile
+stays pending, so no change is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from leadbridge.errors import InputError, NotFoundError
+from leadbridge.ports import Clock
+from leadbridge.store.chunks import chunked
+from leadbridge.store.models import OutboxRow
+
+PUSH = "push"
+MAX_REASON = 255
+MAX_PENDING_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    prospect_id: int | None
+    reason: str
+    created_at: datetime
+    attempts: int
+    available_at: datetime
+    done_at: datetime | None
+    last_error: str | None
+
+
+def _snapshot(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        row.id,
+        row.kind,
+        row.prospect_id,
+        row.reason,
+        row.created_at,
+        row.attempts,
+        row.available_at,
+        row.done_at,
+        row.last_error,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def enqueue(
+        self, kind: str, prospect_id: int | None, reason: str, *, delay: timedelta | None = None
+    ) -> OutboxItem:
+        now = self.clock.now()
+        row = OutboxRow(
+            kind=kind,
+            prospect_id=prospect_id,
+            reason=reason[:MAX_REASON],
+            created_at=now,
+            attempts=0,
+            available_at=now + (delay or timedelta()),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _snapshot(row)
+
+    def pending(self, kind: str, limit: int = 200) -> list[OutboxItem]:
+        """Items of `kind` not done and due now, oldest due first."""
+        if not 1 <= limit <= MAX_PENDING_PAGE:
+            raise InputError(f"must be between 1 and {MAX_PENDING_PAGE}", item="limit")
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.kind == kind,
+                OutboxRow.done_at.is_(None),
+                OutboxRow.available_at <= self.clock.now(),
+            )
+            .order_by(OutboxRow.available_at, OutboxRow.id)
+            .limit(limit)
+        )
+        return [_snapshot(row) for row in self.session.scalars(query)]
+
+    def count_pending(self, kind: str) -> int:
+        query = select(func.count()).where(OutboxRow.kind == kind, OutboxRow.done_at.is_(None))
+        return int(self.session.scalar(query) or 0)
+
+    def mark_done(self, ids: Sequence[int]) -> None:
+        now = self.clock.now()
+        for chunk in chunked(ids):
+            self.session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(chunk)).values(done_at=now)
+            )
+
+    def retry_later(self, item_id: int, error: str, delay: timedelta) -> OutboxItem:
+        """Count a failed attempt and make the item due again after `delay`."""
+        row = self.session.get(OutboxRow, item_id)
+        if row is None:
+            raise NotFoundError(f"no outbox item {item_id}")
+        row.attempts += 1
+        row.last_error = error
+        row.available_at = self.clock.now() + delay
+        self.session.flush()
+        return _snapshot(row)
