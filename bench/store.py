@@ -60,7 +60,7 @@ def _lookup_ms(db: Database, count: int, sample: int, runs: int = 5) -> float:
         with db.session() as session:
             found = ProspectRepository(session, _FixedClock()).by_emails(emails)
         timings.append((time.perf_counter() - started) * 1000)
-        assert len(found) == len(set(email.lower() for email in emails))
+        assert len(found) == len({email.lower() for email in emails})
     return statistics.median(timings)
 
 

@@ -171,11 +171,13 @@ class BulkIngest:
             for index in range(len(records))
         ]
 
-    def _step(self, object_name: str, step: Callable[[Any], Any]) -> Any:
+    def _step(
+        self, object_name: str, step: Callable[[Any], Any], *, replayable: bool = True
+    ) -> Any:
         def run(sf: Salesforce) -> Any:
             return step(getattr(sf.bulk2, object_name)._client)  # the job-level client
 
-        return self.connection.call("bulk", run)
+        return self.connection.call("bulk", run, replayable=replayable)
 
     def _job(
         self,
@@ -198,8 +200,13 @@ class BulkIngest:
             return failed(error)
         job_id = str(info["id"])
         try:
-            self._step(object_name, lambda jobs: jobs.upload_job_data(job_id, job.csv()))
-            self._step(object_name, lambda jobs: jobs.close_job(job_id))
+            # A second upload to an open job adds the rows again; a second close fails.
+            self._step(
+                object_name,
+                lambda jobs: jobs.upload_job_data(job_id, job.csv()),
+                replayable=operation != "insert",
+            )
+            self._step(object_name, lambda jobs: jobs.close_job(job_id), replayable=False)
             info = self._wait(object_name, job_id)
         except CrmError as error:
             self._abort(object_name, job_id)

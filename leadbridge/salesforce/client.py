@@ -341,7 +341,8 @@ class SalesforceClient:
                 body = {"allOrNone": False, "records": list(group)}
                 call = partial(_restful, path=path, method=method, json=body)
                 try:
-                    answer = self._conn.call(kind, call)
+                    # A create replayed after a lost reply could save the records twice.
+                    answer = self._conn.call(kind, call, replayable=kind != "create")
                 except CrmError as error:
                     log.warning("Salesforce %s of %d records failed: %s", kind, len(group), error)
                     failure = error

@@ -88,8 +88,11 @@ class Connection:
         self.logins += 1
         return self._sf
 
-    def call(self, kind: CallKind, operation: Callable[[Salesforce], T]) -> T:
-        """Run `operation` against the org, retried and with the session renewed if needed."""
+    def call(
+        self, kind: CallKind, operation: Callable[[Salesforce], T], *, replayable: bool = True
+    ) -> T:
+        """Run `operation` against the org, retried and with the session renewed if needed.
+        `replayable=False` for calls that create records (see `RetryPolicy.call`)."""
 
         def attempt() -> T:
             with self.meter.kind(kind):
@@ -103,7 +106,7 @@ class Connection:
                 except _SessionExpiredError as again:
                     raise again.error from None
 
-        return self.retry.call(attempt)
+        return self.retry.call(attempt, replayable=replayable)
 
     def _run(self, operation: Callable[[Salesforce], T], sf: Salesforce) -> T:
         try:

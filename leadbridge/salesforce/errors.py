@@ -19,6 +19,7 @@ from simple_salesforce.exceptions import (
     SalesforceError,
     SalesforceOperationError,
 )
+from urllib3.exceptions import NewConnectionError
 
 from leadbridge.errors import (
     CrmConfigurationError,
@@ -165,7 +166,11 @@ def from_salesforce_error(exc: SalesforceError, *, redact: Redactor = no_redacti
 
 
 def from_transport_error(exc: requests.RequestException) -> CrmError:
-    """A timeout or lost connection is transient; a TLS failure is configuration."""
+    """A timeout or lost connection is transient; a TLS failure is configuration.
+
+    `details["maybe_applied"]` is True when the request may have reached Salesforce (the
+    reply was lost, not the connection refused): replaying a create could then duplicate it.
+    """
     host = urlsplit(exc.request.url).netloc if exc.request is not None and exc.request.url else ""
     where = f" {host}" if host else " Salesforce"
     if isinstance(exc, requests.exceptions.SSLError):
@@ -175,9 +180,26 @@ def from_transport_error(exc: requests.RequestException) -> CrmError:
         )
     if isinstance(exc, requests.exceptions.JSONDecodeError):
         return make_error("INVALID_RESPONSE", f"{where.strip()} answered with invalid JSON")
+    details = {"maybe_applied": not _never_sent(exc)}
     if isinstance(exc, requests.Timeout):
-        return make_error("CONNECTION_ERROR", f"timed out waiting for{where}")
-    return make_error("CONNECTION_ERROR", f"could not reach{where} ({type(exc).__name__})")
+        return make_error("CONNECTION_ERROR", f"timed out waiting for{where}", details=details)
+    return make_error(
+        "CONNECTION_ERROR", f"could not reach{where} ({type(exc).__name__})", details=details
+    )
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
+def maybe_applied(exc: BaseException) -> bool:
+    """Whether a failed call may have changed data in Salesforce all the same."""
+    return isinstance(exc, CrmError) and bool(exc.details.get("maybe_applied"))
 
 
 def from_bulk_error(exc: SalesforceOperationError, *, redact: Redactor = no_redaction) -> CrmError:

@@ -18,12 +18,18 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from leadbridge.errors import CrmError
 
+from .errors import maybe_applied
+
 T = TypeVar("T")
 log = logging.getLogger("leadbridge.salesforce")
 
 
 def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, CrmError) and exc.retryable
+
+
+def is_safely_retryable(exc: BaseException) -> bool:
+    return is_retryable(exc) and not maybe_applied(exc)
 
 
 def _log_retry(state: RetryCallState) -> None:
@@ -57,11 +63,15 @@ class RetryPolicy:
         exponential = self.base * 2.0 ** (int(state.attempt_number) - 1)
         return min(self.max, exponential + random.uniform(0, self.base))
 
-    def call(self, operation: Callable[[], T]) -> T:
+    def call(self, operation: Callable[[], T], *, replayable: bool = True) -> T:
+        """Run `operation`, retrying transient failures. With `replayable=False` (a create:
+        replaying it after a lost reply could save the records twice), failures that may
+        have reached Salesforce are not retried: the caller reconciles instead."""
+        retry_on = is_retryable if replayable else is_safely_retryable
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=self.wait,
-            retry=retry_if_exception(is_retryable),
+            retry=retry_if_exception(retry_on),
             sleep=self.sleep,
             before_sleep=_log_retry,
             reraise=True,

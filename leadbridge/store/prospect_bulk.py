@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
@@ -28,6 +29,7 @@ from leadbridge.store.values import to_text
 BULK_CHUNK = 5000
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 VALUES: Table = ProspectValueRow.__table__  # type: ignore[assignment]
+VALUE_COLUMNS = ("prospect_id", "field_id", "value", "value_key")
 
 
 def bulk_insert(
@@ -43,7 +45,10 @@ class _Loader:
         self.origin = origin
         self.catalog = FieldCatalog.load(session)
         self.campaigns: dict[str, int | None] = {}
-        self.template = _template(session.connection(), now)
+        connection = session.connection()
+        self.template = _template(connection, now)
+        self.insert_prospects = _Insert(connection, PROSPECTS, list(self.template))
+        self.insert_values = _Insert(connection, VALUES, list(VALUE_COLUMNS))
 
     def load(self, rows: Iterable[Mapping[str, Any]]) -> int:
         total = 0
@@ -51,7 +56,7 @@ class _Loader:
             records, custom = self._prepare(chunk, first_line=total + 1)
             try:
                 with self.session.begin_nested():
-                    _execute_many(self.session.connection(), PROSPECTS, records)
+                    self.insert_prospects.run(self.session.connection(), records)
             except IntegrityError:
                 self._raise_taken([record["email_key"] for record in records])
                 raise
@@ -113,7 +118,11 @@ class _Loader:
                 raise ConflictError(f"live prospects already have: {', '.join(taken)}")
 
     def _insert_custom(self, records: list[dict[str, Any]], custom: list[dict[int, str]]) -> None:
-        keys = [record["email_key"] for record, by_field in zip(records, custom) if by_field]
+        keys = [
+            record["email_key"]
+            for record, by_field in zip(records, custom, strict=True)
+            if by_field
+        ]
         ids: dict[str, int] = {}
         for chunk in chunked(keys):
             query = select(ProspectRow.email_key, ProspectRow.id).where(
@@ -127,36 +136,45 @@ class _Loader:
                 "value": text,
                 "value_key": text[:VALUE_KEY_LENGTH],
             }
-            for record, by_field in zip(records, custom)
+            for record, by_field in zip(records, custom, strict=True)
             for field_id, text in by_field.items()
         ]
-        _execute_many(self.session.connection(), VALUES, values)
+        self.insert_values.run(self.session.connection(), values)
 
 
 def _template(connection: Connection, now: datetime) -> dict[str, Any]:
-    """A row of column defaults, with the timestamps already in the driver's form (rows
-    go to the driver as they are, skipping SQLAlchemy's per-value processing)."""
+    """A row of column defaults, with the timestamps already in the driver's form."""
     template: dict[str, Any] = {}
     for column in PROSPECTS.columns:
         default = column.default
-        template[column.name] = default.arg if default is not None and default.is_scalar else None
+        scalar = default is not None and default.is_scalar
+        template[column.name] = getattr(default, "arg", None) if scalar else None
     del template["id"]
-    to_driver = PROSPECTS.c.created_at.type.bind_processor(connection.dialect)
-    stamp = now if to_driver is None else to_driver(now)
+    stamp = _to_driver(connection, PROSPECTS.c.created_at, now)
     template.update(created_at=stamp, updated_at=stamp)
     return template
 
 
-def _execute_many(connection: Connection, table: Table, records: list[dict[str, Any]]) -> None:
-    """One executemany of plain values: text, numbers, booleans and None pass through
-    every driver unchanged, so SQLAlchemy's per-value processing is not needed."""
-    if not records:
-        return
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(records[0]))
-    if compiled.positional:
-        order = compiled.positiontup or []
-        connection.exec_driver_sql(
-            compiled.string, [tuple(record[key] for key in order) for record in records]
-        )
-    else:
-        connection.exec_driver_sql(compiled.string, records)
+def _to_driver(connection: Connection, column: Any, value: Any) -> Any:
+    processor = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return value if processor is None else processor(value)
+
+
+class _Insert:
+    """An INSERT run as one plain DBAPI executemany per batch. Rows must hold values every
+    driver takes as they are (text, numbers, booleans, None, pre-converted timestamps):
+    SQLAlchemy's per-value processing is skipped, which is most of the cost at this size."""
+
+    def __init__(self, connection: Connection, table: Table, keys: list[str]) -> None:
+        compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
+        self.sql = compiled.string
+        order = compiled.positiontup if compiled.positional else None
+        self.values = None if order is None else itemgetter(*order)
+
+    def run(self, connection: Connection, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        if self.values is None:
+            connection.exec_driver_sql(self.sql, records)
+        else:
+            connection.exec_driver_sql(self.sql, [self.values(record) for record in records])

@@ -54,3 +54,12 @@ def insert_leads(sandbox: SandboxClient, rows: list[dict[str, Any]]) -> list[str
 def client(sandbox: SandboxClient) -> Iterator[SalesforceClient]:
     with client_for(sandbox) as built:
         yield built
+
+
+@pytest.fixture(autouse=True)
+def default_allowance(sandbox: SandboxClient) -> Iterator[None]:
+    """The org reset keeps the allowance; tests here change it, so put it back both ways."""
+    sandbox.control("POST", "/usage", {"allowance": 100_000, "used": 0})
+    yield
+    sandbox.control("POST", "/usage", {"allowance": 100_000, "used": 0})
+    sandbox.control("DELETE", "/faults")

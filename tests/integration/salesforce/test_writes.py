@@ -117,17 +117,18 @@ def test_delete(sandbox: SandboxClient, client: SalesforceClient) -> None:
     assert client.retrieve("Lead", ids, ["Id"]) == []
 
 
-def test_a_request_refused_midway_fails_the_rest_without_losing_saved_results(
-    sandbox: SandboxClient,
+def test_a_write_stopped_midway_keeps_the_saved_results(
+    sandbox: SandboxClient, client: SalesforceClient
 ) -> None:
-    with client_for(sandbox, budget_percent=100) as client:
-        client.connect()
-        sandbox.control("POST", "/usage", {"allowance": 1, "used": 0})
-        results = client.create("Lead", [lead(i) for i in range(450)])
-        assert all(result.success for result in results[:200])
-        assert all(not result.success for result in results[200:])
-        assert {type(result.errors[0]) for result in results[200:]} == {CrmLimitError}
-        assert client.usage().calls_by_kind["create"] == 2  # the third chunk was not sent
+    client.connect()
+    sandbox.control("POST", "/usage", {"allowance": 2, "used": 0})
+    results = client.create("Lead", [lead(i) for i in range(450)])
+    assert all(result.success for result in results[:200])  # sent; usage now 1 of 2: 50 %
+    assert all(not result.success for result in results[200:])  # refused by the budget
+    assert {result.errors[0].error_code for result in results[200:]} == {"API_BUDGET_EXCEEDED"}
+    assert {type(result.errors[0]) for result in results[200:]} == {CrmLimitError}
+    assert client.usage().calls_by_kind["create"] == 1
+    assert org_usage(sandbox) == 1
 
 
 def test_bulk_create_update_and_upsert(sandbox: SandboxClient, client: SalesforceClient) -> None:

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from leadbridge.errors import CrmDataError, CrmLimitError, CrmTransientError
-from leadbridge.salesforce import RetryPolicy, UsageMeter
+from leadbridge.salesforce import RetryPolicy, UsageMeter, errors
 from leadbridge.salesforce.usage import parse_limit_info
 
 
@@ -134,3 +134,30 @@ def test_no_retry_for_limits_data_errors_or_bugs(error: Exception) -> None:
         RetryPolicy(sleep=waits.append).call(fail)
     assert calls == [1]
     assert waits == []
+
+
+def test_creates_are_not_replayed_when_the_request_may_have_arrived() -> None:
+    calls: list[int] = []
+    lost_reply = CrmTransientError("CONNECTION_ERROR", "timed out", details={"maybe_applied": True})
+
+    def create() -> None:
+        calls.append(1)
+        raise lost_reply
+
+    policy = RetryPolicy(sleep=lambda _: None)
+    with pytest.raises(CrmTransientError):
+        policy.call(create, replayable=False)
+    assert len(calls) == 1
+    with pytest.raises(CrmTransientError):
+        policy.call(create)  # an idempotent call is replayed
+    assert len(calls) == 1 + policy.attempts
+
+
+def test_refused_connections_are_known_not_to_have_arrived() -> None:
+    try:
+        requests.get("https://127.0.0.1:9", timeout=2)
+    except requests.RequestException as exc:
+        error = errors.from_transport_error(exc)
+    assert error.details["maybe_applied"] is False
+    lost = errors.from_transport_error(requests.ReadTimeout("read timed out"))
+    assert lost.details["maybe_applied"] is True

@@ -1,0 +1,58 @@
+"""The marketing side through the CLI: prospects are added, edited, assigned, deleted, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadbridge.cli import context
+from tests.acceptance.test_connect_org import Cli
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    monkeypatch.chdir(tmp_path)
+    context.reset()
+    yield Cli(tmp_path / ".leadbridge")
+    context.reset()
+
+
+def test_prospect_lifecycle_is_audited(cli: Cli) -> None:
+    created = cli.json("prospects", "add", " Ada@Example.com ", "--first-name", "Ada",
+                       "-s", "job_title=CTO")  # fmt: skip
+    assert created["email"] == "Ada@Example.com"
+    assert "not in Salesforce" in created["crm_link"]
+    duplicate = cli("prospects", "add", "ada@example.COM", code=4)
+    assert "already has the email" in duplicate
+    cli("users", "add", "rep@example.com", "--name", "Rep", "--role", "sales")
+    cli("prospects", "assign", "ada@example.com", "rep@example.com")
+    cli("prospects", "edit", "ada@example.com", "-s", "phone=+1 555 0100", "-s", "job_title=CTO")
+    shown = cli.json("prospects", "show", "ADA@example.com")
+    assert shown["assigned_user"] == "rep@example.com"
+    assert shown["phone"] == "+1 555 0100"
+    changes = [(entry["field"], entry["new"], entry["origin"]) for entry in shown["history"]]
+    assert ("phone", "+1 555 0100", "user") in changes
+    assert not any(field == "job_title" for field, _, _ in changes)  # unchanged: not logged
+    assert [row["email"] for row in cli.json("prospects", "list")] == ["Ada@Example.com"]
+    cli("prospects", "delete", "ada@example.com")
+    assert cli.json("prospects", "list") == []
+    assert cli.json("prospects", "list", "--recycled")[0]["recycled"] is True
+    cli("prospects", "add", "ada@example.com")
+    refused = cli("prospects", "undelete", str(created["id"]), code=4)
+    assert "ada@example.com" in refused.lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["prospects", "add", "not-an-email"], "not a valid email address"),
+        (["prospects", "add", "a@example.com", "-s", "score=high"], "score"),
+        (["prospects", "add", "a@example.com", "-s", "favourite=blue"], "favourite"),
+        (["prospects", "add", "a@example.com", "-s", "noequals"], "FIELD=VALUE"),
+    ],
+)
+def test_bad_input_names_the_item(cli: Cli, args: list[str], message: str) -> None:
+    assert message in cli(*args, code=2)
+    assert cli.json("prospects", "list") == []

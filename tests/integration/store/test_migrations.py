@@ -1,0 +1,77 @@
+"""Migrating an empty database to head gives exactly the models' schema, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from leadbridge.store import open_database
+from leadbridge.store.migrate import alembic_config, current_revision, head_revision
+from leadbridge.store.models import Base
+from tests.integration.store.conftest import PostgresServer, unique_name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = unique_name("migration")
+    url = server.create_database(name)
+    try:
+        yield url
+    finally:
+        server.drop_database(name)
+
+
+def _diffs(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def _partial_indexes(engine: Engine) -> dict[str, bool]:
+    """Index name → whether the database has it as a partial index."""
+    found: dict[str, bool] = {}
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            )
+        else:
+            rows = connection.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes")
+        for name, definition in rows:
+            found[name] = " WHERE " in definition.upper()
+    return found
+
+
+def test_migrating_an_empty_database_gives_the_models_schema(empty_url: str) -> None:
+    db = open_database(empty_url)
+    try:
+        assert _diffs(db.engine) == []
+        assert current_revision(db.engine) == head_revision()
+        partial = _partial_indexes(db.engine)
+        for table in Base.metadata.tables.values():
+            for index in table.indexes:
+                where = index.dialect_options[db.backend]["where"]
+                assert partial[str(index.name)] == (where is not None), index.name
+    finally:
+        db.dispose()
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(empty_url: str) -> None:
+    db = open_database(empty_url)
+    try:
+        command.downgrade(alembic_config(db.engine), "base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        command.upgrade(alembic_config(db.engine), "head")
+        assert _diffs(db.engine) == []
+    finally:
+        db.dispose()
