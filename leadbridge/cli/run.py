@@ -9,7 +9,6 @@ from rich.markup import escape
 from leadbridge.cli import context
 from leadbridge.cli.output import console
 from leadbridge.cli.sandbox import seed_if_empty, summary_lines
-from leadbridge.errors import ConfigurationError
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 
 NEXT_STEPS = (
@@ -30,9 +29,7 @@ def run_product(*, demo_leads: int = 200, stop: threading.Event | None = None) -
         for line in summary_lines(server.info):
             console.print(line)
         service = context.connector_service()
-        try:
-            service.show()
-        except ConfigurationError:  # no connector yet: the normal first run
+        if not service.has_connector():
             service.add_sandbox(settings.sandbox_dir)
         report = service.verify()
         console.print(

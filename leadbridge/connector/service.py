@@ -88,6 +88,10 @@ class ConnectorService:
             self._client = None
             return repo.describe()
 
+    def has_connector(self) -> bool:
+        with self.db.session() as session:
+            return self._connector(session).get() is not None
+
     def show(self) -> dict[str, Any]:
         with self.db.session() as session:
             return self._require(self._connector(session)).describe()

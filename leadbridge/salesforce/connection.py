@@ -96,14 +96,15 @@ class Connection:
 
         def attempt() -> T:
             with self.meter.kind(kind):
+                sf = self._sf if self._sf is not None else self.login()
                 try:
-                    return self._run(operation, self._sf or self.login())
+                    return self._run(operation, sf)
                 except _SessionExpiredError:
                     log.info("Salesforce session expired; logging in again")
-                fresh = self.login()
+                renewed = self.login()
                 try:
-                    return self._run(operation, fresh)
-                except _SessionExpiredError as again:
+                    return self._run(operation, renewed)
+                except _SessionExpiredError as again:  # renewed once: no loop
                     raise again.error from None
 
         return self.retry.call(attempt, replayable=replayable)

@@ -155,8 +155,9 @@ def from_auth_failure(
             status=code,
             redact=redact,
         )
+    # simple-salesforce drops the HTTP status of a refused login (it always says 401).
     normalized = str(code or "LOGIN_FAILED").upper().replace(" ", "_")
-    return make_error(normalized, message, status=exc.status, redact=redact)
+    return make_error(normalized, message, redact=redact)
 
 
 def from_salesforce_error(exc: SalesforceError, *, redact: Redactor = no_redaction) -> CrmError:

@@ -1,0 +1,44 @@
+"""`make run` (leadbridge run): sandbox up, leadbridge connected, verified, users synced."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from leadbridge.sandbox.server import free_port
+
+
+def test_run_starts_the_sandbox_and_connects_leadbridge(tmp_path: Path) -> None:
+    env = {**os.environ, "LEADBRIDGE_HOME": str(tmp_path / ".leadbridge"),
+           "LEADBRIDGE_SANDBOX_PORT": str(free_port()), "COLUMNS": "200"}  # fmt: skip
+    env.pop("LEADBRIDGE_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadbridge.cli.main", "run"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    try:
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Press Ctrl+C" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        if process.stdout is not None:
+            process.stdout.close()
+    output = "".join(lines)
+    assert "Press Ctrl+C" in output, output
+    assert "leadbridge connected to the sandbox org" in output
+    assert "Users: 9 created" in output
+    assert "leadbridge prospects list" in output
+    assert (tmp_path / ".leadbridge" / "leadbridge.sqlite3").exists()
+    assert (tmp_path / ".leadbridge" / "sandbox" / "credentials.json").exists()
