@@ -45,7 +45,13 @@ def add(
             help="Connector user's password (or LEADBRIDGE_PASSWORD).", envvar="LEADBRIDGE_PASSWORD"
         ),
     ] = None,
-    security_token: Annotated[str | None, typer.Option(envvar="LEADBRIDGE_SECURITY_TOKEN")] = None,
+    security_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Security token (or LEADBRIDGE_SECURITY_TOKEN).",
+            envvar="LEADBRIDGE_SECURITY_TOKEN",
+        ),
+    ] = None,
     private_key_file: Annotated[Path | None, typer.Option(help="PEM key for the JWT flow.")] = None,
     edition: Annotated[str, typer.Option(help="standard, plus or advanced.")] = "plus",
     json_output: JsonOption = False,

@@ -200,7 +200,7 @@ class ConnectorRepository:
     def schemas(self) -> dict[str, datetime]:
         """Object name → when its schema was fetched."""
         query = select(CrmSchemaRow.object_name, CrmSchemaRow.fetched_at)
-        return dict(self.session.execute(query))
+        return dict(self.session.execute(query).all())
 
     def cursor(self, object_name: str, kind: str) -> str | None:
         row = self.session.get(SyncCursorRow, (object_name, kind))

@@ -128,7 +128,7 @@ class _Loader:
             query = select(ProspectRow.email_key, ProspectRow.id).where(
                 ProspectRow.email_key.in_(chunk), LIVE
             )
-            ids.update(self.session.execute(query).tuples())
+            ids.update(self.session.execute(query).all())
         values = [
             {
                 "prospect_id": ids[record["email_key"]],

@@ -80,4 +80,4 @@ def campaign_names(session: Session, campaign_ids: set[int | None]) -> dict[int 
     query = select(MarketingCampaignRow.id, MarketingCampaignRow.name).where(
         MarketingCampaignRow.id.in_(wanted)
     )
-    return dict(session.execute(query))
+    return dict(session.execute(query).all())

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.emails import email_key
@@ -19,7 +19,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
-from leadbridge.store.models import LIVE, ProspectRow, UserRow
+from leadbridge.store.models import LIVE, RECYCLED, ProspectRow, UserRow
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_bulk import bulk_insert
@@ -83,7 +83,7 @@ class ProspectRepository:
         """A page of prospects in id order; pass the last id seen as `after_id` for the next."""
         if not 1 <= limit <= MAX_PAGE:
             raise InputError(f"must be between 1 and {MAX_PAGE}", item="limit")
-        query = select_prospects().where(ProspectRow.recycled == true() if recycled else LIVE)
+        query = select_prospects().where(RECYCLED if recycled else LIVE)
         if after_id is not None:
             query = query.where(ProspectRow.id > after_id)
         if assigned_user_id is not None:
@@ -91,7 +91,7 @@ class ProspectRepository:
         return load(self.session, query.order_by(ProspectRow.id).limit(limit))
 
     def count(self, *, recycled: bool = False) -> int:
-        condition = ProspectRow.recycled == true() if recycled else LIVE
+        condition = RECYCLED if recycled else LIVE
         return int(self.session.scalar(select(func.count()).where(condition)) or 0)
 
     # -- changes -------------------------------------------------------------------------

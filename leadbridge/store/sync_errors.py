@@ -117,7 +117,7 @@ class SyncErrorRepository:
             .where(SyncErrorRow.resolved_at.is_(None))
             .group_by(SyncErrorRow.error_code)
         )
-        return dict(self.session.execute(query))
+        return dict(self.session.execute(query).all())
 
     def resolve(self, ids: Sequence[int]) -> None:
         now = self.clock.now()

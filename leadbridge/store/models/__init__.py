@@ -23,6 +23,7 @@ from leadbridge.store.models.crm import (
 from leadbridge.store.models.fields import AccountFieldMappingRow, CustomFieldRow, FieldMappingRow
 from leadbridge.store.models.prospects import (
     LIVE,
+    RECYCLED,
     MarketingCampaignRow,
     ProspectRow,
     ProspectValueRow,
@@ -32,6 +33,7 @@ from leadbridge.store.models.users import CrmUserLinkRow, UserRole, UserRow
 
 __all__ = [
     "LIVE",
+    "RECYCLED",
     "AccountFieldMappingRow",
     "AuditRow",
     "AuthFlow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import ColumnElement, Float, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadbridge.store.models.base import Base
@@ -78,6 +78,7 @@ def _live() -> ColumnElement[bool]:
 
 
 LIVE = _live()
+RECYCLED = ProspectRow.recycled == true()
 
 # Built after the class so the predicates can use the mapped columns.
 Index(
@@ -107,7 +108,9 @@ for _column, _paged in (
         postgresql_where=_column.is_not(None),
     )
 Index("ix_prospects_updated_at", ProspectRow.updated_at, ProspectRow.id)
-Index("ix_prospects_recycled", ProspectRow.recycled, ProspectRow.id)
+# Only recycled prospects: a (recycled, id) index would tempt SQLite, without statistics,
+# to scan every live prospect instead of using the email index.
+Index("ix_prospects_recycled", ProspectRow.id, sqlite_where=RECYCLED, postgresql_where=RECYCLED)
 
 
 class ProspectValueRow(Base):

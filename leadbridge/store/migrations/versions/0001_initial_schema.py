@@ -248,7 +248,8 @@ def _prospects() -> None:
             f"{column} IS NOT NULL",
         )
     op.create_index("ix_prospects_updated_at", "prospects", ["updated_at", "id"])
-    op.create_index("ix_prospects_recycled", "prospects", ["recycled", "id"])
+    _partial("prospects", "ix_prospects_recycled", ["id"], "recycled = 1",
+             pg_where="recycled = true")  # fmt: skip
     op.create_table(
         "prospect_values",
         _int("prospect_id"),
