@@ -54,12 +54,16 @@ def _option_line(param: Any) -> str:
 
 def render_cli_docs() -> str:
     root = typer.main.get_command(app)
-    lines = ["# Command line reference", "",
-             "Generated from the commands by `python -m leadbridge.cli.docs > docs/cli.md`;",
-             "a test fails when this file and the commands disagree.", ""]  # fmt: skip
+    lines = [
+        "# Command line reference",
+        "",
+        "Generated from the commands by `python -m leadbridge.cli.docs > docs/cli.md`;",
+        "a test fails when this file and the commands disagree.",
+        "",
+    ]
     for path, command in _commands(root, "leadbridge"):
-        lines += [f"## `{path}`", "", (command.help or "").strip(), "", "```", _usage(path, command),
-                  "```", ""]  # fmt: skip
+        help_text = (command.help or "").strip()
+        lines += [f"## `{path}`", "", help_text, "", "```", _usage(path, command), "```", ""]
         options = [p for p in command.params if _is_option(p) and p.name != "help"]
         if options:
             lines += [_option_line(option) for option in options] + [""]
