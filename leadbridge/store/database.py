@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from leadbridge.store.migrate import current_revision, head_revision, upgrade_to
 
 DEFAULT_URL = "sqlite:///.leadbridge/leadbridge.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "leadbridge_read_only"  # an execution option: begin a read-only transaction
 
 
 class Database:
@@ -23,6 +24,9 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._reader = engine.execution_options(
+            **{READ_ONLY: True, "postgresql_readonly": engine.dialect.name == "postgresql"}
+        )
 
     def __repr__(self) -> str:
         return f"Database({self.url})"
@@ -38,13 +42,15 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
-        Objects stay readable after the commit (no expiry), but repositories hand out
-        frozen snapshots, never these ORM objects.
+        On SQLite a writing transaction takes the write lock when it begins; `readonly`
+        ones don't, so listing prospects never waits for a sync that is writing (PostgreSQL
+        refuses writes in them).
         """
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        bind = self._reader if readonly else self.engine
+        with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
     def dispose(self) -> None:
@@ -111,8 +117,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_on_begin(connection: Any) -> None:
-    """BEGIN IMMEDIATE: take the write lock up front. A deferred transaction that reads and
-    then writes can fail at once with "database is locked" when another writer got in
-    between, which busy_timeout cannot help with; waiting at BEGIN can."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_on_begin(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for writers: take the write lock up front. A deferred transaction that
+    reads and then writes fails at once with "database is locked" when another writer got
+    in between, which busy_timeout cannot help with; waiting at BEGIN can. Readers use a
+    deferred BEGIN and, in WAL mode, never wait."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

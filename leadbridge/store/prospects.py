@@ -19,13 +19,14 @@ from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
-from leadbridge.store.models import LIVE, RECYCLED, ProspectRow, UserRow
+from leadbridge.store.models import LIVE, RECYCLED, ProspectRow, ProspectValueRow, UserRow
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_bulk import bulk_insert
 from leadbridge.store.prospect_fields import FieldCatalog, campaign_id
 from leadbridge.store.prospect_loading import load, load_by, select_prospects
 from leadbridge.store.prospect_writes import (
+    VALUE_KEY_LENGTH,
     email_conflicts_as_errors,
     ensure_email_free,
     set_custom_value,
@@ -71,6 +72,24 @@ class ProspectRepository:
                     if crm_id in wanted:
                         found[crm_id] = prospect
         return found
+
+    def by_custom_value(
+        self, field_name: str, value: Any, *, limit: int = 100
+    ) -> builtins.list[Prospect]:
+        """Live prospects whose custom field `field_name` holds `value` (indexed lookup)."""
+        catalog = FieldCatalog.load(self.session)
+        if not catalog.is_custom(field_name):
+            raise InputError("no such custom field", item=field_name)
+        text = to_text(catalog.check({field_name: value}, origin=Origin.SYSTEM)[field_name])
+        if text is None:
+            raise InputError("give a value to look for", item=field_name)
+        matching = select(ProspectValueRow.prospect_id).where(
+            ProspectValueRow.field_id == catalog.custom_ids[field_name],
+            ProspectValueRow.value_key == text[:VALUE_KEY_LENGTH],
+            ProspectValueRow.value == text,
+        )
+        query = select_prospects().where(ProspectRow.id.in_(matching), LIVE)
+        return load(self.session, query.order_by(ProspectRow.id).limit(limit))
 
     def list(
         self,

@@ -156,12 +156,14 @@ def _multiselect(spec: FieldSpec, raw: Any, check: bool) -> tuple[str, ...]:
         raise TypeError(f"expected a list of values, got {type(raw).__name__}")
     chosen: list[str] = []
     for item in items:
-        value = _dropdown(spec, item, check).strip() if isinstance(item, str) else None
-        if value is None:
+        if not isinstance(item, str):
             raise TypeError(f"expected text values, got {type(item).__name__}")
+        if not item.strip():
+            continue
+        value = _dropdown(spec, item.strip(), check)
         if MULTISELECT_SEPARATOR in value:
             raise ValueError(f"{value!r} contains {MULTISELECT_SEPARATOR!r}")
-        if value and value not in chosen:
+        if value not in chosen:
             chosen.append(value)
     return tuple(chosen)
 

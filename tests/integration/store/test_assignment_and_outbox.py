@@ -14,7 +14,7 @@ from leadbridge.store import (
     ProspectRepository,
     UserRepository,
 )
-from tests.integration.store.conftest import FakeClock
+from tests.integration.store.support import FakeClock
 
 USER = Origin.USER
 
@@ -22,16 +22,18 @@ USER = Origin.USER
 def _prospect_and_user(db: Database, clock: FakeClock) -> tuple[int, int]:
     with db.session() as session:
         user = UserRepository(session).add("sam@example.com", "Sam", role="sales")
-        prospect = ProspectRepository(session, clock).add({"email": "ada@example.com"},
-                                                          origin=USER, actor="ada")  # fmt: skip
+        prospect = ProspectRepository(session, clock).add(
+            {"email": "ada@example.com"}, origin=USER, actor="ada"
+        )
     return prospect.id, user.id
 
 
 def test_unassigned_prospect_changes_need_no_push(db: Database, clock: FakeClock) -> None:
     prospect_id, _ = _prospect_and_user(db, clock)
     with db.session() as session:
-        ProspectRepository(session, clock).update(prospect_id, {"first_name": "Ada"},
-                                                  origin=USER, actor=None)  # fmt: skip
+        ProspectRepository(session, clock).update(
+            prospect_id, {"first_name": "Ada"}, origin=USER, actor=None
+        )
         assert OutboxRepository(session, clock).pending(PUSH) == []
 
 
@@ -47,8 +49,10 @@ def test_assign_audits_and_enqueues_a_push(db: Database, clock: FakeClock) -> No
         assert (item.prospect_id, item.reason, item.attempts) == (prospect_id, "assigned", 0)
         entry = AuditRepository(session).for_prospect(prospect_id)[0]
         assert (entry.field, entry.old_value, entry.new_value) == (
-            "assigned_user_id", None, str(user_id)
-        )  # fmt: skip
+            "assigned_user_id",
+            None,
+            str(user_id),
+        )
         assert (entry.origin, entry.actor) == (Origin.AUTOMATION, "rule 7")
 
 
@@ -56,10 +60,15 @@ def test_rollback_removes_the_assignment_and_its_push_together(
     db: Database, clock: FakeClock
 ) -> None:
     prospect_id, user_id = _prospect_and_user(db, clock)
-    with pytest.raises(RuntimeError), db.session() as session:
-        ProspectRepository(session, clock).assign(prospect_id, user_id, origin=USER, actor=None)
-        assert len(OutboxRepository(session, clock).pending(PUSH)) == 1
-        raise RuntimeError("the caller failed after assigning")
+
+    def assign_then_fail() -> None:
+        with db.session() as session:
+            ProspectRepository(session, clock).assign(prospect_id, user_id, origin=USER, actor=None)
+            assert len(OutboxRepository(session, clock).pending(PUSH)) == 1
+            raise RuntimeError("the caller failed after assigning")
+
+    with pytest.raises(RuntimeError):
+        assign_then_fail()
     with db.session() as session:
         assert ProspectRepository(session, clock).get(prospect_id).assigned_user_id is None
         assert OutboxRepository(session, clock).pending(PUSH) == []
@@ -72,8 +81,9 @@ def test_only_if_unassigned_keeps_the_first_owner(db: Database, clock: FakeClock
         other = UserRepository(session).add("kim@example.com", "Kim", role="sales")
         prospects = ProspectRepository(session, clock)
         prospects.assign(prospect_id, user_id, origin=USER, actor=None)
-        kept = prospects.assign(prospect_id, other.id, origin=USER, actor=None,
-                                only_if_unassigned=True)  # fmt: skip
+        kept = prospects.assign(
+            prospect_id, other.id, origin=USER, actor=None, only_if_unassigned=True
+        )
         assert kept.assigned_user_id == user_id
         assert len(OutboxRepository(session, clock).pending(PUSH)) == 1
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from leadbridge.store import (
     SecretBox,
 )
 from leadbridge.store.models import ConnectorSecretRow
-from tests.integration.store.conftest import FakeClock
+from tests.integration.store.support import FakeClock
 
 CONFIG = ConnectorConfig(
     login_url="https://login.example.com",
@@ -71,7 +72,9 @@ def test_secrets_are_encrypted_at_rest_and_decrypted_on_request(
     assert secret_box.key_file.stat().st_mode & 0o777 == 0o600
 
 
-def test_a_different_key_cannot_decrypt(db: Database, secret_box: SecretBox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_different_key_cannot_decrypt(
+    db: Database, secret_box: SecretBox, tmp_path: Path
+) -> None:
     with db.session() as session:
         ConnectorRepository(session, secret_box).save(CONFIG, SECRETS)
     other = SecretBox(tmp_path / "other.key", environ={})
@@ -82,9 +85,11 @@ def test_a_different_key_cannot_decrypt(db: Database, secret_box: SecretBox, tmp
 
 def test_secrets_from_environment_references(db: Database, secret_box: SecretBox) -> None:
     config = ConnectorConfig(
-        login_url="https://login.example.com", auth_flow=AuthFlow.CLIENT_CREDENTIALS,
-        client_id="3MVG9-client", secret_env={"client_secret": "SF_CLIENT_SECRET"},
-    )  # fmt: skip
+        login_url="https://login.example.com",
+        auth_flow=AuthFlow.CLIENT_CREDENTIALS,
+        client_id="3MVG9-client",
+        secret_env={"client_secret": "SF_CLIENT_SECRET"},
+    )
     with db.session() as session:
         connector = ConnectorRepository(session, secret_box, environ={"SF_CLIENT_SECRET": "s3"})
         saved = connector.save(config)
@@ -117,11 +122,14 @@ def test_resaving_keeps_secrets_and_new_secrets_replace_them(
     ("config", "secrets", "message"),
     [
         (CONFIG, ConnectorSecrets(client_secret=Secret("c")), "needs password"),
-        (ConnectorConfig("https://x.example.com", AuthFlow.JWT, client_id="c"), None,
-         "needs username, private_key"),
+        (
+            ConnectorConfig("https://x.example.com", AuthFlow.JWT, client_id="c"),
+            None,
+            "needs username, private_key",
+        ),
         (ConnectorConfig("ftp://x", AuthFlow.JWT), None, "not an http"),
     ],
-)  # fmt: skip
+)
 def test_incomplete_connectors_are_refused(
     db: Database,
     secret_box: SecretBox,
@@ -190,8 +198,9 @@ def test_schema_and_cursors(db: Database, secret_box: SecretBox, clock: FakeCloc
         assert connector.schemas() == {"Lead": clock.now()}
         assert connector.cursor("Lead", "changed") is None
         connector.set_cursor("Lead", "changed", "2026-03-01T12:00:00Z", clock.now())
-        connector.set_cursor("Lead", "changed", "2026-03-01T12:02:00Z",
-                             clock.now() + timedelta(minutes=2))  # fmt: skip
+        connector.set_cursor(
+            "Lead", "changed", "2026-03-01T12:02:00Z", clock.now() + timedelta(minutes=2)
+        )
         connector.set_cursor("Lead", "deleted", "x")
         assert connector.cursor("Lead", "changed") == "2026-03-01T12:02:00Z"
         connector.save(CONFIG, SECRETS)

@@ -51,9 +51,13 @@ def test_default_mappings_round_trip(db: Database) -> None:
     with db.session() as session:
         mappings = FieldMappingRepository(session)
         for default in DEFAULT_MAPPINGS:
-            mappings.upsert(default.field, lead_field=default.lead_field,
-                            contact_field=default.contact_field, behaviour=default.behaviour,
-                            is_default=True)  # fmt: skip
+            mappings.upsert(
+                default.field,
+                lead_field=default.lead_field,
+                contact_field=default.contact_field,
+                behaviour=default.behaviour,
+                is_default=True,
+            )
     with db.session() as session:
         listed = {m.field_name: m for m in FieldMappingRepository(session).list()}
     assert len(listed) == len(DEFAULT_MAPPINGS)
@@ -68,20 +72,33 @@ def test_mapping_refuses_double_mapping_and_unknown_fields(db: Database) -> None
     with db.session() as session:
         CustomFieldRepository(session).add("nickname", "Nickname", FieldType.TEXT)
         mappings = FieldMappingRepository(session)
-        mappings.upsert("first_name", lead_field="FirstName", contact_field="FirstName",
-                        behaviour="use_salesforce")  # fmt: skip
+        mappings.upsert(
+            "first_name",
+            lead_field="FirstName",
+            contact_field="FirstName",
+            behaviour="use_salesforce",
+        )
         assert mappings.by_crm_field("Lead", "firstname") == mappings.get("first_name")
         assert mappings.by_crm_field("Contact", "Nickname__c") is None
-        with pytest.raises(ConflictError, match="Lead.FIRSTNAME is already mapped to first_name"):
-            mappings.upsert("nickname", lead_field="FIRSTNAME", contact_field=None,
-                            behaviour=SyncBehaviour.MOST_RECENT)  # fmt: skip
-        updated = mappings.upsert("nickname", lead_field="Nickname__c",
-                                  contact_field="Nickname__c", behaviour="most_recent",
-                                  blank_overwrites=True)  # fmt: skip
+        with pytest.raises(ConflictError, match=r"Lead\.FIRSTNAME is already mapped to first_name"):
+            mappings.upsert(
+                "nickname",
+                lead_field="FIRSTNAME",
+                contact_field=None,
+                behaviour=SyncBehaviour.MOST_RECENT,
+            )
+        updated = mappings.upsert(
+            "nickname",
+            lead_field="Nickname__c",
+            contact_field="Nickname__c",
+            behaviour="most_recent",
+            blank_overwrites=True,
+        )
         assert updated.blank_overwrites
         with pytest.raises(NotFoundError, match="no prospect field"):
-            mappings.upsert("ghost", lead_field=None, contact_field=None,
-                            behaviour="use_salesforce")  # fmt: skip
+            mappings.upsert(
+                "ghost", lead_field=None, contact_field=None, behaviour="use_salesforce"
+            )
         with pytest.raises(InputError, match="sync behaviour"):
             mappings.upsert("nickname", lead_field=None, contact_field=None, behaviour="newest")
         with pytest.raises(InputError):
@@ -99,8 +116,9 @@ def test_account_mappings(db: Database) -> None:
         mappings.upsert_account("billing_city", "BillingCity")
         mappings.upsert_account("name", "Name")
         assert [(m.field, m.account_field) for m in mappings.list_account()] == [
-            ("billing_city", "BillingCity"), ("name", "Name"),
-        ]  # fmt: skip
+            ("billing_city", "BillingCity"),
+            ("name", "Name"),
+        ]
         with pytest.raises(ConflictError, match="already mapped to name"):
             mappings.upsert_account("account_name", "name")
         mappings.delete_account("billing_city")

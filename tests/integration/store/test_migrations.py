@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect
 from leadbridge.store import open_database
 from leadbridge.store.migrate import alembic_config, current_revision, head_revision
 from leadbridge.store.models import Base
-from tests.integration.store.conftest import PostgresServer, unique_name
+from tests.integration.store.support import PostgresServer, unique_name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

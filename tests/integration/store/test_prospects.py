@@ -13,7 +13,7 @@ from leadbridge.store import (
     MarketingCampaignRepository,
     ProspectRepository,
 )
-from tests.integration.store.conftest import FakeClock
+from tests.integration.store.support import FakeClock
 
 USER = Origin.USER
 
@@ -25,15 +25,34 @@ def _add(db: Database, clock: FakeClock, **values: object) -> int:
 
 def test_add_keeps_every_default_field(db: Database, clock: FakeClock) -> None:
     values = {
-        "email": " Ada@Example.com ", "salutation": "Ms", "first_name": "Ada",
-        "last_name": "Lovelace", "job_title": "Analyst", "department": "R&D",
-        "company": "Engines Ltd", "website": "https://example.com", "phone": "+44 1",
-        "fax": "+44 2", "address_one": "1 Street", "address_two": "Flat 2", "city": "London",
-        "state": "LDN", "zip": "N1", "country": "UK", "industry": "Computing",
-        "annual_revenue": "1,250,000.50", "employees": 42, "source": "Web",
-        "comments": "Likes engines", "notes": "Met at a fair", "opted_out": "yes",
-        "do_not_email": False, "do_not_call": 1, "score": "17", "grade": "A",
-    }  # fmt: skip
+        "email": " Ada@Example.com ",
+        "salutation": "Ms",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "job_title": "Analyst",
+        "department": "R&D",
+        "company": "Engines Ltd",
+        "website": "https://example.com",
+        "phone": "+44 1",
+        "fax": "+44 2",
+        "address_one": "1 Street",
+        "address_two": "Flat 2",
+        "city": "London",
+        "state": "LDN",
+        "zip": "N1",
+        "country": "UK",
+        "industry": "Computing",
+        "annual_revenue": "1,250,000.50",
+        "employees": 42,
+        "source": "Web",
+        "comments": "Likes engines",
+        "notes": "Met at a fair",
+        "opted_out": "yes",
+        "do_not_email": False,
+        "do_not_call": 1,
+        "score": "17",
+        "grade": "A",
+    }
     with db.session() as session:
         MarketingCampaignRepository(session).add("Spring")
         added = ProspectRepository(session, clock).add(
@@ -78,16 +97,18 @@ def test_bad_values_are_input_errors_naming_the_field(
     db: Database, clock: FakeClock, field: str, value: object, message: str
 ) -> None:
     with db.session() as session, pytest.raises(InputError) as raised:
-        ProspectRepository(session, clock).add({"email": "a@example.com", field: value},
-                                               origin=USER, actor=None)  # fmt: skip
+        ProspectRepository(session, clock).add(
+            {"email": "a@example.com", field: value}, origin=USER, actor=None
+        )
     assert message in str(raised.value)
 
 
 def test_email_is_unique_among_live_prospects_in_any_case(db: Database, clock: FakeClock) -> None:
     first = _add(db, clock, email="ada@example.com")
     with db.session() as session, pytest.raises(ConflictError, match=f"prospect {first}"):
-        ProspectRepository(session, clock).add({"email": " ADA@example.COM"}, origin=USER,
-                                               actor=None)  # fmt: skip
+        ProspectRepository(session, clock).add(
+            {"email": " ADA@example.COM"}, origin=USER, actor=None
+        )
 
 
 def test_recycled_email_can_be_reused_and_restore_then_conflicts(
@@ -115,12 +136,16 @@ def test_unicode_and_quotes_in_emails_and_values(db: Database, clock: FakeClock)
     with db.session() as session:
         prospects = ProspectRepository(session, clock)
         for email in emails[:2]:
-            prospects.add({"email": email, "last_name": "D'Arcy; DROP TABLE prospects"},
-                          origin=USER, actor=None)  # fmt: skip
+            prospects.add(
+                {"email": email, "last_name": "D'Arcy; DROP TABLE prospects"},
+                origin=USER,
+                actor=None,
+            )
         with pytest.raises(InputError):  # non-ASCII local parts are not valid for Salesforce
             prospects.add({"email": emails[2]}, origin=USER, actor=None)
-        prospects.add({"email": "zoe@example.com", "first_name": "Zoë 東京"}, origin=USER,
-                      actor=None)  # fmt: skip
+        prospects.add(
+            {"email": "zoe@example.com", "first_name": "Zoë 東京"}, origin=USER, actor=None
+        )
     with db.session() as session:
         prospects = ProspectRepository(session, clock)
         found = prospects.by_emails(["O'Brien@Example.com", "x%_y@example.com", "x@example.com"])
@@ -162,8 +187,9 @@ def test_update_with_nothing_changed_writes_nothing(db: Database, clock: FakeClo
     with db.session() as session:
         prospects = ProspectRepository(session, clock)
         before = prospects.get(prospect_id)
-        after = prospects.update(prospect_id, {"first_name": "Ada", "email": "ada@example.com"},
-                                 origin=USER, actor=None)  # fmt: skip
+        after = prospects.update(
+            prospect_id, {"first_name": "Ada", "email": "ada@example.com"}, origin=USER, actor=None
+        )
         assert after == before
         assert len(AuditRepository(session).for_prospect(prospect_id)) == 1
 
@@ -177,8 +203,9 @@ def test_update_email_checks_live_uniqueness(db: Database, clock: FakeClock) -> 
             prospects.update(prospect_id, {"email": "TAKEN@example.com"}, origin=USER, actor=None)
     with db.session() as session:
         prospects = ProspectRepository(session, clock)
-        changed = prospects.update(prospect_id, {"email": "Ada.L@example.com"}, origin=USER,
-                                   actor=None)  # fmt: skip
+        changed = prospects.update(
+            prospect_id, {"email": "Ada.L@example.com"}, origin=USER, actor=None
+        )
         assert prospects.by_email("ada.l@example.com") == changed
         assert prospects.by_email("ada@example.com") is None
 
@@ -203,23 +230,50 @@ def test_custom_fields_by_name_typed_and_audited(db: Database, clock: FakeClock)
         fields.add("notes_2", "More notes", FieldType.TEXT)
         prospects = ProspectRepository(session, clock)
         added = prospects.add(
-            {"email": "ada@example.com", "shoe_size": "38.5", "birthday": "1815-12-10",
-             "vip": "yes", "tier": "Gold", "topics": "AI;Data", "notes_2": "x" * 5000},
-            origin=USER, actor=None,
-        )  # fmt: skip
+            {
+                "email": "ada@example.com",
+                "shoe_size": "38.5",
+                "birthday": "1815-12-10",
+                "vip": "yes",
+                "tier": "Gold",
+                "topics": "AI;Data",
+                "notes_2": "x" * 5000,
+            },
+            origin=USER,
+            actor=None,
+        )
         assert added.custom == {
-            "shoe_size": 38.5, "birthday": date(1815, 12, 10), "vip": True, "tier": "Gold",
-            "topics": ("AI", "Data"), "notes_2": "x" * 5000,
-        }  # fmt: skip
+            "shoe_size": 38.5,
+            "birthday": date(1815, 12, 10),
+            "vip": True,
+            "tier": "Gold",
+            "topics": ("AI", "Data"),
+            "notes_2": "x" * 5000,
+        }
         with pytest.raises(InputError, match="tier: 'Bronze' is not one of Gold, Silver"):
             prospects.update(added.id, {"tier": "Bronze"}, origin=USER, actor=None)
-        from_crm = prospects.update(added.id, {"tier": "Bronze", "topics": ["Web"], "shoe_size": None},
-                                    origin=Origin.SALESFORCE, actor=None)  # fmt: skip
+        from_crm = prospects.update(
+            added.id,
+            {"tier": "Bronze", "topics": ["Web"], "shoe_size": None},
+            origin=Origin.SALESFORCE,
+            actor=None,
+        )
         assert from_crm.custom["tier"] == "Bronze"
         assert "shoe_size" not in from_crm.custom
         entries = {e.field: e for e in AuditRepository(session).for_prospect(added.id)}
         assert (entries["topics"].old_value, entries["topics"].new_value) == ("AI;Data", "Web")
         assert (entries["shoe_size"].old_value, entries["shoe_size"].new_value) == ("38.5", None)
+
+
+def test_lookup_by_custom_value(db: Database, clock: FakeClock) -> None:
+    with db.session() as session:
+        CustomFieldRepository(session).add("tier", "Tier", FieldType.DROPDOWN, options=["Gold"])
+        prospects = ProspectRepository(session, clock)
+        gold = prospects.add({"email": "a@example.com", "tier": "Gold"}, origin=USER, actor=None)
+        prospects.add({"email": "b@example.com"}, origin=USER, actor=None)
+        assert prospects.by_custom_value("tier", "Gold") == [gold]
+        with pytest.raises(InputError, match="no such custom field"):
+            prospects.by_custom_value("company", "Acme")
 
 
 def test_keyset_paging_walks_every_prospect_once(db: Database, clock: FakeClock) -> None:
@@ -248,8 +302,10 @@ def test_list_by_assigned_user(db: Database, clock: FakeClock) -> None:
     with db.session() as session:
         user = UserRepository(session).add("sam@example.com", "Sam", role="sales")
         prospects = ProspectRepository(session, clock)
-        ids = [prospects.add({"email": f"p{n}@example.com"}, origin=USER, actor=None).id
-               for n in range(4)]  # fmt: skip
+        ids = [
+            prospects.add({"email": f"p{n}@example.com"}, origin=USER, actor=None).id
+            for n in range(4)
+        ]
         for prospect_id in ids[1:3]:
             prospects.assign(prospect_id, user.id, origin=USER, actor=None)
         assigned = prospects.list(limit=10, assigned_user_id=user.id)
@@ -276,15 +332,17 @@ def test_link_and_find_by_crm_ids(db: Database, clock: FakeClock) -> None:
     synced = clock.tick()
     with db.session() as session:
         prospects = ProspectRepository(session, clock)
-        linked = prospects.link_crm(first, lead_id="00Q000000000001AAA", owner_id="005x",
-                                    synced_at=synced)  # fmt: skip
+        linked = prospects.link_crm(
+            first, lead_id="00Q000000000001AAA", owner_id="005x", synced_at=synced
+        )
         assert linked.last_crm_sync_at == synced
         assert linked.updated_at != synced  # linking is not a local edit
         prospects.link_crm(second, contact_id="003000000000001AAA", account_id="001A")
         found = prospects.by_crm_ids(["00Q000000000001AAA", "003000000000001AAA", "003nope"])
         assert {crm_id: p.id for crm_id, p in found.items()} == {
-            "00Q000000000001AAA": first, "003000000000001AAA": second,
-        }  # fmt: skip
+            "00Q000000000001AAA": first,
+            "003000000000001AAA": second,
+        }
         assert found["003000000000001AAA"].crm_id == "003000000000001AAA"
         unlinked = prospects.unlink_crm(first, lead=True)
         assert unlinked.crm_lead_id is None and unlinked.crm_owner_id == "005x"
@@ -297,9 +355,10 @@ def test_bulk_insert_checks_rows_and_refuses_duplicates(db: Database, clock: Fak
         with pytest.raises(InputError, match="row 2"):
             prospects.bulk_insert([{"email": "a@example.com"}, {"email": "bad"}], origin=USER)
         with pytest.raises(ConflictError, match="appears twice"):
-            prospects.bulk_insert([{"email": "a@example.com"}, {"email": "A@example.com"}],
-                                  origin=USER)  # fmt: skip
-    with db.session() as session, pytest.raises(ConflictError, match="taken@example.com"):
+            prospects.bulk_insert(
+                [{"email": "a@example.com"}, {"email": "A@example.com"}], origin=USER
+            )
+    with db.session() as session, pytest.raises(ConflictError, match=r"taken@example\.com"):
         ProspectRepository(session, clock).bulk_insert(
             [{"email": "new@example.com"}, {"email": "TAKEN@example.com"}], origin=USER
         )
@@ -313,10 +372,12 @@ def test_bulk_insert_with_custom_values_and_campaigns(db: Database, clock: FakeC
         MarketingCampaignRepository(session).add("Spring")
         prospects = ProspectRepository(session, clock)
         prospects.bulk_insert(
-            [{"email": "a@example.com", "shoe_size": 40, "marketing_campaign": "Spring"},
-             {"email": "b@example.com", "opted_out": "true"}],
+            [
+                {"email": "a@example.com", "shoe_size": 40, "marketing_campaign": "Spring"},
+                {"email": "b@example.com", "opted_out": "true"},
+            ],
             origin=Origin.IMPORT,
-        )  # fmt: skip
+        )
     with db.session() as session:
         found = ProspectRepository(session, clock).by_emails(["a@example.com", "b@example.com"])
     a, b = found["a@example.com"], found["b@example.com"]

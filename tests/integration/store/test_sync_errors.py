@@ -5,19 +5,31 @@ import pytest
 from leadbridge.domain.fields import Origin
 from leadbridge.errors import InputError
 from leadbridge.store import Database, ProspectRepository, SyncErrorRepository
-from tests.integration.store.conftest import FakeClock
+from tests.integration.store.support import FakeClock
 
 
 def test_repeated_errors_count_attempts_and_resolve(db: Database, clock: FakeClock) -> None:
     with db.session() as session:
-        prospect = ProspectRepository(session, clock).add({"email": "a@example.com"},
-                                                          origin=Origin.USER, actor=None)  # fmt: skip
+        prospect = ProspectRepository(session, clock).add(
+            {"email": "a@example.com"}, origin=Origin.USER, actor=None
+        )
         errors = SyncErrorRepository(session, clock)
-        first = errors.record(prospect.id, error_code="STRING_TOO_LONG", message="too long",
-                              crm_object="Lead", fields=["Company"])  # fmt: skip
+        first = errors.record(
+            prospect.id,
+            error_code="STRING_TOO_LONG",
+            message="too long",
+            crm_object="Lead",
+            fields=["Company"],
+        )
         clock.tick()
-        again = errors.record(prospect.id, error_code="STRING_TOO_LONG", message="still long",
-                              crm_object="Lead", crm_id="00Q1", fields=["Company"])  # fmt: skip
+        again = errors.record(
+            prospect.id,
+            error_code="STRING_TOO_LONG",
+            message="still long",
+            crm_object="Lead",
+            crm_id="00Q1",
+            fields=["Company"],
+        )
         assert again.id == first.id and again.attempts == 2
         assert (again.first_seen_at, again.last_seen_at) == (first.first_seen_at, clock.now())
         assert again.fields == ("Company",) and again.crm_id == "00Q1"
@@ -29,8 +41,9 @@ def test_repeated_errors_count_attempts_and_resolve(db: Database, clock: FakeClo
         errors.resolve([other.id])
         assert errors.open() == []
         assert errors.for_prospect(prospect.id)[0].resolved_at == clock.now()
-        fresh = errors.record(prospect.id, error_code="STRING_TOO_LONG", message="x",
-                              crm_object="Lead")  # fmt: skip
+        fresh = errors.record(
+            prospect.id, error_code="STRING_TOO_LONG", message="x", crm_object="Lead"
+        )
         assert fresh.id != first.id and fresh.attempts == 1
         with pytest.raises(InputError):
             errors.open(limit=0)

@@ -21,7 +21,7 @@ def test_email_is_unique_case_insensitively(db: Database) -> None:
     with db.session() as session:
         users = UserRepository(session)
         users.add("ada@example.com", "Ada")
-        with pytest.raises(ConflictError, match="ada@example.com already exists"):
+        with pytest.raises(ConflictError, match=r"ada@example\.com already exists"):
             users.add("ADA@example.com", "Other Ada")
 
 
@@ -62,9 +62,9 @@ def test_map_crm_user_one_to_one(db: Database) -> None:
         )
         assert users.by_crm_user_id("005000000000001AAA") == mapped
         assert users.by_crm_username("ADA@org.example") == mapped
-        with pytest.raises(ConflictError, match="already mapped to ada@example.com"):
+        with pytest.raises(ConflictError, match=r"already mapped to ada@example\.com"):
             users.map_crm_user(bob.id, "005000000000001AAA", "ada@org.example")
-        with pytest.raises(ConflictError, match="already mapped to ada@example.com"):
+        with pytest.raises(ConflictError, match=r"already mapped to ada@example\.com"):
             users.map_crm_user(bob.id, "005000000000009AAA", "ada@org.example")
         remapped = users.map_crm_user(ada.id, "005000000000002AAA", "ada2@org.example")
         assert remapped.crm_user_id == "005000000000002AAA"

@@ -1,0 +1,1 @@
+"""Connecting an org: the connector, its verification, field and user mapping."""
