@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from leadbridge.errors import CrmConfigurationError, CrmTransientError
 from leadbridge.salesforce import CrmCredentials, SalesforceClient, from_sandbox_file
 from tests.conftest import SandboxClient
 from tests.integration.salesforce.conftest import FAST_RETRY, client_for, credentials_for
-
-
-def key_and_certificate() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leadbridge connected app")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return private, certificate.public_bytes(serialization.Encoding.PEM).decode()
+from tests.keys import key_and_certificate
 
 
 def jwt_client(sandbox: SandboxClient, *, register: bool = True) -> SalesforceClient:
