@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from . import ids
+from . import ids, save_rules
 from .exceptions import SalesforceError
 from .org import Org, Row, SaveOptions
 from .records import LEAD_CONVERSION_MAP, MERGE_REPARENT
@@ -47,7 +47,7 @@ def convert_lead(
     options = options or SaveOptions()
     lead_obj = org.object("Lead")
     with org.db.transaction():
-        lead = org._existing(lead_obj, request.lead_id)
+        lead = org.require_live(lead_obj, request.lead_id)
         if lead.get("IsConverted"):
             raise SalesforceError(
                 "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", fields=[]
@@ -62,7 +62,7 @@ def convert_lead(
                 org, lead, request, account_id, contact_id, owner, options
             )
         _move_campaign_memberships(org, str(lead["Id"]), contact_id, options)
-        org._write_update(
+        org.write_update(
             lead_obj,
             lead,
             {
@@ -112,14 +112,14 @@ def _fill_empty(
 ) -> None:
     """Merge into an existing record: only empty fields are filled (and `overwrite` ones)."""
     obj = org.object(object_name)
-    existing = org._existing(obj, record_id)
+    existing = org.require_live(obj, record_id)
     changes = {
         name: value
         for name, value in values.items()
         if existing.get(name) in (None, "") or name in overwrite
     }
     if changes:
-        org._write_update(obj, existing, changes, options)
+        org.write_update(obj, existing, changes, options)
 
 
 def _account_for(
@@ -196,12 +196,12 @@ def _create_opportunity(
 
 def _insert(org: Org, object_name: str, values: dict[str, Any], options: SaveOptions) -> str:
     obj = org.object(object_name)
-    row = org._defaults(obj, options)
+    row = save_rules.defaults(org, obj, options)
     row.update(values)
-    org._derive(obj, row)
+    save_rules.derive(obj, row)
     row["CreatedById"] = options.actor_id or org.admin_user_id
     record_id = ids.make_id(obj.key_prefix, org.db.allocate_rowids(obj))
-    org._insert_with_id(obj, record_id, row)
+    org.insert_with_id(obj, record_id, row)
     return record_id
 
 
@@ -248,9 +248,9 @@ def merge(
             "INVALID_ID_FIELD", "A merge request needs one or two records to merge into the master"
         )
     with org.db.transaction():
-        master = org._existing(obj, master_id)
+        master = org.require_live(obj, master_id)
         master_key = str(master["Id"])
-        losers = [org._existing(obj, loser) for loser in loser_ids]
+        losers = [org.require_live(obj, loser) for loser in loser_ids]
         if any(str(loser["Id"]) == master_key for loser in losers):
             raise SalesforceError("INVALID_ID_FIELD", "The master record is also a record to merge")
         if master_values:

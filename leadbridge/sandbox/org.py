@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from . import ids
+from . import ids, save_rules
 from .clock import OrgClock, format_datetime
 from .exceptions import SalesforceError, entity_is_deleted, invalid_field_on_sobject, not_found
 from .records import (
     CASCADE_DELETES,
     DEFAULT_MEMBER_STATUSES,
     LEAD_STATUSES,
-    opportunity_stage_flags,
 )
 from .schema import FieldDef, ObjectDef, OrgSchema
-from .soql import compile_condition
 from .storage import OrgDatabase, quote
 from .values import StoredValue, from_storage, to_storage
 
@@ -76,7 +74,7 @@ class Org:
                     [self._admin_user_values()],
                 )[0]
                 self.db.set_meta("admin_user_id", admin)
-                self._insert_with_id(
+                self.insert_with_id(
                     org_obj,
                     org_id,
                     {
@@ -166,7 +164,7 @@ class Org:
             return None
         return row
 
-    def _existing(self, obj: ObjectDef, record_id: str) -> Row:
+    def require_live(self, obj: ObjectDef, record_id: str) -> Row:
         """A live record for update/delete; NOT_FOUND or ENTITY_IS_DELETED otherwise."""
         try:
             record_id = ids.to18(record_id)
@@ -198,7 +196,7 @@ class Org:
         obj = self.object(object_name)
         selected = self._field_list(obj, fields)
         with self.db.lock:
-            row = self._existing(obj, record_id)
+            row = self.require_live(obj, record_id)
         return self.to_json(obj, row, selected, version=version)
 
     def retrieve_many(
@@ -303,12 +301,12 @@ class Org:
                 "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support insert"
             )
         with self.db.transaction():
-            row = self._prepare(obj, values, None, options)
+            row = save_rules.prepare(self, obj, values, None, options)
             row["CreatedById"] = options.actor_id or self.admin_user_id
             record_id = ids.make_id(obj.key_prefix, self.db.allocate_rowids(obj))
-            self._insert_with_id(obj, record_id, row)
+            self.insert_with_id(obj, record_id, row)
             self._after_insert(obj, record_id, row, options)
-            self._run_rules(obj, record_id, "create", options)
+            save_rules.run_rules(self, obj, record_id, "create", options)
             return record_id
 
     def update(
@@ -321,14 +319,14 @@ class Org:
         options = options or SaveOptions()
         obj = self.object(object_name)
         with self.db.transaction():
-            existing = self._existing(obj, record_id)
+            existing = self.require_live(obj, record_id)
             if obj.name == "Lead" and existing.get("IsConverted"):
                 raise SalesforceError(
                     "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", fields=[]
                 )
-            changes = self._prepare(obj, values, existing, options)
-            self._write_update(obj, existing, changes, options)
-            self._run_rules(obj, str(existing["Id"]), "update", options)
+            changes = save_rules.prepare(self, obj, values, existing, options)
+            self.write_update(obj, existing, changes, options)
+            save_rules.run_rules(self, obj, str(existing["Id"]), "update", options)
             return str(existing["Id"])
 
     def upsert(
@@ -381,7 +379,7 @@ class Org:
                 "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete"
             )
         with self.db.transaction():
-            row = self._existing(obj, record_id)
+            row = self.require_live(obj, record_id)
             now = format_datetime(self.clock.now())
             self._soft_delete(obj, row, now, str(row["Id"]), options)
 
@@ -447,295 +445,9 @@ class Org:
                 )
                 self.db.conn.execute("DELETE FROM _recycle_bin WHERE record_id = ?", (restored_id,))
 
-    # ---------------------------------------------------------------- save pipeline
-
-    def _prepare(
-        self,
-        obj: ObjectDef,
-        values: Mapping[str, Any],
-        existing: Row | None,
-        options: SaveOptions,
-    ) -> Row:
-        """Checked stored values to write (all fields on create, the changes on update)."""
-        changes = self._convert_values(obj, values, creating=existing is None)
-        if existing is None:
-            row = self._defaults(obj, options)
-            row.update(changes)
-        else:
-            row = {**existing, **changes}
-        self._derive(obj, row)
-        self._check_required(obj, row, changes, creating=existing is None)
-        self._check_references(obj, row, changes if existing is not None else row)
-        self._check_object_rules(obj, row, existing)
-        self._check_unique(obj, row, changes if existing is not None else row)
-        if existing is None:
-            return row
-        return {key: value for key, value in row.items() if existing.get(key) != value}
-
-    def _convert_values(self, obj: ObjectDef, values: Mapping[str, Any], *, creating: bool) -> Row:
-        converted: Row = {}
-        not_writable: list[str] = []
-        for name, value in values.items():
-            if name == "attributes":
-                continue
-            field = obj.field(name)
-            if field is None:
-                raise invalid_field_on_sobject(name, obj.name)
-            if field.name == "Id" and not creating:
-                continue  # composite PATCH bodies carry the Id; it names the record
-            allowed = field.createable if creating else field.updateable
-            if not allowed:
-                not_writable.append(field.name)
-                continue
-            converted[field.name] = to_storage(field, value)
-        if not_writable:
-            raise SalesforceError(
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {', '.join(not_writable)}. Please check the "
-                "security settings of this field and verify that it is read/write for your "
-                "profile or permission set.",
-                fields=not_writable,
-            )
-        return converted
-
-    def _defaults(self, obj: ObjectDef, options: SaveOptions) -> Row:
-        row: Row = {}
-        for field in obj.iter_fields():
-            if field.type == "boolean":
-                row[field.name] = int(bool(field.default))
-            elif field.default_picklist_value is not None:
-                row[field.name] = field.default_picklist_value
-            elif field.default is not None:
-                row[field.name] = field.default
-        if obj.field("OwnerId") is not None:
-            row["OwnerId"] = options.actor_id or self.admin_user_id
-        row["IsDeleted"] = 0
-        return row
-
-    def _derive(self, obj: ObjectDef, row: Row) -> None:
-        """Formula fields and values Salesforce derives from others."""
-        for field in obj.iter_fields():
-            if field.formula:
-                text = field.formula
-                for name in field.formula_inputs():
-                    value = row.get(name)
-                    text = text.replace("{" + name + "}", "" if value is None else str(value))
-                row[field.name] = " ".join(text.split()) or None
-        if obj.name == "Opportunity":
-            row.update(opportunity_stage_flags(_as_str(row.get("StageName"))))
-
-    def _check_required(self, obj: ObjectDef, row: Row, changes: Row, *, creating: bool) -> None:
-        missing = [
-            field.name
-            for field in obj.iter_fields()
-            if not field.nillable
-            and field.type != "boolean"
-            and (field.createable or field.updateable)
-            and row.get(field.name) is None
-            and (creating or field.name in changes)
-        ]
-        if obj.name == "CampaignMember" and not row.get("LeadId") and not row.get("ContactId"):
-            missing.append("LeadId")
-        if missing:
-            raise SalesforceError(
-                "REQUIRED_FIELD_MISSING",
-                f"Required fields are missing: [{', '.join(missing)}]",
-                fields=missing,
-            )
-
-    def _check_references(self, obj: ObjectDef, row: Row, written: Row) -> None:
-        for name, value in written.items():
-            field = obj.field(name)
-            if field is None or field.type != "reference" or value is None:
-                continue
-            if not field.createable and not field.updateable:
-                continue
-            target = self.schema.object_for_id(str(value))
-            if target is None or target.name not in field.reference_to:
-                raise SalesforceError(
-                    "FIELD_INTEGRITY_EXCEPTION",
-                    f"{field.label}: id value of incorrect type: {value}",
-                    fields=[field.name],
-                )
-            parent = self.load(target, str(value))
-            if parent is None:
-                raise SalesforceError(
-                    "INVALID_CROSS_REFERENCE_KEY",
-                    "invalid cross reference id",
-                    fields=[field.name],
-                )
-            if target.name == "User" and field.name == "OwnerId" and not parent.get("IsActive"):
-                raise SalesforceError(
-                    "INACTIVE_OWNER_OR_USER",
-                    f"operation performed with inactive user [{str(value)[:15]}] as owner of "
-                    f"{obj.label.lower()}",
-                    fields=[],
-                )
-
-    def _check_object_rules(self, obj: ObjectDef, row: Row, existing: Row | None) -> None:
-        if obj.name == "CampaignMember":
-            self._check_campaign_member(row, existing)
-
-    def _check_campaign_member(self, row: Row, existing: Row | None) -> None:
-        if row.get("LeadId") and row.get("ContactId") and existing is None:
-            raise SalesforceError(
-                "FIELD_INTEGRITY_EXCEPTION",
-                "A campaign member can be a lead or a contact, not both",
-                fields=["LeadId", "ContactId"],
-            )
-        campaign_id = row["CampaignId"]
-        statuses = self.db.conn.execute(
-            'SELECT "Label", "IsDefault", "HasResponded" FROM "CampaignMemberStatus" '
-            'WHERE "CampaignId" = ? AND "IsDeleted" = 0 ORDER BY "SortOrder"',
-            (campaign_id,),
-        ).fetchall()
-        if row.get("Status") is None:
-            default = next((status for status in statuses if status[1]), None)
-            row["Status"] = None if default is None else str(default[0])
-        chosen = next(
-            (status for status in statuses if str(status[0]).lower() == str(row["Status"]).lower()),
-            None,
-        )
-        if chosen is None:
-            raise SalesforceError(
-                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                f"Status: bad value for restricted picklist field: {row['Status']}",
-                fields=["Status"],
-            )
-        row["Status"] = str(chosen[0])
-        if chosen[2] and not row.get("HasResponded"):
-            row["HasResponded"] = 1
-            row["FirstRespondedDate"] = self.clock.now().date().isoformat()
-        if existing is None:
-            self._fill_member_copies(row)
-            member_field = "LeadId" if row.get("LeadId") else "ContactId"
-            duplicate = self.db.conn.execute(
-                f'SELECT "Id" FROM "CampaignMember" WHERE "CampaignId" = ? AND '
-                f'{quote(member_field)} = ? AND "IsDeleted" = 0',
-                (campaign_id, row[member_field]),
-            ).fetchone()
-            if duplicate:
-                raise SalesforceError("DUPLICATE_VALUE", "Already a campaign member.", fields=[])
-
-    def _fill_member_copies(self, row: Row) -> None:
-        person_id = row.get("LeadId") or row.get("ContactId")
-        row["LeadOrContactId"] = person_id
-        person_obj = self.object("Lead" if row.get("LeadId") else "Contact")
-        person = self.load(person_obj, str(person_id)) or {}
-        row["FirstName"] = person.get("FirstName")
-        row["LastName"] = person.get("LastName")
-        row["Email"] = person.get("Email")
-        if person_obj.name == "Lead":
-            row["CompanyOrAccount"] = person.get("Company")
-        elif person.get("AccountId"):
-            account = self.load(self.object("Account"), str(person["AccountId"])) or {}
-            row["CompanyOrAccount"] = account.get("Name")
-
-    def _check_unique(self, obj: ObjectDef, row: Row, written: Row) -> None:
-        for name in written:
-            field = obj.field(name)
-            if field is None or not field.unique or row.get(field.name) is None:
-                continue
-            clash = self.db.conn.execute(
-                f'SELECT "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
-                'AND "IsDeleted" = 0 AND ("Id" IS NOT ? ) LIMIT 1',
-                (row[field.name], row.get("Id")),
-            ).fetchone()
-            if clash:
-                raise SalesforceError(
-                    "DUPLICATE_VALUE",
-                    f"duplicate value found: {field.name} duplicates value on record with id: "
-                    f"{str(clash[0])[:15]}",
-                    fields=[],
-                )
-
-    def _run_rules(
-        self, obj: ObjectDef, record_id: str, operation: str, options: SaveOptions
-    ) -> None:
-        for rule in obj.validation_rules:
-            if not rule.active:
-                continue
-            condition, params = compile_condition(
-                rule.condition, obj, self.schema, alias="r", now=self.clock.now()
-            )
-            hit = self.db.conn.execute(
-                f'SELECT 1 FROM {quote(obj.name)} AS r WHERE r."Id" = ? AND ({condition})',
-                (record_id, *params),
-            ).fetchone()
-            if hit:
-                raise SalesforceError(
-                    "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                    rule.message,
-                    fields=[rule.error_field] if rule.error_field else [],
-                )
-        for duplicate_rule in obj.duplicate_rules:
-            if not duplicate_rule.active or operation not in duplicate_rule.operations:
-                continue
-            if duplicate_rule.action == "alert" and options.allow_duplicate_save:
-                continue
-            self._check_duplicates(obj, record_id, duplicate_rule.name, options)
-
-    def _check_duplicates(
-        self, obj: ObjectDef, record_id: str, rule_name: str, options: SaveOptions
-    ) -> None:
-        rule = next(rule for rule in obj.duplicate_rules if rule.name == rule_name)
-        row = self.load(obj, record_id)
-        assert row is not None
-        fields = [obj.field(name) for name in rule.match_fields]
-        values = [row.get(field.name) for field in fields if field is not None]
-        if any(value is None for value in values) or not values:
-            return
-        condition = " AND ".join(f"{quote(field.name)} = ?" for field in fields if field)
-        matches = self.db.conn.execute(
-            f'SELECT "Id" FROM {quote(obj.name)} WHERE {condition} AND "IsDeleted" = 0 '
-            'AND "Id" != ? LIMIT 50',
-            (*values, record_id),
-        ).fetchall()
-        if not matches:
-            return
-        raise SalesforceError(
-            "DUPLICATES_DETECTED",
-            rule.message,
-            fields=[],
-            extra={"duplicateResut": self._duplicate_result(obj, rule, matches, options)},
-        )
-
-    def _duplicate_result(
-        self, obj: ObjectDef, rule: Any, matches: list[Any], options: SaveOptions
-    ) -> dict[str, Any]:
-        records = [
-            {
-                "additionalInformation": [],
-                "fieldDiffs": [],
-                "matchConfidence": 100.0,
-                "record": {
-                    "attributes": self.attributes(obj, str(match[0]), options.api_version),
-                    "Id": str(match[0]),
-                },
-            }
-            for match in matches
-        ]
-        return {
-            "allowSave": rule.action == "alert",
-            "duplicateRule": rule.name,
-            "duplicateRuleEntityType": obj.name,
-            "errorMessage": rule.message,
-            "matchResults": [
-                {
-                    "entityType": obj.name,
-                    "errors": [],
-                    "matchEngine": "ExactMatchEngine",
-                    "matchRecords": records,
-                    "rule": f"{rule.name}_Matching_Rule",
-                    "size": len(records),
-                    "success": True,
-                }
-            ],
-        }
-
     # ---------------------------------------------------------------- low-level writes
 
-    def _insert_with_id(self, obj: ObjectDef, record_id: str, row: Row) -> None:
+    def insert_with_id(self, obj: ObjectDef, record_id: str, row: Row) -> None:
         now = format_datetime(self.clock.now())
         actor = row.get("CreatedById") or self._actor_or_admin()
         full: Row = {
@@ -759,7 +471,7 @@ class Org:
     def _actor_or_admin(self) -> str | None:
         return self.db.get_meta("admin_user_id")
 
-    def _write_update(
+    def write_update(
         self, obj: ObjectDef, existing: Row, changes: Row, options: SaveOptions
     ) -> None:
         now = format_datetime(self.clock.now())
@@ -782,7 +494,7 @@ class Org:
                 status_id = ids.make_id(
                     member_status.key_prefix, self.db.allocate_rowids(member_status)
                 )
-                self._insert_with_id(
+                self.insert_with_id(
                     member_status,
                     status_id,
                     {
@@ -838,7 +550,7 @@ class Org:
                 else:
                     row[field.name] = _raw_value(field, value)
             if formulas or obj.name == "Opportunity":
-                self._derive(obj, row)
+                save_rules.derive(obj, row)
             if "LastModifiedById" not in values:
                 row["LastModifiedById"] = row["CreatedById"]
             row["Id"] = record_ids[offset]
@@ -874,7 +586,7 @@ class Org:
         return fields
 
     def _defaults_raw(self, obj: ObjectDef, admin: str | None) -> Row:
-        row = self._defaults(obj, SaveOptions(actor_id=admin)) if admin else {}
+        row = save_rules.defaults(self, obj, SaveOptions(actor_id=admin)) if admin else {}
         if not admin:
             row = {f.name: 0 for f in obj.iter_fields() if f.type == "boolean"}
         return row
@@ -914,7 +626,3 @@ def _raw_value(field: FieldDef, value: Any) -> StoredValue:
     if isinstance(value, int | float) and field.type in {"int", "double", "currency", "percent"}:
         return value
     return to_storage(field, value)
-
-
-def _as_str(value: StoredValue) -> str | None:
-    return None if value is None else str(value)
