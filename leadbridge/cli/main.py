@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from leadbridge.cli import connector, fields, prospects, sandbox, users
+from leadbridge.cli import connector, errors, fields, prospects, sandbox, users, why
+from leadbridge.cli.forms import app as forms_app
+from leadbridge.cli.groups import app as groups_app
+from leadbridge.cli.rules import app as rules_app
+from leadbridge.cli.serve import serve
+from leadbridge.cli.sync import app as sync_app
 
 app = typer.Typer(
     name="leadbridge",
@@ -16,6 +21,13 @@ app.add_typer(connector.app, name="connector")
 app.add_typer(fields.app, name="fields")
 app.add_typer(users.app, name="users")
 app.add_typer(prospects.app, name="prospects")
+app.add_typer(errors.app, name="errors")
+app.command("why")(why.why)
+app.add_typer(rules_app, name="rules")
+app.add_typer(sync_app, name="sync")
+app.add_typer(groups_app, name="groups")
+app.add_typer(forms_app, name="forms")
+app.command("serve")(serve)
 
 
 @app.command()

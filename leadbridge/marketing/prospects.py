@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from leadbridge.automation import run_rules_for
 from leadbridge.domain.fields import Origin
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
@@ -25,11 +26,12 @@ class ProspectService:
         self.actor = actor
 
     def add(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Add a prospect; automation rules run on it in the same transaction."""
         with self.db.session() as session:
-            prospect = ProspectRepository(session, self.clock).add(
-                values, origin=self.origin, actor=self.actor
-            )
-            return self._json(session, prospect)
+            repo = ProspectRepository(session, self.clock)
+            prospect = repo.add(values, origin=self.origin, actor=self.actor)
+            run_rules_for(session, self.clock, [prospect.id], self.origin)
+            return self._json(session, repo.get(prospect.id))
 
     def find(self, key: str) -> Prospect:
         """A prospect by id or email (live ones; recycled ones by id)."""
@@ -81,8 +83,9 @@ class ProspectService:
         with self.db.session() as session:
             repo = ProspectRepository(session, self.clock)
             prospect = self._find(repo, key)
-            updated = repo.update(prospect.id, changes, origin=self.origin, actor=self.actor)
-            return self._json(session, updated)
+            repo.update(prospect.id, changes, origin=self.origin, actor=self.actor)
+            run_rules_for(session, self.clock, [prospect.id], self.origin)
+            return self._json(session, repo.get(prospect.id))
 
     def assign(self, key: str, user_email: str) -> dict[str, Any]:
         with self.db.session() as session:

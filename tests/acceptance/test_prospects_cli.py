@@ -56,3 +56,17 @@ def test_prospect_lifecycle_is_audited(cli: Cli) -> None:
 def test_bad_input_names_the_item(cli: Cli, args: list[str], message: str) -> None:
     assert message in cli(*args, code=2)
     assert cli.json("prospects", "list") == []
+
+
+def test_rules_run_when_a_prospect_is_added_or_edited(cli: Cli) -> None:
+    cli("users", "add", "fr@example.com", "--name", "French rep", "--role", "sales")
+    cli("rules", "add", "France to FR rep", "--when", "country equals France",
+        "--assign-user", "fr@example.com")  # fmt: skip
+    added = cli.json("prospects", "add", "paris@example.com", "-s", "country=France")
+    assert added["assigned_user"] == "fr@example.com"
+    other = cli.json("prospects", "add", "rome@example.com", "-s", "country=Italy")
+    assert other["assigned_user"] is None
+    edited = cli.json("prospects", "edit", "rome@example.com", "-s", "country=France")
+    assert edited["assigned_user"] == "fr@example.com"
+    history = cli.json("prospects", "show", "rome@example.com")["history"]
+    assert any(entry["origin"] == "automation" for entry in history)

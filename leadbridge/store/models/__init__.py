@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from leadbridge.store.models.automation import (
+    AutomationRuleRow,
+    FormHandlerRow,
+    FormSubmissionRow,
+    RuleMatchRow,
+    UserGroupMemberRow,
+    UserGroupRow,
+)
 from leadbridge.store.models.base import Base
 from leadbridge.store.models.connector import (
     AuthFlow,
@@ -28,6 +36,12 @@ from leadbridge.store.models.prospects import (
     ProspectRow,
     ProspectValueRow,
 )
+from leadbridge.store.models.push import (
+    CampaignRequestRow,
+    CampaignRequestState,
+    CrmSyncStateRow,
+    ProspectCrmKeyRow,
+)
 from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow
 from leadbridge.store.models.users import CrmUserLinkRow, UserRole, UserRow
 
@@ -37,7 +51,10 @@ __all__ = [
     "AccountFieldMappingRow",
     "AuditRow",
     "AuthFlow",
+    "AutomationRuleRow",
     "Base",
+    "CampaignRequestRow",
+    "CampaignRequestState",
     "ConnectorRow",
     "ConnectorSecretRow",
     "CrmAccountRow",
@@ -46,18 +63,25 @@ __all__ = [
     "CrmContactRoleRow",
     "CrmOpportunityRow",
     "CrmSchemaRow",
+    "CrmSyncStateRow",
     "CrmUserLinkRow",
     "CustomFieldRow",
     "CustomObjectRecordRow",
     "CustomObjectTypeRow",
     "Edition",
     "FieldMappingRow",
+    "FormHandlerRow",
+    "FormSubmissionRow",
     "MarketingCampaignRow",
     "OutboxRow",
+    "ProspectCrmKeyRow",
     "ProspectRow",
     "ProspectValueRow",
+    "RuleMatchRow",
     "SyncCursorRow",
     "SyncErrorRow",
+    "UserGroupMemberRow",
+    "UserGroupRow",
     "UserRole",
     "UserRow",
 ]

@@ -1,0 +1,30 @@
+"""The HTTP app: the public form handler endpoint and the management API.
+
+Built by `create_app` (never at import time), with the database and clock it should use, so
+tests and `leadbridge serve` each get their own.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from leadbridge.api import forms, prospects
+from leadbridge.api.errors import install_error_handlers
+from leadbridge.api.state import Services
+from leadbridge.ports import Clock
+from leadbridge.store.database import Database
+
+
+def create_app(database: Database, clock: Clock, *, api_token: str | None = None) -> FastAPI:
+    """The app over `database`; with `api_token`, `/api/v1/prospects` needs that token."""
+    app = FastAPI(
+        title="leadbridge",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.leadbridge = Services(database, clock, api_token or None)
+    install_error_handlers(app)
+    app.include_router(forms.router)
+    app.include_router(prospects.router)
+    return app

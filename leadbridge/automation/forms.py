@@ -1,0 +1,97 @@
+"""Form handler use cases for the CLI: define, list, show, pause and resume handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadbridge.automation.definitions import actions_json, checked_actions
+from leadbridge.domain.automation import describe_action, parse_actions
+from leadbridge.domain.forms import FormSpec, check_form_spec
+from leadbridge.errors import NotFoundError
+from leadbridge.ports import Clock
+from leadbridge.store.database import Database
+from leadbridge.store.forms import FormHandler, FormHandlerRepository, FormSubmissionRepository
+from leadbridge.store.prospect_fields import FieldCatalog
+
+
+def form_handler_path(handler_id: int) -> str:
+    """Where a website form posts to, relative to the HTTP app's base URL."""
+    return f"/form-handlers/{handler_id}"
+
+
+def find_handler(session: Session, clock: Clock, key: str) -> FormHandler:
+    handlers = FormHandlerRepository(session, clock)
+    if key.strip().isdigit():
+        return handlers.get(int(key))
+    found = handlers.by_name(key)
+    if found is None:
+        raise NotFoundError(f"no form handler named {key!r}")
+    return found
+
+
+class FormHandlerService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def add(
+        self,
+        name: str,
+        *,
+        field_map: Mapping[str, str] | None = None,
+        required: Sequence[str] = (),
+        actions: Any = (),
+        reject_unknown: bool = False,
+        active: bool = True,
+    ) -> dict[str, Any]:
+        """Define a handler; its mapping and completion actions are checked now."""
+        spec = FormSpec(dict(field_map or {}), tuple(required), reject_unknown)
+        with self.db.session() as session:
+            check_form_spec(spec, FieldCatalog.load(session).specs.keys())
+            checked = checked_actions(session, self.clock, list(actions)) if actions else []
+            handler = FormHandlerRepository(session, self.clock).add(
+                name,
+                field_map=spec.field_map,
+                required=spec.required,
+                actions=actions_json(checked),
+                reject_unknown=reject_unknown,
+                active=active,
+            )
+            return self._json(session, handler)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.db.session(readonly=True) as session:
+            handlers = FormHandlerRepository(session, self.clock).list()
+            return [self._json(session, handler) for handler in handlers]
+
+    def show(self, key: str) -> dict[str, Any]:
+        with self.db.session(readonly=True) as session:
+            return self._json(session, find_handler(session, self.clock, key))
+
+    def set_active(self, key: str, active: bool) -> dict[str, Any]:
+        with self.db.session() as session:
+            handler = find_handler(session, self.clock, key)
+            updated = FormHandlerRepository(session, self.clock).set_active(handler.id, active)
+            return self._json(session, updated)
+
+    def _json(self, session: Session, handler: FormHandler) -> dict[str, Any]:
+        return {
+            "id": handler.id,
+            "name": handler.name,
+            "active": handler.active,
+            "path": form_handler_path(handler.id),
+            "email_field": FormSpec(handler.field_map).email_field,
+            "field_map": handler.field_map,
+            "required": list(handler.required),
+            "reject_unknown": handler.reject_unknown,
+            "actions": handler.actions,
+            "then": [describe_action(action) for action in parse_actions(handler.actions)]
+            if handler.actions
+            else [],
+            "submissions": FormSubmissionRepository(session, self.clock).count(
+                handler_id=handler.id
+            ),
+        }

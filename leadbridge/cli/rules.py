@@ -1,0 +1,289 @@
+"""`leadbridge rules …`: automation rules (criteria → actions), previewed before they run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from leadbridge.automation import RuleService
+from leadbridge.cli import context
+from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.domain.automation import actions_from_options
+from leadbridge.domain.criteria import parse_when
+from leadbridge.errors import InputError
+
+app = typer.Typer(help="Automation rules: when prospects match criteria, run actions.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RuleArgument = Annotated[str, typer.Argument(help="The rule's id or name.")]
+
+# Action options shared with `leadbridge forms add`.
+AssignUserOption = Annotated[
+    str | None, typer.Option(help="Assign to this user (never reassigns).", metavar="EMAIL")
+]
+AssignGroupOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Assign round-robin within this user group (never reassigns).", metavar="NAME"
+    ),
+]
+CampaignOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--add-to-campaign",
+        help="Add to a Salesforce campaign with a member status, CAMPAIGN_ID:STATUS; repeatable.",
+    ),
+]
+ScoreOption = Annotated[int | None, typer.Option(help="Add N to the score (negative subtracts).")]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Change a field, FIELD=VALUE; repeatable.")
+]
+MarketingCampaignOption = Annotated[
+    str | None, typer.Option(help="Set the prospect's marketing campaign.", metavar="NAME")
+]
+ActionsJsonOption = Annotated[
+    str | None,
+    typer.Option(help='Actions as JSON, e.g. \'[{"type": "adjust_score", "by": 5}]\'.'),
+]
+
+
+def service() -> RuleService:
+    return RuleService(context.database(), context.clock())
+
+
+def parse_json(text: str | None, option: str) -> list[Any]:
+    if text is None:
+        return []
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"not valid JSON ({error})", item=option) from None
+    if not isinstance(parsed, list):
+        raise InputError("give a JSON list", item=option)
+    return parsed
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on a terminal (None elsewhere)."""
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+@handle_errors
+def add(
+    name: Annotated[str, typer.Argument(help="A unique name (the audit log's actor).")],
+    when: Annotated[
+        list[str] | None,
+        typer.Option(help="A criterion, 'FIELD OP [VALUE]'; repeatable.", metavar="CRITERION"),
+    ] = None,
+    criteria_json: Annotated[
+        str | None,
+        typer.Option(
+            help='Criteria as JSON, e.g. \'[{"field": "score", "op": "greater", "value": 50}]\'.'
+        ),
+    ] = None,
+    match: Annotated[str, typer.Option(help="all: every criterion; any: at least one.")] = "all",
+    once: Annotated[
+        bool, typer.Option("--once/--repeat", help="Fire once per prospect, or every time.")
+    ] = True,
+    repeat_after_days: Annotated[
+        int | None, typer.Option(help="With --repeat: fire again only N days after the last time.")
+    ] = None,
+    paused: Annotated[
+        bool, typer.Option(help="Add it paused (preview it, then resume it).")
+    ] = False,
+    assign_user: AssignUserOption = None,
+    assign_group: AssignGroupOption = None,
+    add_to_campaign: CampaignOption = None,
+    adjust_score: ScoreOption = None,
+    set_values: SetOption = None,
+    marketing_campaign: MarketingCampaignOption = None,
+    sync_with_crm: Annotated[bool, typer.Option(help="Ask for a sync with Salesforce.")] = False,
+    do_not_sync: Annotated[
+        bool | None,
+        typer.Option("--set-do-not-sync/--clear-do-not-sync", help="Set or clear do-not-sync."),
+    ] = None,
+    actions_json: ActionsJsonOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add an automation rule. Criteria compare fields (custom ones too), score, grade,
+    assigned, in_crm, email_domain; operators: equals, not_equals, contains, starts_with,
+    is_blank, is_not_blank, greater, less.
+
+    Example: leadbridge rules add Hot --when "score greater 50" --assign-group EMEA --paused
+    """
+    criteria = parse_json(criteria_json, "--criteria-json") + [parse_when(w) for w in when or []]
+    actions = parse_json(actions_json, "--actions-json") + actions_from_options(
+        set_values=set_values or [],
+        marketing_campaign=marketing_campaign,
+        adjust_score=adjust_score,
+        do_not_sync=do_not_sync,
+        add_to_campaign=add_to_campaign or [],
+        assign_user=assign_user,
+        assign_group=assign_group,
+        sync_with_crm=sync_with_crm,
+    )
+    if repeat_after_days is not None and once:
+        raise InputError("goes with --repeat", item="--repeat-after-days")
+    rule = service().add(
+        name,
+        criteria=criteria,
+        actions=actions,
+        match=match,
+        active=not paused,
+        repeat_after_days=None if once else (repeat_after_days or 0),
+    )
+    if json_output:
+        print_json(rule)
+    else:
+        state = "active" if rule["active"] else "paused"
+        console.print(f"Added rule {rule['id']} {rule['name']!r} ({state}).", highlight=False)
+
+
+@app.command("list")
+@handle_errors
+def list_rules(json_output: JsonOption = False) -> None:
+    """List automation rules in the order they run."""
+    rules = service().list()
+    if json_output:
+        print_json(rules)
+        return
+    table = Table("id", "name", "state", "when", "then", "fired for")
+    for rule in rules:
+        table.add_row(
+            str(rule["id"]),
+            rule["name"],
+            "active" if rule["active"] else "paused",
+            f"({rule['match']}) {rule['when']}",
+            "; ".join(rule["then"]),
+            str(rule["fired_for"]),
+        )
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def show(rule: RuleArgument, json_output: JsonOption = False) -> None:
+    """Show a rule: criteria, actions, once or repeating, how many prospects it fired for.
+
+    Example: leadbridge rules show "EMEA hot"
+    """
+    shown = service().show(rule)
+    if json_output:
+        print_json(shown)
+        return
+    state = "active" if shown["active"] else "paused"
+    console.print(f"[bold]Rule {shown['id']}[/bold] {shown['name']} ({state})", highlight=False)
+    console.print(f"  when ({shown['match']}): {shown['when']}", highlight=False)
+    for action in shown["then"]:
+        console.print(f"  then: {action}", highlight=False)
+    every = (
+        "once per prospect"
+        if not shown["repeat"]
+        else f"repeats (after {shown['repeat_after_days']} days)"
+    )
+    console.print(f"  fires {every}; fired for {shown['fired_for']} prospects", highlight=False)
+
+
+@app.command()
+@handle_errors
+def preview(
+    rule: RuleArgument,
+    sample: Annotated[int, typer.Option(help="How many matching prospects to list.")] = 20,
+    json_output: JsonOption = False,
+) -> None:
+    """Show which prospects a rule matches now, without changing anything.
+
+    Example: leadbridge rules preview "EMEA hot" --sample 5
+    """
+    with progress_bar("Previewing", not json_output) as progress:
+        result = service().preview(rule, sample=sample, progress=progress)
+    if json_output:
+        print_json(result)
+        return
+    console.print(
+        f"Rule {result['rule']!r} matches {result['matching']} of {result['scanned']} "
+        f"prospects; it would fire for {result['would_fire']}.",
+        highlight=False,
+    )
+    for prospect in result["sample"]:
+        console.print(f"  {prospect['id']:>8}  {prospect['email']}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def run(
+    rule: Annotated[
+        str | None, typer.Argument(help="A rule's id or name (all active rules if omitted).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Prospects per transaction.")] = 500,
+    json_output: JsonOption = False,
+) -> None:
+    """Run an active rule (or all of them) over every prospect now, in batches.
+
+    Example: leadbridge rules run "EMEA hot"
+    """
+    with progress_bar("Running rules", not json_output) as progress:
+        report = service().run(rule, batch_size=batch_size, progress=progress)
+    if json_output:
+        print_json(report)
+        return
+    console.print(
+        f"{report['prospects']} prospects checked, {report['matched']} matches, "
+        f"fired {report['fired']} times.",
+        highlight=False,
+    )
+    for failure in report["failures"]:
+        console.print(f"[yellow]•[/yellow] {failure}", highlight=False)
+
+
+def _set_active(rule: str, active: bool) -> None:
+    updated = service().set_active(rule, active)
+    state = "active" if updated["active"] else "paused"
+    console.print(f"Rule {updated['id']} {updated['name']!r} is {state}.", highlight=False)
+
+
+@app.command()
+@handle_errors
+def pause(rule: RuleArgument) -> None:
+    """Pause a rule: it stops running when prospects change.
+
+    Example: leadbridge rules pause "EMEA hot"
+    """
+    _set_active(rule, False)
+
+
+@app.command()
+@handle_errors
+def resume(rule: RuleArgument) -> None:
+    """Switch a rule on: it runs whenever prospects change (use `rules run` for the rest).
+
+    Example: leadbridge rules resume "EMEA hot"
+    """
+    _set_active(rule, True)
+
+
+@app.command()
+@handle_errors
+def delete(rule: RuleArgument) -> None:
+    """Delete a rule (the changes it made stay in the audit log).
+
+    Example: leadbridge rules delete "EMEA hot"
+    """
+    deleted = service().delete(rule)
+    console.print(f"Deleted rule {deleted['id']} {deleted['name']!r}.", highlight=False)

@@ -1,0 +1,200 @@
+"""`leadbridge sync …`: push prospects to Salesforce once, continuously, or one on demand."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from leadbridge.cli import context
+from leadbridge.cli.output import console, errors, handle_errors, print_json
+from leadbridge.errors import LeadbridgeError
+from leadbridge.salesforce.client import SalesforceClient
+from leadbridge.store.connector import ConnectorRepository
+from leadbridge.sync import PushEngine, PushSummary
+from leadbridge.sync.loop import sync_loop
+from leadbridge.sync.manual import sync_prospect
+from leadbridge.sync.push import Progress as ProgressCallback
+
+app = typer.Typer(help="Sync with Salesforce: push prospects once, keep running, or one now.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+PROGRESS_FROM = 1000  # show a progress bar for runs of at least this many prospects
+
+
+def _engine(progress: ProgressCallback | None = None) -> PushEngine:
+    client = context.connector_service().client()
+    db = context.database()
+    with db.session(readonly=True) as session:
+        settings = ConnectorRepository(session).settings()
+    if isinstance(client, SalesforceClient):
+        client.bulk_threshold = settings.bulk_threshold
+    return PushEngine(db, client, context.clock(), progress=progress)
+
+
+class _ProgressBar:
+    """A Rich progress bar that appears only once a run turns out to be long."""
+
+    def __init__(self) -> None:
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_FROM:
+            return
+        if self._bar is None:
+            columns = (
+                TextColumn("Pushing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            self._bar = Progress(*columns, console=console, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("push", total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
+    if not enabled:
+        yield None
+        return
+    bar = _ProgressBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _print_summary(summary: PushSummary) -> None:
+    if summary.paused:
+        console.print(
+            "The connector is paused: nothing was pushed. `leadbridge connector resume` "
+            "restarts automatic sync; `leadbridge sync prospect EMAIL` pushes one now."
+        )
+        return
+    console.print(
+        f"Pushed {summary.pushed}: {summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} already up to date; matched {summary.matched_contact} "
+        f"contact(s) and {summary.matched_lead} lead(s)."
+    )
+    if summary.skipped:
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(summary.skipped_by_reason.items()))
+        console.print(f"Skipped {summary.skipped} ({reasons}).")
+    if summary.error_count:
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
+        console.print(
+            f"[red]Errors: {summary.error_count}[/red] ({kinds}); see `leadbridge errors list`."
+        )
+    if summary.warnings:
+        console.print(f"[yellow]Warnings: {summary.warnings}[/yellow] (duplicates in Salesforce).")
+    if summary.campaign_members_added or summary.campaign_members_updated:
+        console.print(
+            f"Salesforce campaigns: {summary.campaign_members_added} member(s) added, "
+            f"{summary.campaign_members_updated} status(es) updated."
+        )
+    console.print(f"API calls used: {summary.api_calls}.")
+    if summary.stopped:
+        console.print(f"[yellow]{escape(summary.stopped)}[/yellow]")
+
+
+@app.command()
+@handle_errors
+def once(json_output: JsonOption = False) -> None:
+    """Run one sync cycle now: push every prospect waiting for it, then print a summary
+    (pushed, created, updated, matched contacts and leads, errors, API calls used).
+
+    Example: leadbridge sync once --json
+    """
+    with _progress_bar(not json_output) as progress:
+        summary = _engine(progress).run_once()
+    if json_output:
+        print_json(summary.as_dict())
+    else:
+        _print_summary(summary)
+
+
+@app.command()
+@handle_errors
+def run(
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between cycles (default: the connector's poll interval)."),
+    ] = None,
+    cycles: Annotated[int, typer.Option(help="Stop after this many cycles (0: never).")] = 0,
+) -> None:
+    """Keep syncing until Ctrl+C. While the connector is paused only manual syncs
+    (`leadbridge sync prospect`) push anything.
+
+    Example: leadbridge sync run --interval 30
+    """
+    if interval is None:
+        with context.database().session(readonly=True) as session:
+            interval = float(ConnectorRepository(session).settings().poll_interval_seconds)
+
+    def report(summary: PushSummary) -> None:
+        if summary.paused:
+            console.print("Paused: waiting for `leadbridge connector resume`.")
+        elif summary.considered or summary.error_count or summary.stopped:
+            _print_summary(summary)
+
+    def failed(error: LeadbridgeError) -> None:
+        errors.print(f"[red]Sync cycle failed:[/red] {escape(str(error))}", highlight=False)
+
+    try:
+        sync_loop(
+            lambda: _engine(_ProgressBar()),
+            threading.Event(),
+            interval=interval,
+            on_cycle=report,
+            on_error=failed,
+            cycles=cycles,
+        )
+    except KeyboardInterrupt:
+        console.print("Stopped.")
+
+
+@app.command()
+@handle_errors
+def prospect(
+    key: Annotated[str, typer.Argument(help="The prospect's email (or id).")],
+    json_output: JsonOption = False,
+) -> None:
+    """Sync one prospect with Salesforce now ("sync with CRM"); works while paused.
+
+    Example: leadbridge sync prospect ada@example.com
+    """
+    result = sync_prospect(_engine(), context.database(), context.clock(), key)
+    if json_output:
+        print_json(result.as_dict())
+        return
+    if result.in_sync:
+        console.print(
+            f"{result.email} is in sync with Salesforce {str(result.crm_object).lower()} "
+            f"{result.crm_id}."
+        )
+    for blocker in result.blockers:
+        console.print(f"Not pushed: {escape(blocker)}")
+    for error in result.errors:
+        console.print(f"[red]{escape(error['code'])}[/red]: {escape(error['message'])}")
+    console.print(f"API calls used: {result.summary.api_calls}.")

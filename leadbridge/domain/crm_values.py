@@ -1,0 +1,167 @@
+"""Field values as Salesforce holds them, so that ours and theirs compare like for like.
+
+Both sides go through `crm_value` before any comparison: a prospect's `12` and Salesforce's
+`12.0` are the same score, `""` and `None` are both blank, a date is its ISO text. The sync
+state remembers values in this form too, which is what makes `is_echo` a plain comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from leadbridge.ports import CrmField
+
+TEXT_TYPES = frozenset(
+    {
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "combobox",
+        "encryptedstring",
+        "id",
+        "reference",
+    }
+)
+NUMBER_TYPES = frozenset({"double", "int", "currency", "percent"})
+MULTISELECT_SEPARATOR = ";"
+
+
+def is_blank(value: Any) -> bool:
+    """No value: None, empty or whitespace-only text, an empty list."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list | tuple) and not value
+
+
+def crm_value(value: Any, field: CrmField | None) -> Any:
+    """`value` in the form Salesforce stores for `field` (None when blank).
+
+    Lenient on purpose: a value of the wrong type comes back unchanged, for the pre-flight
+    checks to report; it never raises.
+    """
+    kind = field.type if field is not None else None
+    if kind == "boolean":
+        return _boolean(value)
+    if is_blank(value):
+        return None
+    if kind in NUMBER_TYPES:
+        return _number(value)
+    if kind == "date":
+        return _date(value)
+    if kind == "datetime":
+        return _datetime(value)
+    if kind == "multipicklist" and isinstance(value, list | tuple):
+        return MULTISELECT_SEPARATOR.join(str(item) for item in value) or None
+    if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+        return _number(value) if kind is None else str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """Equal once both are in `crm_value` form (1 == 1.0; text is case-sensitive, as
+    Salesforce's restricted picklists are)."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    return bool(left == right)
+
+
+def is_echo(field: CrmField | None, crm_value_now: Any, remembered: Mapping[str, Any]) -> bool:
+    """Whether Salesforce's value for `field` is the one both sides last agreed on.
+
+    `remembered` is the sync state of one record (API name → value, `crm_value` form), as
+    `leadbridge.store.sync_state` keeps it after every push and pull. A value leadbridge
+    pushed comes back from Salesforce equal to what was remembered, so the pull must not take
+    it for a Salesforce change (which would re-trigger rules and pushes: ping-pong). A field
+    never synced has no memory, so nothing is an echo of it.
+    """
+    if field is None:
+        return False
+    key = _key(field.name, remembered)
+    if key is None:
+        return False
+    return same_value(crm_value(crm_value_now, field), remembered[key])
+
+
+def _key(name: str, remembered: Mapping[str, Any]) -> str | None:
+    if name in remembered:
+        return name
+    lowered = name.lower()
+    return next((key for key in remembered if key.lower() == lowered), None)
+
+
+def _boolean(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in {"true", "false", ""}:
+        return value.strip().lower() == "true"
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", ""))
+        except ValueError:
+            return value
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (
+            value.astimezone(UTC).date().isoformat() if value.tzinfo else value.date().isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10]).isoformat()
+        except ValueError:
+            return value
+    return value
+
+
+def _datetime(value: Any) -> Any:
+    parsed: datetime | None = None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    elif isinstance(value, str):
+        parsed = parse_crm_datetime(value)
+    if parsed is None:
+        return value
+    moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_crm_datetime(text: str) -> datetime | None:
+    """`2026-01-31T12:00:00.000+0000` (Salesforce's form, or any ISO 8601) as aware UTC."""
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    elif len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
+        value = f"{value[:-2]}:{value[-2:]}"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,93 @@
+"""Which side's value wins for one mapped field: the rule both directions apply.
+
+Push and pull call the same `resolve` with the same inputs, so they can never disagree: the
+push writes the winner to Salesforce when leadbridge wins, the pull takes it when Salesforce
+wins, and once both hold the same value neither has anything left to do (no ping-pong).
+
+The inputs are ours, theirs, and what both sides last agreed on (the sync state). That third
+value makes "most recent" a three-way merge: when only one side moved away from the agreed
+value, that side changed and wins, whatever the record's LastModifiedDate says (our own
+writes bump it, and so does any edit to another field). Only when both sides changed, or
+the field was never synced, are the change times compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from leadbridge.domain.crm_values import is_blank, same_value
+from leadbridge.domain.fields import SyncBehaviour
+
+
+class Side(StrEnum):
+    LEADBRIDGE = "leadbridge"
+    SALESFORCE = "salesforce"
+    NONE = "none"  # both already hold the same value
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()  # no agreed value yet: the field was never synced
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One mapped field on one Salesforce object."""
+
+    field: str  # the prospect field's name
+    crm_field: str  # the Salesforce API name
+    behaviour: SyncBehaviour
+    blank_overwrites: bool = False
+    owned: bool = False  # leadbridge's own (score, grade, campaign): ours always
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Both values in `crm_value` form, the agreed one, and when each side last changed."""
+
+    ours: Any
+    theirs: Any
+    agreed: Any = UNKNOWN
+    ours_changed_at: datetime | None = None
+    theirs_changed_at: datetime | None = None
+
+
+def resolve(rule: FieldRule, sides: Sides) -> Side:
+    """The side whose value both should hold (NONE when they already agree)."""
+    if same_value(sides.ours, sides.theirs):
+        return Side.NONE
+    if rule.owned:
+        return Side.LEADBRIDGE
+    preferred = _preferred(rule.behaviour, sides)
+    if rule.blank_overwrites:
+        return preferred
+    # A value beats a blank, whichever side holds it.
+    if preferred is Side.LEADBRIDGE and is_blank(sides.ours):
+        return Side.SALESFORCE
+    if preferred is Side.SALESFORCE and is_blank(sides.theirs):
+        return Side.LEADBRIDGE
+    return preferred
+
+
+def _preferred(behaviour: SyncBehaviour, sides: Sides) -> Side:
+    if behaviour is SyncBehaviour.USE_LEADBRIDGE:
+        return Side.LEADBRIDGE
+    if behaviour is SyncBehaviour.USE_SALESFORCE:
+        return Side.SALESFORCE
+    known = sides.agreed is not UNKNOWN
+    ours_moved = not known or not same_value(sides.ours, sides.agreed)
+    theirs_moved = not known or not same_value(sides.theirs, sides.agreed)
+    if ours_moved and not theirs_moved:
+        return Side.LEADBRIDGE
+    if theirs_moved and not ours_moved:
+        return Side.SALESFORCE
+    ours_at, theirs_at = sides.ours_changed_at, sides.theirs_changed_at
+    if ours_at is not None and (theirs_at is None or ours_at > theirs_at):
+        return Side.LEADBRIDGE
+    return Side.SALESFORCE  # a tie goes to Salesforce, the primary system

@@ -1,0 +1,224 @@
+"""Building the record to write to Salesforce for one prospect, field by field.
+
+For an existing record each mapped field goes through `field_rules.resolve`: only fields
+leadbridge wins, and whose value differs from Salesforce's, are sent (an unchanged field is
+never written, so a push cannot echo back as a change). A new lead gets every non-blank
+mapped value, plus what Salesforce requires of a lead: Company (the placeholder setting when
+blank), LastName (the email's local part when blank), the owner (the assigned user's
+Salesforce user, only ever at creation) and the prospect's upsert key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadbridge.domain.crm_values import crm_value, is_blank, same_value
+from leadbridge.domain.field_rules import UNKNOWN, FieldRule, Side, Sides, resolve
+from leadbridge.domain.matching import modified_at
+from leadbridge.domain.preflight import Problem, preflight
+from leadbridge.ports import CrmField, CrmObject, CrmRecord
+
+USER_NOT_MAPPED = "USER_NOT_MAPPED"
+# In a sync state: API name → the stand-in value leadbridge filled in (placeholder company,
+# last name from the email) because Salesforce requires one and the prospect had none.
+FILLED = "_filled"
+
+
+@dataclass(frozen=True)
+class ProspectValues:
+    """One prospect as the push sees it."""
+
+    email: str
+    values: Mapping[str, Any]  # prospect field name → value
+    changed_at: Mapping[str, datetime] = field(default_factory=dict)  # last change per field
+    updated_at: datetime | None = None  # when a field has no recorded change time
+
+    def changed(self, name: str) -> datetime | None:
+        return self.changed_at.get(name, self.updated_at)
+
+
+@dataclass(frozen=True)
+class Creation:
+    """What only a new lead gets."""
+
+    placeholder_company: str
+    owner_id: str | None  # the assigned user's Salesforce user id
+    owner_problem: str | None = None  # why there is no owner (the assigned user is unmapped)
+    key_field: str | None = None  # LeadBridge_Prospect_Id__c, when the org has it
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    object_name: str
+    crm_id: str | None  # None: create
+    values: dict[str, Any]  # API name → value to send
+    agreed: dict[str, Any]  # API name → the value both sides hold once the write succeeds
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def creates(self) -> bool:
+        return self.crm_id is None
+
+    @property
+    def needs_call(self) -> bool:
+        return self.creates or bool(self.values)
+
+    def record(self) -> dict[str, Any]:
+        """The values to send, with the Id of the record to update."""
+        return self.values if self.crm_id is None else {"Id": self.crm_id, **self.values}
+
+
+def rule_target(obj: CrmObject, rule: FieldRule, *, creating: bool) -> CrmField | None:
+    """The Salesforce field `rule` writes, or None when it cannot be written: a relationship
+    path (a contact's Account.Name is read-only), a field the org lacks, or one the
+    connector user may not create or edit."""
+    if "." in rule.crm_field:
+        return None
+    target = obj.field(rule.crm_field)
+    if target is None or target.calculated:
+        return None
+    return target if (target.createable if creating else target.updateable) else None
+
+
+def plan_write(
+    obj: CrmObject,
+    rules: Sequence[FieldRule],
+    prospect: ProspectValues,
+    existing: CrmRecord | None,
+    *,
+    agreed: Mapping[str, Any] | None = None,
+    creation: Creation | None = None,
+) -> WritePlan:
+    """What to send to `existing` (or, when None, to a new record built with `creation`).
+
+    `agreed` is the record's sync state (API name → value both sides last held, plus the
+    FILLED stand-ins)."""
+    known = agreed or {}
+    values: dict[str, Any] = {}
+    settled: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for rule in rules:
+        target = rule_target(obj, rule, creating=existing is None)
+        if target is None:
+            continue
+        sources[target.name] = rule.field
+        ours = crm_value(prospect.values.get(rule.field), target)
+        if existing is None:
+            if not is_blank(ours):
+                values[target.name] = settled[target.name] = ours
+            continue
+        side = decide_field(rule, target, ours, existing, known, prospect.changed(rule.field)).side
+        if side is Side.LEADBRIDGE:
+            values[target.name] = settled[target.name] = ours
+        elif side is Side.NONE:
+            settled[target.name] = ours
+        # Side.SALESFORCE: the agreed value stays as it was, for the pull to see the change.
+    problems: list[Problem] = []
+    filled: dict[str, Any] = {}
+    if existing is None:
+        problems.extend(_creation_values(obj, prospect, creation, values, sources, filled))
+    else:
+        filled = {
+            name: value
+            for name, value in (known.get(FILLED) or {}).items()
+            if name not in values and _still_filled(obj, name, existing, known)
+        }
+    settled.update(filled)  # so the pull sees the stand-in as leadbridge's own echo
+    if filled or FILLED in known:  # replaces the map: merged state must not keep stale names
+        settled[FILLED] = filled
+    problems.extend(preflight(values, obj, creating=existing is None, sources=sources))
+    crm_id = None if existing is None else str(existing["Id"])
+    return WritePlan(obj.name, crm_id, values, settled, tuple(problems))
+
+
+def is_stand_in(target: CrmField, theirs: Any, agreed: Mapping[str, Any]) -> bool:
+    """Whether Salesforce's value is one leadbridge only filled in because Salesforce
+    requires a value (the placeholder company), unchanged since. The field rules treat it as
+    blank, so the prospect's real value replaces it and a pull never copies it back."""
+    stand_ins = agreed.get(FILLED) or {}
+    return target.name in stand_ins and same_value(theirs, stand_ins[target.name])
+
+
+def _still_filled(
+    obj: CrmObject, name: str, existing: CrmRecord, agreed: Mapping[str, Any]
+) -> bool:
+    target = obj.field(name)
+    return target is not None and is_stand_in(target, crm_value(existing.get(name), target), agreed)
+
+
+@dataclass(frozen=True)
+class FieldDecision:
+    side: Side  # which side's value both should hold
+    theirs: Any  # Salesforce's value as the rules saw it (None for a stand-in)
+    stand_in: bool = False  # Salesforce holds a value leadbridge filled in
+
+
+def decide_field(
+    rule: FieldRule,
+    target: CrmField,
+    ours: Any,
+    existing: CrmRecord,
+    agreed: Mapping[str, Any],
+    ours_changed_at: datetime | None,
+) -> FieldDecision:
+    """`field_rules.resolve` for one field of an existing record. The pull decides the same
+    way, so both directions always agree.
+
+    Two cases the rules alone do not cover: a stand-in Salesforce value (the placeholder
+    company) never wins, the prospect's value replaces it as soon as there is one; and a
+    blank never wins on a field Salesforce requires (LastName), since Salesforce cannot hold
+    it: Salesforce's value comes back instead of a sync error on every push."""
+    theirs = crm_value(existing.get(target.name), target)
+    if same_value(ours, theirs):
+        return FieldDecision(Side.NONE, theirs)
+    if is_stand_in(target, theirs, agreed):
+        side = Side.NONE if is_blank(ours) else Side.LEADBRIDGE
+        return FieldDecision(side, None, stand_in=True)
+    before = agreed.get(target.name, UNKNOWN)
+    sides = Sides(ours, theirs, before, ours_changed_at, modified_at(existing))
+    side = resolve(rule, sides)
+    if side is Side.LEADBRIDGE and is_blank(ours) and _required(target):
+        side = Side.SALESFORCE
+    return FieldDecision(side, theirs)
+
+
+def _required(target: CrmField) -> bool:
+    return not target.nillable and target.type != "boolean"
+
+
+def _creation_values(
+    obj: CrmObject,
+    prospect: ProspectValues,
+    creation: Creation | None,
+    values: dict[str, Any],
+    sources: dict[str, str],
+    filled: dict[str, Any],
+) -> list[Problem]:
+    """Fill what a new record needs (noting in `filled` the stand-in values given); the
+    problems that stop it being created."""
+    given = creation or Creation(placeholder_company="[not provided]", owner_id=None)
+    email_field = obj.field("Email")
+    if email_field is not None and is_blank(values.get(email_field.name)):
+        values[email_field.name] = prospect.email
+        sources.setdefault(email_field.name, "email")
+    company = obj.field("Company")
+    if company is not None and is_blank(values.get(company.name)):
+        values[company.name] = given.placeholder_company[: company.length or None]
+        filled[company.name] = values[company.name]
+    last_name = obj.field("LastName")
+    if last_name is not None and is_blank(values.get(last_name.name)):
+        local_part = prospect.email.split("@", 1)[0].strip() or prospect.email
+        values[last_name.name] = local_part[: last_name.length or None]
+        filled[last_name.name] = values[last_name.name]
+    if given.key_field and given.key and obj.field(given.key_field) is not None:
+        values[given.key_field] = given.key
+    owner = obj.field("OwnerId")
+    if given.owner_id is not None and owner is not None:
+        values[owner.name] = given.owner_id
+    elif given.owner_problem is not None:
+        return [Problem(USER_NOT_MAPPED, given.owner_problem, ("OwnerId",))]
+    return []

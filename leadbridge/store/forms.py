@@ -1,0 +1,156 @@
+"""Form handlers as stored, and the submissions they accepted (prospects' form activity)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from leadbridge.errors import ConflictError, InputError, NotFoundError
+from leadbridge.ports import Clock
+from leadbridge.store.automation import clean_name
+from leadbridge.store.models import FormHandlerRow, FormSubmissionRow
+
+MAX_SUBMISSION_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class FormHandler:
+    id: int
+    name: str
+    active: bool
+    reject_unknown: bool
+    field_map: dict[str, str]  # form field → prospect field (renamed ones only)
+    required: tuple[str, ...]
+    actions: list[dict[str, Any]]  # completion actions' JSON form
+    created_at: datetime
+    updated_at: datetime
+
+
+def _handler(row: FormHandlerRow) -> FormHandler:
+    return FormHandler(
+        id=row.id,
+        name=row.name,
+        active=row.active,
+        reject_unknown=row.reject_unknown,
+        field_map=dict(row.field_map),
+        required=tuple(row.required),
+        actions=list(row.actions),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    id: int
+    handler_id: int
+    prospect_id: int
+    at: datetime
+    payload: dict[str, Any]
+
+
+def _submission(row: FormSubmissionRow) -> FormSubmission:
+    return FormSubmission(row.id, row.handler_id, row.prospect_id, row.at, dict(row.payload))
+
+
+class FormHandlerRepository:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def add(
+        self,
+        name: str,
+        *,
+        field_map: Mapping[str, str],
+        required: Sequence[str],
+        actions: list[dict[str, Any]],
+        reject_unknown: bool,
+        active: bool = True,
+    ) -> FormHandler:
+        clean = clean_name(name, what="form handler name")
+        if self.by_name(clean) is not None:
+            raise ConflictError(f"a form handler named {clean!r} already exists")
+        now = self.clock.now()
+        row = FormHandlerRow(
+            name=clean,
+            active=active,
+            reject_unknown=reject_unknown,
+            field_map=dict(field_map),
+            required=list(dict.fromkeys(required)),
+            actions=actions,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _handler(row)
+
+    def get(self, handler_id: int) -> FormHandler:
+        return _handler(self._row(handler_id))
+
+    def by_name(self, name: str) -> FormHandler | None:
+        row = self.session.scalar(
+            select(FormHandlerRow).where(FormHandlerRow.name == " ".join(name.split()))
+        )
+        return None if row is None else _handler(row)
+
+    def list(self) -> builtins.list[FormHandler]:
+        rows = self.session.scalars(select(FormHandlerRow).order_by(FormHandlerRow.id))
+        return [_handler(row) for row in rows]
+
+    def set_active(self, handler_id: int, active: bool) -> FormHandler:
+        row = self._row(handler_id)
+        if row.active != active:
+            row.active, row.updated_at = active, self.clock.now()
+            self.session.flush()
+        return _handler(row)
+
+    def _row(self, handler_id: int) -> FormHandlerRow:
+        row = self.session.get(FormHandlerRow, handler_id)
+        if row is None:
+            raise NotFoundError(f"no form handler with id {handler_id}")
+        return row
+
+
+class FormSubmissionRepository:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def record(
+        self, handler_id: int, prospect_id: int, payload: Mapping[str, Any]
+    ) -> FormSubmission:
+        row = FormSubmissionRow(
+            handler_id=handler_id,
+            prospect_id=prospect_id,
+            at=self.clock.now(),
+            payload=dict(payload),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _submission(row)
+
+    def for_prospect(self, prospect_id: int, limit: int = 100) -> list[FormSubmission]:
+        """Newest first."""
+        if not 1 <= limit <= MAX_SUBMISSION_PAGE:
+            raise InputError(f"must be between 1 and {MAX_SUBMISSION_PAGE}", item="limit")
+        query = (
+            select(FormSubmissionRow)
+            .where(FormSubmissionRow.prospect_id == prospect_id)
+            .order_by(FormSubmissionRow.id.desc())
+            .limit(limit)
+        )
+        return [_submission(row) for row in self.session.scalars(query)]
+
+    def count(self, *, handler_id: int | None = None) -> int:
+        query = select(func.count()).select_from(FormSubmissionRow)
+        if handler_id is not None:
+            query = query.where(FormSubmissionRow.handler_id == handler_id)
+        return int(self.session.scalar(query) or 0)

@@ -1,0 +1,13 @@
+"""The connector engine: moves prospects between the store and Salesforce.
+
+It talks to the `CrmClient` port and the store's repositories only (never to
+simple-salesforce or the ORM models), so the same engine runs against a real org, the
+sandbox org, or a test double.
+"""
+
+from __future__ import annotations
+
+from leadbridge.sync.push import PushEngine
+from leadbridge.sync.summary import PushSummary
+
+__all__ = ["PushEngine", "PushSummary"]

@@ -1,0 +1,191 @@
+"""Recording a wave's outcomes, one transaction per batch: links, agreed values, outbox items
+done or retried later, sync errors recorded or resolved.
+
+Salesforce has already been written when this runs. If the process dies before a batch
+commits, its outbox items are still pending and the next run pushes those prospects again:
+their leads are found (by email, or by the upsert key) and updated, never created twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leadbridge.domain.matching import CONTACT, LEAD, MULTIPLE_MATCHES
+from leadbridge.domain.push import error_kind, retry_delay
+from leadbridge.ports import Clock
+from leadbridge.store.database import Database
+from leadbridge.store.outbox import PUSH, OutboxRepository
+from leadbridge.store.sync_errors import SyncErrorRepository
+from leadbridge.store.sync_state import Agreed, Link, SyncStateRepository
+from leadbridge.sync.plan import Outcome
+from leadbridge.sync.summary import PushSummary
+
+PUSH_OBJECTS = (LEAD, CONTACT, None)  # sync errors a successful push resolves
+WARNINGS = (MULTIPLE_MATCHES,)
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+    crm_object: str | None
+    crm_id: str | None
+    fields: tuple[str, ...]
+    status: int | None = None
+
+
+def commit(
+    db: Database,
+    clock: Clock,
+    outcomes: Sequence[Outcome],
+    summary: PushSummary,
+    *,
+    batch_size: int,
+) -> None:
+    for start in range(0, len(outcomes), batch_size):
+        batch = outcomes[start : start + batch_size]
+        with db.session() as session:
+            _Batch(session, clock).record(batch, summary)
+
+
+class _Batch:
+    def __init__(self, session: Any, clock: Clock) -> None:
+        self.now = clock.now()
+        self.outbox = OutboxRepository(session, clock)
+        self.errors = SyncErrorRepository(session, clock)
+        self.state = SyncStateRepository(session, clock)
+
+    def record(self, outcomes: Sequence[Outcome], summary: PushSummary) -> None:
+        done: list[int] = []
+        succeeded = [o for o in outcomes if o.succeeded]
+        for outcome in outcomes:
+            if outcome.deferred:
+                continue
+            if outcome.skipped is not None:
+                summary.skipped += 1
+                summary.skipped_by_reason[str(outcome.skipped)] += 1
+                done.extend(outcome.candidate.item_ids)
+            elif not outcome.succeeded:
+                done.extend(self._failed(outcome, summary))
+            else:
+                done.extend(outcome.candidate.item_ids)
+                _count(outcome, summary)
+        self._succeeded(succeeded)
+        self.outbox.mark_done(done)
+        for outcome in succeeded:
+            if outcome.warning is not None:
+                summary.warnings += 1
+                self._warn(outcome, outcome.warning)
+
+    def _succeeded(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        links: list[Link] = []
+        agreed: list[Agreed] = []  # merged into what was agreed with the same record
+        fresh: list[Agreed] = []  # a new record: start afresh
+        for outcome in outcomes:
+            assert outcome.plan is not None
+            assert outcome.found is not None
+            object_name = outcome.plan.object_name
+            crm_id = outcome.crm_id or outcome.plan.crm_id
+            record = outcome.found.match.record or {}
+            owner = outcome.plan.values.get("OwnerId") or record.get("OwnerId")
+            links.append(
+                Link(
+                    outcome.prospect_id,
+                    lead_id=crm_id if object_name == LEAD else None,
+                    contact_id=crm_id if object_name == CONTACT else None,
+                    owner_id=None if owner is None else str(owner),
+                    synced_at=self.now,
+                )
+            )
+            entry = Agreed(outcome.prospect_id, object_name, crm_id, outcome.plan.agreed)
+            same_record = outcome.found.how == "linked" and not outcome.found.relinked
+            if same_record:
+                agreed.append(entry)
+            else:
+                fresh.append(entry)
+        self.state.link(links)
+        self.state.remember(agreed)
+        self.state.remember(fresh, replace=True)
+        ids = [o.prospect_id for o in outcomes]
+        # A duplicate warning is not a failure: it stays until the duplicates are dealt with.
+        self.errors.resolve(self.state.open_errors(ids, PUSH_OBJECTS, except_codes=WARNINGS))
+
+    def _failed(self, outcome: Outcome, summary: PushSummary) -> list[int]:
+        """Record the failure; the outbox items to mark done (the rest retry later)."""
+        failures = _failures(outcome)
+        kind = error_kind(failures[0].code, status=failures[0].status)
+        summary.errors[str(kind)] += 1
+        for failure in failures:
+            self.errors.record(
+                outcome.prospect_id,
+                error_code=failure.code,
+                message=failure.message,
+                crm_object=failure.crm_object,
+                crm_id=failure.crm_id,
+                fields=failure.fields,
+            )
+        candidate = outcome.candidate
+        delay = retry_delay(kind, candidate.attempts)
+        if delay is None:
+            return list(candidate.item_ids)
+        message = f"{failures[0].code}: {failures[0].message}"
+        if not candidate.item_ids:  # a manual sync: retry it like any other
+            self.outbox.enqueue(PUSH, outcome.prospect_id, "retry: " + message, delay=delay)
+        for item_id in candidate.item_ids:
+            self.outbox.retry_later(item_id, message, delay)
+        return []
+
+    def _warn(self, outcome: Outcome, message: str) -> None:
+        assert outcome.plan is not None
+        self.errors.record(
+            outcome.prospect_id,
+            error_code=MULTIPLE_MATCHES,
+            message=message,
+            crm_object=outcome.plan.object_name,
+            crm_id=outcome.crm_id or outcome.plan.crm_id,
+        )
+
+
+def _failures(outcome: Outcome) -> list[Failure]:
+    plan, found, prospect = outcome.plan, outcome.found, outcome.candidate.prospect
+    object_name = plan.object_name if plan else (found.match.object_name if found else None)
+    linked = prospect.crm_contact_id if object_name == CONTACT else prospect.crm_lead_id
+    crm_id = plan.crm_id if plan else linked
+    if outcome.error is not None:
+        error = outcome.error
+        return [
+            Failure(
+                error.error_code,
+                error.message,
+                object_name,
+                crm_id,
+                tuple(error.fields),
+                error.status,
+            )
+        ]
+    return [
+        Failure(problem.code, problem.message, object_name, crm_id, problem.fields)
+        for problem in outcome.problems
+    ]
+
+
+def _count(outcome: Outcome, summary: PushSummary) -> None:
+    assert outcome.plan is not None
+    assert outcome.found is not None
+    summary.pushed += 1
+    how = outcome.found.how
+    if how == "contact":
+        summary.matched_contact += 1
+    elif how == "lead":
+        summary.matched_lead += 1
+    if outcome.plan.creates:
+        summary.created += int(outcome.created)
+        summary.updated += int(not outcome.created)  # an upsert that found its lead
+    elif outcome.plan.values:
+        summary.updated += 1
+    else:
+        summary.unchanged += 1

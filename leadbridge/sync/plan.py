@@ -1,0 +1,106 @@
+"""Deciding each candidate's push: skipped (and why), refused before sending (pre-flight,
+unmapped owner, record gone), or the exact record to write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadbridge.domain.matching import CONTACT
+from leadbridge.domain.preflight import Problem
+from leadbridge.domain.push import RECORD_NOT_FOUND, BlockerCode, push_blockers
+from leadbridge.domain.push_record import Creation, WritePlan, plan_write
+from leadbridge.errors import CrmError
+from leadbridge.sync.config import PushConfig
+from leadbridge.sync.inputs import Candidate, owner_problem
+from leadbridge.sync.lookup import Found
+
+
+@dataclass
+class Outcome:
+    """One prospect's push, filled in as the run goes."""
+
+    candidate: Candidate
+    skipped: BlockerCode | None = None
+    found: Found | None = None
+    plan: WritePlan | None = None
+    problems: tuple[Problem, ...] = ()  # refused before sending anything
+    error: CrmError | None = None  # refused by Salesforce
+    deferred: bool = False  # not tried: the API allowance ran out first
+    crm_id: str | None = None  # the record written (after success)
+    created: bool = False
+    warning: str | None = None  # a duplicate in Salesforce (the push still happens)
+
+    @property
+    def prospect_id(self) -> int:
+        return self.candidate.prospect.id
+
+    @property
+    def ready(self) -> bool:
+        """To be sent to Salesforce now."""
+        return (
+            self.plan is not None
+            and self.plan.needs_call
+            and not self.problems
+            and self.error is None
+            and not self.deferred
+        )
+
+    @property
+    def succeeded(self) -> bool:
+        return (
+            self.skipped is None
+            and self.plan is not None
+            and not self.problems
+            and self.error is None
+            and not self.deferred
+        )
+
+
+def gate(candidate: Candidate) -> Outcome:
+    """The outcome so far: skipped when a blocker (other than creation-only) applies."""
+    blockers = [b for b in push_blockers(candidate.facts) if not b.creation_only]
+    return Outcome(candidate, skipped=blockers[0].code if blockers else None)
+
+
+def plan(outcome: Outcome, found: Found, config: PushConfig) -> None:
+    """Fill in the record to write for a candidate that passed the gate."""
+    candidate = outcome.candidate
+    outcome.found = found
+    chosen = found.match
+    if found.how == "missing":
+        outcome.problems = (_missing(candidate, chosen.object_name),)
+        return
+    obj = config.objects[chosen.object_name]
+    agreed = candidate.agreed.get(chosen.object_name, {}) if found.how == "linked" else {}
+    if found.relinked:
+        agreed = {}
+    creation = None
+    if chosen.creates:
+        creation = Creation(
+            placeholder_company=config.settings.placeholder_company,
+            owner_id=candidate.owner_id,
+            owner_problem=owner_problem(candidate),
+            key_field=config.key_field,
+            key=candidate.key,
+        )
+    outcome.plan = plan_write(
+        obj,
+        config.rules[chosen.object_name],
+        candidate.values,
+        chosen.record,
+        agreed=agreed,
+        creation=creation,
+    )
+    outcome.problems = outcome.plan.problems
+    outcome.warning = chosen.duplicate_warning(candidate.prospect.email)
+
+
+def _missing(candidate: Candidate, object_name: str) -> Problem:
+    prospect = candidate.prospect
+    crm_id = prospect.crm_contact_id if object_name == CONTACT else prospect.crm_lead_id
+    return Problem(
+        RECORD_NOT_FOUND,
+        f"The Salesforce {object_name.lower()} {crm_id} linked to {prospect.email} no longer "
+        "exists (deleted or merged in Salesforce), so leadbridge does not write to it or "
+        "create a new one.",
+    )

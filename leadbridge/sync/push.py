@@ -1,0 +1,206 @@
+"""The push engine: prospects that need a push go to Salesforce, in waves.
+
+    engine = PushEngine(db, crm, clock)
+    summary = engine.run_once()                          # the outbox's pending pushes
+    summary = engine.run_once(manual=True, prospect_ids=[42])   # "sync with CRM"
+
+A wave is up to `wave_size` prospects (the connector's bulk threshold when the backlog is
+that large, so big loads go through Bulk API 2.0). For each wave:
+
+1. read the prospects, their outbox items, agreed values and upsert keys (one transaction,
+   committed: the keys exist before anything is sent);
+2. gate them (`domain.push.push_blockers`), then read Salesforce: linked records by id,
+   the rest matched by email (contacts, then unconverted leads);
+3. plan each record (`domain.push_record`), refusing before sending what Salesforce would
+   refuse (`domain.preflight`);
+4. write: updates per object, new leads by upsert on LeadBridge_Prospect_Id__c;
+5. record the outcomes, one transaction per `batch_size` prospects.
+
+Then requests to add prospects to Salesforce campaigns are applied for prospects now in
+Salesforce. An exhausted API allowance stops the run cleanly: what was not sent stays in
+the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from leadbridge.errors import CrmError, CrmLimitError, CrmTransientError
+from leadbridge.ports import Clock, CrmClient
+from leadbridge.store.database import Database
+from leadbridge.store.outbox import PUSH, OutboxItem, OutboxRepository
+from leadbridge.store.sync_state import SyncStateRepository
+from leadbridge.sync.campaigns import CampaignStage
+from leadbridge.sync.commit import commit
+from leadbridge.sync.config import PushConfig, load_config
+from leadbridge.sync.inputs import Candidate, load_wave
+from leadbridge.sync.lookup import Lookup
+from leadbridge.sync.plan import Outcome, gate, plan
+from leadbridge.sync.summary import PushSummary
+from leadbridge.sync.writer import send
+
+Progress = Callable[[int, int], None]  # (prospects done, prospects to do)
+WAVE_SIZE = 2000  # a retrieve's 2,000 ids; the lookups pack ~1,500 emails per call
+MAX_WAVE = 10_000  # the outbox's largest page
+
+
+class PushEngine:
+    def __init__(
+        self,
+        db: Database,
+        crm: CrmClient,
+        clock: Clock,
+        *,
+        batch_size: int = 200,
+        wave_size: int = WAVE_SIZE,
+        progress: Progress | None = None,
+    ) -> None:
+        self.db = db
+        self.crm = crm
+        self.clock = clock
+        self.batch_size = batch_size
+        self.wave_size = wave_size
+        self.progress = progress
+
+    def run_once(
+        self, *, manual: bool = False, prospect_ids: Sequence[int] | None = None
+    ) -> PushSummary:
+        """One push cycle. Automatic runs (`manual` False) do nothing while the connector
+        is paused; `prospect_ids` pushes those prospects now (with `manual`, even paused)."""
+        summary = PushSummary()
+        with self.db.session(readonly=True) as session:
+            config = load_config(session)
+        if config.paused and not manual:
+            summary.paused = True
+            return summary
+        before = _api_calls(self.crm)
+        try:
+            stop = self._waves(config, summary, manual=manual, prospect_ids=prospect_ids)
+            if stop is None:
+                stop = CampaignStage(self.db, self.crm, self.clock).run(
+                    summary, prospect_ids=prospect_ids
+                )
+            if stop is not None:
+                summary.stopped = _stopped(stop)
+        finally:
+            summary.api_calls = _api_calls(self.crm) - before
+        return summary
+
+    # -- waves -----------------------------------------------------------------------------
+
+    def _waves(
+        self,
+        config: PushConfig,
+        summary: PushSummary,
+        *,
+        manual: bool,
+        prospect_ids: Sequence[int] | None,
+    ) -> CrmError | None:
+        total = len(prospect_ids) if prospect_ids is not None else self._backlog()
+        size = self._wave_size(config, total)
+        seen: set[int] = set()
+        done = 0
+        if self.progress is not None:
+            self.progress(0, total)
+        for items in self._next_waves(prospect_ids, size, seen):
+            with self.db.session() as session:
+                config = load_config(session)
+                candidates = load_wave(session, self.clock, config, items, manual=manual)
+            stop = self._push(config, candidates, summary)
+            done += len(items)
+            if self.progress is not None:
+                self.progress(min(done, total), total)
+            if stop is not None:
+                return stop
+        return None
+
+    def _backlog(self) -> int:
+        with self.db.session(readonly=True) as session:
+            return OutboxRepository(session, self.clock).count_pending(PUSH)
+
+    def _wave_size(self, config: PushConfig, total: int) -> int:
+        threshold = config.settings.bulk_threshold
+        if total >= threshold:
+            return max(self.wave_size, min(threshold, MAX_WAVE))
+        return self.wave_size
+
+    def _next_waves(
+        self, prospect_ids: Sequence[int] | None, size: int, seen: set[int]
+    ) -> Iterator[dict[int, list[OutboxItem]]]:
+        """Waves of prospect id → pending outbox items: the given prospects, or the due
+        outbox items (each item is read once per run, so a run always ends)."""
+        if prospect_ids is not None:
+            ids = list(dict.fromkeys(prospect_ids))
+            for start in range(0, len(ids), size):
+                chunk = ids[start : start + size]
+                with self.db.session(readonly=True) as session:
+                    pending = SyncStateRepository(session, self.clock).pending_pushes(chunk)
+                yield {pid: pending.get(pid, []) for pid in chunk}
+            return
+        while True:
+            with self.db.session() as session:
+                outbox = OutboxRepository(session, self.clock)
+                fresh = [item for item in outbox.pending(PUSH, size) if item.id not in seen]
+                orphans = [item.id for item in fresh if item.prospect_id is None]
+                outbox.mark_done(orphans)
+            if not fresh:
+                return
+            seen.update(item.id for item in fresh)
+            wave = _by_prospect(item for item in fresh if item.prospect_id is not None)
+            if wave:
+                yield wave
+
+    def _push(
+        self, config: PushConfig, candidates: Sequence[Candidate], summary: PushSummary
+    ) -> CrmError | None:
+        outcomes = [gate(candidate) for candidate in candidates]
+        summary.considered += len(outcomes)
+        going = [o for o in outcomes if o.skipped is None]
+        stop: CrmError | None = None
+        try:
+            found = Lookup(self.crm, config).find([o.candidate for o in going])
+        except CrmError as error:
+            _postpone(going, error)
+            stop = error
+        else:
+            for outcome in going:
+                plan(outcome, found[outcome.prospect_id], config)
+            try:
+                stop = send(self.crm, going, key_field=config.key_field)
+            except CrmError as error:  # a Bulk job failed as a whole: results unknown
+                for outcome in going:
+                    if outcome.ready and outcome.crm_id is None:
+                        outcome.deferred = True  # stays queued; upserts make a rerun safe
+                stop = error
+        commit(self.db, self.clock, outcomes, summary, batch_size=self.batch_size)
+        return stop
+
+
+def _by_prospect(items: Iterable[OutboxItem]) -> dict[int, list[OutboxItem]]:
+    wave: dict[int, list[OutboxItem]] = {}
+    for item in items:
+        if item.prospect_id is not None:
+            wave.setdefault(item.prospect_id, []).append(item)
+    return wave
+
+
+def _postpone(outcomes: Sequence[Outcome], error: CrmError) -> None:
+    """Salesforce could not be read for this wave: a transient failure is retried later with
+    backoff; anything else (the allowance spent, a setup problem) leaves the prospects due
+    for the next run, which the summary's `stopped` explains."""
+    for outcome in outcomes:
+        if isinstance(error, CrmTransientError) and not isinstance(error, CrmLimitError):
+            outcome.error = error
+        else:
+            outcome.deferred = True
+
+
+def _api_calls(crm: CrmClient) -> int:
+    usage = crm.usage()
+    return sum(count for kind, count in usage.calls_by_kind.items() if kind != "login")
+
+
+def _stopped(error: CrmError) -> str:
+    if isinstance(error, CrmLimitError):
+        return f"stopped: the Salesforce API allowance is spent ({error.message})"
+    return f"stopped: Salesforce could not be reached or refused the lookup ({error})"

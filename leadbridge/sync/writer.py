@@ -1,0 +1,74 @@
+"""Sending a wave's writes: one update per object and one create (or upsert) for all the
+new leads, each split by the client into composite calls of 200 (Bulk API 2.0 above the
+connector's threshold). Results come back in request order and land on their outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from leadbridge.domain.matching import CONTACT, LEAD
+from leadbridge.errors import CrmError, CrmLimitError
+from leadbridge.ports import CrmClient, SaveResult
+from leadbridge.sync.plan import Outcome
+
+
+def send(
+    crm: CrmClient, outcomes: Sequence[Outcome], *, key_field: str | None
+) -> CrmLimitError | None:
+    """Write every ready outcome; the limit error that stopped the writes, if one did.
+
+    New leads go through an upsert on `key_field` when the org has it: a create retried
+    after a crash (Salesforce saved, leadbridge did not commit) updates the lead it already
+    made instead of making a second one."""
+    ready = [outcome for outcome in outcomes if outcome.ready]
+    stop: CrmLimitError | None = None
+    for object_name in (CONTACT, LEAD):
+        updates = [
+            o for o in ready if o.plan and o.plan.object_name == object_name and not o.plan.creates
+        ]
+        if updates and stop is None:
+            results = crm.update(object_name, [o.plan.record() for o in updates if o.plan])
+            stop = _apply(updates, results, created=False) or stop
+        elif updates:
+            _defer(updates)
+    creates = [o for o in ready if o.plan is not None and o.plan.creates]
+    if creates and stop is None:
+        records = [o.plan.record() for o in creates if o.plan]
+        if key_field is not None:
+            results = crm.upsert(LEAD, key_field, records)
+        else:
+            results = crm.create(LEAD, records)
+        stop = _apply(creates, results, created=None) or stop
+    elif creates:
+        _defer(creates)
+    return stop
+
+
+def _apply(
+    outcomes: Sequence[Outcome], results: Sequence[SaveResult], *, created: bool | None
+) -> CrmLimitError | None:
+    stop: CrmLimitError | None = None
+    for outcome, result in zip(outcomes, results, strict=True):
+        if result.success:
+            assert outcome.plan is not None
+            outcome.crm_id = result.id or outcome.plan.crm_id
+            outcome.created = result.created if created is None else created
+            continue
+        error = _first(result)
+        if isinstance(error, CrmLimitError):
+            outcome.deferred = True
+            stop = stop or error
+        else:
+            outcome.error = error
+    return stop
+
+
+def _first(result: SaveResult) -> CrmError:
+    limit = next((e for e in result.errors if isinstance(e, CrmLimitError)), None)
+    return limit or result.errors[0]
+
+
+def _defer(outcomes: Sequence[Outcome]) -> None:
+    for outcome in outcomes:
+        outcome.deferred = True

@@ -1,0 +1,203 @@
+"""A website form posts to leadbridge's HTTP app: the prospect is created or updated, the
+completion actions run, bad posts get a clear 4xx and change nothing; `serve` runs the app."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from leadbridge.api import create_app
+from leadbridge.api.server import BackgroundFailedError, build_server, serve
+from leadbridge.cli import context
+from leadbridge.ports import SystemClock
+from leadbridge.store import Database, open_database
+from leadbridge.store.campaign_requests import CampaignRequestRepository
+from leadbridge.store.forms import FormSubmissionRepository
+from leadbridge.store.models import ProspectRow
+from tests.acceptance.test_connect_org import Cli
+
+CAMPAIGN = "701000000000001AAA"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    monkeypatch.chdir(tmp_path)
+    context.reset()
+    yield Cli(tmp_path / ".leadbridge")
+    context.reset()
+
+
+@pytest.fixture
+def db(cli: Cli, tmp_path: Path) -> Iterator[Database]:
+    cli("users", "add", "rep@example.com", "--name", "Rep", "--role", "sales")
+    database = open_database(f"sqlite:///{tmp_path / '.leadbridge' / 'leadbridge.sqlite3'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(db, SystemClock())) as test_client:
+        yield test_client
+
+
+HANDLER = (
+    *("forms", "add", "Contact us", "--field", "work_email=email", "--field", "org=company"),
+    *("--required", "org", "--reject-unknown", "--assign-user", "rep@example.com"),
+    *("--add-to-campaign", f"{CAMPAIGN}:Responded", "--adjust-score", "10"),
+)
+
+
+def add_handler(cli: Cli) -> dict[str, Any]:
+    return dict(cli.json(*HANDLER))
+
+
+def counts(db: Database) -> tuple[int, int]:
+    """Prospects and form submissions in the database."""
+    with db.session(readonly=True) as session:
+        prospects = session.scalar(select(func.count()).select_from(ProspectRow))
+        return int(prospects or 0), FormSubmissionRepository(session, SystemClock()).count()
+
+
+def test_a_form_post_creates_the_prospect_and_runs_the_completion_actions(
+    cli: Cli, db: Database, client: TestClient
+) -> None:
+    handler = add_handler(cli)
+    shown = cli.json("forms", "show", "Contact us", "--base-url", "https://forms.example.com/")
+    assert shown["url"] == f"https://forms.example.com/form-handlers/{handler['id']}"
+    posted = client.post(
+        handler["path"],
+        data={"work_email": "Ada@Example.com", "org": "ACME", "first_name": "Ada"},
+    )
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["ok"] is True
+    prospect = client.get("/api/v1/prospects/ada@example.com").json()
+    assert (prospect["first_name"], prospect["company"]) == ("Ada", "ACME")
+    assert (prospect["assigned_user"], prospect["score"]) == ("rep@example.com", 10)
+    assert {entry["origin"] for entry in prospect["history"]} == {"form"}
+    with db.session(readonly=True) as session:
+        [request] = CampaignRequestRepository(session, SystemClock()).for_prospect(prospect["id"])
+    assert (request.crm_campaign_id, request.status) == (CAMPAIGN, "Responded")
+    again = client.post(handler["path"], json={"work_email": "ADA@example.com", "org": "ACME"})
+    assert again.status_code == 200
+    assert client.get(f"/api/v1/prospects/{prospect['id']}").json()["score"] == 20
+    assert counts(db) == (1, 2)
+    assert cli.json("forms", "list")[0]["submissions"] == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"data": {"work_email": "nope", "org": "ACME"}}, 422, "invalid_email", "work_email"),
+        ({"data": {"org": "ACME"}}, 422, "required", "work_email"),
+        ({"data": {"work_email": "a@example.com"}}, 422, "required", "org"),
+        ({"json": {"work_email": "a@example.com", "org": "A", "employees": "lots"}}, 422,
+         "invalid_value", "employees"),
+        ({"json": {"work_email": "a@example.com", "org": 7}}, 422, "invalid_value", "org"),
+        ({"data": {"work_email": "a@example.com", "org": "A", "x": "1"}}, 422, "unknown_field",
+         "x"),
+        ({"json": {"work_email": "a@example.com", "org": {"a": 1}}}, 422, "invalid_value", "org"),
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400,
+         "invalid_body", None),
+        ({"content": b"[1]", "headers": {"content-type": "application/json"}}, 400,
+         "invalid_body", None),
+        ({"content": b"email=a@example.com", "headers": {"content-type": "text/plain"}}, 415,
+         "unsupported_media_type", None),
+        ({"data": {"work_email": "a@example.com", "org": "x" * 70_000}}, 413,
+         "payload_too_large", None),
+    ],
+)  # fmt: skip
+def test_bad_posts_get_a_clear_4xx_and_change_nothing(
+    cli: Cli,
+    db: Database,
+    client: TestClient,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+    field: str | None,
+) -> None:
+    handler = add_handler(cli)
+    response = client.post(handler["path"], **body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == (code, field)
+    assert error["message"]
+    assert counts(db) == (0, 0)
+
+
+def test_unknown_and_switched_off_handlers(cli: Cli, db: Database, client: TestClient) -> None:
+    handler = add_handler(cli)
+    for path in (f"/form-handlers/{handler['id'] + 1}", "/form-handlers/contact"):
+        missing = client.post(path, data={"work_email": "a@example.com", "org": "A"})
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "not_found"
+    cli("forms", "pause", str(handler["id"]))
+    gone = client.post(handler["path"], data={"work_email": "a@example.com", "org": "A"})
+    assert gone.status_code == 410
+    assert "switched off" in gone.json()["error"]["message"]
+    assert counts(db) == (0, 0)
+    assert client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_the_api_reads_prospects_and_can_require_a_token(db: Database) -> None:
+    with TestClient(create_app(db, SystemClock(), api_token="s3cret")) as client:
+        assert client.get("/api/v1/health").json() == {"status": "ok", "database": "sqlite"}
+        refused = client.get("/api/v1/prospects/1")
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "unauthorized"
+        missing = client.get("/api/v1/prospects/1", headers={"Authorization": "Bearer s3cret"})
+        assert missing.status_code == 404
+        assert missing.json()["error"] == {
+            "code": "not_found",
+            "message": "no prospect with id 1",
+            "field": None,
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_runs_the_app_beside_a_background_task(db: Database) -> None:
+    server = build_server(create_app(db, SystemClock()), "127.0.0.1", _free_port())
+    stopped = threading.Event()
+
+    def background(stop: threading.Event) -> None:
+        stop.wait(timeout=20)
+        stopped.set()
+
+    thread = threading.Thread(target=serve, args=(server, background))
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.config.port}/api/v1/health"
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        http = requests.Session()
+        http.trust_env = False  # no proxy between us and the loopback server
+        assert http.get(url, timeout=5).json()["status"] == "ok"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    assert stopped.is_set() and not thread.is_alive()
+
+
+def test_a_failing_background_task_stops_the_server(db: Database) -> None:
+    server = build_server(create_app(db, SystemClock()), "127.0.0.1", _free_port())
+
+    def background(stop: threading.Event) -> None:
+        raise RuntimeError("sync loop broke")
+
+    with pytest.raises(BackgroundFailedError, match="sync loop broke"):
+        serve(server, background)

@@ -1,0 +1,205 @@
+"""Random interleavings of edits on both sides and syncs converge, with no ping-pong.
+
+Salesforce is a dict (one lead); leadbridge is a dict of prospect values with per-field
+change times (the audit log). The push is the real `plan_write`; the pull is simulated the
+way the pull direction must work: the same `field_rules.resolve` on the same inputs
+(`field_sides`), taking Salesforce's value where Salesforce wins, and `is_echo` to tell a
+value leadbridge pushed from a Salesforce change. Each field gets a random sync behaviour
+and blank rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadbridge.domain.crm_values import crm_value, is_echo, same_value
+from leadbridge.domain.field_rules import FieldRule, Side
+from leadbridge.domain.fields import SyncBehaviour
+from leadbridge.domain.push_record import FILLED, Creation, ProspectValues, decide_field, plan_write
+from tests.unit.sync.schema import LEAD
+
+EMAIL = "ada@example.com"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+# prospect field → (Lead field, the values either side may hold)
+FIELDS: dict[str, tuple[str, list[Any]]] = {
+    "first_name": ("FirstName", [None, "Ada", "Grace"]),
+    "last_name": ("LastName", [None, "Lovelace", "Hopper"]),
+    "company": ("Company", [None, "Acme", "Initech"]),
+    "job_title": ("Title", [None, "CTO", "CEO"]),
+    "phone": ("Phone", [None, "+1 555", "+44 20"]),
+    "opted_out": ("HasOptedOutOfEmail", [False, True]),
+    "annual_revenue": ("AnnualRevenue", [None, 0, 2.5, 1000]),
+    "score": ("LeadBridge_Score__c", [0, 7, 42]),
+}
+
+
+@dataclass
+class World:
+    rules: tuple[FieldRule, ...]
+    local: dict[str, Any]
+    crm: dict[str, Any] | None = None  # the lead, once created
+    local_at: dict[str, datetime] = field(default_factory=dict)
+    crm_at: datetime = START
+    agreed: dict[str, Any] = field(default_factory=dict)
+    now: datetime = START
+
+    def tick(self) -> None:
+        self.now += timedelta(seconds=1)
+
+    def record(self) -> dict[str, Any] | None:
+        if self.crm is None:
+            return None
+        return {**self.crm, "Id": "00QA", "LastModifiedDate": self.crm_at.isoformat()}
+
+    # -- edits ---------------------------------------------------------------------------
+
+    def edit_local(self, name: str, value: Any) -> None:
+        self.tick()
+        if self.local[name] != value:
+            self.local[name] = value
+            self.local_at[name] = self.now
+
+    def edit_crm(self, name: str, value: Any) -> None:
+        self.tick()
+        if self.crm is not None:
+            self.crm[FIELDS[name][0]] = value
+            self.crm_at = self.now
+
+    # -- syncs ---------------------------------------------------------------------------
+
+    def push(self) -> int:
+        """The real push planning; the number of fields written."""
+        self.tick()
+        prospect = ProspectValues(EMAIL, dict(self.local), dict(self.local_at), START)
+        creation = Creation("[not provided]", "005OWNER")
+        plan = plan_write(
+            LEAD, self.rules, prospect, self.record(), agreed=self.agreed, creation=creation
+        )
+        assert plan.problems == ()
+        if self.crm is None:
+            self.crm = {"HasOptedOutOfEmail": False, **plan.values}
+            self.agreed = dict(plan.agreed)
+            self.crm_at = self.now
+            return len(plan.values)
+        self.agreed = {**self.agreed, **plan.agreed}
+        if plan.values:
+            self.crm.update(plan.values)
+            self.crm_at = self.now
+            for name in plan.values:  # what we pushed never looks like a Salesforce change
+                assert is_echo(LEAD.field(name), self.crm[name], self.agreed)
+        return len(plan.values)
+
+    def pull(self) -> int:
+        """Where Salesforce wins, take its value; the number of fields taken."""
+        self.tick()
+        record = self.record()
+        if record is None:
+            return 0
+        taken = 0
+        for rule in self.rules:
+            target = LEAD.field(rule.crm_field)
+            assert target is not None
+            ours = crm_value(self.local[rule.field], target)
+            changed_at = self.local_at.get(rule.field, START)
+            decision = decide_field(rule, target, ours, record, self.agreed, changed_at)
+            if decision.side is Side.SALESFORCE:
+                self.local[rule.field] = decision.theirs
+                self.local_at[rule.field] = self.now
+                self.agreed[target.name] = decision.theirs
+                taken += 1
+            elif decision.side is Side.NONE and not decision.stand_in:
+                self.agreed[target.name] = ours
+        return taken
+
+    def converged(self) -> bool:
+        assert self.crm is not None
+        for rule in self.rules:
+            target = LEAD.field(rule.crm_field)
+            ours = crm_value(self.local[rule.field], target)
+            theirs = crm_value(self.crm.get(rule.crm_field), target)
+            # A stand-in (placeholder company) is fine while the prospect has no value.
+            waiting = ours is None and sides_stand_in(self, rule.crm_field, theirs)
+            if not same_value(ours, theirs) and not waiting:
+                return False
+        return True
+
+
+def sides_stand_in(world: World, api_name: str, theirs: Any) -> bool:
+    """A placeholder leadbridge filled in (company, last name) while the prospect has none."""
+    stand_ins = world.agreed.get(FILLED) or {}
+    return api_name in stand_ins and same_value(theirs, stand_ins[api_name])
+
+
+rules = st.tuples(
+    *[
+        st.builds(
+            FieldRule,
+            st.just(name),
+            st.just(api_name),
+            st.sampled_from(list(SyncBehaviour)),
+            st.booleans(),
+            st.just(name == "score"),
+        )
+        for name, (api_name, _) in FIELDS.items()
+    ]
+)
+edits = st.one_of(
+    *[
+        st.tuples(st.sampled_from(["local", "crm"]), st.just(name), st.sampled_from(values))
+        for name, (_, values) in FIELDS.items()
+    ]
+)
+steps = st.lists(st.one_of(edits, st.just(("push",)), st.just(("pull",))), max_size=40)
+initial = st.fixed_dictionaries(
+    {name: st.sampled_from(values) for name, (_, values) in FIELDS.items()}
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)  # no .hypothesis/ folder
+@given(rules=rules, start=initial, script=steps, pull_first=st.booleans())
+def test_random_edits_and_syncs_converge_without_ping_pong(
+    rules: tuple[FieldRule, ...],
+    start: dict[str, Any],
+    script: list[tuple[Any, ...]],
+    pull_first: bool,
+) -> None:
+    world = World(rules, dict(start))
+    synced_since_edit = False
+    for step in script:
+        if step[0] == "local":
+            world.edit_local(step[1], step[2])
+            synced_since_edit = False
+        elif step[0] == "crm":
+            world.edit_crm(step[1], step[2])
+            synced_since_edit = False
+        elif step[0] == "push":
+            written = world.push()
+            if synced_since_edit:
+                assert written == 0, "a push after a full sync wrote again: ping-pong"
+        else:
+            taken = world.pull()
+            if synced_since_edit:
+                assert taken == 0, "a pull after a full sync took again: ping-pong"
+        synced_since_edit = synced_since_edit or _full_sync_done(world, step)
+    # Edits stop: one full sync (pull and push, in either order) makes both sides agree …
+    if pull_first:
+        world.pull()
+        world.push()
+    else:
+        world.push()
+        world.pull()
+    assert world.converged()
+    # … and from then on syncing changes nothing on either side.
+    for _ in range(2):
+        assert world.push() == 0
+        assert world.pull() == 0
+
+
+def _full_sync_done(world: World, step: tuple[Any, ...]) -> bool:
+    """Whether both sides agree now (only then must further syncs be no-ops)."""
+    return step[0] in ("push", "pull") and world.crm is not None and world.converged()
