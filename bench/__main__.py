@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from bench.push import push_bench
 from bench.store import store_bench
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 from leadbridge.sandbox.seed import SeedSizes, seed_org
@@ -111,7 +112,7 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("sandbox", "store"), default=None)
+    parser.add_argument("--only", choices=("sandbox", "store", "push"), default=None)
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
@@ -119,6 +120,8 @@ def main() -> None:
         suites.append(sandbox_bench(args.leads))
     if args.only in (None, "store"):
         suites.append(store_bench())
+    if args.only in (None, "push"):
+        suites.append(push_bench())
     for suite in suites:
         for name, value, unit, target in suite:
             print(f"{name:44} {value:12,.1f}  {unit:10} {target}", flush=True)

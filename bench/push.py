@@ -27,6 +27,7 @@ from leadbridge.store import (
     UserRepository,
     open_database,
 )
+from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.sync import PushEngine
 
 PROSPECTS = 10_000
@@ -40,8 +41,12 @@ def _email(number: int) -> str:
     return f"person.{number}@bench{number % 97}.example.com"
 
 
-def _client(credentials: CrmCredentials, budget_percent: int) -> SalesforceClient:
-    return SalesforceClient(credentials, budget_percent=budget_percent)
+def _client(credentials: CrmCredentials, settings: ConnectorSettings) -> SalesforceClient:
+    return SalesforceClient(
+        credentials,
+        budget_percent=settings.api_budget_percent,
+        bulk_threshold=settings.bulk_threshold,
+    )
 
 
 def _seed_org(server: SandboxServer, count: int) -> None:

@@ -9,8 +9,11 @@ from leadbridge.ports import SystemClock
 from leadbridge.salesforce.client import SalesforceClient
 from leadbridge.salesforce.credentials import CrmCredentials
 from leadbridge.settings import Settings, load_settings
+from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.database import Database, open_database
 from leadbridge.store.secret_box import SecretBox
+from leadbridge.sync.push import Progress as ProgressCallback
+from leadbridge.sync.push import PushEngine
 
 
 @cache
@@ -27,8 +30,17 @@ def clock() -> SystemClock:
     return SystemClock()
 
 
-def make_client(credentials: CrmCredentials, budget_percent: int) -> SalesforceClient:
-    return SalesforceClient(credentials, budget_percent=budget_percent)
+def make_client(credentials: CrmCredentials, settings: ConnectorSettings) -> SalesforceClient:
+    """The Salesforce client, honouring the connector's API budget and Bulk threshold."""
+    return SalesforceClient(
+        credentials,
+        budget_percent=settings.api_budget_percent,
+        bulk_threshold=settings.bulk_threshold,
+    )
+
+
+def push_engine(progress: ProgressCallback | None = None) -> PushEngine:
+    return PushEngine(database(), connector_service().client(), clock(), progress=progress)
 
 
 def secret_box() -> SecretBox:

@@ -7,11 +7,17 @@ import threading
 from rich.markup import escape
 
 from leadbridge.cli import context
+from leadbridge.cli.demo import play_demo
 from leadbridge.cli.output import console
 from leadbridge.cli.sandbox import seed_if_empty, summary_lines
 from leadbridge.sandbox import SandboxConfig, SandboxServer
+from leadbridge.store.connector import ConnectorRepository
+from leadbridge.sync.loop import sync_loop
 
 NEXT_STEPS = (
+    "leadbridge why ada.lovelace@example.com",
+    "leadbridge sync once",
+    "leadbridge errors list",
     "leadbridge connector show",
     "leadbridge fields mappings",
     "leadbridge users list",
@@ -44,11 +50,25 @@ def run_product(*, demo_leads: int = 200, stop: threading.Event | None = None) -
             f"Users: {len(users.created)} created, {len(users.matched)} matched, "
             f"{len(users.already_mapped)} already mapped."
         )
+        rows = users.created + users.matched + users.already_mapped
+        play_demo(server, [row["email"] for row in rows if not row["email"].startswith("admin@")])
         console.print("Try next (in another terminal, with .venv/bin on PATH):")
         for step in NEXT_STEPS:
             console.print(f"  {step}")
         console.print("Press Ctrl+C to stop.")
+        stopping = stop or threading.Event()
+        loop = threading.Thread(target=_sync_forever, args=(stopping,), daemon=True)
+        loop.start()
         try:
-            (stop or threading.Event()).wait()
+            stopping.wait()
         except KeyboardInterrupt:
             console.print("Stopping.")
+            stopping.set()
+        loop.join(timeout=10)
+
+
+def _sync_forever(stop: threading.Event) -> None:
+    """Keep pushing in the background, at the connector's poll interval."""
+    with context.database().session(readonly=True) as session:
+        interval = ConnectorRepository(session).settings().poll_interval_seconds
+    sync_loop(context.push_engine, stop, interval=float(interval))

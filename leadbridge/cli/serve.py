@@ -12,15 +12,23 @@ from leadbridge.api import create_app, run_server
 from leadbridge.api.server import BackgroundFailedError
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors
+from leadbridge.store.connector import ConnectorRepository
+from leadbridge.sync.loop import sync_loop
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def background_task() -> Callable[[threading.Event], None] | None:
-    """What runs beside the HTTP app until it stops (the sync loop, once it exists).
+    """What runs beside the HTTP app until it stops: the sync loop, at the poll interval.
 
-    It gets an Event that is set when the server stops, and should return soon after."""
-    return None
+    It gets an Event that is set when the server stops, and returns soon after."""
+
+    def run_sync(stop: threading.Event) -> None:
+        with context.database().session(readonly=True) as session:
+            interval = ConnectorRepository(session).settings().poll_interval_seconds
+        sync_loop(context.push_engine, stop, interval=float(interval))
+
+    return run_sync
 
 
 @handle_errors

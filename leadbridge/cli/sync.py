@@ -21,7 +21,6 @@ from rich.progress import (
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors, print_json
 from leadbridge.errors import LeadbridgeError
-from leadbridge.salesforce.client import SalesforceClient
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync import PushEngine, PushSummary
 from leadbridge.sync.loop import sync_loop
@@ -34,13 +33,7 @@ PROGRESS_FROM = 1000  # show a progress bar for runs of at least this many prosp
 
 
 def _engine(progress: ProgressCallback | None = None) -> PushEngine:
-    client = context.connector_service().client()
-    db = context.database()
-    with db.session(readonly=True) as session:
-        settings = ConnectorRepository(session).settings()
-    if isinstance(client, SalesforceClient):
-        client.bulk_threshold = settings.bulk_threshold
-    return PushEngine(db, client, context.clock(), progress=progress)
+    return context.push_engine(progress)
 
 
 class _ProgressBar:

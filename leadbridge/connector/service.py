@@ -26,6 +26,7 @@ from leadbridge.errors import ConfigurationError, ConflictError, InputError, Not
 from leadbridge.ports import Clock, CrmClient, CrmObject
 from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
+from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMappingRepository
@@ -33,7 +34,7 @@ from leadbridge.store.models import AuthFlow, Edition
 from leadbridge.store.secret_box import Secret, SecretBox
 from leadbridge.store.users import UserRepository
 
-ClientFactory = Callable[[CrmCredentials, int], CrmClient]
+ClientFactory = Callable[[CrmCredentials, ConnectorSettings], CrmClient]
 
 
 @dataclass
@@ -138,9 +139,9 @@ class ConnectorService:
     def client(self) -> CrmClient:
         if self._client is None:
             credentials = self.credentials()
-            with self.db.session() as session:
-                budget = self._connector(session).settings().api_budget_percent
-            self._client = self._client_factory(credentials, budget)
+            with self.db.session(readonly=True) as session:
+                settings = self._connector(session).settings()
+            self._client = self._client_factory(credentials, settings)
         return self._client
 
     # ------------------------------------------------------------------ verify

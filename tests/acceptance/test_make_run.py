@@ -40,5 +40,9 @@ def test_run_starts_the_sandbox_and_connects_leadbridge(tmp_path: Path) -> None:
     assert "leadbridge connected to the sandbox org" in output
     assert "Users: 9 created" in output
     assert "leadbridge prospects list" in output
+    assert "Demo: a rule assigned the United States prospects" in output
+    assert "4 pushed (2 leads created, 1 matched contacts, 1 matched leads)" in output
+    assert "Verdict: syncing" in output
+    assert "is not assigned to a user" in output
     assert (tmp_path / ".leadbridge" / "leadbridge.sqlite3").exists()
     assert (tmp_path / ".leadbridge" / "sandbox" / "credentials.json").exists()

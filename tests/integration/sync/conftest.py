@@ -24,6 +24,7 @@ from leadbridge.store import (
     UserRepository,
     open_database,
 )
+from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.sync import PushEngine
 from tests.conftest import SandboxClient
 
@@ -58,9 +59,14 @@ class MovableClock:
         self.at += timedelta(**delta)
 
 
-def fast_client(credentials: CrmCredentials, budget_percent: int) -> SalesforceClient:
+def fast_client(credentials: CrmCredentials, settings: ConnectorSettings) -> SalesforceClient:
     retry = RetryPolicy(attempts=2, base=0.01, sleep=lambda _: None)
-    return SalesforceClient(credentials, budget_percent=budget_percent, retry=retry)
+    return SalesforceClient(
+        credentials,
+        budget_percent=settings.api_budget_percent,
+        bulk_threshold=settings.bulk_threshold,
+        retry=retry,
+    )
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadbridge.store import OutboxRepository, SyncErrorRepository
+from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.outbox import PUSH
 from tests.integration.sync.conftest import Wired, fast_client
 
@@ -88,7 +89,7 @@ def test_a_spent_allowance_stops_the_run_and_keeps_the_work(wired: Wired) -> Non
     assert stopped.error_count == 0
     assert pending(wired) == 3
     wired.control("POST", "/usage", {"allowance": 100_000})
-    fresh = fast_client(wired.service.credentials(), 100)  # the old client still sees 403
+    fresh = fast_client(wired.service.credentials(), ConnectorSettings(api_budget_percent=100))
     resumed = wired.engine().__class__(wired.db, fresh, wired.clock).run_once()
     assert resumed.created == 3
 
