@@ -20,8 +20,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
 
 
 def test_prospect_lifecycle_is_audited(cli: Cli) -> None:
-    created = cli.json("prospects", "add", " Ada@Example.com ", "--first-name", "Ada",
-                       "-s", "job_title=CTO")  # fmt: skip
+    created = cli.json(
+        "prospects", "add", " Ada@Example.com ", "--first-name", "Ada", "-s", "job_title=CTO"
+    )
     assert created["email"] == "Ada@Example.com"
     assert "not in Salesforce" in created["crm_link"]
     duplicate = cli("prospects", "add", "ada@example.COM", code=4)
@@ -60,8 +61,15 @@ def test_bad_input_names_the_item(cli: Cli, args: list[str], message: str) -> No
 
 def test_rules_run_when_a_prospect_is_added_or_edited(cli: Cli) -> None:
     cli("users", "add", "fr@example.com", "--name", "French rep", "--role", "sales")
-    cli("rules", "add", "France to FR rep", "--when", "country equals France",
-        "--assign-user", "fr@example.com")  # fmt: skip
+    cli(
+        "rules",
+        "add",
+        "France to FR rep",
+        "--when",
+        "country equals France",
+        "--assign-user",
+        "fr@example.com",
+    )
     added = cli.json("prospects", "add", "paris@example.com", "-s", "country=France")
     assert added["assigned_user"] == "fr@example.com"
     other = cli.json("prospects", "add", "rome@example.com", "-s", "country=Italy")
