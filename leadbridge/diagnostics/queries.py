@@ -15,38 +15,8 @@ from sqlalchemy.orm import Session
 from leadbridge.domain.emails import email_key
 from leadbridge.store.chunks import chunked
 from leadbridge.store.models import RECYCLED, OutboxRow, ProspectRow, SyncErrorRow
-from leadbridge.store.outbox import PUSH, OutboxItem
-from leadbridge.store.sync_errors import SyncError
-
-
-def _error(row: SyncErrorRow) -> SyncError:
-    return SyncError(
-        row.id,
-        row.prospect_id,
-        row.crm_object,
-        row.crm_id,
-        row.error_code,
-        row.message,
-        tuple(row.fields),
-        row.attempts,
-        row.first_seen_at,
-        row.last_seen_at,
-        row.resolved_at,
-    )
-
-
-def _item(row: OutboxRow) -> OutboxItem:
-    return OutboxItem(
-        row.id,
-        row.kind,
-        row.prospect_id,
-        row.reason,
-        row.created_at,
-        row.attempts,
-        row.available_at,
-        row.done_at,
-        row.last_error,
-    )
+from leadbridge.store.outbox import PUSH, OutboxItem, outbox_snapshot
+from leadbridge.store.sync_errors import SyncError, sync_error_snapshot
 
 
 def newest_open_errors(
@@ -57,19 +27,19 @@ def newest_open_errors(
     if codes is not None:
         query = query.where(SyncErrorRow.error_code.in_(sorted(codes)))
     query = query.order_by(SyncErrorRow.last_seen_at.desc(), SyncErrorRow.id.desc())
-    return [_error(row) for row in session.scalars(query.limit(limit))]
+    return [sync_error_snapshot(row) for row in session.scalars(query.limit(limit))]
 
 
 def error_by_id(session: Session, error_id: int) -> SyncError | None:
     row = session.get(SyncErrorRow, error_id)
-    return None if row is None else _error(row)
+    return None if row is None else sync_error_snapshot(row)
 
 
 def open_errors_of(session: Session, prospect_id: int) -> list[SyncError]:
     query = select(SyncErrorRow).where(
         SyncErrorRow.prospect_id == prospect_id, SyncErrorRow.resolved_at.is_(None)
     )
-    return [_error(row) for row in session.scalars(query.order_by(SyncErrorRow.id))]
+    return [sync_error_snapshot(row) for row in session.scalars(query.order_by(SyncErrorRow.id))]
 
 
 def pending_pushes(session: Session, prospect_ids: Sequence[int]) -> dict[int, list[OutboxItem]]:
@@ -87,7 +57,7 @@ def pending_pushes(session: Session, prospect_ids: Sequence[int]) -> dict[int, l
         )
         for row in session.scalars(query):
             assert row.prospect_id is not None
-            found[row.prospect_id].append(_item(row))
+            found[row.prospect_id].append(outbox_snapshot(row))
     return dict(found)
 
 

@@ -38,7 +38,7 @@ class OutboxItem:
     last_error: str | None
 
 
-def _snapshot(row: OutboxRow) -> OutboxItem:
+def outbox_snapshot(row: OutboxRow) -> OutboxItem:
     return OutboxItem(
         row.id,
         row.kind,
@@ -71,7 +71,7 @@ class OutboxRepository:
         )
         self.session.add(row)
         self.session.flush()
-        return _snapshot(row)
+        return outbox_snapshot(row)
 
     def pending(self, kind: str, limit: int = 200) -> list[OutboxItem]:
         """Items of `kind` not done and due now, oldest due first."""
@@ -87,7 +87,7 @@ class OutboxRepository:
             .order_by(OutboxRow.available_at, OutboxRow.id)
             .limit(limit)
         )
-        return [_snapshot(row) for row in self.session.scalars(query)]
+        return [outbox_snapshot(row) for row in self.session.scalars(query)]
 
     def count_pending(self, kind: str) -> int:
         query = select(func.count()).where(OutboxRow.kind == kind, OutboxRow.done_at.is_(None))
@@ -109,4 +109,4 @@ class OutboxRepository:
         row.last_error = error
         row.available_at = self.clock.now() + delay
         self.session.flush()
-        return _snapshot(row)
+        return outbox_snapshot(row)

@@ -34,7 +34,7 @@ class SyncError:
     resolved_at: datetime | None
 
 
-def _snapshot(row: SyncErrorRow) -> SyncError:
+def sync_error_snapshot(row: SyncErrorRow) -> SyncError:
     return SyncError(
         row.id,
         row.prospect_id,
@@ -94,7 +94,7 @@ class SyncErrorRepository:
             row.last_seen_at, row.message, row.fields = now, message, list(fields)
             row.crm_id = crm_id or row.crm_id
         self.session.flush()
-        return _snapshot(row)
+        return sync_error_snapshot(row)
 
     def open(self, limit: int = 100, *, after_id: int | None = None) -> list[SyncError]:
         """Unresolved errors, oldest first; page with `after_id`."""
@@ -104,11 +104,14 @@ class SyncErrorRepository:
         if after_id is not None:
             query = query.where(SyncErrorRow.id > after_id)
         rows = self.session.scalars(query.order_by(SyncErrorRow.id).limit(limit))
-        return [_snapshot(row) for row in rows]
+        return [sync_error_snapshot(row) for row in rows]
 
     def for_prospect(self, prospect_id: int) -> list[SyncError]:
         query = select(SyncErrorRow).where(SyncErrorRow.prospect_id == prospect_id)
-        return [_snapshot(row) for row in self.session.scalars(query.order_by(SyncErrorRow.id))]
+        return [
+            sync_error_snapshot(row)
+            for row in self.session.scalars(query.order_by(SyncErrorRow.id))
+        ]
 
     def counts_by_code(self) -> dict[str, int]:
         """Open errors per error code, for a summary."""

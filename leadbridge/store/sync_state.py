@@ -38,7 +38,7 @@ from leadbridge.store.models import (
     ProspectRow,
     SyncErrorRow,
 )
-from leadbridge.store.outbox import PUSH, OutboxItem
+from leadbridge.store.outbox import PUSH, OutboxItem, outbox_snapshot
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_loading import load_by
 from leadbridge.store.types import UtcDateTime
@@ -250,19 +250,7 @@ class SyncStateRepository:
             )
             for row in self.session.scalars(query.order_by(OutboxRow.id)):
                 if row.prospect_id is not None:
-                    found.setdefault(row.prospect_id, []).append(
-                        OutboxItem(
-                            row.id,
-                            row.kind,
-                            row.prospect_id,
-                            row.reason,
-                            row.created_at,
-                            row.attempts,
-                            row.available_at,
-                            row.done_at,
-                            row.last_error,
-                        )
-                    )
+                    found.setdefault(row.prospect_id, []).append(outbox_snapshot(row))
         return found
 
 
