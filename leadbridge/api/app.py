@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from leadbridge.api import forms, prospects
+from leadbridge.api import intake as intake_routes
 from leadbridge.api.errors import install_error_handlers
 from leadbridge.api.state import Services
 from leadbridge.ports import Clock
@@ -27,4 +28,5 @@ def create_app(database: Database, clock: Clock, *, api_token: str | None = None
     install_error_handlers(app)
     app.include_router(forms.router)
     app.include_router(prospects.router)
+    app.include_router(intake_routes.router)
     return app

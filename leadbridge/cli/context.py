@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from sqlalchemy.orm import Session
+
+from leadbridge.automation.engine import run_rules_for
 from leadbridge.connector.service import ConnectorService
+from leadbridge.domain.fields import Origin
 from leadbridge.ports import SystemClock
 from leadbridge.salesforce.client import SalesforceClient
 from leadbridge.salesforce.credentials import CrmCredentials
@@ -12,6 +16,7 @@ from leadbridge.settings import Settings, load_settings
 from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.database import Database, open_database
 from leadbridge.store.secret_box import SecretBox
+from leadbridge.sync.cycle import SyncCycle, sync_cycle
 from leadbridge.sync.push import Progress as ProgressCallback
 from leadbridge.sync.push import PushEngine
 
@@ -41,6 +46,19 @@ def make_client(credentials: CrmCredentials, settings: ConnectorSettings) -> Sal
 
 def push_engine(progress: ProgressCallback | None = None) -> PushEngine:
     return PushEngine(database(), connector_service().client(), clock(), progress=progress)
+
+
+def sync_cycle_now(progress: ProgressCallback | None = None) -> SyncCycle:
+    """One sync cycle as the CLI, `serve` and `make run` run it: pull (with automation rules
+    run on what Salesforce changed, in the pull's transaction), then push."""
+    now = clock()
+
+    def run_rules(session: Session, prospect_ids: list[int]) -> None:
+        run_rules_for(session, now, prospect_ids, Origin.SALESFORCE)
+
+    return sync_cycle(
+        database(), connector_service().client(), now, after_pull=run_rules, progress=progress
+    )
 
 
 def secret_box() -> SecretBox:

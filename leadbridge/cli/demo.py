@@ -21,11 +21,16 @@ LOCAL_ONLY = "visitor@example.org"
 PUSHED = "ada.lovelace@example.com"
 
 
+DEMO_POLL_SECONDS = "10"
+
+
 def play_demo(server: SandboxServer, rep_emails: list[str]) -> None:
     db, clock = context.database(), context.clock()
     with db.session(readonly=True) as session:
         if ProspectRepository(session, clock).count():
+            show_pull_hint(server)
             return
+    context.connector_service().set("poll_interval_seconds", DEMO_POLL_SECONDS)
     GroupService(db, clock).add(DEMO_GROUP, rep_emails[:2])
     RuleService(db, clock).add(
         DEMO_RULE,
@@ -46,6 +51,22 @@ def play_demo(server: SandboxServer, rep_emails: list[str]) -> None:
     why = WhyService(db, clock)
     for email in (PUSHED, LOCAL_ONLY):
         print_report(why.explain(email))
+    show_pull_hint(server)
+
+
+def show_pull_hint(server: SandboxServer) -> None:
+    """Where to edit the demo lead as a sales rep, to watch the change arrive in leadbridge."""
+    db, clock = context.database(), context.clock()
+    with db.session(readonly=True) as session:
+        prospect = ProspectRepository(session, clock).by_email(PUSHED)
+    if prospect is None or prospect.crm_id is None:
+        return
+    interval = context.connector_service().show()["settings"]["poll_interval_seconds"]
+    console.print(
+        f"Pull: open {server.instance_url}/sandbox/records/{prospect.crm_id} (the sandbox's "
+        f"record page), change the Title as a sales rep, and within {interval} s "
+        f"`leadbridge prospects show {PUSHED}` shows it."
+    )
 
 
 def _demo_prospects(server: SandboxServer) -> list[dict[str, str]]:

@@ -7,6 +7,15 @@ import typer
 from leadbridge.cli import connector, errors, fields, prospects, sandbox, users, why
 from leadbridge.cli.forms import app as forms_app
 from leadbridge.cli.groups import app as groups_app
+from leadbridge.cli.importing import import_file
+from leadbridge.cli.mirrors import (
+    accounts_app,
+    campaigns_app,
+    custom_objects_app,
+    mirrors_app,
+    opportunities_app,
+)
+from leadbridge.cli.pull import pull
 from leadbridge.cli.rules import app as rules_app
 from leadbridge.cli.serve import serve
 from leadbridge.cli.sync import app as sync_app
@@ -28,6 +37,13 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(groups_app, name="groups")
 app.add_typer(forms_app, name="forms")
 app.command("serve")(serve)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(opportunities_app, name="opportunities")
+app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(custom_objects_app, name="custom-objects")
+app.add_typer(mirrors_app, name="mirrors")
+app.command("pull")(pull)
+app.command("import")(import_file)
 
 
 @app.command()

@@ -71,4 +71,4 @@ def _sync_forever(stop: threading.Event) -> None:
     """Keep pushing in the background, at the connector's poll interval."""
     with context.database().session(readonly=True) as session:
         interval = ConnectorRepository(session).settings().poll_interval_seconds
-    sync_loop(context.push_engine, stop, interval=float(interval))
+    sync_loop(context.sync_cycle_now, stop, interval=float(interval))

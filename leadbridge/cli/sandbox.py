@@ -55,10 +55,24 @@ def serve_command(
     seed: Annotated[int, typer.Option(help="Random seed for demo data.")] = 42,
     leads: Annotated[int, typer.Option(help="Demo leads to create.")] = 200,
     daily_api_allowance: Annotated[int, typer.Option(help="API calls per day.")] = 100_000,
+    leadbridge_url: Annotated[
+        str, typer.Option(help="Where the record page's Send to leadbridge button posts.")
+    ] = "http://127.0.0.1:8080",
+    leadbridge_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LEADBRIDGE_API_TOKEN", help="API token the button sends.", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Serve the sandbox org over HTTPS until interrupted."""
     config = SandboxConfig(
-        data_dir=data, memory=memory, schema_file=schema, daily_api_allowance=daily_api_allowance
+        data_dir=data,
+        memory=memory,
+        schema_file=schema,
+        daily_api_allowance=daily_api_allowance,
+        leadbridge_url=leadbridge_url,
+        leadbridge_token=leadbridge_token,
     )
 
     def ready(info: RunningSandbox, backend: SandboxBackend) -> None:

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from leadbridge.api import create_app, run_server
+from leadbridge.api.intake import install_intake
 from leadbridge.api.server import BackgroundFailedError
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors
+from leadbridge.cli.pull import intake_service
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync.loop import sync_loop
 
@@ -26,7 +28,7 @@ def background_task() -> Callable[[threading.Event], None] | None:
     def run_sync(stop: threading.Event) -> None:
         with context.database().session(readonly=True) as session:
             interval = ConnectorRepository(session).settings().poll_interval_seconds
-        sync_loop(context.push_engine, stop, interval=float(interval))
+        sync_loop(context.sync_cycle_now, stop, interval=float(interval))
 
     return run_sync
 
@@ -56,6 +58,7 @@ def serve(
             highlight=False,
         )
     app = create_app(context.database(), context.clock(), api_token=api_token)
+    install_intake(app, intake_service())
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
     try:
         run_server(app, host, port, background=background_task())

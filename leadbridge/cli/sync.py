@@ -1,4 +1,5 @@
-"""`leadbridge sync …`: push prospects to Salesforce once, continuously, or one on demand."""
+"""`leadbridge sync …`: one sync cycle (pull Salesforce's changes, then push), continuously,
+or one prospect on demand."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from leadbridge.cli.output import console, errors, handle_errors, print_json
 from leadbridge.errors import LeadbridgeError
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync import PushEngine, PushSummary
+from leadbridge.sync.cycle import CycleSummary, SyncCycle
 from leadbridge.sync.loop import sync_loop
 from leadbridge.sync.manual import sync_prospect
+from leadbridge.sync.pull_summary import PullSummary
 from leadbridge.sync.push import Progress as ProgressCallback
 
 app = typer.Typer(help="Sync with Salesforce: push prospects once, keep running, or one now.")
@@ -34,6 +37,49 @@ PROGRESS_FROM = 1000  # show a progress bar for runs of at least this many prosp
 
 def _engine(progress: ProgressCallback | None = None) -> PushEngine:
     return context.push_engine(progress)
+
+
+def _cycle(progress: ProgressCallback | None = None) -> SyncCycle:
+    return context.sync_cycle_now(progress)
+
+
+def _print_pull(summary: PullSummary) -> None:
+    if summary.paused:
+        return
+    console.print(
+        f"Pulled {summary.pulled} changed record(s): {summary.changed_fields} field(s) changed "
+        f"on {summary.changed_prospects} prospect(s); relinked {summary.relinked}, deleted "
+        f"{summary.deleted}, restored {summary.restored}, merged "
+        f"{summary.merged + summary.prospects_merged}; {summary.api_calls} API call(s)."
+    )
+    if summary.warnings:
+        console.print(
+            f"[yellow]Pull warnings: {summary.warnings}[/yellow]; see `leadbridge errors list`."
+        )
+    if summary.stopped:
+        console.print(f"[yellow]{escape(summary.stopped)}[/yellow]")
+
+
+def _print_cycle(summary: CycleSummary) -> None:
+    if summary.pull is not None:
+        _print_pull(summary.pull)
+    for name, error in summary.failures.items():
+        errors.print(f"[red]{name} failed:[/red] {escape(str(error))}", highlight=False)
+    for name, result in summary.results.items():
+        if name not in ("pull", "push") and hasattr(result, "as_dict"):
+            console.print(f"{name}: {result.as_dict()}")
+    if summary.push is not None:
+        _print_summary(summary.push)
+    console.print(f"API calls this cycle: {summary.api_calls}.")
+
+
+def _cycle_json(summary: CycleSummary) -> dict[str, object]:
+    """The push's summary at the top level (as before the pull), each other step by name."""
+    data = summary.as_dict()
+    push = data.pop("push", None)
+    total = data.pop("api_calls")
+    top = dict(push) if isinstance(push, dict) else {}
+    return {**top, **data, "total_api_calls": total}
 
 
 class _ProgressBar:
@@ -114,17 +160,18 @@ def _print_summary(summary: PushSummary) -> None:
 @app.command()
 @handle_errors
 def once(json_output: JsonOption = False) -> None:
-    """Run one sync cycle now: push every prospect waiting for it, then print a summary
-    (pushed, created, updated, matched contacts and leads, errors, API calls used).
+    """Run one sync cycle now: pull Salesforce's changes on connected records, then push
+    every prospect waiting for it, and print a summary (pulled, changed fields, relinked,
+    deleted, restored, merged, warnings; pushed, created, updated, errors; API calls).
 
     Example: leadbridge sync once --json
     """
     with _progress_bar(not json_output) as progress:
-        summary = _engine(progress).run_once()
+        summary = _cycle(progress).run_once()
     if json_output:
-        print_json(summary.as_dict())
+        print_json(_cycle_json(summary))
     else:
-        _print_summary(summary)
+        _print_cycle(summary)
 
 
 @app.command()
@@ -136,7 +183,8 @@ def run(
     ] = None,
     cycles: Annotated[int, typer.Option(help="Stop after this many cycles (0: never).")] = 0,
 ) -> None:
-    """Keep syncing until Ctrl+C. While the connector is paused only manual syncs
+    """Keep syncing (pull, then push) at the connector's poll interval (5..3600 s) until
+    Ctrl+C. While the connector is paused only manual syncs
     (`leadbridge sync prospect`) push anything.
 
     Example: leadbridge sync run --interval 30
@@ -145,18 +193,22 @@ def run(
         with context.database().session(readonly=True) as session:
             interval = float(ConnectorRepository(session).settings().poll_interval_seconds)
 
-    def report(summary: PushSummary) -> None:
+    def report(summary: CycleSummary) -> None:
+        push, pull = summary.push, summary.pull
         if summary.paused:
             console.print("Paused: waiting for `leadbridge connector resume`.")
-        elif summary.considered or summary.error_count or summary.stopped:
-            _print_summary(summary)
+            return
+        if pull is not None and (pull.pulled or pull.warnings or pull.stopped):
+            _print_pull(pull)
+        if push is not None and (push.considered or push.error_count or push.stopped):
+            _print_summary(push)
 
     def failed(error: LeadbridgeError) -> None:
         errors.print(f"[red]Sync cycle failed:[/red] {escape(str(error))}", highlight=False)
 
     try:
         sync_loop(
-            lambda: _engine(_ProgressBar()),
+            lambda: _cycle(_ProgressBar()),
             threading.Event(),
             interval=interval,
             on_cycle=report,

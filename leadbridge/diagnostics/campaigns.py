@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.matching import MULTIPLE_MATCHES
+from leadbridge.domain.pull import PULL_WARNINGS
 from leadbridge.domain.why import ErrorEffect
 from leadbridge.ports import Clock
 from leadbridge.store.campaign_requests import CampaignRequest, CampaignRequestRepository
@@ -19,7 +20,7 @@ CAMPAIGN_MEMBER = "CampaignMember"  # Salesforce's object for a campaign's membe
 
 
 def effect_of(error: SyncError) -> ErrorEffect:
-    if error.error_code == MULTIPLE_MATCHES:
+    if error.error_code == MULTIPLE_MATCHES or error.error_code in PULL_WARNINGS:
         return ErrorEffect.WARNING
     if error.crm_object == CAMPAIGN_MEMBER:
         return ErrorEffect.CAMPAIGN

@@ -30,6 +30,8 @@ from .exceptions import SalesforceError, not_found
 from .login_responses import oauth_token, soap_call
 from .responses import CURRENT_VERSION, OLDEST_VERSION, versions_body
 from .tls import TlsFiles, ensure_certificates
+from .web import WEB_PREFIX
+from .web import handle as web_page
 
 CONTROL_PREFIX = "/__sandbox__"
 _DATA_PATH = re.compile(r"^/services/data/v(\d+)\.(\d)(/.*)?$", re.IGNORECASE)
@@ -67,6 +69,8 @@ class SandboxApp:
         try:
             if path.startswith(CONTROL_PREFIX):
                 return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
+            if path.rstrip("/") == WEB_PREFIX or path.startswith(WEB_PREFIX + "/"):
+                return web_page(self.backend, method, path, query, headers, body)
             if method == "POST" and (_is_soap_login(headers) or _SOAP_PATH.match(path)):
                 match = _SOAP_PATH.match(path)
                 return soap_call(self.backend, match.group(1) if match else "59.0", body)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadbridge.domain.matching import CONTACT, LEAD, MULTIPLE_MATCHES
+from leadbridge.domain.pull import PULL_WARNINGS
 from leadbridge.domain.push import error_kind, retry_delay
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
@@ -23,7 +24,7 @@ from leadbridge.sync.plan import Outcome
 from leadbridge.sync.summary import PushSummary
 
 PUSH_OBJECTS = (LEAD, CONTACT, None)  # sync errors a successful push resolves
-WARNINGS = (MULTIPLE_MATCHES,)
+WARNINGS = (MULTIPLE_MATCHES, *PULL_WARNINGS)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Syncing continuously: one push cycle, then a pause, until told to stop.
+"""Syncing continuously: one sync cycle (pull, then push), then a pause, until told to stop.
 
 `leadbridge sync run` runs it in the foreground; `leadbridge serve` can run it on a thread
 beside the HTTP app (pass the server's stop Event).
@@ -9,24 +9,29 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from leadbridge.errors import LeadbridgeError
-from leadbridge.sync.push import PushEngine
-from leadbridge.sync.summary import PushSummary
 
 log = logging.getLogger("leadbridge.sync")
+T_co = TypeVar("T_co", covariant=True)
+T = TypeVar("T")
+
+
+class Runnable(Protocol[T_co]):
+    def run_once(self) -> T_co: ...
 
 
 def sync_loop(
-    make_engine: Callable[[], PushEngine],
+    make_engine: Callable[[], Runnable[T]],
     stop: threading.Event,
     *,
     interval: float,
-    on_cycle: Callable[[PushSummary], None] | None = None,
+    on_cycle: Callable[[T], None] | None = None,
     on_error: Callable[[LeadbridgeError], None] | None = None,
     cycles: int = 0,
 ) -> None:
-    """Run push cycles every `interval` seconds until `stop` is set (or `cycles` ran).
+    """Run cycles every `interval` seconds until `stop` is set (or `cycles` ran).
 
     A cycle that fails (no connector yet, Salesforce unreachable at login) is reported and
     the loop goes on: the next cycle may succeed. A paused connector makes cycles no-ops.

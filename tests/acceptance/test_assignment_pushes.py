@@ -3,30 +3,19 @@ by an automation rule or by a form handler's completion action — and not befor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
 from leadbridge.api import create_app
 from leadbridge.cli import context
 from leadbridge.ports import SystemClock
-from tests.acceptance.test_connect_org import Cli, sandbox_dir
+from tests.acceptance.test_connect_org import Cli
 from tests.conftest import SandboxClient
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxClient) -> Iterator[Cli]:
-    monkeypatch.chdir(tmp_path)
-    context.reset()
-    runner = Cli(tmp_path / ".leadbridge")
-    runner("connector", "add", "--sandbox", sandbox_dir(sandbox))
-    runner("connector", "verify")
-    runner("users", "sync", "--create")
-    runner("connector", "resume")
-    yield runner
-    context.reset()
+def cli(connected_cli: Cli) -> Cli:
+    return connected_cli
 
 
 def leads_with(sandbox: SandboxClient, email: str) -> list[dict[str, object]]:

@@ -44,5 +44,6 @@ def test_run_starts_the_sandbox_and_connects_leadbridge(tmp_path: Path) -> None:
     assert "4 pushed (2 leads created, 1 matched contacts, 1 matched leads)" in output
     assert "Verdict: syncing" in output
     assert "is not assigned to a user" in output
+    assert "/sandbox/records/00Q" in output and "within 10 s" in output
     assert (tmp_path / ".leadbridge" / "leadbridge.sqlite3").exists()
     assert (tmp_path / ".leadbridge" / "sandbox" / "credentials.json").exists()

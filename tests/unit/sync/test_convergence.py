@@ -1,10 +1,11 @@
 """Random interleavings of edits on both sides and syncs converge, with no ping-pong.
 
 Salesforce is a dict (one lead); leadbridge is a dict of prospect values with per-field
-change times (the audit log). The push is the real `plan_write`; the pull is simulated the
-way the pull direction must work: the same `field_rules.resolve` on the same inputs
-(`field_sides`), taking Salesforce's value where Salesforce wins, and `is_echo` to tell a
-value leadbridge pushed from a Salesforce change. Each field gets a random sync behaviour
+change times (the audit log). The push is the real `plan_write`, the pull the real
+`domain.pull.plan_pull` (the same `decide_field` on the same inputs, taking Salesforce's value
+where Salesforce wins and remembering agreed values, so a value leadbridge pushed is an echo,
+not a Salesforce change). Edits on both sides interleave with pushes, pulls and whole
+cycles (pull then push, as `sync.cycle` runs them). Each field gets a random sync behaviour
 and blank rule.
 """
 
@@ -18,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadbridge.domain.crm_values import crm_value, is_echo, same_value
-from leadbridge.domain.field_rules import FieldRule, Side
+from leadbridge.domain.field_rules import FieldRule
 from leadbridge.domain.fields import SyncBehaviour
-from leadbridge.domain.push_record import FILLED, Creation, ProspectValues, decide_field, plan_write
+from leadbridge.domain.pull import plan_pull
+from leadbridge.domain.push_record import FILLED, Creation, ProspectValues, plan_write
 from tests.unit.sync.schema import LEAD
 
 EMAIL = "ada@example.com"
@@ -54,7 +56,8 @@ class World:
     def record(self) -> dict[str, Any] | None:
         if self.crm is None:
             return None
-        return {**self.crm, "Id": "00QA", "LastModifiedDate": self.crm_at.isoformat()}
+        read = {api_name: None for api_name, _ in FIELDS.values()}  # a query returns every field
+        return {**read, **self.crm, "Id": "00QA", "LastModifiedDate": self.crm_at.isoformat()}
 
     # -- edits ---------------------------------------------------------------------------
 
@@ -95,26 +98,24 @@ class World:
         return len(plan.values)
 
     def pull(self) -> int:
-        """Where Salesforce wins, take its value; the number of fields taken."""
+        """The real pull planning; the number of fields taken from Salesforce."""
         self.tick()
         record = self.record()
         if record is None:
             return 0
-        taken = 0
-        for rule in self.rules:
-            target = LEAD.field(rule.crm_field)
-            assert target is not None
-            ours = crm_value(self.local[rule.field], target)
-            changed_at = self.local_at.get(rule.field, START)
-            decision = decide_field(rule, target, ours, record, self.agreed, changed_at)
-            if decision.side is Side.SALESFORCE:
-                self.local[rule.field] = decision.theirs
-                self.local_at[rule.field] = self.now
-                self.agreed[target.name] = decision.theirs
-                taken += 1
-            elif decision.side is Side.NONE and not decision.stand_in:
-                self.agreed[target.name] = ours
-        return taken
+        prospect = ProspectValues(EMAIL, dict(self.local), dict(self.local_at), START)
+        plan = plan_pull(LEAD, self.rules, prospect, record, self.agreed)
+        for name, value in plan.changes.items():
+            self.local[name] = value
+            self.local_at[name] = self.now
+        self.agreed = {**self.agreed, **plan.agreed}
+        for api_name in plan.taken:  # what we took is remembered: never pushed back
+            assert is_echo(LEAD.field(api_name), record[api_name], self.agreed)
+        return len(plan.changes)
+
+    def cycle(self) -> int:
+        """One sync cycle: pull, then push; everything either side wrote."""
+        return self.pull() + self.push()
 
     def converged(self) -> bool:
         assert self.crm is not None
@@ -154,7 +155,9 @@ edits = st.one_of(
         for name, (_, values) in FIELDS.items()
     ]
 )
-steps = st.lists(st.one_of(edits, st.just(("push",)), st.just(("pull",))), max_size=40)
+steps = st.lists(
+    st.one_of(edits, st.just(("push",)), st.just(("pull",)), st.just(("cycle",))), max_size=40
+)
 initial = st.fixed_dictionaries(
     {name: st.sampled_from(values) for name, (_, values) in FIELDS.items()}
 )
@@ -181,10 +184,14 @@ def test_random_edits_and_syncs_converge_without_ping_pong(
             written = world.push()
             if synced_since_edit:
                 assert written == 0, "a push after a full sync wrote again: ping-pong"
-        else:
+        elif step[0] == "pull":
             taken = world.pull()
             if synced_since_edit:
                 assert taken == 0, "a pull after a full sync took again: ping-pong"
+        else:
+            moved = world.cycle()
+            if synced_since_edit:
+                assert moved == 0, "a cycle after a full sync wrote again: ping-pong"
         synced_since_edit = synced_since_edit or _full_sync_done(world, step)
     # Edits stop: one full sync (pull and push, in either order) makes both sides agree …
     if pull_first:
@@ -202,4 +209,4 @@ def test_random_edits_and_syncs_converge_without_ping_pong(
 
 def _full_sync_done(world: World, step: tuple[Any, ...]) -> bool:
     """Whether both sides agree now (only then must further syncs be no-ops)."""
-    return step[0] in ("push", "pull") and world.crm is not None and world.converged()
+    return step[0] in ("push", "pull", "cycle") and world.crm is not None and world.converged()

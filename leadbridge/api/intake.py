@@ -1,0 +1,151 @@
+"""Bringing Salesforce leads and contacts in over HTTP (`/api/v1`).
+
+- `POST /api/v1/connector/send`: the "Send to leadbridge" button. JSON `{"ids": [...]}`, or a
+  plain HTML form (`ids`, repeated or comma-separated; `token` when no Authorization header can
+  be sent), which gets a small HTML page back.
+- `POST /api/v1/imports[?undelete=true]`: a CSV upload, as `text/csv` or multipart (`file`).
+
+The HTTP app never talks to Salesforce itself: whoever serves it installs an `IntakeGateway`
+(`install_intake`); without one these routes answer 503.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Annotated, Any, Protocol
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from leadbridge.api.errors import ApiError
+from leadbridge.api.state import Services, services
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+MAX_IDS = 2000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+FORM = "application/x-www-form-urlencoded"
+
+
+class IntakeGateway(Protocol):
+    """What the routes need from the sync side (`leadbridge.importing.IntakeService`)."""
+
+    def send_json(self, ids: list[str]) -> dict[str, Any]: ...
+
+    def import_json(self, data: bytes, *, undelete: bool) -> dict[str, Any]: ...
+
+
+def install_intake(app: FastAPI, gateway: IntakeGateway) -> None:
+    app.state.intake = gateway
+
+
+def _gateway(request: Request) -> IntakeGateway:
+    found: IntakeGateway | None = getattr(request.app.state, "intake", None)
+    if found is None:
+        raise ApiError(503, "not_configured", "this server has no Salesforce connection")
+    return found
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _check_token(state: Services, request: Request, given: str | None) -> None:
+    if state.api_token is None:
+        return
+    scheme, _, header = request.headers.get("authorization", "").partition(" ")
+    token = header.strip() if scheme.lower() == "bearer" else (given or "")
+    if not secrets.compare_digest(token.encode(), state.api_token.encode()):
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <API token>")
+
+
+@router.post("/connector/send")
+async def send(request: Request) -> Any:
+    """Create or link the prospects of these Salesforce leads and contacts; a result per id."""
+    state = services(request)
+    body = await request.body()
+    if len(body) > 256 * 1024:
+        raise ApiError(413, "payload_too_large", "send at most 2,000 ids at a time")
+    is_form = _media_type(request) == FORM
+    ids, token, back = _form_ids(body) if is_form else (_json_ids(body), None, None)
+    _check_token(state, request, token)
+    if not ids:
+        raise ApiError(422, "invalid", "give at least one Salesforce id", field="ids")
+    if len(ids) > MAX_IDS:
+        raise ApiError(422, "invalid", f"send at most {MAX_IDS} ids at a time", field="ids")
+    result = await run_in_threadpool(_gateway(request).send_json, ids)
+    return _page(result, back) if is_form else result
+
+
+def _json_ids(body: bytes) -> list[str]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise ApiError(400, "bad_request", "the body is not JSON") from None
+    ids = data.get("ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
+        raise ApiError(422, "invalid", 'send {"ids": ["00Q…", "003…"]}', field="ids")
+    return [item.strip() for item in ids if item.strip()]
+
+
+def _form_ids(body: bytes) -> tuple[list[str], str | None, str | None]:
+    fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=False)
+    ids = [part.strip() for name, value in fields if name == "ids" for part in value.split(",")]
+    values = dict(fields)
+    return [item for item in ids if item], values.get("token"), values.get("return_to")
+
+
+def _page(result: dict[str, Any], back: str | None) -> HTMLResponse:
+    rows = "".join(
+        f"<li>{html.escape(str(r.get('key')))}: {html.escape(str(r.get('status')))}"
+        f"{html.escape(': ' + str(r['reason'])) if r.get('reason') else ''}</li>"
+        for r in result.get("results", [])
+    )
+    link = ""
+    if back and back.startswith(("http://", "https://")):
+        link = f'<p><a href="{html.escape(back, quote=True)}">Back to the record</a></p>'
+    page = "<!doctype html><title>Sent to leadbridge</title><h1>Sent to leadbridge</h1>"
+    return HTMLResponse(f"{page}<ul>{rows}</ul>{link}")
+
+
+@router.post("/imports")
+async def import_csv(
+    request: Request, undelete: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    """Import a CSV of emails and prospect fields; a result per row, with line numbers."""
+    state = services(request)
+    _check_token(state, request, None)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise ApiError(413, "payload_too_large", "the file is larger than 50 MB")
+    body = await request.body()
+    media_type = _media_type(request)
+    if media_type == "multipart/form-data":
+        data = _multipart_file(request.headers.get("content-type", ""), body)
+    elif media_type in ("text/csv", "text/plain", "application/csv"):
+        data = body
+    else:
+        raise ApiError(415, "unsupported_media_type", "send text/csv or multipart/form-data")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ApiError(413, "payload_too_large", "the file is larger than 50 MB")
+    gateway = _gateway(request)
+    result: dict[str, Any] = await run_in_threadpool(
+        lambda: gateway.import_json(data, undelete=undelete)
+    )
+    return result
+
+
+def _multipart_file(content_type: str, body: bytes) -> bytes:
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    for part in message.iter_parts() if message.is_multipart() else ():
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload
+    raise ApiError(422, "invalid", "send the CSV in a form field named 'file'", field="file")

@@ -1,0 +1,121 @@
+"""Pulling Salesforce changes on connected records: the pure decisions.
+
+The pull decides each mapped field exactly as the push does (`push_record.decide_field`):
+where Salesforce wins, its value is taken; where both agree, the agreed value is remembered
+(the echo memory), so neither direction ever writes back what the other just wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from leadbridge.domain.crm_values import crm_value, is_blank
+from leadbridge.domain.emails import email_key
+from leadbridge.domain.field_rules import FieldRule, Side
+from leadbridge.domain.push_record import ProspectValues, decide_field
+from leadbridge.ports import CrmObject, CrmRecord
+
+PULL_CURSOR = "pull"  # the sync cursor's kind, per object
+OVERLAP = timedelta(seconds=60)  # each window starts this long before the last cursor
+# Warnings a pull records on a prospect (sync errors of a warning kind).
+EMAIL_NOT_APPLIED = "CRM_EMAIL_NOT_APPLIED"
+EMAIL_TAKEN = "CRM_EMAIL_TAKEN"
+OWNER_NOT_MAPPED = "CRM_OWNER_NOT_MAPPED"
+VALUE_REFUSED = "CRM_VALUE_REFUSED"
+PULL_WARNINGS = (EMAIL_NOT_APPLIED, EMAIL_TAKEN, OWNER_NOT_MAPPED, VALUE_REFUSED)
+NOT_PULLED = frozenset({"email"})  # handled by its own rule (the email setting)
+
+
+def pull_window(
+    cursor: datetime | None, started: datetime, overlap: timedelta = OVERLAP
+) -> tuple[datetime, datetime]:
+    """[start, end) to read: from a little before the last cursor (or before now on the first
+    poll) to the time this poll started, never later (a change made while polling is read
+    by the next poll)."""
+    start = (cursor if cursor is not None else started) - overlap
+    return min(start, started - overlap), started
+
+
+def soql_datetime(moment: datetime) -> str:
+    """A SOQL datetime literal (whole seconds, UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RecordState(StrEnum):
+    LIVE = "live"
+    DELETED = "deleted"
+    MERGED = "merged"  # deleted by a merge: MasterRecordId names the survivor
+    CONVERTED = "converted"  # a lead converted to a contact
+
+
+def record_state(record: Mapping[str, Any]) -> RecordState:
+    if record.get("IsDeleted"):
+        return RecordState.MERGED if record.get("MasterRecordId") else RecordState.DELETED
+    if record.get("IsConverted") and record.get("ConvertedContactId"):
+        return RecordState.CONVERTED
+    return RecordState.LIVE
+
+
+@dataclass(frozen=True)
+class PullPlan:
+    changes: dict[str, Any]  # prospect field → Salesforce's value, to take
+    agreed: dict[str, Any]  # API name → the value both sides hold afterwards
+    taken: tuple[str, ...] = field(default=())  # the API names whose values were taken
+
+
+def plan_pull(
+    obj: CrmObject,
+    rules: Sequence[FieldRule],
+    prospect: ProspectValues,
+    record: CrmRecord,
+    agreed: Mapping[str, Any],
+) -> PullPlan:
+    """What to take from `record` (only fields it was read with), field by field."""
+    changes: dict[str, Any] = {}
+    settled: dict[str, Any] = {}
+    taken: list[str] = []
+    for rule in rules:
+        if rule.field in NOT_PULLED or "." in rule.crm_field:
+            continue
+        target = obj.field(rule.crm_field)
+        if target is None or target.name not in record:
+            continue
+        ours = crm_value(prospect.values.get(rule.field), target)
+        decision = decide_field(rule, target, ours, record, agreed, prospect.changed(rule.field))
+        if decision.side is Side.SALESFORCE:
+            changes[rule.field] = decision.theirs
+            settled[target.name] = decision.theirs
+            taken.append(target.name)
+        elif decision.side is Side.NONE and not decision.stand_in:
+            settled[target.name] = ours
+    return PullPlan(changes, settled, tuple(taken))
+
+
+def email_change(ours: str, theirs: Any) -> str | None:
+    """Salesforce's email when it differs from the prospect's (any case), else None."""
+    if is_blank(theirs) or not isinstance(theirs, str):
+        return None
+    return theirs.strip() if email_key(theirs) != email_key(ours) else None
+
+
+def email_not_applied_message(theirs: str, ours: str) -> str:
+    return (
+        f"Salesforce changed the email to {theirs}; leadbridge kept {ours} because "
+        "apply_crm_email_changes is off"
+    )
+
+
+def merge_blanks(
+    keep: Mapping[str, Any], other: Mapping[str, Any], names: Sequence[str]
+) -> dict[str, Any]:
+    """The values to copy into the kept prospect: its blank fields the other one has."""
+    return {
+        name: other[name]
+        for name in names
+        if name not in NOT_PULLED and is_blank(keep.get(name)) and not is_blank(other.get(name))
+    }

@@ -1,0 +1,96 @@
+"""Reading an import CSV: the whole file is checked up front (size, row count, columns)
+before anything is written; each row is then checked on its own (a bad row is skipped with
+its line number and reason, never stopping the others)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadbridge.domain.emails import validate_email
+from leadbridge.domain.fields import Origin
+from leadbridge.errors import InputError
+from leadbridge.store.prospect_fields import FieldCatalog
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 1_000_000
+EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row: its line, and either its checked values or why it is skipped."""
+
+    line: int
+    email: str | None
+    values: dict[str, Any] = field(default_factory=dict)  # without the email
+    problem: str | None = None
+
+
+def header(data: bytes, catalog: FieldCatalog) -> tuple[list[str], int]:
+    """The column names (lower-cased, trimmed) and the number of data lines; InputError for a
+    file that cannot be imported."""
+    if len(data) > MAX_BYTES:
+        raise InputError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", item="file")
+    reader = csv.reader(_text(data))
+    first = next(reader, None)
+    if first is None:
+        raise InputError("the file is empty", item="file")
+    columns = [name.strip().lower() for name in first]
+    if EMAIL not in columns:
+        raise InputError("the file needs an 'email' column", item="file")
+    duplicates = sorted({name for name in columns if columns.count(name) > 1})
+    if duplicates:
+        raise InputError(f"columns given twice: {', '.join(duplicates)}", item="file")
+    unknown = [name for name in columns if name and name not in catalog.specs]
+    if unknown:
+        raise InputError(
+            f"unknown columns: {', '.join(unknown)} (use prospect field names, as in "
+            "`leadbridge fields list`)",
+            item="file",
+        )
+    rows = sum(1 for _ in reader)
+    if rows > MAX_ROWS:
+        raise InputError(f"the file has more than {MAX_ROWS:,} rows", item="file")
+    return columns, rows
+
+
+def read_csv(data: bytes, catalog: FieldCatalog) -> Iterator[CsvRow]:
+    """The rows of a file whose `header` passed, each checked."""
+    columns, _ = header(data, catalog)
+    reader = csv.reader(_text(data))
+    next(reader)
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        yield _row(reader.line_num, columns, cells, catalog)
+
+
+def _row(line: int, columns: Sequence[str], cells: Sequence[str], catalog: FieldCatalog) -> CsvRow:
+    if len(cells) > len(columns):
+        return CsvRow(line, None, problem=f"{len(cells)} cells but {len(columns)} columns")
+    given = {
+        name: cell.strip()
+        for name, cell in zip(columns, cells, strict=False)
+        if name and cell.strip()
+    }
+    raw_email = given.pop(EMAIL, "")
+    try:
+        email = validate_email(raw_email)
+    except InputError as error:
+        return CsvRow(line, raw_email or None, problem=f"invalid email: {error.reason}")
+    try:
+        values = catalog.check(given, origin=Origin.IMPORT)
+    except InputError as error:
+        return CsvRow(line, email, problem=str(error))
+    return CsvRow(line, email, values)
+
+
+def _text(data: bytes) -> io.StringIO:
+    try:
+        return io.StringIO(data.decode("utf-8-sig"), newline="")
+    except UnicodeDecodeError:
+        raise InputError("the file is not UTF-8 text", item="file") from None

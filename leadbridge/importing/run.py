@@ -1,0 +1,154 @@
+"""Applying an import: rows in batches; per batch one email lookup over contacts and one over
+unconverted leads (the client packs hundreds of emails per call), then one transaction with a
+savepoint per row, so a row that fails is undone alone and the others go on."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+
+from leadbridge.domain.emails import email_key
+from leadbridge.domain.fields import Origin
+from leadbridge.domain.matching import CONTACT, LEAD, match
+from leadbridge.errors import LeadbridgeError
+from leadbridge.importing.csv_file import CsvRow, header, read_csv
+from leadbridge.ports import Clock, CrmClient, CrmRecord
+from leadbridge.store.database import Database
+from leadbridge.store.prospect_fields import FieldCatalog
+from leadbridge.sync.config import PushConfig, load_config
+from leadbridge.sync.intake_apply import AfterChange, Intake, Known, Source
+from leadbridge.sync.intake_report import ERROR, SKIPPED, IntakeOutcome, IntakeSummary
+from leadbridge.sync.intake_values import read_fields
+
+BATCH = 1000
+Progress = Callable[[int, int], None]  # (rows done, rows in the file)
+
+
+def import_csv(
+    db: Database,
+    crm: CrmClient,
+    clock: Clock,
+    data: bytes,
+    *,
+    undelete: bool = False,
+    progress: Progress | None = None,
+    after_change: AfterChange | None = None,
+) -> IntakeSummary:
+    """Import the file; InputError (before any write) for a file that cannot be imported."""
+    with db.session(readonly=True) as session:
+        catalog = FieldCatalog.load(session)
+        config = load_config(session)
+    _, total = header(data, catalog)
+    summary = IntakeSummary()
+    done = 0
+    for batch in _batches(read_csv(data, catalog), BATCH):
+        _import_batch(db, crm, clock, config, batch, summary, undelete, after_change)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    return summary
+
+
+def _batches(rows: Iterable[CsvRow], size: int) -> Iterator[list[CsvRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _import_batch(
+    db: Database,
+    crm: CrmClient,
+    clock: Clock,
+    config: PushConfig,
+    rows: Sequence[CsvRow],
+    summary: IntakeSummary,
+    undelete: bool,
+    after_change: AfterChange | None,
+) -> None:
+    emails = [row.email for row in rows if row.problem is None and row.email]
+    matches = _lookup(crm, config, emails, summary)
+    with db.session() as session:
+        intake = Intake(session, clock, config)
+        known = intake.known(emails)
+        touched: list[int] = []
+        for row in rows:
+            outcome = summary.add(
+                IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line)
+            )
+            if row.problem is not None or row.email is None:
+                outcome.status, outcome.reason = SKIPPED, row.problem
+                continue
+            _import_row(intake, known, outcome, row, matches.get(email_key(row.email)), undelete)
+            if outcome.prospect_id is not None:
+                touched.append(outcome.prospect_id)
+        if after_change is not None and touched:
+            after_change(session, touched, Origin.IMPORT)
+
+
+def _import_row(
+    intake: Intake,
+    known: Known,
+    outcome: IntakeOutcome,
+    row: CsvRow,
+    source: Source | None,
+    undelete: bool,
+) -> None:
+    assert row.email is not None
+    key = email_key(row.email)
+    existing = known.live.get(key)
+    if existing is None and key in known.recycled:
+        if not undelete:
+            outcome.status = SKIPPED
+            outcome.reason = (
+                "the prospect is in the recycle bin (import with undelete to restore it)"
+            )
+            outcome.prospect_id = known.recycled[key].id
+            return
+        existing = known.recycled[key]
+    savepoint = intake.session.begin_nested()
+    try:
+        prospect = intake.take(
+            outcome, source, existing, email=row.email, given=row.values, origin=Origin.IMPORT
+        )
+    except LeadbridgeError as error:
+        savepoint.rollback()
+        outcome.status, outcome.reason, outcome.prospect_id = SKIPPED, str(error), None
+        outcome.warnings.clear()
+        return
+    savepoint.commit()
+    known.remember(prospect)
+
+
+def _lookup(
+    crm: CrmClient, config: PushConfig, emails: Sequence[str], summary: IntakeSummary
+) -> dict[str, Source]:
+    """The record each email links to: a contact first, else an unconverted lead."""
+    if not emails:
+        return {}
+    contacts = _by_email(crm, config, CONTACT, emails, None, summary)
+    rest = [email for email in emails if email_key(email) not in contacts]
+    leads = _by_email(crm, config, LEAD, rest, "IsConverted = false", summary) if rest else {}
+    found: dict[str, Source] = {}
+    for key in {email_key(email) for email in emails}:
+        chosen = match(contacts.get(key, []), leads.get(key, []))
+        if chosen.record is not None:
+            found[key] = Source(chosen.object_name, chosen.record)
+    return found
+
+
+def _by_email(
+    crm: CrmClient,
+    config: PushConfig,
+    object_name: str,
+    emails: Sequence[str],
+    where: str | None,
+    summary: IntakeSummary,
+) -> dict[str, list[CrmRecord]]:
+    summary.crm_calls += 1
+    fields = read_fields(config, object_name)
+    grouped: dict[str, list[CrmRecord]] = defaultdict(list)
+    for record in crm.find_by_emails(object_name, list(dict.fromkeys(emails)), fields, where=where):
+        if record.get("Email"):
+            grouped[email_key(str(record["Email"]))].append(record)
+    return grouped

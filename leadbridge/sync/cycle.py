@@ -1,0 +1,116 @@
+"""One sync cycle: its steps in order (pull, then push; intake and mirrors add theirs).
+
+    cycle = SyncCycle([Step("pull", pull.run_once), Step("push", push.run_once)])
+    cycle.insert_before("push", Step("intake", intake.run_once))   # another feature's step
+    summary = cycle.run_once()          # summary.results["pull"], summary.push, …
+
+A step is a name and a callable returning its summary (anything, ideally with `as_dict()`
+and an `api_calls` attribute). A step that raises does not stop the later steps: the
+error is kept in the summary, and raised again only when every step failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadbridge.errors import LeadbridgeError
+from leadbridge.ports import Clock, CrmClient
+from leadbridge.store.database import Database
+from leadbridge.sync.intake import auto_create_runner
+from leadbridge.sync.mirrors import mirror_step
+from leadbridge.sync.pull import PullEngine
+from leadbridge.sync.pull_apply import AfterChanges
+from leadbridge.sync.pull_summary import PullSummary
+from leadbridge.sync.push import Progress, PushEngine
+from leadbridge.sync.summary import PushSummary
+
+log = logging.getLogger("leadbridge.sync")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[], Any]
+
+
+@dataclass
+class CycleSummary:
+    results: dict[str, Any] = field(default_factory=dict)  # step name → its summary
+    failures: dict[str, LeadbridgeError] = field(default_factory=dict)
+
+    @property
+    def pull(self) -> PullSummary | None:
+        found = self.results.get("pull")
+        return found if isinstance(found, PullSummary) else None
+
+    @property
+    def push(self) -> PushSummary | None:
+        found = self.results.get("push")
+        return found if isinstance(found, PushSummary) else None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.results) and all(
+            getattr(result, "paused", False) for result in self.results.values()
+        )
+
+    @property
+    def api_calls(self) -> int:
+        return sum(int(getattr(r, "api_calls", 0) or 0) for r in self.results.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        steps = {
+            name: result.as_dict() if hasattr(result, "as_dict") else result
+            for name, result in self.results.items()
+        }
+        return {
+            **steps,
+            "failures": {name: str(error) for name, error in self.failures.items()},
+            "api_calls": self.api_calls,
+        }
+
+
+class SyncCycle:
+    def __init__(self, steps: Sequence[Step] = ()) -> None:
+        self.steps: list[Step] = list(steps)
+
+    def append(self, step: Step) -> None:
+        self.steps.append(step)
+
+    def insert_before(self, name: str, step: Step) -> None:
+        """Add `step` before the step called `name` (at the end when there is none)."""
+        index = next((i for i, s in enumerate(self.steps) if s.name == name), len(self.steps))
+        self.steps.insert(index, step)
+
+    def run_once(self) -> CycleSummary:
+        summary = CycleSummary()
+        for step in self.steps:
+            try:
+                summary.results[step.name] = step.run()
+            except LeadbridgeError as error:
+                log.warning("sync step %s failed: %s", step.name, error)
+                summary.failures[step.name] = error
+        if self.steps and len(summary.failures) == len(self.steps):
+            raise next(iter(summary.failures.values()))
+        return summary
+
+
+def sync_cycle(
+    db: Database,
+    crm: CrmClient,
+    clock: Clock,
+    *,
+    after_pull: AfterChanges | None = None,
+    progress: Progress | None = None,
+) -> SyncCycle:
+    """The standard cycle: pull Salesforce's changes, bring in new records, push leadbridge's,
+    then refresh the read-only mirrors."""
+    pull = PullEngine(db, crm, clock, after_changes=after_pull)
+    push = PushEngine(db, crm, clock, progress=progress)
+    cycle = SyncCycle([Step("pull", pull.run_once), Step("push", push.run_once)])
+    cycle.insert_before("push", Step("intake", auto_create_runner(db, crm, clock, after_pull)))
+    cycle.append(Step("mirrors", lambda: mirror_step(db, crm, clock)))
+    return cycle

@@ -1,0 +1,135 @@
+"""The pull engine: Salesforce changes on connected leads and contacts, by polling.
+
+    summary = PullEngine(db, crm, clock, after_changes=hook).run_once()
+
+Per object (Lead, then Contact) one paged query reads the records whose SystemModstamp is in
+the window since the object's cursor (`domain.pull.pull_window`: a small overlap, never past
+the time the poll started), selecting only what the pull uses. With "sync deletes and
+merges" on it is a queryAll that also returns deleted and merged records, so a quiet org
+costs exactly one call per object per poll. Records are applied a page at a time, one
+transaction per page (`pull_apply.PageApplier`); `after_changes` (automation rules) runs in
+that transaction. Re-reading the overlap is harmless: the echo memory makes values already
+applied no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from itertools import islice
+
+from leadbridge.domain.matching import CONTACT, LEAD
+from leadbridge.domain.pull import OVERLAP, PULL_CURSOR, pull_window, soql_datetime
+from leadbridge.errors import CrmError, CrmLimitError
+from leadbridge.ports import Clock, CrmClient, CrmRecord
+from leadbridge.store.connector import ConnectorRepository
+from leadbridge.store.database import Database
+from leadbridge.sync.config import PushConfig, load_config
+from leadbridge.sync.pull_apply import AfterChanges, PageApplier
+from leadbridge.sync.pull_summary import PullSummary
+
+PULL_OBJECTS = (LEAD, CONTACT)  # leads first: a conversion relinks before contacts are read
+PAGE_SIZE = 2000
+_EXTRA = {
+    LEAD: ("IsConverted", "ConvertedContactId", "ConvertedAccountId"),
+    CONTACT: ("AccountId",),
+}
+_ALWAYS = ("SystemModstamp", "LastModifiedDate")
+_DELETES = ("IsDeleted", "MasterRecordId")
+
+
+class PullEngine:
+    def __init__(
+        self,
+        db: Database,
+        crm: CrmClient,
+        clock: Clock,
+        *,
+        after_changes: AfterChanges | None = None,
+        overlap: timedelta = OVERLAP,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.db = db
+        self.crm = crm
+        self.clock = clock
+        self.after_changes = after_changes
+        self.overlap = overlap
+        self.page_size = page_size
+
+    def run_once(self) -> PullSummary:
+        """One poll of every object; nothing while the connector is paused."""
+        summary = PullSummary()
+        with self.db.session(readonly=True) as session:
+            config = load_config(session)
+        if config.paused:
+            summary.paused = True
+            return summary
+        started = self.clock.now()
+        before = _api_calls(self.crm)
+        try:
+            for object_name in PULL_OBJECTS:
+                self._poll(config, object_name, started, summary)
+        except CrmError as error:  # the cursor stays: the next poll reads the window again
+            summary.stopped = _stopped(error)
+        finally:
+            summary.api_calls = _api_calls(self.crm) - before
+        return summary
+
+    def _poll(
+        self, config: PushConfig, object_name: str, started: datetime, summary: PullSummary
+    ) -> None:
+        with self.db.session(readonly=True) as session:
+            raw = ConnectorRepository(session).cursor(object_name, PULL_CURSOR)
+        cursor = None if raw is None else datetime.fromisoformat(raw)
+        start, end = pull_window(cursor, started, self.overlap)
+        records = self._read(config, object_name, start, end)
+        while page := list(islice(records, self.page_size)):
+            with self.db.session() as session:
+                applier = PageApplier(session, self.clock, config, object_name, summary)
+                changed = applier.apply(page)
+                if changed and self.after_changes is not None:
+                    self.after_changes(session, changed)
+        with self.db.session() as session:
+            ConnectorRepository(session).set_cursor(
+                object_name, PULL_CURSOR, started.isoformat(), at=self.clock.now()
+            )
+
+    def _read(
+        self, config: PushConfig, object_name: str, start: datetime, end: datetime
+    ) -> Iterator[CrmRecord]:
+        fields = pull_fields(config, object_name)
+        obj = config.objects[object_name]
+        deletes = config.settings.sync_deletes_and_merges and all(
+            obj.field(name) is not None for name in _DELETES
+        )
+        if not deletes:
+            return self.crm.changed(object_name, fields, start, end)
+        names = ", ".join(dict.fromkeys([*fields, *_DELETES]))
+        soql = (
+            f"SELECT {names} FROM {obj.name} "
+            f"WHERE SystemModstamp >= {soql_datetime(start)} "
+            f"AND SystemModstamp < {soql_datetime(end)} ORDER BY SystemModstamp, Id"
+        )
+        return self.crm.query(soql, include_deleted=True)
+
+
+def pull_fields(config: PushConfig, object_name: str) -> list[str]:
+    """Id, Email, OwnerId, the mapped fields and what conversion needs, as the org has them."""
+    obj = config.objects[object_name]
+    names = dict.fromkeys(config.read_fields(object_name))
+    for name in (*_ALWAYS, *_EXTRA[object_name]):
+        found = obj.field(name)
+        if found is not None:
+            names[found.name] = None
+    return list(names)
+
+
+def _api_calls(crm: CrmClient) -> int:
+    usage = crm.usage()
+    return sum(count for kind, count in usage.calls_by_kind.items() if kind != "login")
+
+
+def _stopped(error: CrmError) -> str:
+    if isinstance(error, CrmLimitError):
+        return f"stopped: the Salesforce API allowance is spent ({error.message})"
+    return f"stopped: Salesforce could not be read ({error})"
