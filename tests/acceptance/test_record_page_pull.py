@@ -31,3 +31,22 @@ def test_an_edit_on_the_record_page_reaches_the_prospect(
     summary = cli.json("sync", "once")
     assert summary["pull"]["changed_prospects"] == 1
     assert cli.json("prospects", "show", "page@example.com")["job_title"] == "Head of Growth"
+
+
+def test_a_pulled_change_fires_automation_rules(connected_cli: Cli, sandbox: SandboxClient) -> None:
+    cli = connected_cli
+    rep = sandbox.credentials["username"]
+    cli("rules", "add", "Executives", "--when", "job_title equals CEO", "--adjust-score", "50")
+    cli("prospects", "add", "exec@example.com", "--company", "Exec Co", "--last-name", "Exec")
+    cli("prospects", "assign", "exec@example.com", rep)
+    cli("sync", "once")
+    lead_id = cli.json("prospects", "show", "exec@example.com")["crm_lead_id"]
+    time.sleep(1.1)
+    sandbox.control("PATCH", f"/records/Lead/{lead_id}", {"fields": {"Title": "CEO"}})
+    time.sleep(1.1)
+    cli("sync", "once")
+    shown = cli.json("prospects", "show", "exec@example.com")
+    assert (shown["job_title"], shown["score"]) == ("CEO", 50)
+    origins = {(entry["field"], entry["origin"]) for entry in shown["history"]}
+    assert ("job_title", "salesforce") in origins
+    assert ("score", "automation") in origins
