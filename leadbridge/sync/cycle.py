@@ -14,13 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock, CrmClient
+from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.sync.intake import auto_create_runner
 from leadbridge.sync.mirrors import mirror_step
+from leadbridge.sync.mirrors_summary import MirrorSummary
 from leadbridge.sync.pull import PullEngine
 from leadbridge.sync.pull_apply import AfterChanges
 from leadbridge.sync.pull_summary import PullSummary
@@ -112,5 +115,26 @@ def sync_cycle(
     push = PushEngine(db, crm, clock, progress=progress)
     cycle = SyncCycle([Step("pull", pull.run_once), Step("push", push.run_once)])
     cycle.insert_before("push", Step("intake", auto_create_runner(db, crm, clock, after_pull)))
-    cycle.append(Step("mirrors", lambda: mirror_step(db, crm, clock)))
+    cycle.append(Step("mirrors", lambda: throttled_mirrors(db, crm, clock)))
     return cycle
+
+
+# Mirrors are read-only context (accounts, opportunities, campaigns): every 15 minutes is
+# fresh enough, and spares the org's API allowance a handful of calls on every 2-minute poll.
+MIRRORS_EVERY = timedelta(minutes=15)
+_MIRRORS_CURSOR = ("Mirrors", "last_run")
+
+
+def throttled_mirrors(db: Database, crm: CrmClient, clock: Clock) -> MirrorSummary:
+    """Run the mirrors step unless it ran less than MIRRORS_EVERY ago (an empty summary then)."""
+    now = clock.now()
+    with db.session(readonly=True) as session:
+        connector = ConnectorRepository(session)
+        last = connector.cursor(*_MIRRORS_CURSOR)
+        config = connector.get()
+    if last is not None and now - datetime.fromisoformat(last) < MIRRORS_EVERY:
+        return MirrorSummary(paused=config is None or config.paused)
+    summary = mirror_step(db, crm, clock)
+    with db.session() as session:
+        ConnectorRepository(session).set_cursor(*_MIRRORS_CURSOR, now.isoformat())
+    return summary

@@ -50,3 +50,10 @@ def test_a_pulled_change_fires_automation_rules(connected_cli: Cli, sandbox: San
     origins = {(entry["field"], entry["origin"]) for entry in shown["history"]}
     assert ("job_title", "salesforce") in origins
     assert ("score", "automation") in origins
+
+
+def test_mirrors_run_at_most_every_fifteen_minutes_in_the_cycle(connected_cli: Cli) -> None:
+    first = connected_cli.json("sync", "once")["mirrors"]
+    second = connected_cli.json("sync", "once")["mirrors"]
+    assert first["api_calls"] > 0
+    assert second["api_calls"] == 0
