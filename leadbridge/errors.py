@@ -112,9 +112,14 @@ _GROUPS: dict[str, type[CrmError]] = {
         ],
         CrmTransientError,
     ),
+    **dict.fromkeys(
+        ["CONNECTION_ERROR", "INVALID_RESPONSE", "BULK_UNPROCESSED", "BULK_TIMEOUT"],
+        CrmTransientError,
+    ),
     **dict.fromkeys(["REQUEST_LIMIT_EXCEEDED", "API_BUDGET_EXCEEDED"], CrmLimitError),
     **dict.fromkeys(
-        ["DUPLICATE_VALUE", "DUPLICATES_DETECTED", "DUPLICATE_EXTERNAL_ID"], CrmDuplicateError
+        ["DUPLICATE_VALUE", "DUPLICATES_DETECTED", "DUPLICATE_EXTERNAL_ID", "MULTIPLE_RECORDS"],
+        CrmDuplicateError,
     ),
     **dict.fromkeys(
         [
@@ -149,6 +154,15 @@ _GROUPS: dict[str, type[CrmError]] = {
             "NOT_CONFIGURED",
             "INVALID_OPERATION",
             "API_CURRENTLY_DISABLED",
+            # the client's own login and transport failures
+            "TLS_ERROR",
+            "INVALID_CLIENT_ID",
+            "UNSUPPORTED_GRANT_TYPE",
+            "INACTIVE_USER",
+            "INACTIVE_ORG",
+            "INVALID_PRIVATE_KEY",
+            "INVALID_AUTH",
+            "LOGIN_FAILED",
         ],
         CrmConfigurationError,
     ),

@@ -20,10 +20,9 @@ from leadbridge.connector.verify import (
     default_mappings,
     describe_org,
 )
-from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import FieldType, SyncBehaviour
 from leadbridge.errors import ConfigurationError, ConflictError, InputError, NotFoundError
-from leadbridge.ports import Clock, CrmClient, CrmObject
+from leadbridge.ports import Clock, CrmClient, CrmObject, CrmUser
 from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
 from leadbridge.store.connector_settings import ConnectorSettings
@@ -32,6 +31,7 @@ from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMappingRepository
 from leadbridge.store.models import AuthFlow, Edition
 from leadbridge.store.secret_box import Secret, SecretBox
+from leadbridge.store.user_matching import match_crm_users
 from leadbridge.store.users import UserRepository
 
 ClientFactory = Callable[[CrmCredentials, ConnectorSettings], CrmClient]
@@ -303,37 +303,15 @@ class ConnectorService:
     def sync_users(self, *, create: bool = False) -> UserSyncReport:
         """Match active Salesforce users to leadbridge users by email (one batch query)."""
         crm_users = self.client().users(active_only=True)
-        report = UserSyncReport()
         with self.db.session() as session:
-            users = UserRepository(session)
-            for crm_user in sorted(crm_users, key=lambda u: u.username.lower()):
-                entry = {
-                    "email": crm_user.email,
-                    "crm_username": crm_user.username,
-                    "name": crm_user.name,
-                }
-                mapped = users.by_crm_user_id(crm_user.id)
-                if mapped is not None:
-                    report.already_mapped.append(entry)
-                    continue
-                local = users.by_email(crm_user.email)
-                if local is None and create:
-                    local = users.add(crm_user.email, crm_user.name or crm_user.email, role="sales")
-                    bucket = report.created
-                elif local is None:
-                    report.unmatched.append(entry)
-                    continue
-                else:
-                    bucket = report.matched
-                if local.crm_user_id:
-                    report.conflicts.append(
-                        f"{local.email} is already mapped to {local.crm_username}; "
-                        f"{crm_user.username} was left unmapped"
-                    )
-                    continue
-                users.map_crm_user(local.id, crm_user.id, crm_user.username)
-                bucket.append(entry)
-        return report
+            match = match_crm_users(UserRepository(session), crm_users, create=create)
+        return UserSyncReport(
+            matched=[_crm_user_entry(user) for user in match.matched],
+            created=[_crm_user_entry(user) for user in match.created],
+            already_mapped=[_crm_user_entry(user) for user in match.already_mapped],
+            unmatched=[_crm_user_entry(user) for user in match.unmatched],
+            conflicts=match.conflicts,
+        )
 
     def map_user(self, email: str, crm_username: str) -> dict[str, Any]:
         crm_user = next(
@@ -369,6 +347,10 @@ class ConnectorService:
             return [_user_json(user) for user in UserRepository(session).list()]
 
 
+def _crm_user_entry(user: CrmUser) -> dict[str, str]:
+    return {"email": user.email, "crm_username": user.username, "name": user.name}
+
+
 def _user_json(user: Any) -> dict[str, Any]:
     return {
         "id": user.id,
@@ -391,7 +373,3 @@ def _field_json(definition: Any, mappings: FieldMappingRepository) -> dict[str, 
         "crm_field": definition.crm_field,
         "behaviour": str(mapping.behaviour) if mapping else None,
     }
-
-
-def same_email(left: str, right: str) -> bool:
-    return email_key(left) == email_key(right)

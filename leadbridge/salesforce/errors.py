@@ -22,32 +22,11 @@ from simple_salesforce.exceptions import (
 from urllib3.exceptions import NewConnectionError
 
 from leadbridge.errors import (
-    CrmConfigurationError,
-    CrmDuplicateError,
     CrmError,
-    CrmTransientError,
     crm_error,
 )
 
 Redactor = Callable[[str], str]
-
-# Codes leadbridge.errors does not group that the client meets: login errors are configuration
-# problems, several matches on an external ID is a duplicate, a lost connection is transient.
-_EXTRA: dict[str, type[CrmError]] = {
-    "MULTIPLE_RECORDS": CrmDuplicateError,
-    "CONNECTION_ERROR": CrmTransientError,
-    "INVALID_RESPONSE": CrmTransientError,
-    "BULK_UNPROCESSED": CrmTransientError,
-    "BULK_TIMEOUT": CrmTransientError,
-    "TLS_ERROR": CrmConfigurationError,
-    "INVALID_CLIENT_ID": CrmConfigurationError,
-    "UNSUPPORTED_GRANT_TYPE": CrmConfigurationError,
-    "INACTIVE_USER": CrmConfigurationError,
-    "INACTIVE_ORG": CrmConfigurationError,
-    "INVALID_PRIVATE_KEY": CrmConfigurationError,
-    "INVALID_AUTH": CrmConfigurationError,
-    "LOGIN_FAILED": CrmConfigurationError,
-}
 
 
 def no_redaction(text: str) -> str:
@@ -75,12 +54,8 @@ def make_error(
     details: dict[str, Any] | None = None,
     redact: Redactor = no_redaction,
 ) -> CrmError:
-    """`crm_error(...)`, with the client's extra codes grouped and the message scrubbed."""
-    group = _EXTRA.get(code)
-    text = redact(message)
-    if group is not None:
-        return group(code, text, fields=fields, status=status, details=details)
-    return crm_error(code, text, fields=fields, status=status, details=details)
+    """`crm_error(...)` with the message scrubbed of secrets."""
+    return crm_error(code, redact(message), fields=fields, status=status, details=details)
 
 
 def from_error_item(

@@ -212,10 +212,6 @@ class Authenticator:
         with self._lock:
             self._jwt_keys.append(key)
 
-    def clear_jwt_certificates(self) -> None:
-        with self._lock:
-            self._jwt_keys.clear()
-
     def password_grant(
         self, client_id: str, client_secret: str, username: str, password: str
     ) -> AuthResult:

@@ -25,16 +25,6 @@ from .storage import OrgDatabase
 from .usage import DEFAULT_DAILY_ALLOWANCE, ApiUsage
 
 DEFAULT_DATA_DIR = Path(".leadbridge/sandbox")
-CREDENTIAL_KEYS = (
-    "instance_url",
-    "login_url",
-    "username",
-    "password",
-    "security_token",
-    "client_id",
-    "client_secret",
-    "ca_file",
-)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-SF_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.{ms}+0000"
-
 
 class OrgClock:
     def __init__(self) -> None:

@@ -78,9 +78,5 @@ def invalid_field_on_sobject(field_name: str, object_name: str) -> SalesforceErr
     )
 
 
-def malformed_query(message: str) -> SalesforceError:
-    return SalesforceError("MALFORMED_QUERY", message)
-
-
 def entity_is_deleted() -> SalesforceError:
     return SalesforceError("ENTITY_IS_DELETED", "entity is deleted", status=404, fields=[])

@@ -31,7 +31,6 @@ class Cursor:
     position: int
     last_rowid: int
     batch_size: int
-    query_all: bool
 
 
 def batch_size_from_header(header: str | None) -> int:
@@ -73,7 +72,7 @@ class QueryEngine:
                 return {"totalSize": total, "done": True, "records": []}
             if compiled.is_aggregate:
                 return self._aggregate(compiled, version)
-            cursor = Cursor(compiled, total, 0, 0, batch_size, include_deleted)
+            cursor = Cursor(compiled, total, 0, 0, batch_size)
             return self._page(cursor, None, version)
 
     def query_more(self, locator: str, version: str) -> dict[str, Any]:

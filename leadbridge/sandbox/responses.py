@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import ids, replication
 from .describe import describe_global, describe_object, object_summary
 from .dispatch import ApiRequest, Reply
@@ -230,7 +228,3 @@ def deleted(request: ApiRequest) -> Reply:
         request.query.get("end"),
     )
     return Reply(body=body)
-
-
-def reply_json(body: Any, status: int = 200) -> Reply:
-    return Reply(status=status, body=body)

@@ -138,10 +138,6 @@ class ObjectDef:
     def iter_fields(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
 
-    @property
-    def name_field(self) -> FieldDef | None:
-        return self.field("Name")
-
 
 class OrgSchema:
     """All objects of the org, looked up case-insensitively by API name or key prefix."""

@@ -173,14 +173,3 @@ def from_csv(field: FieldDef, text: str) -> Any:
     if field.type == "boolean":
         return text.strip().lower() in {"true", "1", "yes"}
     return text
-
-
-def to_csv(field: FieldDef, value: StoredValue) -> str:
-    decoded = from_storage(field, value)
-    if decoded is None:
-        return ""
-    if isinstance(decoded, bool):
-        return "true" if decoded else "false"
-    if isinstance(decoded, float) and decoded.is_integer() and field.scale == 0:
-        return str(int(decoded))
-    return str(decoded)

@@ -15,6 +15,7 @@ class UserChanges:
     mapped: list[dict[str, str]] = field(default_factory=list)  # new users matched by email
     unmatched: list[dict[str, str]] = field(default_factory=list)  # new, no leadbridge user
     deactivated: list[dict[str, str]] = field(default_factory=list)  # mapped, now inactive
+    conflicts: list[str] = field(default_factory=list)  # leadbridge user mapped to another
 
 
 @dataclass
