@@ -69,7 +69,8 @@ def test_validation_errors(org: Org, values: dict[str, Any], code: str, fields: 
 
 
 def test_validation_rule_passes_when_its_condition_is_false(org: Org) -> None:
-    org.create("Lead", lead(Status="Qualified", Phone="+1 555 0100"))
+    lead_id = org.create("Lead", lead(Status="Qualified", Phone="+1 555 0100"))
+    assert org.retrieve("Lead", lead_id)["Status"] == "Qualified"
 
 
 def test_inactive_owner_is_refused(org: Org) -> None:

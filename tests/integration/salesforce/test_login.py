@@ -68,6 +68,8 @@ def test_requests_ca_bundle_does_not_override_the_ca_file(
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # would break the call if honoured
     with client_for(sandbox) as client:
         client.connect()
+        assert client.logins == 1
+        assert client.users(active_only=True)  # a real call over the sandbox's TLS
 
 
 def test_a_wrong_client_secret_is_a_configuration_error_without_the_secret(
