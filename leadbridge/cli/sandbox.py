@@ -10,6 +10,7 @@ from rich.console import Console
 
 from leadbridge.sandbox import RunningSandbox, SandboxBackend, SandboxConfig, serve
 from leadbridge.sandbox.backend import DEFAULT_DATA_DIR
+from leadbridge.sandbox.schema import FRESH_ORG_SCHEMA_FILE
 from leadbridge.sandbox.seed import SeedSizes, seed_org
 
 app = typer.Typer(help="Run the sandbox org: a local HTTPS server that behaves like Salesforce.")
@@ -52,6 +53,13 @@ def serve_command(
     seed_demo: Annotated[bool, typer.Option(help="Seed demo data into an empty org.")] = False,
     memory: Annotated[bool, typer.Option(help="Keep records in memory only.")] = False,
     schema: Annotated[Path | None, typer.Option(help="Schema file (YAML).")] = None,
+    fresh_org: Annotated[
+        bool,
+        typer.Option(
+            help="Start as a fresh org: without leadbridge's own fields (no upsert key) and "
+            "without duplicate rules."
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Random seed for demo data.")] = 42,
     leads: Annotated[int, typer.Option(help="Demo leads to create.")] = 200,
     daily_api_allowance: Annotated[int, typer.Option(help="API calls per day.")] = 100_000,
@@ -66,10 +74,12 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the sandbox org over HTTPS until interrupted."""
+    if fresh_org and schema is not None:
+        raise typer.BadParameter("give --schema or --fresh-org, not both")
     config = SandboxConfig(
         data_dir=data,
         memory=memory,
-        schema_file=schema,
+        schema_file=FRESH_ORG_SCHEMA_FILE if fresh_org else schema,
         daily_api_allowance=daily_api_allowance,
         leadbridge_url=leadbridge_url,
         leadbridge_token=leadbridge_token,

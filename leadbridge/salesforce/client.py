@@ -393,6 +393,22 @@ class SalesforceClient:
             external_id_field=external_id_field,
         )
 
+    # ------------------------------------------------------------------ clock
+
+    def server_now(self) -> datetime:
+        """Salesforce's clock now (from the last reply's `Date` header); when no reply has
+        been seen yet, logging in provides one (a login does not count against the allowance)."""
+        now = self._conn.server_clock.now()
+        if now is None:
+            self.connect()
+            now = self._conn.server_clock.now()
+        if now is None:
+            raise CrmError(
+                "NO_SERVER_DATE",
+                "Salesforce's replies carry no Date header, so its clock cannot be read",
+            )
+        return now
+
     # ------------------------------------------------------------------ usage
 
     def usage(self, *, refresh: bool = False) -> ApiUsageReport:

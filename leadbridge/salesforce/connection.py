@@ -32,6 +32,7 @@ from .auth import log_in
 from .credentials import CrmCredentials
 from .errors import from_bulk_error, from_salesforce_error, from_transport_error, redactor
 from .retry import RetryPolicy
+from .server_clock import ServerClock
 from .session import ApiSession
 from .usage import CallKind, UsageMeter
 
@@ -62,7 +63,13 @@ class Connection:
         self.retry = retry
         self.meter = meter
         self.redact = redactor(credentials.secrets())
-        self.session = ApiSession(timeout=timeout, ca_file=credentials.ca_file, meter=meter)
+        self.server_clock = ServerClock()
+        self.session = ApiSession(
+            timeout=timeout,
+            ca_file=credentials.ca_file,
+            meter=meter,
+            server_clock=self.server_clock,
+        )
         self.logins = 0
         self._sf: Salesforce | None = None
 

@@ -6,6 +6,7 @@
 - A timeout on every request: simple-salesforce passes none, and a hung socket would hang sync.
 - The usage meter sees every request before it goes (budget check, counting) and every reply
   (the `Sforce-Limit-Info` header), whoever makes it: simple-salesforce, its bulk2, or us.
+- The server clock sees every reply's `Date` header: Salesforce's time, for pull windows.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ import requests
 
 from leadbridge.errors import ConfigurationError
 
+from .server_clock import ServerClock
 from .usage import UsageMeter
 
 
 class ApiSession(requests.Session):
     def __init__(
-        self, *, timeout: float, ca_file: str | None = None, meter: UsageMeter | None = None
+        self,
+        *,
+        timeout: float,
+        ca_file: str | None = None,
+        meter: UsageMeter | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         super().__init__()
         self.trust_env = False
@@ -32,6 +39,7 @@ class ApiSession(requests.Session):
             self.verify = ca_file
         self.timeout = timeout
         self.meter = meter
+        self.server_clock = server_clock
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -43,4 +51,6 @@ class ApiSession(requests.Session):
         response = super().request(method, url, *args, **kwargs)
         if self.meter is not None:
             self.meter.after_response(response)
+        if self.server_clock is not None:
+            self.server_clock.observe(response.headers.get("Date"))
         return response

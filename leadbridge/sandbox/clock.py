@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime as format_datetime_rfc
 
 
 class OrgClock:
@@ -23,11 +24,26 @@ class OrgClock:
         with self._lock:
             self._offset = timedelta()
 
+    def set_offset(self, offset: timedelta) -> None:
+        """Run the org's clock `offset` ahead of the host's (behind when negative)."""
+        with self._lock:
+            self._offset = offset
+
+    @property
+    def offset(self) -> timedelta:
+        with self._lock:
+            return self._offset
+
 
 def format_datetime(moment: datetime) -> str:
     """Salesforce's datetime wire format: `2024-01-31T12:00:00.000+0000`, always UTC."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def http_date(moment: datetime) -> str:
+    """An HTTP `Date` header value (RFC 7231, whole seconds, GMT)."""
+    return format_datetime_rfc(moment.astimezone(UTC), usegmt=True)
 
 
 def parse_datetime(text: str) -> datetime:

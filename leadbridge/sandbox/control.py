@@ -99,9 +99,14 @@ def clock(request: ApiRequest) -> Reply:
     body = _body(request)
     if body.get("reset"):
         request.backend.clock.reset()
+    if body.get("offset_seconds") is not None:
+        request.backend.clock.set_offset(timedelta(seconds=float(body["offset_seconds"])))
     if body.get("advance_seconds"):
         request.backend.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
-    return Reply(body={"now": request.backend.clock.now().isoformat()})
+    clock = request.backend.clock
+    return Reply(
+        body={"now": clock.now().isoformat(), "offset_seconds": clock.offset.total_seconds()}
+    )
 
 
 def jwt_certificates(request: ApiRequest) -> Reply:

@@ -35,6 +35,8 @@ ALL_TYPES = TEXT_TYPES | NUMBER_TYPES | {"boolean", "date", "datetime", "time"}
 _FORMULA_FIELD = re.compile(r"\{(\w+)\}")
 _STANDARD_FILE = Path(__file__).with_name("standard_objects.yaml")
 DEFAULT_SCHEMA_FILE = Path(__file__).with_name("default_schema.yaml")
+# A new org before anyone set it up for leadbridge: no leadbridge fields, no duplicate rules.
+FRESH_ORG_SCHEMA_FILE = Path(__file__).with_name("fresh_org_schema.yaml")
 
 
 class SchemaError(ValueError):

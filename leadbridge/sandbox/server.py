@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .backend import SandboxBackend, SandboxConfig
+from .clock import http_date
 from .control import build_control_router
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
@@ -54,10 +55,13 @@ class SandboxApp:
             reply = await run_in_threadpool(
                 self.handle, request.method, request.url.path, query, headers, body
             )
+            # Every reply carries the org's time (its own clock, which the control plane can
+            # set apart from the host's), as Salesforce's replies carry Salesforce's.
+            headers = {**reply.headers, "Date": http_date(self.backend.clock.now())}
             return Response(
                 content=reply.encoded(),
                 status_code=reply.status,
-                headers=reply.headers,
+                headers=headers,
                 media_type=reply.content_type if reply.status != 204 else None,
             )
 
@@ -190,6 +194,7 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
         lifespan="off",
         timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
+        date_header=False,  # the app sends the org clock's Date, not the host's
     )
     return _Server(config)
 
