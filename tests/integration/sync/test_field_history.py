@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leadbridge.sandbox.clock import parse_datetime
-from tests.integration.sync.conftest import Wired, wired  # noqa: F401
+from tests.integration.sync.conftest import Wired
 
 
 def test_tracked_field_changes_are_history_rows_on_the_org_clock(wired: Wired) -> None:
