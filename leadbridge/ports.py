@@ -89,6 +89,17 @@ class DeletedWindow:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One row of Salesforce's field history: a record's field got `new_value` at `changed_at`
+    (Salesforce's clock)."""
+
+    record_id: str
+    field: str
+    new_value: Any
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
 class CrmUser:
     id: str
     username: str
@@ -151,6 +162,13 @@ class CrmClient(Protocol):
     def deleted(self, object_name: str, start: datetime, end: datetime) -> DeletedWindow: ...
 
     def users(self, *, active_only: bool = True) -> list[CrmUser]: ...
+
+    def field_history(
+        self, object_name: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> list[FieldChange]:
+        """The field history rows of these records for these fields (LeadHistory,
+        ContactHistory), oldest first; none when the org keeps no history for the object."""
+        ...
 
     def usage(self) -> ApiUsageReport: ...
 

@@ -9,6 +9,12 @@ value makes "most recent" a three-way merge: when only one side moved away from 
 value, that side changed and wins, whatever the record's LastModifiedDate says (our own
 writes bump it, and so does any edit to another field). Only when both sides changed, or
 the field was never synced, are the change times compared.
+
+A fourth input covers a push that died between Salesforce applying it and leadbridge
+recording it: the values leadbridge sent are written down before they are sent, and a
+Salesforce value equal to one of them is leadbridge's own echo, so the sent value is the
+agreed one. The change times are per field and on Salesforce's clock (see docs/push.md,
+"Most recent"); equal times go to Salesforce.
 """
 
 from __future__ import annotations
@@ -56,6 +62,23 @@ class Sides:
     agreed: Any = UNKNOWN
     ours_changed_at: datetime | None = None
     theirs_changed_at: datetime | None = None
+    sent: Any = UNKNOWN  # what leadbridge last sent, not yet known to have arrived
+
+    @property
+    def baseline(self) -> Any:
+        """What both sides last held: the value leadbridge sent when Salesforce holds it
+        (its own echo, whatever happened to the push after Salesforce applied it), else the
+        agreed value."""
+        if self.sent is not UNKNOWN and same_value(self.theirs, self.sent):
+            return self.sent
+        return self.agreed
+
+    def moved(self) -> tuple[bool, bool]:
+        """(ours moved, theirs moved) away from the baseline; both when it is unknown."""
+        before = self.baseline
+        if before is UNKNOWN:
+            return True, True
+        return not same_value(self.ours, before), not same_value(self.theirs, before)
 
 
 def resolve(rule: FieldRule, sides: Sides) -> Side:
@@ -80,14 +103,31 @@ def _preferred(behaviour: SyncBehaviour, sides: Sides) -> Side:
         return Side.LEADBRIDGE
     if behaviour is SyncBehaviour.USE_SALESFORCE:
         return Side.SALESFORCE
-    known = sides.agreed is not UNKNOWN
-    ours_moved = not known or not same_value(sides.ours, sides.agreed)
-    theirs_moved = not known or not same_value(sides.theirs, sides.agreed)
+    ours_moved, theirs_moved = sides.moved()
     if ours_moved and not theirs_moved:
         return Side.LEADBRIDGE
     if theirs_moved and not ours_moved:
         return Side.SALESFORCE
-    ours_at, theirs_at = sides.ours_changed_at, sides.theirs_changed_at
+    return later(sides.ours_changed_at, sides.theirs_changed_at)
+
+
+def later(ours_at: datetime | None, theirs_at: datetime | None) -> Side:
+    """Both changed: the later change wins. Both times are on Salesforce's clock. A tie (or
+    no time for ours) goes to Salesforce, the primary system: its time is an upper bound
+    when it comes from the pull's window, so "equal" may well mean "Salesforce's is later"."""
     if ours_at is not None and (theirs_at is None or ours_at > theirs_at):
         return Side.LEADBRIDGE
-    return Side.SALESFORCE  # a tie goes to Salesforce, the primary system
+    return Side.SALESFORCE
+
+
+def in_conflict(rule: FieldRule, sides: Sides) -> bool:
+    """Whether `resolve` needs the change times: a `most_recent` field, not leadbridge's
+    own, where both sides hold different non-blank-rule values and both moved. Only these
+    fields need Salesforce's field history."""
+    if rule.owned or rule.behaviour is not SyncBehaviour.MOST_RECENT:
+        return False
+    if same_value(sides.ours, sides.theirs):
+        return False
+    if not rule.blank_overwrites and (is_blank(sides.ours) or is_blank(sides.theirs)):
+        return False
+    return all(sides.moved())

@@ -16,8 +16,16 @@ from typing import Any
 from leadbridge.domain.crm_values import crm_value, is_blank
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.field_rules import FieldRule, Side
-from leadbridge.domain.push_record import ProspectValues, decide_field
-from leadbridge.ports import CrmObject, CrmRecord
+from leadbridge.domain.matching import modified_at
+from leadbridge.domain.push_record import (
+    SEEN,
+    FieldTimes,
+    ProspectValues,
+    decide_field,
+    field_sides,
+    seen_at,
+)
+from leadbridge.ports import CrmField, CrmObject, CrmRecord
 
 PULL_CURSOR = "pull"  # the sync cursor's kind, per object
 OVERLAP = timedelta(seconds=60)  # each window starts this long before the last cursor
@@ -74,11 +82,19 @@ def plan_pull(
     prospect: ProspectValues,
     record: CrmRecord,
     agreed: Mapping[str, Any],
+    theirs_at: FieldTimes | None = None,
 ) -> PullPlan:
-    """What to take from `record` (only fields it was read with), field by field."""
+    """What to take from `record` (only fields it was read with), field by field.
+
+    `theirs_at`: Salesforce's per-field change times (field history) where known. A field
+    Salesforce changed that is not taken (leadbridge's newer value wins, to be pushed) is
+    remembered in SEEN with the time this pull first saw it, so a later edit of another
+    field (which moves LastModifiedDate) cannot make Salesforce's value look newer."""
     changes: dict[str, Any] = {}
     settled: dict[str, Any] = {}
     taken: list[str] = []
+    before = dict(agreed.get(SEEN) or {})
+    seen: dict[str, Any] = {}
     for rule in rules:
         if rule.field in NOT_PULLED or "." in rule.crm_field:
             continue
@@ -86,14 +102,44 @@ def plan_pull(
         if target is None or target.name not in record:
             continue
         ours = crm_value(prospect.values.get(rule.field), target)
-        decision = decide_field(rule, target, ours, record, agreed, prospect.changed(rule.field))
+        decision = decide_field(
+            rule,
+            target,
+            ours,
+            record,
+            agreed,
+            prospect.changed(rule.field),
+            (theirs_at or {}).get(target.name),
+        )
         if decision.side is Side.SALESFORCE:
             changes[rule.field] = decision.theirs
             settled[target.name] = decision.theirs
             taken.append(target.name)
         elif decision.side is Side.NONE and not decision.stand_in:
             settled[target.name] = ours
+        elif decision.side is Side.LEADBRIDGE and not decision.stand_in:
+            first = _first_seen(target, ours, decision.theirs, record, agreed, theirs_at)
+            if first is not None:
+                seen[target.name] = first
+    if seen or before:
+        settled[SEEN] = seen  # replaces the map: settled fields drop out
     return PullPlan(changes, settled, tuple(taken))
+
+
+def _first_seen(
+    target: CrmField,
+    ours: Any,
+    theirs: Any,
+    record: CrmRecord,
+    agreed: Mapping[str, Any],
+    theirs_at: FieldTimes | None,
+) -> list[Any] | None:
+    """[value, ISO time] to keep in SEEN for a field Salesforce moved (None: it did not)."""
+    if not field_sides(target, ours, theirs, agreed).moved()[1]:
+        return None
+    name = target.name
+    known = seen_at(agreed, name, theirs) or (theirs_at or {}).get(name) or modified_at(record)
+    return [theirs, known.isoformat()]
 
 
 def email_change(ours: str, theirs: Any) -> str | None:

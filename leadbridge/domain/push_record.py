@@ -11,12 +11,12 @@ Salesforce user, only ever at creation) and the prospect's upsert key.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadbridge.domain.crm_values import crm_value, is_blank, same_value
-from leadbridge.domain.field_rules import UNKNOWN, FieldRule, Side, Sides, resolve
+from leadbridge.domain.field_rules import UNKNOWN, FieldRule, Side, Sides, in_conflict, resolve
 from leadbridge.domain.matching import modified_at
 from leadbridge.domain.preflight import Problem, preflight
 from leadbridge.ports import CrmField, CrmObject, CrmRecord
@@ -25,6 +25,13 @@ USER_NOT_MAPPED = "USER_NOT_MAPPED"
 # In a sync state: API name → the stand-in value leadbridge filled in (placeholder company,
 # last name from the email) because Salesforce requires one and the prospect had none.
 FILLED = "_filled"
+# In a sync state: API name → the value leadbridge is sending (written before it is sent,
+# cleared once the outcome is recorded). Salesforce holding it is leadbridge's own echo.
+SENT = "_sent"
+# In a sync state: API name → [Salesforce's value, when the pull first saw it (ISO, on
+# Salesforce's clock)], for fields where Salesforce moved and the pull did not take it.
+SEEN = "_seen"
+FieldTimes = Mapping[str, datetime]  # API name → when Salesforce's value was set
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,17 @@ class ProspectValues:
 
     def changed(self, name: str) -> datetime | None:
         return self.changed_at.get(name, self.updated_at)
+
+    def shifted(self, offset: timedelta) -> ProspectValues:
+        """The same values with the change times moved by `offset`: leadbridge's clock to
+        Salesforce's (`offset` = Salesforce's now - ours), so both sides' times compare."""
+        if not offset:
+            return self
+        return replace(
+            self,
+            changed_at={name: at + offset for name, at in self.changed_at.items()},
+            updated_at=None if self.updated_at is None else self.updated_at + offset,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,11 +110,13 @@ def plan_write(
     *,
     agreed: Mapping[str, Any] | None = None,
     creation: Creation | None = None,
+    theirs_at: FieldTimes | None = None,
 ) -> WritePlan:
     """What to send to `existing` (or, when None, to a new record built with `creation`).
 
     `agreed` is the record's sync state (API name → value both sides last held, plus the
-    FILLED stand-ins)."""
+    FILLED stand-ins, the SENT values and the SEEN times); `theirs_at` Salesforce's
+    per-field change times (field history) where it has them."""
     known = agreed or {}
     values: dict[str, Any] = {}
     settled: dict[str, Any] = {}
@@ -111,7 +131,15 @@ def plan_write(
             if not is_blank(ours):
                 values[target.name] = settled[target.name] = ours
             continue
-        side = decide_field(rule, target, ours, existing, known, prospect.changed(rule.field)).side
+        side = decide_field(
+            rule,
+            target,
+            ours,
+            existing,
+            known,
+            prospect.changed(rule.field),
+            (theirs_at or {}).get(target.name),
+        ).side
         if side is Side.LEADBRIDGE:
             values[target.name] = settled[target.name] = ours
         elif side is Side.NONE:
@@ -164,6 +192,7 @@ def decide_field(
     existing: CrmRecord,
     agreed: Mapping[str, Any],
     ours_changed_at: datetime | None,
+    theirs_changed_at: datetime | None = None,
 ) -> FieldDecision:
     """`field_rules.resolve` for one field of an existing record. The pull decides the same
     way, so both directions always agree.
@@ -171,19 +200,70 @@ def decide_field(
     Two cases the rules alone do not cover: a stand-in Salesforce value (the placeholder
     company) never wins, the prospect's value replaces it as soon as there is one; and a
     blank never wins on a field Salesforce requires (LastName), since Salesforce cannot hold
-    it: Salesforce's value comes back instead of a sync error on every push."""
+    it: Salesforce's value comes back instead of a sync error on every push.
+
+    `theirs_changed_at` is when Salesforce's value of this field was set (field history);
+    without it, when the pull first saw it (SEEN), else the record's LastModifiedDate, which
+    is then the upper bound of the window the change is first seen in."""
     theirs = crm_value(existing.get(target.name), target)
     if same_value(ours, theirs):
         return FieldDecision(Side.NONE, theirs)
     if is_stand_in(target, theirs, agreed):
         side = Side.NONE if is_blank(ours) else Side.LEADBRIDGE
         return FieldDecision(side, None, stand_in=True)
-    before = agreed.get(target.name, UNKNOWN)
-    sides = Sides(ours, theirs, before, ours_changed_at, modified_at(existing))
+    theirs_at = theirs_changed_at or seen_at(agreed, target.name, theirs) or modified_at(existing)
+    sides = field_sides(target, ours, theirs, agreed, ours_changed_at, theirs_at)
     side = resolve(rule, sides)
     if side is Side.LEADBRIDGE and is_blank(ours) and _required(target):
         side = Side.SALESFORCE
     return FieldDecision(side, theirs)
+
+
+def field_sides(
+    target: CrmField,
+    ours: Any,
+    theirs: Any,
+    agreed: Mapping[str, Any],
+    ours_at: datetime | None = None,
+    theirs_at: datetime | None = None,
+) -> Sides:
+    """The rules' inputs for one field of a record's sync state."""
+    sent = (agreed.get(SENT) or {}).get(target.name, UNKNOWN)
+    return Sides(ours, theirs, agreed.get(target.name, UNKNOWN), ours_at, theirs_at, sent)
+
+
+def seen_at(agreed: Mapping[str, Any], name: str, theirs: Any) -> datetime | None:
+    """When the pull first saw Salesforce hold `theirs` in field `name` (None: never)."""
+    entry = (agreed.get(SEEN) or {}).get(name)
+    if not isinstance(entry, list | tuple) or len(entry) != 2 or not same_value(entry[0], theirs):
+        return None
+    try:
+        return datetime.fromisoformat(str(entry[1]))
+    except ValueError:
+        return None
+
+
+def conflicts(
+    obj: CrmObject,
+    rules: Sequence[FieldRule],
+    prospect: ProspectValues,
+    existing: CrmRecord,
+    agreed: Mapping[str, Any],
+) -> list[str]:
+    """The API names of `existing` whose decision needs the change times (both sides moved):
+    the only fields worth asking Salesforce's field history about."""
+    found: list[str] = []
+    for rule in rules:
+        target = obj.field(rule.crm_field)
+        if "." in rule.crm_field or target is None or target.name not in existing:
+            continue
+        ours = crm_value(prospect.values.get(rule.field), target)
+        theirs = crm_value(existing.get(target.name), target)
+        if is_stand_in(target, theirs, agreed):
+            continue
+        if in_conflict(rule, field_sides(target, ours, theirs, agreed)):
+            found.append(target.name)
+    return found
 
 
 def _required(target: CrmField) -> bool:

@@ -38,6 +38,7 @@ from leadbridge.ports import (
     CrmUser,
     DeletedRecord,
     DeletedWindow,
+    FieldChange,
     SaveResult,
 )
 
@@ -393,6 +394,42 @@ class SalesforceClient:
             external_id_field=external_id_field,
         )
 
+    # ------------------------------------------------------------------ field history
+
+    def field_history(
+        self, object_name: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> list[FieldChange]:
+        """`SELECT <Parent>Id, Field, OldValue, NewValue, CreatedDate FROM <Object>History
+        WHERE <Parent>Id IN (…) AND Field IN (…)`, a few statements per call (like the email
+        lookups). An org without the history object (INVALID_TYPE) has no history: []."""
+        wanted = list(dict.fromkeys(ids))
+        names = list(dict.fromkeys(fields))
+        if not wanted or not names:
+            return []
+        history, parent = history_names(object_name)
+        select = soql.select(["Field", "OldValue", "NewValue", "CreatedDate"], history,
+                             required=(parent,))  # fmt: skip
+        plan = soql.in_statements(
+            f"{select} WHERE ",
+            parent,
+            wanted,
+            suffix=f" AND {soql.in_clause('Field', names)} ORDER BY CreatedDate",
+            limits=self.statement_limits,
+        )
+        rows: list[CrmRecord] = []
+        try:
+            for group in chunks(plan.statements, QUERIES_PER_COMPOSITE):
+                pages = self._conn.call(
+                    "query", partial(_queries, statements=list(group), client=self._conn)
+                )
+                for page in pages:
+                    rows.extend(self._all_pages(page))
+        except CrmError as error:
+            if error.error_code == "INVALID_TYPE":
+                return []
+            raise
+        return [change for row in rows if (change := _field_change(row, parent)) is not None]
+
     # ------------------------------------------------------------------ clock
 
     def server_now(self) -> datetime:
@@ -461,6 +498,22 @@ def _queries(sf: Salesforce, *, statements: list[str], client: Connection) -> li
             raise from_body(item.get("body"), status, redact=client.redact)
         pages.append(item["body"])
     return pages
+
+
+def history_names(object_name: str) -> tuple[str, str]:
+    """Salesforce's history object and parent field for an object: LeadHistory / LeadId,
+    Custom__History / ParentId."""
+    name = soql.object_name(object_name)
+    if name.endswith("__c"):
+        return name.removesuffix("__c") + "__History", "ParentId"
+    return f"{name}History", f"{name}Id"
+
+
+def _field_change(row: Mapping[str, Any], parent: str) -> FieldChange | None:
+    if not row.get("CreatedDate") or not row.get(parent) or not row.get("Field"):
+        return None
+    at = parse_datetime(str(row["CreatedDate"]))
+    return FieldChange(str(row[parent]), str(row["Field"]), row.get("NewValue"), at)
 
 
 def _iso(moment: datetime) -> str:

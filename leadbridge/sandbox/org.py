@@ -486,6 +486,35 @@ class Org:
             f'UPDATE {quote(obj.name)} SET {assignments} WHERE "Id" = ?',
             (*changes.values(), existing["Id"]),
         )
+        self._track_history(obj, existing, changes, now)
+
+    def _track_history(self, obj: ObjectDef, existing: Row, changes: Row, now: str) -> None:
+        """One <Object>History row per tracked field whose value changed, in the update's
+        transaction, dated on the org clock like the update (field history tracking)."""
+        if not obj.history_tracked:
+            return
+        history_name, parent = obj.history_names()
+        history = self.object(history_name)
+        actor = changes["LastModifiedById"]
+        for name in obj.history_tracked:
+            field = obj.field(name)
+            if field is None or field.name not in changes:
+                continue
+            old, new = existing.get(field.name), changes[field.name]
+            if old == new:
+                continue
+            row: Row = {
+                parent: existing["Id"],
+                "Field": field.name,
+                "OldValue": _history_text(field, old),
+                "NewValue": _history_text(field, new),
+                "CreatedDate": now,
+                "LastModifiedDate": now,
+                "SystemModstamp": now,
+                "CreatedById": actor,
+            }
+            history_id = ids.make_id(history.key_prefix, self.db.allocate_rowids(history))
+            self.insert_with_id(history, history_id, row)
 
     def _after_insert(self, obj: ObjectDef, record_id: str, row: Row, options: SaveOptions) -> None:
         if obj.name == "Campaign":
@@ -608,6 +637,15 @@ class Org:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+def _history_text(field: FieldDef, value: Any) -> str | None:
+    """A stored value as field history shows it (text; booleans as true/false)."""
+    if value is None or value == "":
+        return None
+    if field.type == "boolean":
+        return "true" if value else "false"
+    return str(value)[:255]
 
 
 def _raw_value(field: FieldDef, value: Any) -> StoredValue:

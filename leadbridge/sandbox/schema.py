@@ -125,6 +125,12 @@ class ObjectDef:
     validation_rules: list[ValidationRule] = field(default_factory=list)
     duplicate_rules: list[DuplicateRule] = field(default_factory=list)
     child_relationships: list[tuple[str, str, str | None]] = field(default_factory=list)
+    history_tracked: tuple[str, ...] = ()  # fields whose changes go to <Name>History
+
+    def history_names(self) -> tuple[str, str]:
+        """The object holding this object's field history and its parent reference
+        (LeadHistory, LeadId)."""
+        return f"{self.name}History", f"{self.name}Id"
 
     def field(self, name: str) -> FieldDef | None:
         return self.fields.get(name.lower())
@@ -199,6 +205,8 @@ def _merge_document(objects: dict[str, ObjectDef], document: Mapping[str, Any]) 
             objects[key] = obj
         for field_name, field_spec in (spec.get("fields") or {}).items():
             obj.fields[field_name.lower()] = _field(obj.name, field_name, field_spec or {})
+        if "history_tracked" in spec:
+            obj.history_tracked = _history_tracked(obj.name, spec["history_tracked"])
         for rule in spec.get("validation_rules") or []:
             obj.validation_rules.append(_validation_rule(obj.name, rule))
         for rule in spec.get("duplicate_rules") or []:
@@ -357,8 +365,29 @@ def _duplicate_rule(object_name: str, spec: Mapping[str, Any]) -> DuplicateRule:
     )
 
 
+def _history_tracked(object_name: str, spec: Any) -> tuple[str, ...]:
+    if not isinstance(spec, list) or not all(isinstance(name, str) for name in spec):
+        raise SchemaError(f"object {object_name}: history_tracked must be a list of field names")
+    return tuple(spec)
+
+
+def _check_history(schema: OrgSchema, obj: ObjectDef) -> None:
+    """Tracked fields must exist, and the object's history object must be there for them."""
+    if not obj.history_tracked:
+        return
+    history, parent = obj.history_names()
+    found = schema.object(history)
+    if found is None or found.field(parent) is None:
+        raise SchemaError(f"object {obj.name}: history_tracked needs an object {history}")
+    for name in obj.history_tracked:
+        tracked = obj.field(name)
+        if tracked is None or tracked.calculated:
+            raise SchemaError(f"object {obj.name}, history_tracked: no writable field {name}")
+
+
 def _check_references(schema: OrgSchema) -> None:
     for obj in schema.objects():
+        _check_history(schema, obj)
         for ref in obj.iter_fields():
             for target in ref.reference_to:
                 if schema.object(target) is None:

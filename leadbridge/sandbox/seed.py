@@ -565,6 +565,8 @@ class _Seeder:
     # ---------------------------------------------------------------- subscriptions
 
     def _subscriptions(self) -> None:
+        if not self.sizes.subscriptions:  # an org without Subscription__c (--fresh-org)
+            return
         rng = self._random("subscriptions")
         plans = _bag(_picklist(self.org, "Subscription__c", "Plan__c"), PLAN_WEIGHTS, other=10)
         first_number = self._row_count("Subscription__c") + 1

@@ -2,8 +2,11 @@
 record the values both sides last agreed on (the echo-suppression memory).
 
 Agreed values are kept per (prospect, object) as one JSON map, API name → value in
-`leadbridge.domain.crm_values.crm_value` form; `remember` merges into it. Everything here
-works on many prospects at a time, in chunked IN queries.
+`leadbridge.domain.crm_values.crm_value` form; `remember` merges into it. The values a push
+is about to send are kept beside them (`record_sent`, committed before sending; `clear_sent`
+once the outcome is recorded): after a crash between Salesforce applying a push and
+leadbridge recording it, they are what tells leadbridge's own echo from a Salesforce change.
+Everything here works on many prospects at a time, in chunked IN queries.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from leadbridge.ports import Clock
 from leadbridge.store.chunks import chunked
 from leadbridge.store.models import (
     AuditRow,
+    CrmSentValuesRow,
     CrmSyncStateRow,
     OutboxRow,
     ProspectCrmKeyRow,
@@ -46,6 +50,7 @@ from leadbridge.store.types import UtcDateTime
 KEY_PREFIX = "lb-"
 STATE: Table = CrmSyncStateRow.__table__  # type: ignore[assignment]
 KEYS: Table = ProspectCrmKeyRow.__table__  # type: ignore[assignment]
+SENT: Table = CrmSentValuesRow.__table__  # type: ignore[assignment]
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 
 
@@ -142,16 +147,55 @@ class SyncStateRepository:
             ]
             self.session.execute(insert(STATE), rows)
 
-    def _delete(self, keys: Sequence[tuple[int, str]]) -> None:
+    def _delete(self, keys: Sequence[tuple[int, str]], table: Table = STATE) -> None:
         by_object: dict[str, list[int]] = {}
         for prospect_id, crm_object in keys:
             by_object.setdefault(crm_object, []).append(prospect_id)
         for crm_object, ids in by_object.items():
-            self.session.execute(
-                delete(STATE).where(
-                    and_(STATE.c.crm_object == crm_object, STATE.c.prospect_id.in_(ids))
+            for chunk in chunked(ids):
+                self.session.execute(
+                    delete(table).where(
+                        and_(table.c.crm_object == crm_object, table.c.prospect_id.in_(chunk))
+                    )
                 )
+
+    # -- values being sent ---------------------------------------------------------------
+
+    def record_sent(self, entries: Sequence[Agreed]) -> None:
+        """The values about to be sent per (prospect, object), replacing earlier ones (a
+        record not created yet has crm_id None)."""
+        latest = {(entry.prospect_id, entry.crm_object): entry for entry in entries}
+        if not latest:
+            return
+        self._delete(list(latest), SENT)
+        now = self.clock.now()
+        rows = [
+            {
+                "prospect_id": entry.prospect_id,
+                "crm_object": entry.crm_object,
+                "crm_id": entry.crm_id,
+                "values": dict(entry.values),
+                "sent_at": now,
+            }
+            for entry in latest.values()
+        ]
+        for chunk in chunked(rows):
+            self.session.execute(insert(SENT), list(chunk))
+
+    def sent(self, prospect_ids: Sequence[int]) -> dict[tuple[int, str], dict[str, Any]]:
+        """(prospect id, object) → values sent whose outcome was never recorded."""
+        found: dict[tuple[int, str], dict[str, Any]] = {}
+        for chunk in chunked(dict.fromkeys(prospect_ids)):
+            query = select(SENT.c.prospect_id, SENT.c.crm_object, SENT.c["values"]).where(
+                SENT.c.prospect_id.in_(chunk)
             )
+            for prospect_id, crm_object, values in self.session.execute(query):
+                found[(prospect_id, crm_object)] = dict(values or {})
+        return found
+
+    def clear_sent(self, keys: Sequence[tuple[int, str]]) -> None:
+        """Forget the values sent for these (prospect, object): their outcome is recorded."""
+        self._delete(list(dict.fromkeys(keys)), SENT)
 
     def forget(self, prospect_id: int, crm_object: str | None = None) -> None:
         """Drop a prospect's agreed values (for one object, or all)."""

@@ -3,7 +3,10 @@ done or retried later, sync errors recorded or resolved.
 
 Salesforce has already been written when this runs. If the process dies before a batch
 commits, its outbox items are still pending and the next run pushes those prospects again:
-their leads are found (by email, or by the upsert key) and updated, never created twice.
+their leads are found (by email, or by the upsert key) and updated, never created twice,
+and the values recorded as sent (`writer.record_sent`) tell leadbridge's own echo from a
+Salesforce change. A recorded outcome clears them: a success merges them into the agreed
+values, a definite failure drops them; a deferred write (unknown or never sent) keeps them.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class _Batch:
                 done.extend(outcome.candidate.item_ids)
                 _count(outcome, summary)
         self._succeeded(succeeded)
+        self.state.clear_sent(_settled_sends(outcomes))
         self.outbox.mark_done(done)
         for outcome in succeeded:
             if outcome.warning is not None:
@@ -149,6 +153,15 @@ class _Batch:
             crm_object=outcome.plan.object_name,
             crm_id=outcome.crm_id or outcome.plan.crm_id,
         )
+
+
+def _settled_sends(outcomes: Sequence[Outcome]) -> list[tuple[int, str]]:
+    """(prospect, object) of the writes whose outcome is known: succeeded or refused."""
+    return [
+        (outcome.prospect_id, outcome.plan.object_name)
+        for outcome in outcomes
+        if outcome.plan is not None and not outcome.deferred and outcome.skipped is None
+    ]
 
 
 def _failures(outcome: Outcome) -> list[Failure]:

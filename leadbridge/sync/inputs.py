@@ -3,7 +3,8 @@ values and change times, the push facts, the upsert key, the agreed values, the 
 
 Everything is read in a few batched queries per wave, never one per prospect. The upsert
 keys are written here, in a transaction that commits before anything is sent, so a create
-retried after a crash carries the same key.
+retried after a crash carries the same key. Values sent by a push whose outcome was never
+recorded come with the agreed values (under `push_record.SENT`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadbridge.domain.push import PushFacts, user_not_mapped_message
-from leadbridge.domain.push_record import ProspectValues
+from leadbridge.domain.push_record import SENT, ProspectValues
 from leadbridge.ports import Clock
 from leadbridge.store.outbox import OutboxItem
 from leadbridge.store.prospect import Prospect
@@ -51,7 +52,7 @@ def load_wave(
     prospects = state.prospects(ids)
     fields = {rule.field for rules in config.rules.values() for rule in rules}
     changes = state.last_changes(ids, fields)
-    agreed = state.agreed(ids)
+    agreed = with_sent(state.agreed(ids), state.sent(ids))
     users = _users(session, {p.assigned_user_id for p in prospects.values()})
     unlinked = [p.id for p in prospects.values() if p.crm_id is None and _may_create(p)]
     keys = state.keys(unlinked) if config.key_field and unlinked else {}
@@ -92,6 +93,17 @@ def load_wave(
             )
         )
     return candidates
+
+
+def with_sent(
+    agreed: Mapping[tuple[int, str], Mapping[str, Any]],
+    sent: Mapping[tuple[int, str], Mapping[str, Any]],
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """Each record's sync state as the rules read it: agreed values, plus SENT."""
+    states = {key: dict(values) for key, values in agreed.items()}
+    for key, values in sent.items():
+        states.setdefault(key, {})[SENT] = dict(values)
+    return states
 
 
 def owner_problem(candidate: Candidate) -> str | None:

@@ -1,16 +1,31 @@
 """Deciding each candidate's push: skipped (and why), refused before sending (pre-flight,
-unmapped owner, record gone), or the exact record to write."""
+unmapped owner, record gone), or the exact record to write.
+
+`plan_wave` plans a whole wave: leadbridge's change times moved onto Salesforce's clock, and
+Salesforce's field history read in one batch per object for the fields in true conflict."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from leadbridge.domain.matching import CONTACT
 from leadbridge.domain.preflight import Problem
 from leadbridge.domain.push import RECORD_NOT_FOUND, BlockerCode, push_blockers
-from leadbridge.domain.push_record import Creation, WritePlan, plan_write
+from leadbridge.domain.push_record import (
+    SENT,
+    Creation,
+    FieldTimes,
+    WritePlan,
+    conflicts,
+    plan_write,
+)
 from leadbridge.errors import CrmError
+from leadbridge.ports import Clock, CrmClient
 from leadbridge.sync.config import PushConfig
+from leadbridge.sync.field_times import history_times, server_offset
 from leadbridge.sync.inputs import Candidate, owner_problem
 from leadbridge.sync.lookup import Found
 
@@ -62,8 +77,59 @@ def gate(candidate: Candidate) -> Outcome:
     return Outcome(candidate, skipped=blockers[0].code if blockers else None)
 
 
-def plan(outcome: Outcome, found: Found, config: PushConfig) -> None:
-    """Fill in the record to write for a candidate that passed the gate."""
+def plan_wave(
+    crm: CrmClient,
+    clock: Clock,
+    outcomes: Sequence[Outcome],
+    found: Mapping[int, Found],
+    config: PushConfig,
+) -> None:
+    """`plan` every outcome of a wave, with per-field change times on Salesforce's clock."""
+    offset = server_offset(crm, clock)
+    wanted: dict[str, dict[str, list[str]]] = {}  # object → record id → fields in conflict
+    for outcome in outcomes:
+        one = found[outcome.prospect_id]
+        record = one.match.record
+        if one.how == "missing" or record is None:
+            continue
+        names = conflicts(
+            config.objects[one.match.object_name],
+            config.rules[one.match.object_name],
+            outcome.candidate.values,
+            record,
+            _state(outcome.candidate, one),
+        )
+        if names:
+            wanted.setdefault(one.match.object_name, {})[str(record["Id"])] = names
+    times = {name: history_times(crm, name, records) for name, records in wanted.items()}
+    for outcome in outcomes:
+        one = found[outcome.prospect_id]
+        record = one.match.record
+        record_times = times.get(one.match.object_name, {})
+        theirs_at = {} if record is None else record_times.get(str(record["Id"]), {})
+        plan(outcome, one, config, offset=offset, theirs_at=theirs_at)
+
+
+def _state(candidate: Candidate, found: Found) -> Mapping[str, Any]:
+    """The sync state the rules use for the found record: its agreed values when it is the
+    record the prospect is linked to; otherwise only what was sent (a create or an update
+    whose outcome a crash lost: Salesforce holding those values is leadbridge's echo)."""
+    state = candidate.agreed.get(found.match.object_name, {})
+    if found.how == "linked" and not found.relinked:
+        return state
+    return {SENT: state[SENT]} if SENT in state else {}
+
+
+def plan(
+    outcome: Outcome,
+    found: Found,
+    config: PushConfig,
+    *,
+    offset: timedelta = timedelta(),
+    theirs_at: FieldTimes | None = None,
+) -> None:
+    """Fill in the record to write for a candidate that passed the gate (`offset`: our
+    clock to Salesforce's; `theirs_at`: Salesforce's field history times)."""
     candidate = outcome.candidate
     outcome.found = found
     chosen = found.match
@@ -71,9 +137,7 @@ def plan(outcome: Outcome, found: Found, config: PushConfig) -> None:
         outcome.problems = (_missing(candidate, chosen.object_name),)
         return
     obj = config.objects[chosen.object_name]
-    agreed = candidate.agreed.get(chosen.object_name, {}) if found.how == "linked" else {}
-    if found.relinked:
-        agreed = {}
+    agreed = _state(candidate, found)
     creation = None
     if chosen.creates:
         creation = Creation(
@@ -86,10 +150,11 @@ def plan(outcome: Outcome, found: Found, config: PushConfig) -> None:
     outcome.plan = plan_write(
         obj,
         config.rules[chosen.object_name],
-        candidate.values,
+        candidate.values.shifted(offset),
         chosen.record,
         agreed=agreed,
         creation=creation,
+        theirs_at=theirs_at,
     )
     outcome.problems = outcome.plan.problems
     outcome.warning = chosen.duplicate_warning(candidate.prospect.email)

@@ -85,7 +85,9 @@ class PullEngine:
         records = self._read(config, object_name, start, end)
         while page := list(islice(records, self.page_size)):
             with self.db.session() as session:
-                applier = PageApplier(session, self.clock, config, object_name, summary)
+                applier = PageApplier(
+                    session, self.clock, config, object_name, summary, crm=self.crm
+                )
                 changed = applier.apply(page)
                 if changed and self.after_changes is not None:
                     self.after_changes(session, changed)

@@ -1,10 +1,16 @@
 """Applying one page of changed Salesforce records to their prospects, in one transaction:
 fields (through the shared field rules and echo memory), owner, email, conversion, deletes,
-undeletes and merges. Records not linked to a prospect are ignored."""
+undeletes and merges. Records not linked to a prospect are ignored.
+
+With the CRM client at hand, "most recent" gets per-field times on Salesforce's clock: the
+prospects' change times moved by the offset between Salesforce's clock and ours, and the
+field history of the page's fields in true conflict (both sides changed), read in one batch.
+Values a push sent but never recorded (a crash) count as leadbridge's own echo."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from leadbridge.domain.emails import email_key
@@ -22,9 +28,9 @@ from leadbridge.domain.pull import (
     plan_pull,
     record_state,
 )
-from leadbridge.domain.push_record import ProspectValues
+from leadbridge.domain.push_record import ProspectValues, conflicts
 from leadbridge.errors import LeadbridgeError
-from leadbridge.ports import Clock, CrmRecord
+from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_pull_writes import apply_crm_values
 from leadbridge.store.prospects import ProspectRepository
@@ -32,6 +38,8 @@ from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.store.sync_state import Agreed, Link, SyncStateRepository
 from leadbridge.store.users import UserRepository
 from leadbridge.sync.config import PushConfig
+from leadbridge.sync.field_times import RecordTimes, history_times, server_offset
+from leadbridge.sync.inputs import with_sent
 from leadbridge.sync.pull_summary import PullSummary
 
 ACTOR = "salesforce"
@@ -47,8 +55,10 @@ class PageApplier:
         config: PushConfig,
         object_name: str,
         summary: PullSummary,
+        crm: CrmClient | None = None,
     ) -> None:
         self.session = session
+        self.crm = crm
         self.config = config
         self.object_name = object_name
         self.obj = config.objects[object_name]
@@ -72,8 +82,10 @@ class PageApplier:
         masters = [str(r["MasterRecordId"]) for r in records if r.get("MasterRecordId")]
         linked = self.prospects.by_crm_ids([*ids, *masters])
         pids = [p.id for p in linked.values()]
-        self.agreed = self.state.agreed(pids)
+        self.agreed = with_sent(self.state.agreed(pids), self.state.sent(pids))
         self.change_times = self.state.last_changes(pids, [r.field for r in self.rules])
+        self.offset = timedelta() if self.crm is None else server_offset(self.crm, self.clock)
+        self.history = self._history(records, linked)
         self.owners = {
             u.crm_user_id: u.id for u in UserRepository(self.session).list() if u.crm_user_id
         }
@@ -87,6 +99,34 @@ class PageApplier:
         self.state.link(self.links)
         self.state.remember(self.agreed_now)
         return list(dict.fromkeys(self.changed))
+
+    def _history(self, records: Sequence[CrmRecord], linked: dict[str, Prospect]) -> RecordTimes:
+        """Salesforce's field history for the fields where both sides changed (one read)."""
+        if self.crm is None:
+            return {}
+        wanted: dict[str, list[str]] = {}
+        for record in records:
+            prospect = linked.get(str(record["Id"]))
+            if prospect is None or record_state(record) is not RecordState.LIVE:
+                continue
+            names = conflicts(
+                self.obj,
+                self.rules,
+                self._values(prospect),
+                record,
+                self.agreed.get((prospect.id, self.object_name), {}),
+            )
+            if names:
+                wanted[str(record["Id"])] = names
+        return history_times(self.crm, self.object_name, wanted)
+
+    def _values(self, prospect: Prospect) -> ProspectValues:
+        return ProspectValues(
+            prospect.email,
+            {rule.field: prospect.value(rule.field) for rule in self.rules},
+            self.change_times.get(prospect.id, {}),
+            prospect.updated_at,
+        )
 
     def _follows(self, prospect: Prospect, crm_id: str) -> bool:
         """A prospect follows its contact once it has one; its lead only until then."""
@@ -131,14 +171,10 @@ class PageApplier:
 
     def _fields(self, prospect: Prospect, record: CrmRecord) -> None:
         crm_id = str(record["Id"])
-        values = ProspectValues(
-            prospect.email,
-            {rule.field: prospect.value(rule.field) for rule in self.rules},
-            self.change_times.get(prospect.id, {}),
-            prospect.updated_at,
-        )
+        values = self._values(prospect).shifted(self.offset)
         agreed = self.agreed.get((prospect.id, self.object_name), {})
-        plan = plan_pull(self.obj, self.rules, values, record, agreed)
+        theirs_at = self.history.get(crm_id, {})
+        plan = plan_pull(self.obj, self.rules, values, record, agreed, theirs_at)
         email = self._email(prospect, record)
         if email:  # rare: through `update`, for the uniqueness check
             try:

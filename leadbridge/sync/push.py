@@ -12,8 +12,10 @@ that large, so big loads go through Bulk API 2.0). For each wave:
 2. gate them (`domain.push.push_blockers`), then read Salesforce: linked records by id,
    the rest matched by email (contacts, then unconverted leads);
 3. plan each record (`domain.push_record`), refusing before sending what Salesforce would
-   refuse (`domain.preflight`);
-4. write: updates per object, new leads by upsert on LeadBridge_Prospect_Id__c;
+   refuse (`domain.preflight`); fields where both sides changed get Salesforce's field
+   history (one read per object), and leadbridge's times are put on Salesforce's clock;
+4. record the values about to be sent (committed), then write: updates per object, new
+   leads by upsert on LeadBridge_Prospect_Id__c;
 5. record the outcomes, one transaction per `batch_size` prospects.
 
 Then requests to add prospects to Salesforce campaigns are applied for prospects now in
@@ -35,9 +37,9 @@ from leadbridge.sync.commit import commit
 from leadbridge.sync.config import PushConfig, load_config
 from leadbridge.sync.inputs import Candidate, load_wave
 from leadbridge.sync.lookup import Lookup
-from leadbridge.sync.plan import Outcome, gate, plan
+from leadbridge.sync.plan import Outcome, gate, plan_wave
 from leadbridge.sync.summary import PushSummary
-from leadbridge.sync.writer import send
+from leadbridge.sync.writer import record_sent, send
 
 Progress = Callable[[int, int], None]  # (prospects done, prospects to do)
 WAVE_SIZE = 2000  # a retrieve's 2,000 ids; the lookups pack ~1,500 emails per call
@@ -159,12 +161,12 @@ class PushEngine:
         stop: CrmError | None = None
         try:
             found = Lookup(self.crm, config).find([o.candidate for o in going])
+            plan_wave(self.crm, self.clock, going, found, config)
         except CrmError as error:
             _postpone(going, error)
             stop = error
         else:
-            for outcome in going:
-                plan(outcome, found[outcome.prospect_id], config)
+            record_sent(self.db, self.clock, going)
             try:
                 stop = send(self.crm, going, key_field=config.key_field)
             except CrmError as error:  # a Bulk job failed as a whole: results unknown

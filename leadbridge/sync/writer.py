@@ -1,6 +1,11 @@
 """Sending a wave's writes: one update per object and one create (or upsert) for all the
 new leads, each split by the client into composite calls of 200 (Bulk API 2.0 above the
 connector's threshold). Results come back in request order and land on their outcomes.
+
+Before anything is sent, `record_sent` commits the values about to be sent (as the upsert
+keys are): if the process dies after Salesforce applied them and before the outcome is
+recorded, the next sync knows them as its own and does not mistake them for a Salesforce
+change (which could put leadbridge's older value back over a newer edit).
 """
 
 from __future__ import annotations
@@ -9,8 +14,24 @@ from collections.abc import Sequence
 
 from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.errors import CrmError, CrmLimitError
-from leadbridge.ports import CrmClient, SaveResult
+from leadbridge.ports import Clock, CrmClient, SaveResult
+from leadbridge.store.database import Database
+from leadbridge.store.sync_state import Agreed, SyncStateRepository
 from leadbridge.sync.plan import Outcome
+
+
+def record_sent(db: Database, clock: Clock, outcomes: Sequence[Outcome]) -> None:
+    """Write the values about to be sent per (prospect, object, record), in one committed
+    transaction (chunked statements), before `send`."""
+    entries = [
+        Agreed(o.prospect_id, o.plan.object_name, o.plan.crm_id, o.plan.values)
+        for o in outcomes
+        if o.ready and o.plan is not None
+    ]
+    if not entries:
+        return
+    with db.session() as session:
+        SyncStateRepository(session, clock).record_sent(entries)
 
 
 def send(

@@ -39,6 +39,7 @@ from leadbridge.store.models.prospects import (
 from leadbridge.store.models.push import (
     CampaignRequestRow,
     CampaignRequestState,
+    CrmSentValuesRow,
     CrmSyncStateRow,
     ProspectCrmKeyRow,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "CrmContactRoleRow",
     "CrmOpportunityRow",
     "CrmSchemaRow",
+    "CrmSentValuesRow",
     "CrmSyncStateRow",
     "CrmUserLinkRow",
     "CustomFieldRow",

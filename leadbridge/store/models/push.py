@@ -41,6 +41,23 @@ class CrmSyncStateRow(Base):
     synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class CrmSentValuesRow(Base):
+    """Per prospect and Salesforce object: the values a push is about to send, written and
+    committed before sending and cleared once the push's outcome is recorded. Left behind by
+    a crash, they let the next sync recognise Salesforce holding them as leadbridge's own
+    echo. `crm_id` is None for a lead being created."""
+
+    __tablename__ = "crm_sent_values"
+
+    prospect_id: Mapped[int] = mapped_column(
+        ForeignKey("prospects.id", ondelete="CASCADE"), primary_key=True
+    )
+    crm_object: Mapped[str] = mapped_column(String(40), primary_key=True)
+    crm_id: Mapped[str | None] = mapped_column(String(18))
+    values: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CampaignRequestState(StrEnum):
     PENDING = "pending"  # waiting for the prospect's lead or contact, or the next run
     APPLIED = "applied"

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadbridge.domain.field_rules import UNKNOWN, FieldRule, Side, Sides, resolve
+from leadbridge.domain.field_rules import (
+    UNKNOWN,
+    FieldRule,
+    Side,
+    Sides,
+    in_conflict,
+    later,
+    resolve,
+)
 from leadbridge.domain.fields import SyncBehaviour
 
 EARLY = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,3 +80,48 @@ def test_most_recent_blank_loses_to_a_value_unless_blanks_overwrite() -> None:
     cleared_here = Sides(None, "b", "b", LATE, EARLY)
     assert resolve(rule(R), cleared_here) is Side.SALESFORCE
     assert resolve(rule(R, blank_overwrites=True), cleared_here) is Side.LEADBRIDGE
+
+
+# -- no lost update: sent values, per-field times, ties -----------------------------------
+
+
+def test_salesforce_holding_a_value_we_sent_is_our_echo_after_a_crash() -> None:
+    # agreed v1; we sent v2 (Salesforce applied it, the crash lost the record); the user
+    # then edited v3: only ours moved from what both last held, whatever the times say.
+    sides = Sides("v3", "v2", "v1", EARLY, LATE, sent="v2")
+    assert resolve(rule(R), sides) is Side.LEADBRIDGE
+    assert not in_conflict(rule(R), sides)
+
+
+def test_a_sent_value_salesforce_does_not_hold_changes_nothing() -> None:
+    # Salesforce moved on from what we sent (or never got it): the agreed value stands.
+    sides = Sides("v2", "rep", "v1", EARLY, LATE, sent="v2")
+    assert sides.baseline == "v1"
+    assert resolve(rule(R), sides) is Side.SALESFORCE
+    assert in_conflict(rule(R), sides)
+
+
+@pytest.mark.parametrize(
+    ("ours_at", "theirs_at", "winner"),
+    [
+        (LATE, EARLY, Side.LEADBRIDGE),
+        (EARLY, LATE, Side.SALESFORCE),
+        (EARLY, EARLY, Side.SALESFORCE),  # a true tie: Salesforce, the primary system
+        (None, EARLY, Side.SALESFORCE),
+        (EARLY, None, Side.LEADBRIDGE),
+    ],
+)
+def test_both_changed_the_later_change_wins_and_a_tie_goes_to_salesforce(
+    ours_at: datetime | None, theirs_at: datetime | None, winner: Side
+) -> None:
+    assert later(ours_at, theirs_at) is winner
+    assert resolve(rule(R), Sides("a", "b", "c", ours_at, theirs_at)) is winner
+
+
+def test_only_most_recent_fields_where_both_moved_are_in_conflict() -> None:
+    assert in_conflict(rule(R), Sides("a", "b", "c"))
+    assert in_conflict(rule(R), Sides("a", "b"))  # never synced
+    assert not in_conflict(rule(R), Sides("a", "c", "c"))  # only ours moved
+    assert not in_conflict(rule(L), Sides("a", "b", "c"))
+    assert not in_conflict(rule(R), Sides(None, "b", "c"))  # a value beats a blank
+    assert in_conflict(rule(R, blank_overwrites=True), Sides(None, "b", "c"))
