@@ -41,7 +41,7 @@ def import_csv(
     undelete: bool = False,
     progress: Progress | None = None,
     after_change: AfterChange | None = None,
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
 ) -> ImportSummary:
     """Import the file; InputError (before any write) for a file that cannot be imported.
 
@@ -54,7 +54,7 @@ def import_csv(
     summary = ImportSummary()
     done, last, pending = 0, 1, list[CsvRow]()  # last: the last line of a written batch
     try:
-        for batch in _batches(read_csv(data, catalog), batch_size):
+        for batch in _batches(read_csv(data, catalog), batch_size or BATCH):
             pending = batch
             summary.outcomes.extend(
                 _import_batch(db, crm, clock, config, batch, summary, undelete, after_change)
