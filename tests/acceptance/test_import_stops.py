@@ -115,3 +115,25 @@ def test_the_api_answers_503_with_the_report(
     assert done.json()["complete"] is True
     assert done.json()["counts"] == {"unchanged": 2, "created": 2, "skipped": 1}
     assert prospect_count(cli) == 4
+
+
+def test_ctrl_c_still_prints_the_report_and_exits_130(
+    cli: Cli,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(run, "BATCH", 2)
+    real, batches = run._import_batch, []
+
+    def interrupted_in_the_second(*args: Any, **kwargs: Any) -> Any:
+        batches.append(1)
+        if len(batches) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "_import_batch", interrupted_in_the_second)
+    file = tmp_path / "people.csv"
+    file.write_text(CSV)
+    report = json.loads(cli("import", str(file), "--json", code=130))
+    assert report["stopped"]["code"] == "interrupted" and report["stopped"]["line"] == 4
+    assert report["counts"] == {"created": 2, "not written": 3}
