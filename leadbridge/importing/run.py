@@ -19,7 +19,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT, LEAD, match
 from leadbridge.errors import LeadbridgeError
 from leadbridge.importing.csv_file import CsvRow, header, read_csv, rows_after
-from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop
+from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop, log
 from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.database import Database
 from leadbridge.store.prospect_fields import FieldCatalog
@@ -81,6 +81,7 @@ def _stop(
     if first is None:
         return
     stop = summary.stopped = Stop.of(first, error)
+    log.warning("import stopped at line %d: %s", stop.line, stop.cause)
     reason = f"the import stopped at line {stop.line} before writing this row: {stop.cause}"
     for row in pending:
         if row.problem is not None or row.email is None:
