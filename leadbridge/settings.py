@@ -1,4 +1,8 @@
-"""Settings from the environment (`LEADBRIDGE_*`) with embedded defaults; built on demand."""
+"""Settings from the environment (`LEADBRIDGE_*`) with embedded defaults; built on demand.
+
+The home (`.leadbridge/` by default) holds the database, the secret key and the sandbox's
+credentials: it is made 0700 by whoever creates it first, and tightened to 0700 (with a
+warning) when the settings are loaded and it is found looser."""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from leadbridge.private_files import PRIVATE_DIR, tighten
 
 DEFAULT_HOME = Path(".leadbridge")
 
@@ -32,5 +38,9 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment now (never at import time); keyword arguments win."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read the environment now (never at import time); keyword arguments win. An existing
+    home that others may read is tightened to 0700."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.home.is_dir():
+        tighten(settings.home, PRIVATE_DIR)
+    return settings

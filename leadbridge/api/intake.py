@@ -4,6 +4,10 @@
   plain HTML form (`ids`, repeated or comma-separated; `token` when no Authorization header can
   be sent), which gets a small HTML page back.
 - `POST /api/v1/imports[?undelete=true]`: a CSV upload, as `text/csv` or multipart (`file`).
+  200 with a result per row. An import that stops midway answers with the error envelope and
+  the same report beside it (`stopped`: line, code, cause): 503 when Salesforce is unavailable
+  or the API allowance is spent, 502 when Salesforce refused otherwise, 500 for anything else.
+  The batches before the stop stay written; sending the same file again finishes it.
 
 The HTTP app never talks to Salesforce itself: whoever serves it installs an `IntakeGateway`
 (`install_intake`); without one these routes answer 503.
@@ -20,7 +24,7 @@ from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from leadbridge.api.errors import ApiError
@@ -114,9 +118,7 @@ def _page(result: dict[str, Any], back: str | None) -> HTMLResponse:
 
 
 @router.post("/imports")
-async def import_csv(
-    request: Request, undelete: Annotated[bool, Query()] = False
-) -> dict[str, Any]:
+async def import_csv(request: Request, undelete: Annotated[bool, Query()] = False) -> Any:
     """Import a CSV of emails and prospect fields; a result per row, with line numbers."""
     state = services(request)
     _check_token(state, request, None)
@@ -137,7 +139,22 @@ async def import_csv(
     result: dict[str, Any] = await run_in_threadpool(
         lambda: gateway.import_json(data, undelete=undelete)
     )
-    return result
+    stopped = result.get("stopped")
+    return result if not stopped else _stopped(result, stopped)
+
+
+def _stopped(result: dict[str, Any], stopped: dict[str, Any]) -> JSONResponse:
+    """The error envelope, with the report of every row beside it."""
+    if stopped.get("salesforce"):
+        status = 503 if stopped.get("retryable") else 502
+    else:
+        status = 503 if stopped.get("retryable") else 500
+    message = (
+        f"the import stopped at line {stopped.get('line')}: {stopped.get('cause')}; the rows "
+        "before it are written (see results); send the same file again to finish"
+    )
+    error = {"code": "import_stopped", "message": message, "field": None}
+    return JSONResponse({"error": error, **result}, status_code=status)
 
 
 def _multipart_file(content_type: str, body: bytes) -> bytes:

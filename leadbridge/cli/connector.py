@@ -10,16 +10,26 @@ from rich.table import Table
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.secret_input import SecretOption, SecretReader
 from leadbridge.connector.verify import VerifyReport
+from leadbridge.errors import InputError
 from leadbridge.salesforce.credentials import CrmCredentials, Flow
 
 app = typer.Typer(help="Connect leadbridge to a Salesforce org and configure the connector.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+CLIENT_SECRET = SecretOption("client_secret", "Consumer secret", "LEADBRIDGE_CLIENT_SECRET")
+PASSWORD = SecretOption("password", "Connector user's password", "LEADBRIDGE_PASSWORD")
+SECURITY_TOKEN = SecretOption(
+    "security_token", "Security token (Enter if none)", "LEADBRIDGE_SECURITY_TOKEN"
+)
+
+
 @app.command()
 @handle_errors
 def add(
+    ctx: typer.Context,
     sandbox: Annotated[
         Path | None,
         typer.Option(help="Use the sandbox org whose data directory (credentials.json) is DIR."),
@@ -34,22 +44,28 @@ def add(
     client_secret: Annotated[
         str | None,
         typer.Option(
-            help="Consumer secret (or set LEADBRIDGE_CLIENT_SECRET).",
-            envvar="LEADBRIDGE_CLIENT_SECRET",
+            help=CLIENT_SECRET.help("Consumer secret."),
+            envvar=CLIENT_SECRET.envvar,
+            show_envvar=False,
         ),
     ] = None,
-    username: Annotated[str | None, typer.Option(help="Connector user.")] = None,
+    username: Annotated[
+        str | None, typer.Option(help="Connector user (the username-password flow).")
+    ] = None,
     password: Annotated[
         str | None,
         typer.Option(
-            help="Connector user's password (or LEADBRIDGE_PASSWORD).", envvar="LEADBRIDGE_PASSWORD"
+            help=PASSWORD.help("Connector user's password."),
+            envvar=PASSWORD.envvar,
+            show_envvar=False,
         ),
     ] = None,
     security_token: Annotated[
         str | None,
         typer.Option(
-            help="Security token (or LEADBRIDGE_SECURITY_TOKEN).",
-            envvar="LEADBRIDGE_SECURITY_TOKEN",
+            help=SECURITY_TOKEN.help("Security token (none for trusted IP ranges)."),
+            envvar=SECURITY_TOKEN.envvar,
+            show_envvar=False,
         ),
     ] = None,
     private_key_file: Annotated[Path | None, typer.Option(help="PEM key for the JWT flow.")] = None,
@@ -58,13 +74,22 @@ def add(
 ) -> None:
     """Store the connector (paused until you resume it).
 
-    Example: leadbridge connector add --sandbox .leadbridge/sandbox
+    The flow follows what you give: --private-key-file for JWT, --username for
+    username-password, otherwise client credentials. Secrets left out are asked for on a
+    hidden prompt; '-' as a secret's value reads it from stdin (one line per '-', in the order
+    client secret, password, security token). Secrets given as arguments still work but show
+    in `ps`. leadbridge keeps them encrypted with the key in .leadbridge/secret.key (0600, in
+    a 0700 folder) and never prints them.
+
+    Example: leadbridge connector add --login-url https://acme.my.salesforce.com
+    --client-id 3MVG9… --client-secret -
     """
     service = context.connector_service()
     if sandbox is not None:
         described = service.add_sandbox(sandbox, edition="advanced")
     else:
         credentials = _credentials(
+            SecretReader(ctx),
             login_url,
             client_id,
             client_secret,
@@ -85,6 +110,7 @@ def add(
 
 
 def _credentials(
+    secrets: SecretReader,
     login_url: str | None,
     client_id: str | None,
     client_secret: str | None,
@@ -93,8 +119,6 @@ def _credentials(
     security_token: str | None,
     private_key_file: Path | None,
 ) -> CrmCredentials:
-    from leadbridge.errors import InputError
-
     if not login_url:
         raise InputError(
             "give --sandbox DIR, or --login-url with the credentials", item="connector add"
@@ -102,10 +126,16 @@ def _credentials(
     flow: Flow
     if private_key_file is not None:
         flow = "jwt"
-    elif username and password:
+    elif username:
         flow = "password"
     else:
         flow = "client_credentials"
+    jwt, by_password = flow == "jwt", flow == "password"
+    client_secret = secrets.read(CLIENT_SECRET, client_secret, needed=not jwt)
+    password = secrets.read(PASSWORD, password, needed=by_password)
+    security_token = secrets.read(
+        SECURITY_TOKEN, security_token, needed=False, optional=by_password
+    )
     return CrmCredentials(
         login_url=login_url,
         flow=flow,

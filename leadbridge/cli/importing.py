@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from leadbridge.cli.output import errors, handle_errors, print_json
+from leadbridge.cli.output import console, errors, handle_errors, print_json
 from leadbridge.cli.pull import intake_service, print_summary
 from leadbridge.errors import InputError
-from leadbridge.importing import MAX_BYTES
-from leadbridge.sync.intake_report import SKIPPED
+from leadbridge.importing import MAX_BYTES, NOT_WRITTEN, ImportSummary
+from leadbridge.importing.report import INTERRUPTED
+from leadbridge.sync.intake_report import SKIPPED, IntakeSummary
+
+STOPPED_EXIT = 7  # the import stopped midway; the report says where and why
+INTERRUPTED_EXIT = 130  # Ctrl-C, as shells report it
 
 
 @handle_errors
@@ -28,6 +33,12 @@ def import_file(
     the Salesforce contact (else lead) with that email, taking its values for the fields the
     file does not set. Bad rows are skipped with their line number and reason; a file with an
     unknown column, over 50 MB or over 1,000,000 rows is refused before anything is written.
+
+    Rows are written in batches of 1,000. If the import stops midway (Salesforce down, the API
+    allowance spent, an error, Ctrl-C), the report still lists every row: written, skipped, or
+    not written, with the line and cause where it stopped; the exit code is 7 (130 after
+    Ctrl-C). Import the same file again to finish: rows already written are recognised and
+    left as they are.
 
     Example: leadbridge import webinar.csv --undelete
     """
@@ -53,6 +64,25 @@ def import_file(
     if json_output:
         print_json(summary.as_dict())
     else:
-        print_summary(summary)
+        _print(summary)
+    if summary.stopped is not None:
+        raise typer.Exit(INTERRUPTED_EXIT if summary.stopped.code == INTERRUPTED else STOPPED_EXIT)
     if summary.outcomes and all(o.status == SKIPPED for o in summary.outcomes):
         raise typer.Exit(2)
+
+
+def _print(summary: ImportSummary) -> None:
+    """Every row written or skipped; the rows not written as one line of line numbers."""
+    reached = [o for o in summary.outcomes if o.status != NOT_WRITTEN]
+    print_summary(IntakeSummary(reached, summary.crm_calls))
+    stop = summary.stopped
+    if stop is None:
+        return
+    lines = [o.line for o in summary.outcomes if o.status == NOT_WRITTEN and o.line is not None]
+    span = f" (lines {lines[0]} to {lines[-1]})" if lines else ""
+    console.print(
+        f"[red]Stopped at line {stop.line}:[/red] {escape(stop.cause)}\n"
+        f"{summary.written} rows written, {len(lines)} not written{span}. Import the same "
+        "file again to finish: rows already written are recognised and left as they are.",
+        highlight=False,
+    )

@@ -1,6 +1,12 @@
 """Applying an import: rows in batches; per batch one email lookup over contacts and one over
 unconverted leads (the client packs hundreds of emails per call), then one transaction with a
-savepoint per row, so a row that fails is undone alone and the others go on."""
+savepoint per row, so a row that fails is undone alone and the others go on.
+
+A batch is written whole or not at all. When something stops the import midway (Salesforce
+down, the API allowance spent, an unexpected error, Ctrl-C), the batches before stay written
+and the report still covers every row: what was written, what was not and why, and where it
+stopped. Running the same file again is safe: rows already written come out "unchanged" (no
+new prospect, no audit entry), and the rest are written."""
 
 from __future__ import annotations
 
@@ -12,7 +18,8 @@ from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT, LEAD, match
 from leadbridge.errors import LeadbridgeError
-from leadbridge.importing.csv_file import CsvRow, header, read_csv
+from leadbridge.importing.csv_file import CsvRow, header, read_csv, rows_after
+from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop, log
 from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.database import Database
 from leadbridge.store.prospect_fields import FieldCatalog
@@ -34,20 +41,63 @@ def import_csv(
     undelete: bool = False,
     progress: Progress | None = None,
     after_change: AfterChange | None = None,
-) -> IntakeSummary:
-    """Import the file; InputError (before any write) for a file that cannot be imported."""
+    batch_size: int | None = None,
+) -> ImportSummary:
+    """Import the file; InputError (before any write) for a file that cannot be imported.
+
+    Whatever stops it midway, the report comes back with `stopped` set (a KeyboardInterrupt
+    included: the caller decides what to do once the report is shown)."""
     with db.session(readonly=True) as session:
         catalog = FieldCatalog.load(session)
         config = load_config(session)
     _, total = header(data, catalog)
-    summary = IntakeSummary()
-    done = 0
-    for batch in _batches(read_csv(data, catalog), BATCH):
-        _import_batch(db, crm, clock, config, batch, summary, undelete, after_change)
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
+    summary = ImportSummary()
+    done, last, pending = 0, 1, list[CsvRow]()  # last: the last line of a written batch
+    try:
+        for batch in _batches(read_csv(data, catalog), batch_size or BATCH):
+            pending = batch
+            summary.outcomes.extend(
+                _import_batch(db, crm, clock, config, batch, summary, undelete, after_change)
+            )
+            pending, last, done = [], batch[-1].line, done + len(batch)
+            if progress is not None:
+                progress(done, total)
+    except (Exception, KeyboardInterrupt) as error:
+        _stop(summary, data, pending, last, error)
     return summary
+
+
+def _stop(
+    summary: ImportSummary,
+    data: bytes,
+    pending: Sequence[CsvRow],
+    last: int,
+    error: BaseException,
+) -> None:
+    """Report the rows of the batch that failed (`pending`) and every later row as not
+    written; nothing left unwritten (Ctrl-C after the last batch) means the import is done."""
+    rest = list(rows_after(data, pending[-1].line if pending else last))
+    first = pending[0].line if pending else (rest[0][0] if rest else None)
+    if first is None:
+        return
+    stop = summary.stopped = Stop.of(first, error)
+    log.warning("import stopped at line %d: %s", stop.line, stop.cause)
+    reason = f"the import stopped at line {stop.line} before writing this row: {stop.cause}"
+    for row in pending:
+        if row.problem is not None or row.email is None:
+            summary.add(
+                IntakeOutcome(
+                    f"line {row.line}", SKIPPED, row.email, reason=row.problem, line=row.line
+                )
+            )
+        else:
+            summary.add(_not_written(row.line, row.email, reason))
+    for line, email in rest:
+        summary.add(_not_written(line, email, reason))
+
+
+def _not_written(line: int, email: str | None, reason: str) -> IntakeOutcome:
+    return IntakeOutcome(f"line {line}", NOT_WRITTEN, email, reason=reason, line=line)
 
 
 def _batches(rows: Iterable[CsvRow], size: int) -> Iterator[list[CsvRow]]:
@@ -65,17 +115,19 @@ def _import_batch(
     summary: IntakeSummary,
     undelete: bool,
     after_change: AfterChange | None,
-) -> None:
+) -> list[IntakeOutcome]:
+    """The batch's outcomes, once its transaction is committed (nothing is reported as written
+    before it is)."""
     emails = [row.email for row in rows if row.problem is None and row.email]
     matches = _lookup(crm, config, emails, summary)
+    outcomes: list[IntakeOutcome] = []
     with db.session() as session:
         intake = Intake(session, clock, config)
         known = intake.known(emails)
         touched: list[int] = []
         for row in rows:
-            outcome = summary.add(
-                IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line)
-            )
+            outcome = IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line)
+            outcomes.append(outcome)
             if row.problem is not None or row.email is None:
                 outcome.status, outcome.reason = SKIPPED, row.problem
                 continue
@@ -84,6 +136,7 @@ def _import_batch(
                 touched.append(outcome.prospect_id)
         if after_change is not None and touched:
             after_change(session, touched, Origin.IMPORT)
+    return outcomes
 
 
 def _import_row(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from leadbridge.automation import run_rules_for
+from leadbridge.importing.report import ImportSummary
 from leadbridge.importing.run import Progress, import_csv
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database
@@ -40,7 +41,8 @@ class IntakeService:
 
     def import_csv(
         self, data: bytes, *, undelete: bool = False, progress: Progress | None = None
-    ) -> IntakeSummary:
+    ) -> ImportSummary:
+        """The report of every row; `stopped` is set when it did not get to the end."""
         return import_csv(
             self.db,
             self.crm(),
@@ -56,4 +58,5 @@ class IntakeService:
         return self.send(ids).as_dict()
 
     def import_json(self, data: bytes, *, undelete: bool) -> dict[str, Any]:
+        """The report; its `stopped` is not null when the import stopped midway."""
         return self.import_csv(data, undelete=undelete).as_dict()

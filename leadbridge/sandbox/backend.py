@@ -7,8 +7,10 @@ built explicitly (no module-level singletons), so tests can run several orgs sid
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
+import stat
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -45,7 +47,7 @@ class SandboxBackend:
         from .urls import build_router  # the router imports handlers that import this module
 
         self.config = config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(config.data_dir)
         self.schema: OrgSchema = load_schema(config.schema_file)
         self.clock = OrgClock()
         db_path = None if config.memory else config.data_dir / "org.sqlite3"
@@ -104,6 +106,7 @@ class SandboxBackend:
         path = self.credentials_file
         temporary = path.with_suffix(".tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a leftover temporary file keeps its old mode otherwise
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump(content, handle, indent=2)
         temporary.replace(path)
@@ -143,3 +146,19 @@ class SandboxBackend:
             "records": counts,
             "now": self.clock.now().isoformat(),
         }
+
+
+def _private_dir(path: Path) -> None:
+    """The data dir holds the org's credentials: folders made here are 0700 and the data dir
+    itself is tightened to 0700 if it is looser (the sandbox imports nothing from leadbridge,
+    so this is its own copy of leadbridge.private_files)."""
+    missing = [level for level in (path, *path.parents) if not level.exists()]
+    for level in reversed(missing):
+        level.mkdir(mode=0o700, exist_ok=True)
+        level.chmod(0o700)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
+        logging.getLogger("leadbridge.sandbox").warning(
+            "%s was readable by others (mode %s): tightened to 0o700", path, oct(mode)
+        )

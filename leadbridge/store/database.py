@@ -12,6 +12,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import ConfigurationError
+from leadbridge.private_files import (
+    PRIVATE_FILE,
+    create_private_dirs,
+    create_private_file,
+    tighten,
+)
 from leadbridge.store.migrate import current_revision, head_revision, upgrade_to_head
 
 DEFAULT_URL = "sqlite:///.leadbridge/leadbridge.sqlite3"
@@ -99,11 +105,22 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
         file = Path(path)
         if not create and not file.exists():
             raise ConfigurationError(f"no database at {file}")
-        file.parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(file)
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _private_sqlite_file(file: Path) -> None:
+    """The database file (and its folder, when made here) for its owner only: created empty
+    0600 before SQLite opens it, so SQLite gives its -wal and -shm files the same mode; found
+    looser, it and they are tightened."""
+    create_private_dirs(file.parent)
+    if create_private_file(file):
+        return
+    for path in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        tighten(path, PRIVATE_FILE)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,7 +1,8 @@
 """Secret values: a wrapper that never prints, and Fernet encryption for storing them.
 
 The key comes from `LEADBRIDGE_SECRET_KEY` when set, otherwise from a key file (by default
-`.leadbridge/secret.key`), created with mode 0600 the first time a secret is stored.
+`.leadbridge/secret.key`), created with mode 0600 (in a 0700 folder when it makes the folder)
+the first time a secret is stored, and tightened to 0600 (with a warning) if found looser.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from leadbridge.errors import ConfigurationError
+from leadbridge.private_files import PRIVATE_FILE, create_private_dirs, tighten
 
 KEY_ENV_VAR = "LEADBRIDGE_SECRET_KEY"
 DEFAULT_KEY_FILE = Path(".leadbridge") / "secret.key"
@@ -90,6 +92,7 @@ class SecretBox:
         if from_env:
             return _checked_key(from_env.strip().encode("ascii"), KEY_ENV_VAR)
         if self.key_file.exists():
+            tighten(self.key_file, PRIVATE_FILE)
             return _checked_key(self.key_file.read_bytes().strip(), str(self.key_file))
         if not create:
             raise ConfigurationError(f"no secret key: set {KEY_ENV_VAR} or restore {self.key_file}")
@@ -108,7 +111,7 @@ def _checked_key(key: bytes, source: str) -> bytes:
 
 def _create_key_file(path: Path) -> bytes:
     """A new key in a file only its owner can read (created 0600, never widened)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private_dirs(path.parent)
     key = Fernet.generate_key()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
