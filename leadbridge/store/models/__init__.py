@@ -42,7 +42,7 @@ from leadbridge.store.models.push import (
     CrmSyncStateRow,
     ProspectCrmKeyRow,
 )
-from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow
+from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow, SyncLeaseRow
 from leadbridge.store.models.users import CrmUserLinkRow, UserRole, UserRow
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "RuleMatchRow",
     "SyncCursorRow",
     "SyncErrorRow",
+    "SyncLeaseRow",
     "UserGroupMemberRow",
     "UserGroupRow",
     "UserRole",
