@@ -121,8 +121,14 @@ class LeaseRepository:
     def _insert_if_absent(self, values: dict[str, object]) -> bool:
         dialect = self.session.get_bind().dialect.name
         module = postgresql if dialect == "postgresql" else sqlite
-        statement = module.insert(SyncLeaseRow).values(**values).on_conflict_do_nothing()
-        return self._execute(statement)
+        statement = (
+            module.insert(SyncLeaseRow)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(SyncLeaseRow.name)
+        )
+        # RETURNING, not rowcount: psycopg reports no rowcount for INSERT … ON CONFLICT.
+        return self.session.execute(statement).scalar() is not None
 
     def _execute(self, statement: object) -> bool:
         result = self.session.execute(statement)  # type: ignore[call-overload]
