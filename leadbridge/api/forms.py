@@ -1,18 +1,36 @@
-"""The public endpoint website forms post to: `POST /form-handlers/{id}`."""
+"""The public endpoint website forms post to: `POST /form-handlers/{id}`.
+
+With a form spool installed (`leadbridge serve` does), a post the store cannot take within
+`FORM_WAIT_MS` (a long write holds SQLite's lock, PostgreSQL is unreachable) is kept in the
+spool and answered 200 all the same; a background thread writes it once the store answers
+(see automation/spool.py). While posts wait there, new ones queue behind them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadbridge.api.body import read_submission
 from leadbridge.api.state import services
+from leadbridge.automation.spool import SubmissionSpool
 from leadbridge.automation.submissions import FormSubmissionService
 from leadbridge.errors import NotFoundError
+from leadbridge.store.database import StoreTransientError
 
 router = APIRouter()
+FORM_WAIT_MS = 2_000  # how long a post waits for a busy store before it is spooled
+
+
+def install_spool(app: FastAPI, spool: SubmissionSpool) -> None:
+    app.state.leadbridge_spool = spool
+
+
+def _spool(request: Request) -> SubmissionSpool | None:
+    found = getattr(request.app.state, "leadbridge_spool", None)
+    return found if isinstance(found, SubmissionSpool) else None
 
 
 @router.post("/form-handlers/{handler_id}", tags=["forms"])
@@ -24,7 +42,24 @@ async def submit_form(handler_id: str, request: Request) -> dict[str, Any]:
     if not handler_id.isdigit():
         raise NotFoundError(f"no form handler with id {handler_id!r}")
     submitted = await read_submission(request)
-    state = services(request)
-    service = FormSubmissionService(state.database, state.clock)
-    result = await run_in_threadpool(service.submit, int(handler_id), submitted)
-    return {"ok": True, "submission_id": result.submission_id}
+    spool = _spool(request)
+    if spool is None:
+        state = services(request)
+        service = FormSubmissionService(state.database, state.clock)
+        result = await run_in_threadpool(service.submit, int(handler_id), submitted)
+        return {"ok": True, "submission_id": result.submission_id}
+    return await run_in_threadpool(_submit_or_spool, spool, int(handler_id), submitted)
+
+
+def _submit_or_spool(
+    spool: SubmissionSpool, handler_id: int, submitted: dict[str, Any]
+) -> dict[str, Any]:
+    if not spool.pending():
+        try:
+            result = spool.service.submit(handler_id, submitted)
+        except StoreTransientError:
+            pass
+        else:
+            return {"ok": True, "submission_id": result.submission_id}
+    queued = spool.add(handler_id, submitted)
+    return {"ok": True, "queued": queued.spool_id}

@@ -1,15 +1,17 @@
-"""Running the HTTP app with uvicorn, optionally beside a background task (the sync loop).
+"""Running the HTTP app with uvicorn, beside background tasks (the sync loop, the form spool).
 
-The background task gets a `threading.Event` that is set when the server stops; it should
-return soon after. If it fails, the server is stopped too, so the failure is not hidden
-behind a server that looks healthy.
+Each background task gets a `threading.Event` that is set when the server stops; it should
+return soon after. A task that raises is logged with its traceback and started again after
+a pause (longer after each failure in a row, capped): the HTTP app — the public form
+handlers above all — keeps serving whatever the background does.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 import uvicorn
 from fastapi import FastAPI
@@ -17,45 +19,69 @@ from fastapi import FastAPI
 logger = logging.getLogger(__name__)
 Background = Callable[[threading.Event], None]
 JOIN_SECONDS = 30.0
-
-
-class BackgroundFailedError(RuntimeError):
-    """The background task raised; the server was stopped because of it."""
+RESTART_BASE_SECONDS = 1.0
+RESTART_CAP_SECONDS = 60.0
+HEALTHY_SECONDS = 60.0  # a task that ran this long before failing starts again at once
 
 
 def build_server(app: FastAPI, host: str = "127.0.0.1", port: int = 8080) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
 
 
-def serve(server: uvicorn.Server, background: Background | None = None) -> None:
-    """Run `server` until it stops (Ctrl-C, or `server.should_exit`), with `background`."""
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def run_background(task: Background) -> None:
+def supervise(
+    task: Background, stop: threading.Event, *, base: float = RESTART_BASE_SECONDS
+) -> None:
+    """Run `task` until `stop` is set, starting it again whenever it raises or returns early."""
+    failures = 0
+    while not stop.is_set():
+        started = time.monotonic()
         try:
             task(stop)
-        except Exception as error:
-            logger.exception("background task failed", extra={"action": "background_failed"})
-            failures.append(error)
-            server.should_exit = True
+        except Exception:
+            if time.monotonic() - started >= HEALTHY_SECONDS:
+                failures = 0
+            failures += 1
+            wait = min(RESTART_CAP_SECONDS, base * 2 ** min(failures - 1, 16))
+            logger.exception(
+                "background task failed; starting it again in %.0f s",
+                wait,
+                extra={"action": "background_failed"},
+            )
+            stop.wait(wait)
+        else:
+            if not stop.is_set():
+                stop.wait(base)
 
-    worker = None
-    if background is not None:
-        worker = threading.Thread(
-            target=run_background, args=(background,), name="leadbridge-background", daemon=True
+
+def serve(
+    server: uvicorn.Server, background: Background | Sequence[Background] | None = None
+) -> None:
+    """Run `server` until it stops (Ctrl-C, or `server.should_exit`), with `background`."""
+    stop = threading.Event()
+    tasks: Sequence[Background] = (
+        () if background is None else [background] if callable(background) else background
+    )
+    workers = [
+        threading.Thread(
+            target=supervise, args=(task, stop), name=f"leadbridge-background-{n}", daemon=True
         )
+        for n, task in enumerate(tasks)
+    ]
+    for worker in workers:
         worker.start()
     try:
         server.run()
     finally:
         stop.set()
-        if worker is not None:
+        for worker in workers:
             worker.join(JOIN_SECONDS)
-    if failures:
-        raise BackgroundFailedError(f"the background task failed: {failures[0]}") from failures[0]
 
 
-def run_server(app: FastAPI, host: str, port: int, background: Background | None = None) -> None:
+def run_server(
+    app: FastAPI,
+    host: str,
+    port: int,
+    background: Background | Sequence[Background] | None = None,
+) -> None:
     """Serve `app` on host:port until stopped, running `background` beside it."""
     serve(build_server(app, host, port), background)

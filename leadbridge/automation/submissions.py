@@ -48,24 +48,41 @@ class SubmissionResult:
 
 
 class FormSubmissionService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    """`busy_timeout_ms` bounds how long a post waits for a busy SQLite store before
+    StoreTransientError (the HTTP app then spools the post: see automation/spool.py)."""
+
+    def __init__(self, db: Database, clock: Clock, *, busy_timeout_ms: int | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.busy_timeout_ms = busy_timeout_ms
 
-    def submit(self, handler_id: int, submitted: Mapping[str, Any]) -> SubmissionResult:
-        """Accept a post to handler `handler_id`; SubmissionError names the bad form field."""
+    def submit(
+        self, handler_id: int, submitted: Mapping[str, Any], *, spool_id: str | None = None
+    ) -> SubmissionResult:
+        """Accept a post to handler `handler_id`; SubmissionError names the bad form field.
+
+        With `spool_id` (a post kept in the form spool) a post that already landed is not
+        applied again: its first result is returned."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self.db.session() as session:
-                    return self._submit(session, handler_id, submitted)
+                with self.db.session(busy_timeout_ms=self.busy_timeout_ms) as session:
+                    return self._submit(session, handler_id, submitted, spool_id)
             except ConflictError:
                 if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _submit(
-        self, session: Session, handler_id: int, submitted: Mapping[str, Any]
+        self,
+        session: Session,
+        handler_id: int,
+        submitted: Mapping[str, Any],
+        spool_id: str | None,
     ) -> SubmissionResult:
+        submissions = FormSubmissionRepository(session, self.clock)
+        landed = None if spool_id is None else submissions.by_spool_id(spool_id)
+        if landed is not None:
+            return SubmissionResult(landed.id, landed.prospect_id, created=False)
         handler = FormHandlerRepository(session, self.clock).get(handler_id)
         if not handler.active:
             raise FormHandlerInactiveError(
@@ -74,8 +91,8 @@ class FormSubmissionService:
         actor = f"form handler {handler.name}"
         values = _checked_values(session, handler, submitted)
         prospect, created = self._upsert(session, values, actor)
-        submission = FormSubmissionRepository(session, self.clock).record(
-            handler.id, prospect.id, redact(submitted)
+        submission = submissions.record(
+            handler.id, prospect.id, redact(submitted), spool_id=spool_id
         )
         done, skipped = self._complete(session, handler, prospect, actor)
         rules = run_rules_for(session, self.clock, [prospect.id], Origin.FORM)

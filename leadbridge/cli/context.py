@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from functools import cache
 
 from sqlalchemy.orm import Session
 
+from leadbridge.api.forms import FORM_WAIT_MS
 from leadbridge.automation.engine import run_rules_for
+from leadbridge.automation.spool import SubmissionSpool
+from leadbridge.automation.submissions import FormSubmissionService
 from leadbridge.connector.service import ConnectorService
 from leadbridge.domain.fields import Origin
-from leadbridge.ports import SystemClock
+from leadbridge.ports import CrmClient, SystemClock
 from leadbridge.salesforce.client import SalesforceClient
 from leadbridge.salesforce.credentials import CrmCredentials
 from leadbridge.settings import Settings, load_settings
+from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.database import Database, open_database
 from leadbridge.store.secret_box import SecretBox
-from leadbridge.sync.cycle import SyncCycle, sync_cycle
+from leadbridge.sync.cycle import CycleSummary, SyncCycle, sync_cycle
 from leadbridge.sync.push import Progress as ProgressCallback
 from leadbridge.sync.push import PushEngine
+from leadbridge.sync.runner import SyncLease
+
+log = logging.getLogger("leadbridge.sync")
 
 
 @cache
@@ -44,21 +54,109 @@ def make_client(credentials: CrmCredentials, settings: ConnectorSettings) -> Sal
     )
 
 
-def push_engine(progress: ProgressCallback | None = None) -> PushEngine:
-    return PushEngine(database(), connector_service().client(), clock(), progress=progress)
+def push_engine(
+    progress: ProgressCallback | None = None, lease: SyncLease | None = None
+) -> PushEngine:
+    return PushEngine(
+        database(),
+        connector_service().client(),
+        clock(),
+        progress=progress,
+        guard=None if lease is None else lease.check,
+    )
 
 
-def sync_cycle_now(progress: ProgressCallback | None = None) -> SyncCycle:
+def sync_cycle_now(
+    progress: ProgressCallback | None = None,
+    *,
+    crm: CrmClient | None = None,
+    lease: SyncLease | None = None,
+    stop: threading.Event | None = None,
+) -> SyncCycle:
     """One sync cycle as the CLI, `serve` and `make run` run it: pull (with automation rules
-    run on what Salesforce changed, in the pull's transaction), then push."""
+    run on what Salesforce changed, in the pull's transaction), then push. Run it while
+    holding `lease` (its `check` fences every write)."""
     now = clock()
 
     def run_rules(session: Session, prospect_ids: list[int]) -> None:
         run_rules_for(session, now, prospect_ids, Origin.SALESFORCE)
 
     return sync_cycle(
-        database(), connector_service().client(), now, after_pull=run_rules, progress=progress
+        database(),
+        crm or connector_service().client(),
+        now,
+        after_pull=run_rules,
+        progress=progress,
+        guard=None if lease is None else lease.check,
+        stop=stop,
     )
+
+
+class SyncRunner:
+    """Sync cycles as every loop and `sync once` run them: each under the sync lease, with
+    one Salesforce client kept across cycles (it logs in once and renews an expired session
+    itself), built again only when the connector's credentials, API budget or Bulk
+    threshold change, and closed by `close`.
+
+        runner = SyncRunner(stop=stop)
+        summary = runner.run_once()     # LeaseHeldError: another runner is at it
+    """
+
+    def __init__(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        wait: float | None = 0,
+        progress: Callable[[], ProgressCallback | None] | None = None,
+    ) -> None:
+        self.stop = stop or threading.Event()
+        self.wait = wait
+        self.progress = progress
+        self.lease = SyncLease(database(), clock())
+        self._client: CrmClient | None = None
+        self._client_key: object = None
+
+    def run_once(self) -> CycleSummary:
+        with self.lease.held(wait=self.wait):
+            cycle = sync_cycle_now(
+                None if self.progress is None else self.progress(),
+                crm=self.client(),
+                lease=self.lease,
+                stop=self.stop,
+            )
+            return cycle.run_once()
+
+    def client(self) -> CrmClient:
+        """The loop's client; a new one when what it was built from has changed."""
+        service = connector_service()
+        credentials = service.credentials()
+        with database().session(readonly=True) as session:
+            settings = ConnectorRepository(session).settings()
+        key = (credentials, settings.api_budget_percent, settings.bulk_threshold)
+        if self._client is None or key != self._client_key:
+            if self._client is not None:
+                log.info("the connector's settings changed: a new Salesforce client")
+            self.close()
+            self._client = make_client(credentials, settings)
+            self._client_key = key
+        return self._client
+
+    def poll_interval(self) -> float:
+        """The connector's poll interval as it is now (settings apply without a restart)."""
+        with database().session(readonly=True) as session:
+            return float(ConnectorRepository(session).settings().poll_interval_seconds)
+
+    def close(self) -> None:
+        client, self._client, self._client_key = self._client, None, None
+        closing = getattr(client, "close", None)
+        if callable(closing):
+            closing()
+
+
+def form_spool() -> SubmissionSpool:
+    """Form posts the store could not take at once (see automation/spool.py)."""
+    service = FormSubmissionService(database(), clock(), busy_timeout_ms=FORM_WAIT_MS)
+    return SubmissionSpool(settings().home / "spool" / "forms", service)
 
 
 def secret_box() -> SecretBox:

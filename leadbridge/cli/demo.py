@@ -14,6 +14,7 @@ from leadbridge.diagnostics.why import WhyService
 from leadbridge.marketing.prospects import ProspectService
 from leadbridge.sandbox import SandboxServer
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.sync.runner import SyncLease
 
 DEMO_GROUP = "Demo sales team"
 DEMO_RULE = "Demo: prospects in the United States go to the sales team"
@@ -41,7 +42,9 @@ def play_demo(server: SandboxServer, rep_emails: list[str]) -> None:
     for values in _demo_prospects(server):
         prospects.add(values)
     context.connector_service().set_paused(False)
-    summary = context.push_engine().run_once()
+    lease = SyncLease(db, clock)
+    with lease.held(wait=60):  # one runner at a time, the demo's push included
+        summary = context.push_engine(lease=lease).run_once()
     console.print(
         f"Demo: a rule assigned the United States prospects round-robin and the connector "
         f"pushed them: {summary.pushed} pushed ({summary.created} leads created, "

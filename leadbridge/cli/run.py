@@ -10,8 +10,8 @@ from leadbridge.cli import context
 from leadbridge.cli.demo import play_demo
 from leadbridge.cli.output import console
 from leadbridge.cli.sandbox import seed_if_empty, summary_lines
+from leadbridge.cli.sync import stop_on_signals
 from leadbridge.sandbox import SandboxConfig, SandboxServer
-from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync.loop import sync_loop
 
 NEXT_STEPS = (
@@ -60,15 +60,18 @@ def run_product(*, demo_leads: int = 200, stop: threading.Event | None = None) -
         loop = threading.Thread(target=_sync_forever, args=(stopping,), daemon=True)
         loop.start()
         try:
-            stopping.wait()
+            with stop_on_signals(stopping):
+                stopping.wait()
         except KeyboardInterrupt:
-            console.print("Stopping.")
             stopping.set()
-        loop.join(timeout=10)
+        console.print("Stopping.")
+        loop.join(timeout=30)
 
 
 def _sync_forever(stop: threading.Event) -> None:
-    """Keep pushing in the background, at the connector's poll interval."""
-    with context.database().session(readonly=True) as session:
-        interval = ConnectorRepository(session).settings().poll_interval_seconds
-    sync_loop(context.sync_cycle_now, stop, interval=float(interval))
+    """Keep pushing in the background, at the connector's poll interval, under the lease."""
+    runner = context.SyncRunner(stop=stop)
+    try:
+        sync_loop(runner.run_once, stop, interval=runner.poll_interval)
+    finally:
+        runner.close()

@@ -9,26 +9,29 @@ from typing import Annotated
 import typer
 
 from leadbridge.api import create_app, run_server
+from leadbridge.api.forms import install_spool
 from leadbridge.api.intake import install_intake
-from leadbridge.api.server import BackgroundFailedError
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors
 from leadbridge.cli.pull import intake_service
-from leadbridge.store.connector import ConnectorRepository
-from leadbridge.sync.loop import sync_loop
+from leadbridge.sync.loop import Backoff, sync_loop
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def background_task() -> Callable[[threading.Event], None] | None:
-    """What runs beside the HTTP app until it stops: the sync loop, at the poll interval.
+def background_task(backoff: Backoff | None = None) -> Callable[[threading.Event], None]:
+    """What runs beside the HTTP app until it stops: the sync loop, at the poll interval
+    (read before each pause), each cycle under the sync lease, with one Salesforce client.
 
-    It gets an Event that is set when the server stops, and returns soon after."""
+    It gets an Event that is set when the server stops, and returns soon after: the wave in
+    flight completes, the lease is released, the client closed."""
 
     def run_sync(stop: threading.Event) -> None:
-        with context.database().session(readonly=True) as session:
-            interval = ConnectorRepository(session).settings().poll_interval_seconds
-        sync_loop(context.sync_cycle_now, stop, interval=float(interval))
+        runner = context.SyncRunner(stop=stop)
+        try:
+            sync_loop(runner.run_once, stop, interval=runner.poll_interval, backoff=backoff)
+        finally:
+            runner.close()
 
     return run_sync
 
@@ -59,9 +62,7 @@ def serve(
         )
     app = create_app(context.database(), context.clock(), api_token=api_token)
     install_intake(app, intake_service())
+    spool = context.form_spool()
+    install_spool(app, spool)
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
-    try:
-        run_server(app, host, port, background=background_task())
-    except BackgroundFailedError as error:
-        errors.print(f"[red]Error:[/red] {error}; the server was stopped.", highlight=False)
-        raise typer.Exit(1) from None
+    run_server(app, host, port, background=[background_task(), spool.drain_forever])

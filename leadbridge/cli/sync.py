@@ -3,9 +3,11 @@ or one prospect on demand."""
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -21,26 +23,55 @@ from rich.progress import (
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors, print_json
-from leadbridge.errors import LeadbridgeError
-from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync import PushEngine, PushSummary
-from leadbridge.sync.cycle import CycleSummary, SyncCycle
-from leadbridge.sync.loop import sync_loop
+from leadbridge.sync.cycle import CycleSummary
+from leadbridge.sync.loop import Backoff, sync_loop
 from leadbridge.sync.manual import sync_prospect
 from leadbridge.sync.pull_summary import PullSummary
 from leadbridge.sync.push import Progress as ProgressCallback
+from leadbridge.sync.runner import LeaseHeldError, SyncLease
 
 app = typer.Typer(help="Sync with Salesforce: push prospects once, keep running, or one now.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 PROGRESS_FROM = 1000  # show a progress bar for runs of at least this many prospects
+LEASE_HELD_EXIT = 7  # another sync holds the lease: nothing was pushed
+PROSPECT_WAIT_SECONDS = 60.0
 
 
-def _engine(progress: ProgressCallback | None = None) -> PushEngine:
-    return context.push_engine(progress)
+def _engine(progress: ProgressCallback | None = None, lease: SyncLease | None = None) -> PushEngine:
+    return context.push_engine(progress, lease)
 
 
-def _cycle(progress: ProgressCallback | None = None) -> SyncCycle:
-    return context.sync_cycle_now(progress)
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and a first Ctrl-C set `stop`: the wave in flight completes, the rest stays
+    queued, the lease is released. A second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        if not stop.is_set():
+            errors.print("Stopping after the current wave (Ctrl-C again to interrupt).")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _lease_held(error: LeaseHeldError) -> typer.Exit:
+    errors.print(
+        f"[yellow]Not syncing:[/yellow] {escape(str(error))}. Nothing was pushed; run again "
+        "later, or with --wait to wait for it.",
+        highlight=False,
+    )
+    return typer.Exit(LEASE_HELD_EXIT)
 
 
 def _print_pull(summary: PullSummary) -> None:
@@ -159,15 +190,38 @@ def _print_summary(summary: PushSummary) -> None:
 
 @app.command()
 @handle_errors
-def once(json_output: JsonOption = False) -> None:
+def once(
+    json_output: JsonOption = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another running sync to finish first.")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="With --wait: give up after this many seconds (default: never)."),
+    ] = None,
+) -> None:
     """Run one sync cycle now: pull Salesforce's changes on connected records, then push
     every prospect waiting for it, and print a summary (pulled, changed fields, relinked,
     deleted, restored, merged, warnings; pushed, created, updated, errors; API calls).
 
+    Only one sync runs at a time (a lease in the database): when another one is running
+    (`serve`, `sync run`, another `sync once`), this says which (host, pid, since when) and
+    exits with code 7 without pushing anything, or waits for it with --wait.
+
     Example: leadbridge sync once --json
     """
+    stop = threading.Event()
     with _progress_bar(not json_output) as progress:
-        summary = _cycle(progress).run_once()
+        runner = context.SyncRunner(
+            stop=stop, wait=(timeout if wait else 0), progress=lambda: progress
+        )
+        try:
+            with stop_on_signals(stop):
+                summary = runner.run_once()
+        except LeaseHeldError as error:
+            raise _lease_held(error) from None
+        finally:
+            runner.close()
     if json_output:
         print_json(_cycle_json(summary))
     else:
@@ -189,9 +243,8 @@ def run(
 
     Example: leadbridge sync run --interval 30
     """
-    if interval is None:
-        with context.database().session(readonly=True) as session:
-            interval = float(ConnectorRepository(session).settings().poll_interval_seconds)
+    stop = threading.Event()
+    runner = context.SyncRunner(stop=stop, progress=_ProgressBar)
 
     def report(summary: CycleSummary) -> None:
         push, pull = summary.push, summary.pull
@@ -203,19 +256,29 @@ def run(
         if push is not None and (push.considered or push.error_count or push.stopped):
             _print_summary(push)
 
-    def failed(error: LeadbridgeError) -> None:
+    def failed(error: Exception) -> None:
         errors.print(f"[red]Sync cycle failed:[/red] {escape(str(error))}", highlight=False)
 
+    def skipped(error: LeaseHeldError) -> None:
+        console.print(f"Skipping this cycle: {escape(str(error))}.")
+
     try:
-        sync_loop(
-            lambda: _cycle(_ProgressBar()),
-            threading.Event(),
-            interval=interval,
-            on_cycle=report,
-            on_error=failed,
-            cycles=cycles,
-        )
+        with stop_on_signals(stop):
+            sync_loop(
+                runner.run_once,
+                stop,
+                interval=runner.poll_interval if interval is None else interval,
+                on_cycle=report,
+                on_error=failed,
+                on_skip=skipped,
+                cycles=cycles,
+                backoff=Backoff(),
+            )
     except KeyboardInterrupt:
+        pass
+    finally:
+        runner.close()
+    if stop.is_set():
         console.print("Stopped.")
 
 
@@ -224,12 +287,21 @@ def run(
 def prospect(
     key: Annotated[str, typer.Argument(help="The prospect's email (or id).")],
     json_output: JsonOption = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for a sync that is running (0: don't).")
+    ] = PROSPECT_WAIT_SECONDS,
 ) -> None:
-    """Sync one prospect with Salesforce now ("sync with CRM"); works while paused.
+    """Sync one prospect with Salesforce now ("sync with CRM"); works while paused. It
+    waits (up to --timeout) for a sync that is running, as only one may push at a time.
 
     Example: leadbridge sync prospect ada@example.com
     """
-    result = sync_prospect(_engine(), context.database(), context.clock(), key)
+    lease = SyncLease(context.database(), context.clock())
+    try:
+        with lease.held(wait=timeout):
+            result = sync_prospect(_engine(lease=lease), context.database(), context.clock(), key)
+    except LeaseHeldError as error:
+        raise _lease_held(error) from None
     if json_output:
         print_json(result.as_dict())
         return
@@ -240,6 +312,6 @@ def prospect(
         )
     for blocker in result.blockers:
         console.print(f"Not pushed: {escape(blocker)}")
-    for error in result.errors:
-        console.print(f"[red]{escape(error['code'])}[/red]: {escape(error['message'])}")
+    for open_error in result.errors:
+        console.print(f"[red]{escape(open_error['code'])}[/red]: {escape(open_error['message'])}")
     console.print(f"API calls used: {result.summary.api_calls}.")

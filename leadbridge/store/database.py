@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from leadbridge.errors import ConfigurationError
+from leadbridge.errors import ConfigurationError, LeadbridgeError
 from leadbridge.private_files import (
     PRIVATE_FILE,
     create_private_dirs,
@@ -23,6 +25,60 @@ from leadbridge.store.migrate import current_revision, head_revision, upgrade_to
 DEFAULT_URL = "sqlite:///.leadbridge/leadbridge.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "leadbridge_read_only"  # an execution option: begin a read-only transaction
+BUSY_TIMEOUT = "leadbridge_busy_timeout_ms"  # an execution option: SQLite's wait for the lock
+# PostgreSQL: serialization failure, deadlock, lock not available, connection failures.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "08000", "08003", "08006", "57P01"})
+TRANSIENT_SQLITE = ("database is locked", "database is busy", "database table is locked")
+log = logging.getLogger("leadbridge.store")
+T = TypeVar("T")
+
+
+class StoreTransientError(LeadbridgeError):
+    """The database could not do it now (locked, a serialization failure or deadlock, the
+    connection lost): the same work can be retried as is, nothing was committed."""
+
+    retryable = True
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a database error is worth retrying unchanged."""
+    if isinstance(error, StoreTransientError):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    if isinstance(error, exc.OperationalError):
+        if any(text in message for text in TRANSIENT_SQLITE):
+            return True
+        return "server closed the connection" in message or "connection" in message
+    return False
+
+
+def retry_transient(
+    work: Callable[[], T],
+    *,
+    attempts: int = 5,
+    base: float = 0.2,
+    cap: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` (one or more whole transactions), again after a transient store error,
+    waiting base·2ⁿ seconds (at most `cap`) between attempts."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except StoreTransientError as error:
+            if attempt == attempts:
+                raise
+            wait = min(cap, base * 2 ** (attempt - 1))
+            log.warning("store busy (%s); retrying in %.1f s", error, wait)
+            sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class Database:
@@ -48,16 +104,27 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+    def session(
+        self, *, readonly: bool = False, busy_timeout_ms: int | None = None
+    ) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         On SQLite a writing transaction takes the write lock when it begins; `readonly`
         ones don't, so listing prospects never waits for a sync that is writing (PostgreSQL
-        refuses writes in them).
+        refuses writes in them). `busy_timeout_ms` shortens (or lengthens) how long SQLite
+        waits for the lock. Transient failures (see `is_transient`) are raised as
+        StoreTransientError, which `retry_transient` retries.
         """
         bind = self._reader if readonly else self.engine
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        if busy_timeout_ms is not None:
+            bind = bind.execution_options(**{BUSY_TIMEOUT: busy_timeout_ms})
+        try:
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                yield session
+        except exc.DBAPIError as error:
+            if is_transient(error):
+                raise StoreTransientError(_describe(error)) from error
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -139,5 +206,13 @@ def _sqlite_on_begin(connection: Connection) -> None:
     reads and then writes fails at once with "database is locked" when another writer got
     in between, which busy_timeout cannot help with; waiting at BEGIN can. Readers use a
     deferred BEGIN and, in WAL mode, never wait."""
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    timeout = int(options.get(BUSY_TIMEOUT, SQLITE_BUSY_TIMEOUT_MS))
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={timeout}")
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
+
+
+def _describe(error: exc.DBAPIError) -> str:
+    """The driver's message, first line only (never the statement or its parameters)."""
+    text = str(error.orig).strip().splitlines()
+    return f"the database is busy or unreachable: {text[0] if text else type(error.orig)}"

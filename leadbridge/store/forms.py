@@ -125,17 +125,29 @@ class FormSubmissionRepository:
         self.clock = clock
 
     def record(
-        self, handler_id: int, prospect_id: int, payload: Mapping[str, Any]
+        self,
+        handler_id: int,
+        prospect_id: int,
+        payload: Mapping[str, Any],
+        *,
+        spool_id: str | None = None,
     ) -> FormSubmission:
         row = FormSubmissionRow(
             handler_id=handler_id,
             prospect_id=prospect_id,
             at=self.clock.now(),
             payload=dict(payload),
+            spool_id=spool_id,
         )
         self.session.add(row)
         self.session.flush()
         return _submission(row)
+
+    def by_spool_id(self, spool_id: str) -> FormSubmission | None:
+        row = self.session.scalar(
+            select(FormSubmissionRow).where(FormSubmissionRow.spool_id == spool_id)
+        )
+        return None if row is None else _submission(row)
 
     def for_prospect(self, prospect_id: int, limit: int = 100) -> list[FormSubmission]:
         """Newest first."""

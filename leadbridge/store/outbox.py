@@ -4,6 +4,11 @@ Items are written in the same transaction as the change that caused them, so a c
 never committed without its follow-up work, nor the work without the change. Workers read
 `pending` items, do them, and `mark_done` the ids they read: an item enqueued meanwhile
 stays pending, so no change is lost.
+
+Several workers can share the work with `claim`: each claims a page of due items for a while
+(`claimed_by`, `claimed_until`), and the others skip them until the claim lapses. On
+PostgreSQL the page is read with `FOR UPDATE SKIP LOCKED`, so workers never wait on each
+other's rows; on SQLite the writer lock (BEGIN IMMEDIATE) already serialises claims.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
@@ -74,20 +79,49 @@ class OutboxRepository:
         return outbox_snapshot(row)
 
     def pending(self, kind: str, limit: int = 200) -> list[OutboxItem]:
-        """Items of `kind` not done and due now, oldest due first."""
+        """Items of `kind` not done, due now and not claimed by a worker, oldest due first."""
+        return [outbox_snapshot(row) for row in self.session.scalars(self._due(kind, limit))]
+
+    def claim(
+        self, kind: str, worker: str, *, limit: int = 200, ttl: timedelta
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` due items of `kind` for `worker` for `ttl`; other workers'
+        `claim` and `pending` skip them until then (or until `mark_done`/`unclaim`)."""
+        now = self.clock.now()
+        query = self._due(kind, limit)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.session.scalars(query))
+        for row in rows:
+            row.claimed_by = worker
+            row.claimed_until = now + ttl
+        self.session.flush()
+        return [outbox_snapshot(row) for row in rows]
+
+    def unclaim(self, ids: Sequence[int], worker: str) -> None:
+        """Give back `worker`'s claims on `ids` (left undone: due again for anyone)."""
+        for chunk in chunked(ids):
+            self.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(chunk), OutboxRow.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None)
+            )
+
+    def _due(self, kind: str, limit: int) -> Select[OutboxRow]:
         if not 1 <= limit <= MAX_PENDING_PAGE:
             raise InputError(f"must be between 1 and {MAX_PENDING_PAGE}", item="limit")
-        query = (
+        now = self.clock.now()
+        return (
             select(OutboxRow)
             .where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                OutboxRow.available_at <= self.clock.now(),
+                OutboxRow.available_at <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
             )
             .order_by(OutboxRow.available_at, OutboxRow.id)
             .limit(limit)
         )
-        return [outbox_snapshot(row) for row in self.session.scalars(query)]
 
     def count_pending(self, kind: str) -> int:
         query = select(func.count()).where(OutboxRow.kind == kind, OutboxRow.done_at.is_(None))
@@ -97,7 +131,9 @@ class OutboxRepository:
         now = self.clock.now()
         for chunk in chunked(ids):
             self.session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_(chunk)).values(done_at=now)
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(chunk))
+                .values(done_at=now, claimed_by=None, claimed_until=None)
             )
 
     def retry_later(self, item_id: int, error: str, delay: timedelta) -> OutboxItem:
@@ -108,5 +144,6 @@ class OutboxRepository:
         row.attempts += 1
         row.last_error = error
         row.available_at = self.clock.now() + delay
+        row.claimed_by = row.claimed_until = None
         self.session.flush()
         return outbox_snapshot(row)

@@ -5,13 +5,16 @@
     summary = cycle.run_once()          # summary.results["pull"], summary.push, …
 
 A step is a name and a callable returning its summary (anything, ideally with `as_dict()`
-and an `api_calls` attribute). A step that raises does not stop the later steps: the
-error is kept in the summary, and raised again only when every step failed.
+and an `api_calls` attribute). A step that raises — any exception, not only leadbridge's —
+does not stop the later steps: the error is logged (with its traceback when unexpected),
+kept in the summary, and raised again only when every step failed. A set `stop` Event
+skips the steps not yet started.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +30,7 @@ from leadbridge.sync.mirrors_summary import MirrorSummary
 from leadbridge.sync.pull import PullEngine
 from leadbridge.sync.pull_apply import AfterChanges
 from leadbridge.sync.pull_summary import PullSummary
-from leadbridge.sync.push import Progress, PushEngine
+from leadbridge.sync.push import Guard, Progress, PushEngine
 from leadbridge.sync.summary import PushSummary
 
 log = logging.getLogger("leadbridge.sync")
@@ -42,7 +45,7 @@ class Step:
 @dataclass
 class CycleSummary:
     results: dict[str, Any] = field(default_factory=dict)  # step name → its summary
-    failures: dict[str, LeadbridgeError] = field(default_factory=dict)
+    failures: dict[str, Exception] = field(default_factory=dict)
 
     @property
     def pull(self) -> PullSummary | None:
@@ -77,8 +80,9 @@ class CycleSummary:
 
 
 class SyncCycle:
-    def __init__(self, steps: Sequence[Step] = ()) -> None:
+    def __init__(self, steps: Sequence[Step] = (), *, stop: threading.Event | None = None) -> None:
         self.steps: list[Step] = list(steps)
+        self.stop = stop or threading.Event()
 
     def append(self, step: Step) -> None:
         self.steps.append(step)
@@ -91,10 +95,15 @@ class SyncCycle:
     def run_once(self) -> CycleSummary:
         summary = CycleSummary()
         for step in self.steps:
+            if self.stop.is_set():
+                break
             try:
                 summary.results[step.name] = step.run()
             except LeadbridgeError as error:
                 log.warning("sync step %s failed: %s", step.name, error)
+                summary.failures[step.name] = error
+            except Exception as error:
+                log.exception("sync step %s failed unexpectedly", step.name)
                 summary.failures[step.name] = error
         if self.steps and len(summary.failures) == len(self.steps):
             raise next(iter(summary.failures.values()))
@@ -108,12 +117,15 @@ def sync_cycle(
     *,
     after_pull: AfterChanges | None = None,
     progress: Progress | None = None,
+    guard: Guard | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncCycle:
     """The standard cycle: pull Salesforce's changes, bring in new records, push leadbridge's,
-    then refresh the read-only mirrors."""
+    then refresh the read-only mirrors. `guard` and `stop` go to the push (see PushEngine)."""
     pull = PullEngine(db, crm, clock, after_changes=after_pull)
-    push = PushEngine(db, crm, clock, progress=progress)
-    cycle = SyncCycle([Step("pull", pull.run_once), Step("push", push.run_once)])
+    push = PushEngine(db, crm, clock, progress=progress, guard=guard, stop=stop)
+    steps = [Step("pull", pull.run_once), Step("push", push.run_once)]
+    cycle = SyncCycle(steps, stop=stop)
     cycle.insert_before("push", Step("intake", auto_create_runner(db, crm, clock, after_pull)))
     cycle.append(Step("mirrors", lambda: throttled_mirrors(db, crm, clock)))
     return cycle

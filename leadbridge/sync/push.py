@@ -21,10 +21,16 @@ that large, so big loads go through Bulk API 2.0). For each wave:
 Then requests to add prospects to Salesforce campaigns are applied for prospects now in
 Salesforce. An exhausted API allowance stops the run cleanly: what was not sent stays in
 the outbox.
+
+Two hooks make it safe to run beside others and to stop: `guard` is called before every
+write to Salesforce and raises when this runner may no longer write (it lost the sync
+lease: see sync/runner.py); `stop` (an Event) is checked between waves, so a shutdown lets
+the wave in flight finish and record its outcomes, and leaves the rest queued.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from leadbridge.errors import CrmError, CrmLimitError, CrmTransientError
@@ -42,6 +48,7 @@ from leadbridge.sync.summary import PushSummary
 from leadbridge.sync.writer import record_sent, send
 
 Progress = Callable[[int, int], None]  # (prospects done, prospects to do)
+Guard = Callable[[], None]  # raises when this runner may no longer write to Salesforce
 WAVE_SIZE = 2000  # a retrieve's 2,000 ids; the lookups pack ~1,500 emails per call
 MAX_WAVE = 10_000  # the outbox's largest page
 
@@ -56,6 +63,8 @@ class PushEngine:
         batch_size: int = 200,
         wave_size: int = WAVE_SIZE,
         progress: Progress | None = None,
+        guard: Guard | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.db = db
         self.crm = crm
@@ -63,6 +72,8 @@ class PushEngine:
         self.batch_size = batch_size
         self.wave_size = wave_size
         self.progress = progress
+        self.guard = guard or (lambda: None)
+        self.stop = stop or threading.Event()
 
     def run_once(
         self, *, manual: bool = False, prospect_ids: Sequence[int] | None = None
@@ -78,7 +89,11 @@ class PushEngine:
         before = _api_calls(self.crm)
         try:
             stop = self._waves(config, summary, manual=manual, prospect_ids=prospect_ids)
+            if self.stop.is_set():
+                summary.stopped = "stopped: shutting down; the rest stays queued"
+                return summary
             if stop is None:
+                self.guard()
                 stop = CampaignStage(self.db, self.crm, self.clock).run(
                     summary, prospect_ids=prospect_ids
                 )
@@ -114,6 +129,8 @@ class PushEngine:
                 self.progress(min(done, total), total)
             if stop is not None:
                 return stop
+            if self.stop.is_set():
+                return None
         return None
 
     def _backlog(self) -> int:
@@ -166,6 +183,7 @@ class PushEngine:
             _postpone(going, error)
             stop = error
         else:
+            self.guard()  # fencing: nothing is written unless this runner still may
             record_sent(self.db, self.clock, going)
             try:
                 stop = send(self.crm, going, key_field=config.key_field)

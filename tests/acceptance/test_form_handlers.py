@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from leadbridge.api import create_app
-from leadbridge.api.server import BackgroundFailedError, build_server, serve
+from leadbridge.api.server import build_server, serve
 from leadbridge.cli import context
 from leadbridge.ports import SystemClock
 from leadbridge.store import Database, open_database
@@ -193,11 +193,30 @@ def test_serve_runs_the_app_beside_a_background_task(db: Database) -> None:
     assert stopped.is_set() and not thread.is_alive()
 
 
-def test_a_failing_background_task_stops_the_server(db: Database) -> None:
+def test_a_failing_background_task_is_restarted_and_the_server_keeps_serving(
+    db: Database,
+) -> None:
     server = build_server(create_app(db, SystemClock()), "127.0.0.1", _free_port())
+    runs: list[int] = []
 
     def background(stop: threading.Event) -> None:
-        raise RuntimeError("sync loop broke")
+        runs.append(1)
+        if len(runs) < 3:
+            raise RuntimeError("sync loop broke")
+        stop.wait(timeout=20)
 
-    with pytest.raises(BackgroundFailedError, match="sync loop broke"):
-        serve(server, background)
+    thread = threading.Thread(target=serve, args=(server, background))
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.config.port}/api/v1/health"
+        deadline = time.monotonic() + 20
+        while (not server.started or len(runs) < 3) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        http = requests.Session()
+        http.trust_env = False
+        assert http.get(url, timeout=5).json()["status"] == "ok"
+        assert len(runs) == 3 and thread.is_alive()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    assert not thread.is_alive()

@@ -43,7 +43,7 @@ from leadbridge.store.models.push import (
     CrmSyncStateRow,
     ProspectCrmKeyRow,
 )
-from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow
+from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow, SyncLeaseRow
 from leadbridge.store.models.users import CrmUserLinkRow, UserRole, UserRow
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "RuleMatchRow",
     "SyncCursorRow",
     "SyncErrorRow",
+    "SyncLeaseRow",
     "UserGroupMemberRow",
     "UserGroupRow",
     "UserRole",

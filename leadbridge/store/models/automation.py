@@ -112,8 +112,11 @@ class FormSubmissionRow(Base):
     prospect_id: Mapped[int] = mapped_column(ForeignKey("prospects.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    # Set when the post went through the form spool: a post drained twice lands once.
+    spool_id: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         Index("ix_form_submissions_prospect_id", "prospect_id", "id"),
         Index("ix_form_submissions_handler_id", "handler_id", "id"),
+        Index("ix_form_submissions_spool_id", "spool_id", unique=True),
     )

@@ -71,6 +71,25 @@ class OutboxRow(Base):
     available_at: Mapped[datetime] = mapped_column(UtcDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A worker's claim: other workers skip the item until `claimed_until` has passed.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SyncLeaseRow(Base):
+    """Who runs a job that must run once at a time (say "sync:default"), until when.
+
+    The holder renews `expires_at` with heartbeats; anyone may take an expired lease."""
+
+    __tablename__ = "sync_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # "Needs push": only pending items are in this index, so it stays small however long the
