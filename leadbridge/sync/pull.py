@@ -89,7 +89,9 @@ class PullEngine:
             summary.api_calls = _api_calls(self.crm) - before
         return summary
 
-    def _poll(self, config: PushConfig, object_name: str, poll: _Poll, summary: PullSummary) -> None:
+    def _poll(
+        self, config: PushConfig, object_name: str, poll: _Poll, summary: PullSummary
+    ) -> None:
         with self.db.session(readonly=True) as session:
             connector = ConnectorRepository(session)
             cursor = _moment(connector.cursor(object_name, PULL_CURSOR))
