@@ -95,9 +95,8 @@ class PullEngine:
         with self.db.session(readonly=True) as session:
             connector = ConnectorRepository(session)
             cursor = _moment(connector.cursor(object_name, PULL_CURSOR))
-            hwm = _moment(connector.cursor(object_name, PULL_HIGH_WATER))
-        end, records, first = self._first_page(config, object_name, cursor, poll)
-        page = first
+            hwm = known = _moment(connector.cursor(object_name, PULL_HIGH_WATER))
+        end, records, page = self._first_page(config, object_name, cursor, poll)
         while page:
             hwm = high_water(page, hwm)
             with self.db.session() as session:
@@ -110,7 +109,7 @@ class PullEngine:
             connector = ConnectorRepository(session)
             at = self.clock.now()  # our bookkeeping; the values are Salesforce's times
             connector.set_cursor(object_name, PULL_CURSOR, end.isoformat(), at=at)
-            if hwm is not None:
+            if hwm is not None and hwm != known:
                 connector.set_cursor(object_name, PULL_HIGH_WATER, hwm.isoformat(), at=at)
 
     def _first_page(

@@ -4,10 +4,14 @@ sales rep makes arrives exactly once."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from leadbridge.domain.fields import Origin, SyncBehaviour
+from leadbridge.domain.pull import PULL_CURSOR, PULL_HIGH_WATER
 from leadbridge.store.audit import AuditRepository
+from leadbridge.store.connector import ConnectorRepository
 from tests.integration.pull.conftest import Puller
 from tests.integration.sync.conftest import Wired
 
@@ -63,6 +67,12 @@ def test_every_edit_arrives_exactly_once_with_the_org_clock_ahead_then_behind(
     edit_and_poll("edited behind, polled ahead", skew_to=TEN_MINUTES)
     edit_and_poll("ahead again")
     assert pulled_titles(org, pid) == edits
+    with org.w.db.session() as session:  # cursors are Salesforce's times, not leadbridge's
+        connector = ConnectorRepository(session)
+        cursor, hwm = (connector.cursor("Lead", kind) for kind in (PULL_CURSOR, PULL_HIGH_WATER))
+    assert cursor is not None and hwm is not None
+    ahead = datetime.now(UTC) + timedelta(seconds=TEN_MINUTES - 60)
+    assert ahead < datetime.fromisoformat(hwm) <= datetime.fromisoformat(cursor)
 
 
 def test_an_idle_poll_costs_one_call_per_object_whatever_the_skew(org: Puller) -> None:
