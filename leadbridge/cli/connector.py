@@ -223,7 +223,12 @@ def set_setting(
 ) -> None:
     """Change a connector setting (validated).
 
+    Switching auto_create_prospects on records the switch-on time on Salesforce's clock: the
+    next sync cycle takes the leads and contacts created since.
+
     Example: leadbridge connector set auto_create_prospects true
     """
     described = context.connector_service().set(key, value)
     console.print(f"{key} = {described['settings'][key]}")
+    if described.get("note"):
+        console.print(f"[yellow]Note:[/yellow] {described['note']}", highlight=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,18 @@ from leadbridge.connector.verify import (
     describe_org,
 )
 from leadbridge.domain.fields import FieldType, SyncBehaviour
-from leadbridge.errors import ConfigurationError, ConflictError, InputError, NotFoundError
+from leadbridge.errors import (
+    ConfigurationError,
+    ConflictError,
+    CrmError,
+    InputError,
+    NotFoundError,
+)
 from leadbridge.ports import Clock, CrmClient, CrmObject, CrmUser
 from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
+from leadbridge.store.auto_create import LOCAL_MARGIN, SWITCH_ON_MARGIN, AutoCreateState
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
-from leadbridge.store.connector_settings import ConnectorSettings
+from leadbridge.store.connector_settings import ConnectorSettings, parse_setting
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMappingRepository
@@ -44,6 +52,15 @@ class UserSyncReport:
     already_mapped: list[dict[str, str]] = field(default_factory=list)
     unmatched: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _SwitchOn:
+    """When auto-create was switched on; on leadbridge's clock when not `org_clock`."""
+
+    at: datetime
+    org_clock: bool
+    note: str = ""
 
 
 class ConnectorService:
@@ -98,10 +115,52 @@ class ConnectorService:
             return self._require(self._connector(session)).describe()
 
     def set(self, key: str, value: str) -> dict[str, Any]:
+        """Change a setting. Switching `auto_create_prospects` on records the switch-on time
+        on Salesforce's clock in the same transaction (the next cycle takes the leads and
+        contacts created since); when the org cannot be reached it is recorded on leadbridge's
+        clock and converted at the next cycle, and the reply says so in `note`."""
+        switch_on = self._switch_on_time() if self._switches_on(key, value) else None
         with self.db.session() as session:
             repo = self._require(self._connector(session))
-            repo.set_setting(key, value)
-            return repo.describe()
+            was_on = repo.settings().auto_create_prospects
+            now_on = repo.set_setting(key, value).auto_create_prospects
+            state = AutoCreateState(repo)
+            if now_on and not was_on:
+                switch_on = switch_on or self._switch_on_time(reachable=False)
+                state.switched_on(switch_on.at, org_clock=switch_on.org_clock, now=self.clock.now())
+            elif was_on and not now_on:
+                state.switched_off(self.clock.now())
+            described = repo.describe()
+        if now_on and not was_on and switch_on is not None and switch_on.note:
+            described["note"] = switch_on.note
+        return described
+
+    def _switches_on(self, key: str, value: str) -> bool:
+        if key != "auto_create_prospects" or parse_setting(key, value) is not True:
+            return False
+        with self.db.session(readonly=True) as session:
+            repo = self._require(self._connector(session))
+            return not repo.settings().auto_create_prospects
+
+    def _switch_on_time(self, *, reachable: bool = True) -> _SwitchOn:
+        """Salesforce's now less a margin for the estimate's precision; leadbridge's own clock
+        when the org cannot be reached.
+
+        A client of its own logs in (no API call) so the org's clock is read afresh: a
+        long-lived client's estimate dates from its last reply, and either clock may have
+        moved since."""
+        problem = "Salesforce was not asked (the setting changed meanwhile)"
+        if reachable:
+            try:
+                return _SwitchOn(self._fresh_server_now() - SWITCH_ON_MARGIN, True)
+            except CrmError as error:
+                problem = f"Salesforce could not be reached ({error})"
+        note = (
+            f"{problem}: the switch-on time is on leadbridge's clock for now; the next sync "
+            "cycle converts it to Salesforce's clock and takes the leads and contacts created "
+            f"since (and up to {int(LOCAL_MARGIN.total_seconds() // 60)} minutes before)"
+        )
+        return _SwitchOn(self.clock.now(), False, note)
 
     def set_paused(self, paused: bool) -> dict[str, Any]:
         with self.db.session() as session:
@@ -143,6 +202,18 @@ class ConnectorService:
                 settings = self._connector(session).settings()
             self._client = self._client_factory(credentials, settings)
         return self._client
+
+    def _fresh_server_now(self) -> datetime:
+        credentials = self.credentials()
+        with self.db.session(readonly=True) as session:
+            settings = self._connector(session).settings()
+        client = self._client_factory(credentials, settings)
+        try:
+            return client.server_now()
+        finally:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()
 
     # ------------------------------------------------------------------ verify
 

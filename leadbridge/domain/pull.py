@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from leadbridge.domain.crm_values import crm_value, is_blank
+from leadbridge.domain.crm_values import crm_value, is_blank, parse_crm_datetime
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.field_rules import FieldRule, Side
 from leadbridge.domain.matching import modified_at
@@ -27,8 +27,16 @@ from leadbridge.domain.push_record import (
 )
 from leadbridge.ports import CrmField, CrmObject, CrmRecord
 
-PULL_CURSOR = "pull"  # the sync cursor's kind, per object
+PULL_CURSOR = "pull"  # the sync cursor's kind, per object: Salesforce's time the last poll read to
+PULL_HIGH_WATER = "pull_hwm"  # per object: the newest SystemModstamp a poll has read
 OVERLAP = timedelta(seconds=60)  # each window starts this long before the last cursor
+# The query reaches this far past Salesforce's now: the estimate of the org's clock is good to
+# about a second, and nothing can be stamped in the org's future, so reading a little past it
+# only makes "edited just before the poll" certain to be read, never skips anything.
+READ_AHEAD = timedelta(seconds=5)
+# Salesforce's clock read after a query further than this from the estimate the window was
+# computed with means one of the two clocks jumped: the window is computed again.
+CLOCK_JUMP = OVERLAP / 2
 # Warnings a pull records on a prospect (sync errors of a warning kind).
 EMAIL_NOT_APPLIED = "CRM_EMAIL_NOT_APPLIED"
 EMAIL_TAKEN = "CRM_EMAIL_TAKEN"
@@ -39,13 +47,46 @@ NOT_PULLED = frozenset({"email"})  # handled by its own rule (the email setting)
 
 
 def pull_window(
-    cursor: datetime | None, started: datetime, overlap: timedelta = OVERLAP
+    cursor: datetime | None,
+    started: datetime,
+    overlap: timedelta = OVERLAP,
+    *,
+    back: timedelta = timedelta(0),
 ) -> tuple[datetime, datetime]:
-    """[start, end) to read: from a little before the last cursor (or before now on the first
-    poll) to the time this poll started, never later (a change made while polling is read
-    by the next poll)."""
-    start = (cursor if cursor is not None else started) - overlap
-    return min(start, started - overlap), started
+    """[start, end) of a poll, both on Salesforce's clock: from a little before the last cursor
+    (or before now on the first poll) to `started`, Salesforce's time when the poll began; the
+    cursor becomes `end`, so a change made while polling is read by the next poll.
+
+    A cursor in Salesforce's future (written before a clock moved, or on leadbridge's own
+    clock by an older version) is clamped to Salesforce's now. `back` is how far Salesforce's
+    clock is behind the clock the cursor was written on (a jump seen during this poll): the
+    cursor is moved back as far, so records stamped since the jump are read too."""
+    anchor = started if cursor is None else min(cursor - max(back, timedelta(0)), started)
+    return anchor - overlap, started
+
+
+def query_end(end: datetime, back: timedelta = timedelta(0)) -> datetime:
+    """The exclusive upper bound a window's query uses: a little past `end` (`READ_AHEAD`),
+    and past the old clock's now after Salesforce's clock went `back` (records stamped on it
+    before the jump are otherwise in the org's future)."""
+    return end + max(back, timedelta(0)) + READ_AHEAD
+
+
+def clock_jump(expected: datetime, seen: datetime, tolerance: timedelta = CLOCK_JUMP) -> timedelta:
+    """How far Salesforce's clock is behind the estimate a window was computed with (`expected`,
+    negative when ahead), read as `seen` just after the window's first reply; zero when the
+    two agree within `tolerance` (the first reply's own delay stays well inside it)."""
+    drift = expected - seen
+    return drift if abs(drift) > tolerance else timedelta(0)
+
+
+def high_water(records: Sequence[Mapping[str, Any]], current: datetime | None) -> datetime | None:
+    """The newest SystemModstamp among `records` and `current`."""
+    stamps = [parse_crm_datetime(str(r.get("SystemModstamp") or "")) for r in records]
+    found = [s for s in stamps if s is not None]
+    if current is not None:
+        found.append(current)
+    return max(found) if found else None
 
 
 def soql_datetime(moment: datetime) -> str:

@@ -5,7 +5,8 @@
   creates its prospect or links (restoring if need be) the one with its email. Works while the
   connector is paused: it is a person's explicit request.
 - `auto_create_step`: the "automatically create prospects" setting, one query per object per
-  poll, only for records created after the setting was switched on.
+  poll, for the records created since the setting was switched on (the switch-on time is
+  recorded on Salesforce's clock with the setting; `store.auto_create`).
 
 Both write in one transaction, each record in a savepoint (a bad record never stops the
 others), and call `after_change` (the automation engine's `run_rules_for`) in it.
@@ -23,6 +24,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock, CrmClient, CrmRecord
+from leadbridge.store.auto_create import LOCAL_MARGIN, AutoCreateState
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
@@ -38,10 +40,7 @@ from leadbridge.sync.intake_report import (
 )
 from leadbridge.sync.intake_values import read_fields
 
-SINCE = "auto_create_since"  # cursor on "Lead": when auto-create was (last) switched on
-SEEN = "auto_create_seen"  # cursor per object: the newest CreatedDate taken so far
 OVERLAP = timedelta(minutes=5)  # records become visible late; re-read, de-duplicated
-_OFF = ""
 
 
 def send_to_leadbridge(
@@ -168,38 +167,32 @@ def auto_create_step(
 ) -> IntakeSummary:
     """New leads and contacts (with an email no live prospect has) become prospects.
 
-    Nothing happens with the setting off (default) or the connector paused. The first run with
-    the setting on remembers the time; from then on each run makes one query per object for
-    records created since, contacts first."""
+    Nothing happens with the setting off (default) or the connector paused. From the moment
+    the setting was switched on (recorded on Salesforce's clock with the setting,
+    `store.auto_create`), each run makes one query per object for the records created since,
+    contacts first."""
     summary = IntakeSummary()
-    with db.session() as session:
+    with db.session(readonly=True) as session:
         connector = ConnectorRepository(session)
         setup = connector.get()
-        if setup is None or setup.paused:
-            summary.paused = setup is not None
-            return summary
-        since_text = connector.cursor(LEAD, SINCE)
-        if not connector.settings().auto_create_prospects:
-            if since_text:
-                connector.set_cursor(LEAD, SINCE, _OFF, clock.now())
-            return summary
-        if not since_text:
-            connector.set_cursor(LEAD, SINCE, clock.now().isoformat(), clock.now())
-            return summary
-        config = load_config(session)
-        seen = {name: connector.cursor(name, SEEN) for name in (CONTACT, LEAD)}
-    since = datetime.fromisoformat(since_text)
-    found: list[Source] = []
-    newest: dict[str, datetime] = {}
-    for object_name in (CONTACT, LEAD):
-        start = _start(since, seen[object_name])
-        summary.crm_calls += 1
-        for record in crm.query(_new_records_soql(config, object_name, start)):
-            created = parse_crm_datetime(str(record.get("CreatedDate") or ""))
-            if created is None or created <= since or not record.get("Email"):
-                continue
-            newest[object_name] = max(created, newest.get(object_name, created))
-            found.append(Source(object_name, record))
+        state = AutoCreateState(connector)
+        on, recorded = connector.settings().auto_create_prospects, state.recorded
+        stored, local = state.since(), state.since_local()
+        seen = {name: state.seen(name) for name in (CONTACT, LEAD)}
+        config = load_config(session) if on and setup is not None else None
+    if setup is None or setup.paused:
+        summary.paused = setup is not None
+        return summary
+    if not on or config is None:
+        if recorded:  # switched off behind the service's back: forget the switch-on
+            with db.session() as session:
+                AutoCreateState(ConnectorRepository(session)).switched_off(clock.now())
+        return summary
+    since = switch_on_time(stored, local, crm.server_now(), clock.now())
+    if since != stored:
+        with db.session() as session:
+            AutoCreateState(ConnectorRepository(session)).set_since(since, clock.now())
+    found, newest = _created_since(crm, config, since, seen, summary)
     with db.session() as session:
         intake = Intake(session, clock, config)
         known = intake.known([str(s.record["Email"]) for s in found], [s.crm_id for s in found])
@@ -211,12 +204,51 @@ def auto_create_step(
                 continue
             outcome = summary.add(IntakeOutcome(source.crm_id, ERROR))
             _take_one(intake, known, outcome, source)
-        connector = ConnectorRepository(session)
+        state = AutoCreateState(ConnectorRepository(session))
         for object_name, moment in newest.items():
-            connector.set_cursor(object_name, SEEN, moment.isoformat(), clock.now())
+            state.set_seen(object_name, moment, clock.now())
         if after_change is not None:
             after_change(session, summary.prospect_ids(), Origin.SALESFORCE)
     return summary
+
+
+def switch_on_time(
+    stored: datetime | None, local: datetime | None, org_now: datetime, our_now: datetime
+) -> datetime:
+    """The switch-on time on Salesforce's clock, never in its future.
+
+    - recorded on Salesforce's clock: that time (clamped to the org's now: one written on
+      leadbridge's clock by an older version may be ahead of it);
+    - recorded on leadbridge's clock (Salesforce was unreachable): converted with the clocks'
+      offset now, less `LOCAL_MARGIN`;
+    - not recorded (the setting was changed without the service): from now on."""
+    if stored is not None:
+        return min(stored, org_now)
+    if local is not None:
+        return min(local + (org_now - our_now) - LOCAL_MARGIN, org_now)
+    return org_now
+
+
+def _created_since(
+    crm: CrmClient,
+    config: PushConfig,
+    since: datetime,
+    seen: dict[str, datetime | None],
+    summary: IntakeSummary,
+) -> tuple[list[Source], dict[str, datetime]]:
+    """The records created after `since`, contacts first, and the newest CreatedDate per object."""
+    found: list[Source] = []
+    newest: dict[str, datetime] = {}
+    for object_name in (CONTACT, LEAD):
+        start = _start(since, seen[object_name])
+        summary.crm_calls += 1
+        for record in crm.query(_new_records_soql(config, object_name, start)):
+            created = parse_crm_datetime(str(record.get("CreatedDate") or ""))
+            if created is None or created <= since or not record.get("Email"):
+                continue
+            newest[object_name] = max(created, newest.get(object_name, created))
+            found.append(Source(object_name, record))
+    return found, newest
 
 
 def auto_create_runner(
@@ -233,10 +265,10 @@ def auto_create_runner(
     return lambda: auto_create_step(db, crm, clock, after_change=after)
 
 
-def _start(since: datetime, seen: str | None) -> datetime:
-    if not seen:
+def _start(since: datetime, seen: datetime | None) -> datetime:
+    if seen is None:
         return since
-    return max(since, datetime.fromisoformat(seen) - OVERLAP)
+    return max(since, seen - OVERLAP)
 
 
 def _new_records_soql(config: PushConfig, object_name: str, start: datetime) -> str:

@@ -4,12 +4,14 @@ Salesforce.
 
     summary = mirror_step(db, crm, clock)
 
-Each step, with `start` the time it began (no cursor ever moves past it, so a change made
-during a step is read by the next):
+Each window is on Salesforce's clock (`CrmClient.server_now()` when its object is read, so
+each estimate is as fresh as the last reply), never this machine's; a cursor never moves past
+that time, so a change made during a step is read by the next:
 
 1. Campaign and CampaignMemberStatus: records changed since the cursor (all of them the
    first time): what the "add to Salesforce campaign" action offers.
-2. Prospects synced since the last step (all linked ones the first time) are backfilled in
+2. Prospects synced since the last step (all linked ones the first time; leadbridge's own
+   clock, as the prospects' sync times are) are backfilled in
    batches: their contacts' AccountId (setting the prospect's account link), those accounts,
    the opportunity contact roles on their contacts and those opportunities, their campaign
    memberships, and the enabled custom objects' records that look up to them.
@@ -28,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from leadbridge.domain.pull import query_end
 from leadbridge.errors import CrmError
 from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.connector import ConnectorRepository
@@ -60,7 +63,8 @@ def _parse(value: str | None) -> datetime | None:
 class _Step:
     def __init__(self, db: Database, crm: CrmClient, clock: Clock) -> None:
         self.db, self.crm, self.clock = db, crm, clock
-        self.start = clock.now()
+        self.start = clock.now()  # leadbridge's bookkeeping: mirrored-at times, the backfill
+        self.read_at: dict[str, datetime] = {}  # object → Salesforce's time its window ended
         self.summary = MirrorSummary()
         with db.session(readonly=True) as session:
             connector = ConnectorRepository(session)
@@ -92,7 +96,8 @@ class _Step:
             self._campaigns()
             self._backfill()
             self._windows()
-            if users_due(self.cursors[USERS], self.start):
+            self.read_at[USERS] = self.crm.server_now()
+            if users_due(self.cursors[USERS], self.read_at[USERS]):
                 self.summary.users = poll_users(self.db, self.crm)
                 self._advance(USERS)
         except CrmError as error:
@@ -276,11 +281,14 @@ class _Step:
     def _changed(self, name: str, fields: Sequence[str], *, full: bool = False) -> list[CrmRecord]:
         """Records changed since the cursor; none without one unless `full` (then all)."""
         cursor = self.cursors.get(name)
+        now = self.read_at[name] = self.crm.server_now()
         if cursor is None and not full:
             return []
-        begin = EPOCH if cursor is None else cursor - OVERLAP
+        # a cursor in the org's future (its clock moved, or an older leadbridge wrote ours)
+        # is clamped to the org's now
+        begin = EPOCH if cursor is None else min(cursor, now) - OVERLAP
         self.summary.calls_by_object[name] += 1
-        return list(self.crm.changed(name, fields, begin, self.start))
+        return list(self.crm.changed(name, fields, begin, query_end(now)))
 
     def _retrieve(self, name: str, ids: Iterable[str], fields: Sequence[str]) -> list[CrmRecord]:
         wanted = [i for chunk in rec.id_chunks(ids) for i in chunk]
@@ -303,8 +311,11 @@ class _Step:
         return list(found.values())
 
     def _advance(self, name: str) -> None:
+        """Move `name`'s cursor: to Salesforce's time its window ended (this step's start on
+        leadbridge's clock for the prospects' backfill, as the prospects' sync times are)."""
+        value = self.read_at.get(name, self.start)
         with self.db.session() as session:
-            ConnectorRepository(session).set_cursor(name, KIND, self.start.isoformat(), self.start)
+            ConnectorRepository(session).set_cursor(name, KIND, value.isoformat(), self.start)
 
 
 def _calls(crm: CrmClient) -> int:

@@ -221,18 +221,22 @@ def test_import_through_the_http_api(cli: Cli, sandbox: SandboxClient) -> None:
 
 
 def test_automatically_create_prospects(cli: Cli, sandbox: SandboxClient) -> None:
+    sandbox.control("POST", "/clock", {"offset_seconds": -10})  # ten seconds before the switch-on
     new_record(sandbox, "Lead", Email="early@example.com")
     assert auto_create()["results"] == []  # off by default
-    cli("connector", "set", "auto_create_prospects", "true")
-    assert auto_create()["crm_calls"] == 0  # remembers the switch-on time
-    time.sleep(0.01)
+    sandbox.control("POST", "/clock", {"reset": True})
+    cli("connector", "set", "auto_create_prospects", "true")  # the switch-on, on the org's clock
+    # a rep creates leads and a contact before the next cycle: all of them are taken
     contact = new_record(sandbox, "Contact", Email="late@example.com", FirstName="Lena")
     new_record(sandbox, "Lead", Email="late@example.com")  # same person: the contact wins
+    leads = [new_record(sandbox, "Lead", Email=f"lead{n}@example.com") for n in range(2)]
     cli("prospects", "add", "taken@example.com")
     new_record(sandbox, "Lead", Email="taken@example.com")
     first = auto_create()
     assert first["crm_calls"] == 2
-    assert [(r["status"], r["crm_id"]) for r in first["results"]] == [("created", contact)]
+    assert sorted((r["status"], r["crm_id"]) for r in first["results"]) == sorted(
+        ("created", crm_id) for crm_id in [contact, *leads]
+    )
     late = prospect(cli, "late@example.com")
     assert late["first_name"] == "Lena" and late["assigned_user"] is not None
     cli("prospects", "show", "early@example.com", code=3)  # not retroactive

@@ -3,7 +3,7 @@ plus helpers to edit Salesforce as a sales rep and to poll."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from leadbridge.automation.engine import run_rules_for
@@ -32,8 +32,9 @@ class Puller:
         )
 
     def now(self) -> None:
-        """Our clock at the real time, a little ahead (edits of this second are included)."""
-        self.w.clock.at = datetime.now(UTC) + timedelta(seconds=1.5)
+        """leadbridge's clock moves on with the real time (its own bookkeeping: audit times);
+        pull windows are on Salesforce's clock, whatever this one says."""
+        self.w.clock.at = datetime.now(UTC)
 
     def engine(self) -> PullEngine:
         def rules(session: Any, ids: list[int]) -> None:
