@@ -263,7 +263,13 @@ class Actor:
             stray = self._rep(
                 "POST",
                 "/records/Lead",
-                {"fields": {"LastName": "Stray", "Company": "Stray Co", "Email": self._new_email("stray")}},
+                {
+                    "fields": {
+                        "LastName": "Stray",
+                        "Company": "Stray Co",
+                        "Email": self._new_email("stray"),
+                    }
+                },
             )
             body = {"type": "Lead", "masterId": record[1], "mergeIds": [stray["id"]]}
             self._rep("POST", "/merge", body)
@@ -287,4 +293,3 @@ class Actor:
         entity.deleted_in_sf = True
         entity.note(f"{record[0]} {record[1]} deleted in Salesforce")
         self._count("sf delete")
-

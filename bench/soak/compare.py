@@ -88,7 +88,10 @@ def snapshot(org: SoakOrg, db: Database) -> Snapshot:
                     object_name,
                     str(raw["Id"]),
                     str(raw.get("Email") or "").lower(),
-                    tuple(_norm(t.field, raw.get(name)) for t, name in zip(TRACKED, names)),
+                    tuple(
+                        _norm(t.field, raw.get(name))
+                        for t, name in zip(TRACKED, names, strict=True)
+                    ),
                 )
             )
     return Snapshot(prospects, tuple(records), int(pending or 0))
@@ -122,7 +125,9 @@ def compare(entities: dict[str, Entity], final: Snapshot, *, quiescent: bool) ->
         if len(records[key]) > 1:
             ids = ", ".join(f"{r.object_name} {r.id}" for r in records[key])
             history = tuple(entities[key].history) if key in entities else ()
-            findings.append(Finding(DUPLICATE, key, f"{len(records[key])} live records: {ids}", history))
+            findings.append(
+                Finding(DUPLICATE, key, f"{len(records[key])} live records: {ids}", history)
+            )
     if not quiescent:
         findings.append(Finding(NOT_CONVERGED, "-", "no quiescence: cycles kept changing things"))
     for key, entity in entities.items():
@@ -163,7 +168,9 @@ def _entity(
         ours, theirs = prospect.values[index], record.values[index]
         if ours != theirs:
             found.append(
-                finding(NOT_CONVERGED, f"{tracked.field}: leadbridge {ours!r} ≠ Salesforce {theirs!r}")
+                finding(
+                    NOT_CONVERGED, f"{tracked.field}: leadbridge {ours!r} ≠ Salesforce {theirs!r}"
+                )
             )
             continue
         expected = entity.expected(tracked.field)

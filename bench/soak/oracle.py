@@ -4,7 +4,9 @@ Every original write (a prospect edit in leadbridge, a rep's edit in Salesforce,
 values when it was made) is logged per prospect (by email) and field, with its time and side.
 Propagation by the sync is not a write. The expected final value follows the field's sync
 behaviour: "most recent" → the latest write; "use Salesforce" → Salesforce's latest write if it
-made one, else leadbridge's; leadbridge-owned fields → leadbridge's latest write. The scenario
+made one (else nothing to expect: once leadbridge's first value reached Salesforce, Salesforce's
+copy wins over later leadbridge edits, so which one stays depends on timing); leadbridge-owned
+fields → leadbridge's latest write. The scenario
 keeps writes to one field at least `SEPARATION` apart, so "latest" is well defined.
 """
 
@@ -61,9 +63,7 @@ class Entity:
         self.history.append(f"{time.strftime('%H:%M:%S')} {text}")
 
     def last_write_at(self, names: list[str] | tuple[str, ...]) -> float:
-        return max(
-            (write.at for name in names for write in self.writes.get(name, [])), default=0.0
-        )
+        return max((write.at for name in names for write in self.writes.get(name, [])), default=0.0)
 
     def can_write(self, names: list[str] | tuple[str, ...], now: float) -> bool:
         return now - self.last_write_at(names) >= SEPARATION
@@ -85,6 +85,5 @@ class Entity:
             return ours[-1] if ours else None
         if behaviour == "use_salesforce":
             theirs = [w for w in writes if w.side == SF and w.value not in (None, "")]
-            if theirs:
-                return theirs[-1]
+            return theirs[-1] if theirs else None
         return max(writes, key=lambda write: write.at) if writes else None

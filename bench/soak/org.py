@@ -118,7 +118,10 @@ class SoakOrg:
         records: list[dict[str, Any]] = []
         while True:
             response = self.http.get(
-                url, params=params, headers={"Authorization": f"Bearer {self._bearer()}"}, timeout=60
+                url,
+                params=params,
+                headers={"Authorization": f"Bearer {self._bearer()}"},
+                timeout=60,
             )
             if response.status_code == 401:
                 self._token = None

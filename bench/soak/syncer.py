@@ -4,6 +4,7 @@ after a Salesforce write returned, before leadbridge recorded it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -152,10 +153,8 @@ class Fleet:
 
     def kill(self, child: Child) -> None:
         child.killed = True
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def reap(self, *, block: bool = False) -> None:
         still: list[Child] = []
