@@ -1,6 +1,20 @@
 """`python -m bench.soak --runs N --seed S` (and `make soak`): the fault soak.
 
-Exit code 1 when any of the three counts (duplicates, lost changes, never converged) is not 0.
+One sandbox org process (in memory) serves the whole soak and is reset before each run; each
+run gets a fresh leadbridge SQLite file copied from a migrated, connected template. A run:
+random fault rules (503, whole-request and per-record UNABLE_TO_LOCK_ROW, REQUEST_LIMIT_EXCEEDED,
+expired sessions, latency spikes, replies cut after the write), then ticks of random actions
+on both sides (leadbridge edits, form posts, creates, CSV imports, deletes; a rep's edits,
+creates, deletes, merges, conversions) while forked `leadbridge sync once` processes run, one
+or two at a time, are SIGKILLed at random, or kill themselves right after a Salesforce write
+returned. Then faults off and one cycle at a time until nothing is pending and a cycle changes
+nothing; then both sides are compared with the oracle (bench/soak/oracle.py).
+
+It prints the runs, the faults injected by kind (the org's own counters), the kills, how many
+sync processes started while another was running, the time, and the three counts. A run with
+findings prints its seed, the replay command (`--only-run K`), its files (the leadbridge
+database and `sync.log`) and each finding with the prospect's history. Exit code 1 when any of
+the three counts (duplicates, lost changes, never converged) is not 0.
 """
 
 from __future__ import annotations
@@ -27,34 +41,44 @@ def soak(
     size: RunSize = RunSize(),
     work: Path | None = None,
     echo: bool = True,
+    orgs: tuple[str, ...] = ("default", "fresh"),
 ) -> SoakSummary:
-    """Run the soak; its summary (also printed line by line as runs finish when `echo`)."""
+    """Run the soak; its summary (also printed line by line as runs finish when `echo`).
+    Runs take turns on the `orgs`: "default" (leadbridge's fields, upsert key and duplicate
+    rule) and "fresh" (none of them: new leads are plain creates)."""
     logging.getLogger("leadbridge").setLevel(logging.ERROR)
     own_work = work is None
     base = Path(tempfile.mkdtemp(prefix="leadbridge-soak-")) if work is None else work
     base.mkdir(parents=True, exist_ok=True)
     summary = SoakSummary(seed)
     started = time.monotonic()
-    org = SoakOrg(base / "sandbox", seed)
+    started_orgs: list[SoakOrg] = []
     try:
-        make_template(base / "template", base / "sandbox")
+        for kind in orgs:
+            org = SoakOrg(base / f"sandbox-{kind}", seed, fresh=kind == "fresh")
+            started_orgs.append(org)
+            make_template(base / f"template-{kind}", org.data_dir)
         indexes = [only_run] if only_run is not None else list(range(runs))
         for index in indexes:
-            result = run_once(org, base / "template", base, index, seed, size)
+            org = started_orgs[index % len(started_orgs)]
+            template = base / f"template-{orgs[index % len(orgs)]}"
+            result = run_once(org, template, base, index, seed, size)
             summary.results.append(result)
             if echo:
                 print(
-                    f"run {index}: {result.seconds:.1f} s, {len(result.findings)} finding(s), "
+                    f"run {index} ({result.org} org): {result.seconds:.1f} s, "
+                    f"{len(result.findings)} finding(s), "
                     f"kills {result.random_kills}+{result.write_kills}, "
                     f"quiescence after {result.quiescence_cycles} cycle(s)",
                     flush=True,
                 )
             if not result.findings and own_work and result.home is not None:
                 shutil.rmtree(result.home, ignore_errors=True)
-        org.faults_off()
     finally:
-        org.stop()
-    summary.faults = org.fired
+        for org in started_orgs:
+            org.faults_off()
+            org.stop()
+            summary.faults.update(org.fired)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -66,9 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-run", type=int, default=None, help="replay run K of this seed")
     parser.add_argument("--ticks", type=int, default=RunSize.ticks, help="steps per run")
     parser.add_argument("--work", type=Path, default=None, help="keep files here")
+    parser.add_argument(
+        "--orgs",
+        default="default,fresh",
+        help="org kinds the runs take turns on: default (leadbridge's fields and duplicate "
+        "rule), fresh (neither); default: both",
+    )
     args = parser.parse_args(argv)
+    orgs = tuple(kind.strip() for kind in args.orgs.split(",") if kind.strip())
+    if not orgs or set(orgs) - {"default", "fresh"}:
+        parser.error("--orgs takes default, fresh or both (comma-separated)")
     summary = soak(
-        args.runs, args.seed, only_run=args.only_run, size=RunSize(ticks=args.ticks), work=args.work
+        args.runs,
+        args.seed,
+        only_run=args.only_run,
+        size=RunSize(ticks=args.ticks),
+        work=args.work,
+        orgs=orgs,
     )
     print("\n".join(summary.lines()))
     return 0 if summary.ok else 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.soak.oracle import BY_FIELD, LB, SF, Entity
+from bench.soak.oracle import BY_FIELD, LB, SF, Entity, Tracked
 from bench.soak.org import SoakOrg
 from bench.soak.world import RunHome, connector
 from leadbridge.automation.submissions import FormSubmissionService
@@ -25,8 +25,17 @@ CLOCK = SystemClock()
 class Actor:
     """Acts on one run's two sides and keeps the oracle up to date."""
 
-    def __init__(self, org: SoakOrg, run: RunHome, rng: random.Random, tag: str) -> None:
+    def __init__(
+        self,
+        org: SoakOrg,
+        run: RunHome,
+        rng: random.Random,
+        tag: str,
+        tracked: tuple[Tracked, ...],
+    ) -> None:
         self.org = org
+        self.tracked = tracked
+        self.fields = tuple(t.field for t in tracked)
         self.run = run
         self.rng = rng
         self.tag = tag
@@ -126,7 +135,8 @@ class Actor:
         entity.in_leadbridge = True
         for name in ("job_title", "city"):
             entity.record(name, LB, values[name], how)
-        entity.record("score", LB, 0, how)
+        if "score" in self.fields:
+            entity.record("score", LB, 0, how)
         self.entities[email] = entity
         self._count(how)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.soak.oracle import TRACKED, Entity
+from bench.soak.oracle import Entity, Tracked
 from bench.soak.org import SoakOrg
 from leadbridge.store import Database
 from leadbridge.store.models.prospects import ProspectRow
@@ -18,8 +18,6 @@ from leadbridge.store.models.sync import OutboxRow
 DUPLICATE = "duplicate"
 LOST = "lost change"
 NOT_CONVERGED = "never converged"
-_LEAD_FIELDS = ", ".join(t.lead_field for t in TRACKED)
-_CONTACT_FIELDS = ", ".join(t.contact_field for t in TRACKED)
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Finding:
     history: tuple[str, ...] = ()
 
 
-def snapshot(org: SoakOrg, db: Database) -> Snapshot:
+def snapshot(org: SoakOrg, db: Database, tracked: tuple[Tracked, ...]) -> Snapshot:
     with db.session(readonly=True) as session:
         prospects = tuple(
             LbProspect(
@@ -66,7 +64,7 @@ def snapshot(org: SoakOrg, db: Database) -> Snapshot:
                 row.deleted_in_crm,
                 row.crm_lead_id,
                 row.crm_contact_id,
-                tuple(_norm(t.field, getattr(row, t.field)) for t in TRACKED),
+                tuple(_norm(t.field, getattr(row, t.field)) for t in tracked),
             )
             for row in session.scalars(select(ProspectRow).order_by(ProspectRow.id))
         )
@@ -74,15 +72,13 @@ def snapshot(org: SoakOrg, db: Database) -> Snapshot:
             select(func.count()).select_from(OutboxRow).where(OutboxRow.done_at.is_(None))
         )
     records: list[SfRecord] = []
-    for object_name, fields, where in (
-        ("Lead", _LEAD_FIELDS, "IsConverted = false"),
-        ("Contact", _CONTACT_FIELDS, None),
-    ):
+    for object_name, where in (("Lead", "IsConverted = false"), ("Contact", None)):
+        names = [t.lead_field if object_name == "Lead" else t.contact_field for t in tracked]
+        fields = ", ".join(names)
         soql = f"SELECT Id, Email, {fields} FROM {object_name}"
         if where:
             soql += f" WHERE {where}"
         for raw in org.query(soql + " ORDER BY Id"):
-            names = [t.lead_field if object_name == "Lead" else t.contact_field for t in TRACKED]
             records.append(
                 SfRecord(
                     object_name,
@@ -90,7 +86,7 @@ def snapshot(org: SoakOrg, db: Database) -> Snapshot:
                     str(raw.get("Email") or "").lower(),
                     tuple(
                         _norm(t.field, raw.get(name))
-                        for t, name in zip(TRACKED, names, strict=True)
+                        for t, name in zip(tracked, names, strict=True)
                     ),
                 )
             )
@@ -105,7 +101,13 @@ def _norm(field: str, value: Any) -> Any:
     return str(value)
 
 
-def compare(entities: dict[str, Entity], final: Snapshot, *, quiescent: bool) -> list[Finding]:
+def compare(
+    entities: dict[str, Entity],
+    final: Snapshot,
+    tracked: tuple[Tracked, ...],
+    *,
+    quiescent: bool,
+) -> list[Finding]:
     findings: list[Finding] = []
     live_prospects: dict[str, list[LbProspect]] = defaultdict(list)
     all_prospects: dict[str, list[LbProspect]] = defaultdict(list)
@@ -131,7 +133,8 @@ def compare(entities: dict[str, Entity], final: Snapshot, *, quiescent: bool) ->
     if not quiescent:
         findings.append(Finding(NOT_CONVERGED, "-", "no quiescence: cycles kept changing things"))
     for key, entity in entities.items():
-        findings.extend(_entity(entity, live_prospects[key], all_prospects[key], records[key]))
+        found = _entity(entity, live_prospects[key], all_prospects[key], records[key], tracked)
+        findings.extend(found)
     return findings
 
 
@@ -140,6 +143,7 @@ def _entity(
     live: list[LbProspect],
     every: list[LbProspect],
     records: list[SfRecord],
+    tracked_fields: tuple[Tracked, ...],
 ) -> list[Finding]:
     history = tuple(entity.history)
 
@@ -164,7 +168,7 @@ def _entity(
         ids = ", ".join(f"{r.object_name} {r.id}" for r in records)
         return [finding(NOT_CONVERGED, f"linked to {linked}, but the email is on {ids}")]
     found: list[Finding] = []
-    for index, tracked in enumerate(TRACKED):
+    for index, tracked in enumerate(tracked_fields):
         ours, theirs = prospect.values[index], record.values[index]
         if ours != theirs:
             found.append(

@@ -35,6 +35,7 @@ TRACKED = (
     Tracked("phone", "Phone", "Phone", "use_salesforce"),
     Tracked("score", "LeadBridge_Score__c", "LeadBridge_Score__c", "use_leadbridge"),
 )
+FRESH_ORG_TRACKED = TRACKED[:3]  # a fresh org has no LeadBridge_Score__c
 BY_FIELD = {tracked.field: tracked for tracked in TRACKED}
 
 

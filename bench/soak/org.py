@@ -15,13 +15,16 @@ from typing import Any
 import requests
 
 from leadbridge.sandbox import SandboxConfig, SandboxServer
+from leadbridge.sandbox.schema import FRESH_ORG_SCHEMA_FILE
 from leadbridge.sandbox.server import free_port
 
 
-def _serve(data_dir: Path, port: int, seed: int) -> None:
+def _serve(data_dir: Path, port: int, seed: int, schema_file: Path | None) -> None:
     """The org process: serve until SIGTERM."""
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    config = SandboxConfig(data_dir=data_dir, memory=True, random_seed=seed)
+    config = SandboxConfig(
+        data_dir=data_dir, memory=True, random_seed=seed, schema_file=schema_file
+    )
     with SandboxServer(config, port=port):
         while True:
             time.sleep(3600)
@@ -30,13 +33,21 @@ def _serve(data_dir: Path, port: int, seed: int) -> None:
 class SoakOrg:
     """A sandbox org process, its control plane, and reads as the admin (for the comparison)."""
 
-    def __init__(self, data_dir: Path, seed: int) -> None:
+    def __init__(self, data_dir: Path, seed: int, *, fresh: bool = False) -> None:
+        """`fresh`: an org without leadbridge's fields (no upsert key, no score) and without
+        duplicate rules, as a new customer's org is."""
         self.data_dir = data_dir
+        self.fresh = fresh
+        schema_file = FRESH_ORG_SCHEMA_FILE if fresh else None
         self.port = free_port()
         (data_dir / "credentials.json").unlink(missing_ok=True)
         context = multiprocessing.get_context("fork")
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.process = context.Process(
-            target=_serve, args=(data_dir, self.port, seed), name="soak-org", daemon=True
+            target=_serve,
+            args=(data_dir, self.port, seed, schema_file),
+            name="soak-org",
+            daemon=True,
         )
         self.process.start()
         self.instance_url = f"https://localhost:{self.port}"

@@ -63,7 +63,8 @@ class SoakSummary:
             if not result.findings:
                 continue
             out.append(
-                f"run {result.index} (seed {result.seed}; replay: --seed {self.seed} "
+                f"run {result.index} ({result.org} org; seed {result.seed}; "
+                f"replay: --seed {self.seed} "
                 f"--only-run {result.index}; files {result.home}): "
                 f"{len(result.findings)} finding(s), faults {sorted(result.faults)}"
             )

@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from bench.soak.actions import Actor
 from bench.soak.compare import Finding, Snapshot, compare, snapshot
+from bench.soak.oracle import FRESH_ORG_TRACKED, TRACKED
 from bench.soak.org import SoakOrg
 from bench.soak.syncer import Fleet
 from bench.soak.world import fresh_home
@@ -51,6 +52,7 @@ class RunResult:
     refused: dict[str, int] = field(default_factory=dict)
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)
     home: Path | None = None
+    org: str = "default"
 
 
 def fault_plan(rng: random.Random) -> dict[str, dict[str, Any]]:
@@ -69,7 +71,7 @@ def fault_plan(rng: random.Random) -> dict[str, dict[str, Any]]:
 
 def _tick_action(actor: Actor, rng: random.Random) -> None:
     live = actor.live()
-    fields = ("job_title", "city", "phone", "score")
+    fields = actor.fields
     choices: list[tuple[int, Any]] = [(5, actor.sf_create), (3, lambda: actor.lb_create(form=True))]
     choices.append((2, lambda: actor.lb_create(form=False)))
     if live:
@@ -118,13 +120,13 @@ def _quiesce(org: SoakOrg, actor: Actor, fleet: Fleet, result: RunResult) -> Sna
         _make_due(actor)
         fleet.spawn(actor.run.db, cycles=1, kill_after_writes=None)
         fleet.wait_all(timeout=120)
-        after = snapshot(org, actor.run.db)
+        after = snapshot(org, actor.run.db, actor.tracked)
         result.quiescence_cycles = cycle
         if before is not None and after.pending == 0 and after == before:
             return after
         before = after
     result.quiescent = False
-    return before if before is not None else snapshot(org, actor.run.db)
+    return before if before is not None else snapshot(org, actor.run.db, actor.tracked)
 
 
 def run_once(
@@ -132,14 +134,15 @@ def run_once(
 ) -> RunResult:
     run_seed = f"{seed}:{index}"
     rng = random.Random(run_seed)
-    result = RunResult(index, run_seed)
+    result = RunResult(index, run_seed, org="fresh" if org.fresh else "default")
     started = time.monotonic()
     org.reset()
     org.control("POST", "/seed", USERS_ONLY)
     home = work / f"run-{index}"
     run = fresh_home(template, home)
     result.home = home
-    actor = Actor(org, run, rng, tag=f"r{index}")
+    tracked = FRESH_ORG_TRACKED if org.fresh else TRACKED
+    actor = Actor(org, run, rng, tag=f"r{index}", tracked=tracked)
     fleet = Fleet(home, home / "sync.log")
     try:
         faults = fault_plan(rng)
@@ -165,7 +168,7 @@ def run_once(
             org.faults_off()
             actor.import_pending()
         final = _quiesce(org, actor, fleet, result)
-        result.findings = compare(actor.entities, final, quiescent=result.quiescent)
+        result.findings = compare(actor.entities, final, tracked, quiescent=result.quiescent)
     finally:
         for child in fleet.running:
             fleet.kill(child)
