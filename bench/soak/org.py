@@ -87,9 +87,11 @@ class SoakOrg:
             raise RuntimeError(f"control {method} {path}: {response.status_code} {response.text}")
         return response.json() if response.content else None
 
-    def set_faults(self, rules: dict[str, dict[str, Any]]) -> None:
-        """Replace the fault rules (counting what the old ones fired first)."""
+    def set_faults(self, rules: dict[str, dict[str, Any]], seed: int) -> None:
+        """Replace the fault rules (counting what the old ones fired first); their random
+        draws start from `seed`, so a replayed run draws the same sequence."""
         self.faults_off()
+        self.control("POST", "/faults", {"seed": seed})
         for kind, rule in rules.items():
             self.control("POST", "/faults", {"kind": kind, **rule})
 

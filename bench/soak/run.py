@@ -20,10 +20,7 @@ from bench.soak.syncer import Fleet
 from bench.soak.world import fresh_home
 from leadbridge.store.models.sync import OutboxRow
 
-USERS_ONLY = {
-    "users": 2, "accounts": 0, "contacts": 0, "leads": 0, "opportunities": 0,
-    "campaigns": 0, "campaign_members": 0, "subscriptions": 0, "seed": 1,
-}  # fmt: skip
+REPS = ("ada.rep", "bo.rep")  # sales reps made in each run's org (any schema has User)
 QUIESCENCE_CYCLES = 12
 
 
@@ -69,11 +66,22 @@ def fault_plan(rng: random.Random) -> dict[str, dict[str, Any]]:
     return {kind: rule for kind, rule in candidates.items() if rng.random() < 0.7}
 
 
-def _tick_action(actor: Actor, rng: random.Random) -> None:
+def _burst(actor: Actor, fleet: Fleet, rng: random.Random) -> None:
+    """Several new prospects at once, then two sync processes started together: both see the
+    same prospects waiting (the race a lease must prevent)."""
+    for _ in range(rng.randint(6, 16)):
+        actor.lb_create(form=rng.random() < 0.5)
+    fleet.reap()
+    for _ in range(rng.randint(2, 3)):
+        fleet.spawn(actor.run.db, cycles=1, kill_after_writes=None)
+
+
+def _tick_action(actor: Actor, fleet: Fleet, rng: random.Random) -> None:
     live = actor.live()
     fields = actor.fields
     choices: list[tuple[int, Any]] = [(5, actor.sf_create), (3, lambda: actor.lb_create(form=True))]
     choices.append((2, lambda: actor.lb_create(form=False)))
+    choices.append((3, lambda: _burst(actor, fleet, rng)))
     if live:
         entity = rng.choice(live)
         choices += [
@@ -137,7 +145,10 @@ def run_once(
     result = RunResult(index, run_seed, org="fresh" if org.fresh else "default")
     started = time.monotonic()
     org.reset()
-    org.control("POST", "/seed", USERS_ONLY)
+    for name in REPS:
+        username = f"{name}@sandbox-sales.leadbridge.test"
+        fields = {"Username": username, "Email": username, "LastName": name.title()}
+        org.control("POST", "/records/User", {"fields": fields})
     home = work / f"run-{index}"
     run = fresh_home(template, home)
     result.home = home
@@ -147,7 +158,7 @@ def run_once(
     try:
         faults = fault_plan(rng)
         result.faults = faults
-        org.set_faults(faults)
+        org.set_faults(faults, seed=rng.randint(0, 2**31))
         for _ in range(size.initial_rep_leads):
             actor.sf_create()
         for n in range(size.initial_lb_prospects):
@@ -156,7 +167,7 @@ def run_once(
         for _ in range(size.ticks):
             _manage_syncs(fleet, actor, rng)
             for _ in range(rng.randint(1, 3)):
-                _tick_action(actor, rng)
+                _tick_action(actor, fleet, rng)
             actor.import_pending()
             time.sleep(rng.uniform(*size.tick_seconds))
         for _ in range(5):  # the rep's last leads get into leadbridge (faults still on)

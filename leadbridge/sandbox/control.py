@@ -51,6 +51,10 @@ def faults(request: ApiRequest) -> Reply:
         injector.clear()
     elif request.method == "POST":
         body = _body(request)
+        if body.get("seed") is not None:
+            injector.reseed(int(body["seed"]))
+            if "kind" not in body:
+                return Reply(body={"faults": injector.describe()})
         kind = body.get("kind")
         if kind not in FAULT_KINDS:
             raise SalesforceError("INVALID_FIELD", f"kind must be one of {', '.join(FAULT_KINDS)}")

@@ -107,6 +107,11 @@ class FaultInjector:
         with self._lock:
             self._rules[kind] = rule
 
+    def reseed(self, seed: int) -> None:
+        """Start the probability draws again from `seed` (a replayable fault sequence)."""
+        with self._lock:
+            self._rng.seed(seed)
+
     def clear(self, kind: str | None = None) -> None:
         """Remove every rule, or only the one for `kind`."""
         with self._lock:

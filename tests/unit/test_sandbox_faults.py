@@ -335,3 +335,15 @@ def test_unknown_fault_kind_is_refused(sandbox: SandboxClient) -> None:
     )
     assert response.status_code == 400
     assert "record_lock" in response.json()[0]["message"]
+
+
+def test_reseeding_replays_the_same_draws(sandbox: SandboxClient) -> None:
+    def draws() -> list[bool]:
+        injector = sandbox.server.backend.faults
+        return [injector.record_lock(COLLECTION_PATH) is not None for _ in range(40)]
+
+    sandbox.control("POST", "/faults", {"kind": "record_lock", "probability": 0.5, "seed": 9})
+    first = draws()
+    sandbox.control("POST", "/faults", {"seed": 9})
+    assert draws() == first
+    assert 5 < first.count(True) < 35
