@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the soak's seed (default 1)")
     parser.add_argument("--only-run", type=int, default=None, help="replay run K of this seed")
     parser.add_argument("--ticks", type=int, default=RunSize.ticks, help="steps per run")
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=RunSize.max_concurrent,
+        help="sync processes at once (1: never two; isolates crash and fault findings)",
+    )
     parser.add_argument("--work", type=Path, default=None, help="keep files here")
     parser.add_argument(
         "--orgs",
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runs,
         args.seed,
         only_run=args.only_run,
-        size=RunSize(ticks=args.ticks),
+        size=RunSize(ticks=args.ticks, max_concurrent=max(1, args.max_concurrent)),
         work=args.work,
         orgs=orgs,
     )

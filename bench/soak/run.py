@@ -30,6 +30,7 @@ class RunSize:
     tick_seconds: tuple[float, float] = (0.3, 0.9)
     initial_rep_leads: int = 3
     initial_lb_prospects: int = 3
+    max_concurrent: int = 3  # sync processes at once (1: never two at a time)
 
 
 @dataclass
@@ -66,22 +67,22 @@ def fault_plan(rng: random.Random) -> dict[str, dict[str, Any]]:
     return {kind: rule for kind, rule in candidates.items() if rng.random() < 0.7}
 
 
-def _burst(actor: Actor, fleet: Fleet, rng: random.Random) -> None:
+def _burst(actor: Actor, fleet: Fleet, rng: random.Random, size: RunSize) -> None:
     """Several new prospects at once, then two sync processes started together: both see the
     same prospects waiting (the race a lease must prevent)."""
     for _ in range(rng.randint(6, 16)):
         actor.lb_create(form=rng.random() < 0.5)
     fleet.reap()
-    for _ in range(rng.randint(2, 3)):
+    for _ in range(min(rng.randint(2, 3), size.max_concurrent - len(fleet.running))):
         fleet.spawn(actor.run.db, cycles=1, kill_after_writes=None)
 
 
-def _tick_action(actor: Actor, fleet: Fleet, rng: random.Random) -> None:
+def _tick_action(actor: Actor, fleet: Fleet, rng: random.Random, size: RunSize) -> None:
     live = actor.live()
     fields = actor.fields
     choices: list[tuple[int, Any]] = [(5, actor.sf_create), (3, lambda: actor.lb_create(form=True))]
     choices.append((2, lambda: actor.lb_create(form=False)))
-    choices.append((3, lambda: _burst(actor, fleet, rng)))
+    choices.append((3, lambda: _burst(actor, fleet, rng, size)))
     if live:
         entity = rng.choice(live)
         choices += [
@@ -99,9 +100,9 @@ def _tick_action(actor: Actor, fleet: Fleet, rng: random.Random) -> None:
     action()
 
 
-def _manage_syncs(fleet: Fleet, actor: Actor, rng: random.Random) -> None:
+def _manage_syncs(fleet: Fleet, actor: Actor, rng: random.Random, size: RunSize) -> None:
     fleet.reap()
-    target = 2 if rng.random() < 0.4 else 1
+    target = min(2 if rng.random() < 0.4 else 1, size.max_concurrent)
     while len(fleet.running) < target:
         kill_after = rng.randint(1, 2) if rng.random() < 0.3 else None
         fleet.spawn(actor.run.db, cycles=rng.randint(1, 3), kill_after_writes=kill_after)
@@ -165,9 +166,9 @@ def run_once(
             actor.lb_create(form=n % 2 == 0)
         actor.import_pending()
         for _ in range(size.ticks):
-            _manage_syncs(fleet, actor, rng)
+            _manage_syncs(fleet, actor, rng, size)
             for _ in range(rng.randint(1, 3)):
-                _tick_action(actor, fleet, rng)
+                _tick_action(actor, fleet, rng, size)
             actor.import_pending()
             time.sleep(rng.uniform(*size.tick_seconds))
         for _ in range(5):  # the rep's last leads get into leadbridge (faults still on)
