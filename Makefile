@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench format clean
+.PHONY: run test lint unit bench soak format clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+SOAK_RUNS ?= 20
+SOAK_SEED ?= 1
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --runs $(SOAK_RUNS) --seed $(SOAK_SEED)
 
 clean:
 	rm -rf $(VENV) .leadbridge .mypy_cache .ruff_cache .pytest_cache

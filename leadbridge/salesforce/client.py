@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 from simple_salesforce.api import Salesforce
 
 from leadbridge.domain.emails import email_key
-from leadbridge.errors import CrmError
+from leadbridge.errors import CrmError, CrmLimitError, CrmTransientError
 from leadbridge.ports import (
     ApiUsageReport,
     CrmClient,
@@ -348,11 +348,46 @@ class SalesforceClient:
                     log.warning("Salesforce %s of %d records failed: %s", kind, len(group), error)
                     failure = error
                 else:
-                    results.extend(
-                        save_results(answer, len(group), created=created, redact=self._conn.redact)
+                    saved = save_results(
+                        answer, len(group), created=created, redact=self._conn.redact
                     )
+                    retried = self._retry_locked(kind, list(group), saved, (path, method), created)
+                    results.extend(retried)
                     continue
             results.extend(failed(len(group), failure))
+        return results
+
+    def _retry_locked(
+        self,
+        kind: CallKind,
+        items: list[dict[str, Any]],
+        results: list[SaveResult],
+        where: tuple[str, str],
+        created: bool | None,
+    ) -> list[SaveResult]:
+        """Send again, at once and alone, the records Salesforce refused with a transient
+        per-record error (UNABLE_TO_LOCK_ROW inside a 200 response), with the retry policy's
+        backoff. Salesforce says they were not saved, so even a create is safe to resend.
+        Whatever still fails keeps its error (a transient sync error, retried later)."""
+        path, method = where
+        results = list(results)
+        for attempt in range(1, self._conn.retry.attempts):
+            again = [i for i, result in enumerate(results) if _only_transient(result)]
+            if not again:
+                break
+            self._conn.retry.sleep(self._conn.retry.backoff(attempt))
+            body = {"allOrNone": False, "records": [items[i] for i in again]}
+            call = partial(_restful, path=path, method=method, json=body)
+            try:
+                answer = self._conn.call(kind, call, replayable=kind != "create")
+            except CrmError as error:
+                log.warning("Salesforce %s retry of %d records failed: %s", kind, len(again), error)
+                for i in again:
+                    results[i] = failed(1, error)[0]
+                break
+            retried = save_results(answer, len(again), created=created, redact=self._conn.redact)
+            for i, result in zip(again, retried, strict=True):
+                results[i] = result
         return results
 
     def _use_bulk(self, records: Sequence[object]) -> bool:
@@ -514,6 +549,14 @@ def _field_change(row: Mapping[str, Any], parent: str) -> FieldChange | None:
         return None
     at = parse_datetime(str(row["CreatedDate"]))
     return FieldChange(str(row[parent]), str(row["Field"]), row.get("NewValue"), at)
+
+
+def _only_transient(result: SaveResult) -> bool:
+    """A record refused only for a transient reason (a row lock), not a limit or bad data."""
+    return not result.success and all(
+        isinstance(error, CrmTransientError) and not isinstance(error, CrmLimitError)
+        for error in result.errors
+    )
 
 
 def _iso(moment: datetime) -> str:

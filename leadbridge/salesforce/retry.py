@@ -60,7 +60,11 @@ class RetryPolicy:
 
     def wait(self, state: RetryCallState) -> float:
         """Seconds to wait after attempt number `state.attempt_number` (1-based) failed."""
-        exponential = self.base * 2.0 ** (int(state.attempt_number) - 1)
+        return self.backoff(int(state.attempt_number))
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after attempt number `attempt` (1-based) failed."""
+        exponential = self.base * 2.0 ** (attempt - 1)
         return min(self.max, exponential + random.uniform(0, self.base))
 
     def call(self, operation: Callable[[], T], *, replayable: bool = True) -> T:

@@ -53,7 +53,8 @@ def _run_all(
     action: Callable[[Any], dict[str, Any]],
     all_or_none: bool,
 ) -> list[dict[str, Any]]:
-    """Apply `action` to each item, each in its own savepoint; roll all back if asked."""
+    """Apply `action` to each item, each in its own savepoint; roll all back if asked.
+    An injected `record_lock` fault fails single items with UNABLE_TO_LOCK_ROW, unsaved."""
     org = request.backend.org
     results: list[dict[str, Any]] = []
     failed = False
@@ -61,6 +62,9 @@ def _run_all(
         with org.batch():
             for item in items:
                 try:
+                    locked = request.backend.faults.record_lock(request.path, _item_id(item))
+                    if locked is not None:
+                        raise locked
                     with org.db.transaction():
                         results.append(action(item))
                 except SalesforceError as exc:
@@ -341,12 +345,28 @@ def batch(request: ApiRequest) -> Reply:
                 }
             )
             continue
-        with request.backend.org.batch():
-            reply = _subrequest(request, sub)
+        reply = _locked_subrequest(request, sub)
+        if reply is None:
+            with request.backend.org.batch():
+                reply = _subrequest(request, sub)
         results.append({"statusCode": reply.status, "result": reply.body})
         halted = halt and reply.status >= 400
     has_errors = any(result["statusCode"] >= 400 for result in results)
     return Reply(body={"hasErrors": has_errors, "results": results})
+
+
+def _locked_subrequest(request: ApiRequest, sub: dict[str, Any]) -> Reply | None:
+    """An injected `record_lock` on a batch's write subrequest: its lock error, unapplied."""
+    if str(sub.get("method", "GET")).upper() == "GET":
+        return None
+    url = str(sub.get("url", ""))
+    locked = request.backend.faults.record_lock(url, _id_in_url(url))
+    return None if locked is None else Reply.error(locked)
+
+
+def _id_in_url(url: str) -> str | None:
+    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return last if ids.looks_like_id(last) and any(char.isdigit() for char in last) else None
 
 
 def tree(request: ApiRequest) -> Reply:

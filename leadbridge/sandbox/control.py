@@ -11,15 +11,10 @@ from typing import Any
 from .conversion import LeadConvert, convert_lead, merge
 from .dispatch import ApiRequest, Reply, Router
 from .exceptions import SalesforceError
+from .faults import KINDS
 from .org import SaveOptions
 
-FAULT_KINDS = (
-    "SERVER_UNAVAILABLE",
-    "UNABLE_TO_LOCK_ROW",
-    "latency",
-    "INVALID_SESSION_ID",
-    "REQUEST_LIMIT_EXCEEDED",
-)
+FAULT_KINDS = KINDS  # latency, the whole-request errors, connection_cut, record_lock
 
 
 def _body(request: ApiRequest) -> dict[str, Any]:
@@ -56,6 +51,10 @@ def faults(request: ApiRequest) -> Reply:
         injector.clear()
     elif request.method == "POST":
         body = _body(request)
+        if body.get("seed") is not None:
+            injector.reseed(int(body["seed"]))
+            if "kind" not in body:
+                return Reply(body={"faults": injector.describe()})
         kind = body.get("kind")
         if kind not in FAULT_KINDS:
             raise SalesforceError("INVALID_FIELD", f"kind must be one of {', '.join(FAULT_KINDS)}")

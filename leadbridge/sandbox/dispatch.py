@@ -59,6 +59,7 @@ class Reply:
     body: Any = None  # JSON-able, or str/bytes for non-JSON
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = JSON_TYPE
+    cut: bool = False  # fault injection: drop the connection halfway through this reply
 
     @classmethod
     def error(cls, exc: SalesforceError) -> Reply:

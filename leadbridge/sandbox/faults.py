@@ -1,10 +1,20 @@
-"""Fault injection: transient Salesforce errors and latency the control plane can switch on.
+"""Fault injection: transient Salesforce errors, latency and lost replies the control plane can
+switch on.
 
 One rule per kind. A rule fires for a request whose path contains `path_contains` (any path when
 None): first while it has "next N" units left, one unit per request, then with `probability`.
 Every matching rule may add latency, but at most one error is returned per request, chosen in
 `ERROR_KINDS` order; rules after the chosen one are not consumed, so queued faults are served
 one per request instead of being swallowed together.
+
+Two kinds act after the request has been applied instead of refusing it:
+
+- `record_lock`: inside a 200 sObject Collections (or Composite Batch) response, single records
+  fail with `UNABLE_TO_LOCK_ROW`, as Salesforce reports a row lock per record; the others are
+  saved. It is rolled once per record (per subrequest in a batch), a `next_n` unit per record.
+- `connection_cut`: the org applies the request, then the connection is dropped halfway through
+  the reply (a truncated body), so the client sees a connection error after the write happened.
+  Rolled after the error kinds: a refused request is never also cut.
 """
 
 from __future__ import annotations
@@ -22,15 +32,19 @@ INVALID_SESSION_ID = "INVALID_SESSION_ID"
 REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 SERVER_UNAVAILABLE = "SERVER_UNAVAILABLE"
 UNABLE_TO_LOCK_ROW = "UNABLE_TO_LOCK_ROW"
+RECORD_LOCK = "record_lock"
+CONNECTION_CUT = "connection_cut"
 # Priority order: an expired session is noticed before limits, limits before record locks.
 ERROR_KINDS = (INVALID_SESSION_ID, REQUEST_LIMIT_EXCEEDED, SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW)
-KINDS = (LATENCY, *ERROR_KINDS)
+REQUEST_KINDS = (LATENCY, *ERROR_KINDS, CONNECTION_CUT)  # decided once per request
+KINDS = (*REQUEST_KINDS, RECORD_LOCK)
 
 
 @dataclass(frozen=True)
 class FaultDecision:
     latency_ms: int
     error: SalesforceError | None
+    cut: bool = False  # apply the request, then drop the connection mid-reply
 
 
 NO_FAULT = FaultDecision(0, None)
@@ -93,6 +107,11 @@ class FaultInjector:
         with self._lock:
             self._rules[kind] = rule
 
+    def reseed(self, seed: int) -> None:
+        """Start the probability draws again from `seed` (a replayable fault sequence)."""
+        with self._lock:
+            self._rng.seed(seed)
+
     def clear(self, kind: str | None = None) -> None:
         """Remove every rule, or only the one for `kind`."""
         with self._lock:
@@ -106,28 +125,42 @@ class FaultInjector:
             return [self._rules[kind].describe() for kind in KINDS if kind in self._rules]
 
     def decide(self, path: str) -> FaultDecision:
-        """What to do to the request for `path`: a delay, and maybe an error instead of a reply."""
+        """What to do to the request for `path`: a delay, and maybe an error instead of a reply
+        (or a reply cut short after the request was applied)."""
         with self._lock:
             if not self._rules:
                 return NO_FAULT
             latency = 0
-            error_kind: str | None = None
-            # KINDS starts with LATENCY, so stopping at the first error still applies latency.
-            for kind in KINDS:
+            fired: str | None = None
+            # REQUEST_KINDS starts with LATENCY, so stopping at the first error still applies
+            # latency; CONNECTION_CUT comes last, so it is only rolled when no error fired.
+            for kind in REQUEST_KINDS:
                 rule = self._rules.get(kind)
                 if rule is None or not rule.applies_to(path) or not rule.roll(self._rng):
                     continue
                 latency += rule.latency_ms
                 if kind != LATENCY:
-                    error_kind = kind
+                    fired = kind
                     break
-        if error_kind is None:
+        if fired is None:
             return FaultDecision(latency, None) if latency else NO_FAULT
-        return FaultDecision(latency, fault_error(error_kind, path))
+        if fired == CONNECTION_CUT:
+            return FaultDecision(latency, None, cut=True)
+        return FaultDecision(latency, fault_error(fired, path))
+
+    def record_lock(self, path: str, record_id: str | None = None) -> SalesforceError | None:
+        """For one record of a collection (or one batch subrequest) of the request for `path`:
+        the per-record UNABLE_TO_LOCK_ROW to report instead of saving it, if the rule fires."""
+        with self._lock:
+            rule = self._rules.get(RECORD_LOCK)
+            if rule is None or not rule.applies_to(path) or not rule.roll(self._rng):
+                return None
+        return fault_error(UNABLE_TO_LOCK_ROW, record_id or "")
 
 
 def fault_error(kind: str, path: str = "") -> SalesforceError:
-    """The error Salesforce returns for `kind`; for a lock, names the record id in `path`."""
+    """The error Salesforce returns for `kind`; for a lock, names the record id in `path` (a
+    request path, or a bare record id)."""
     if kind == SERVER_UNAVAILABLE:
         return SalesforceError(SERVER_UNAVAILABLE, "Server Unavailable", status=503)
     if kind == UNABLE_TO_LOCK_ROW:

@@ -6,6 +6,7 @@ Request flow for the REST API: version check → bearer token → fault injectio
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .backend import SandboxBackend, SandboxConfig
 from .clock import http_date
@@ -58,6 +60,8 @@ class SandboxApp:
             # Every reply carries the org's time (its own clock, which the control plane can
             # set apart from the host's), as Salesforce's replies carry Salesforce's.
             headers = {**reply.headers, "Date": http_date(self.backend.clock.now())}
+            if reply.cut:
+                return _CutResponse(reply.encoded(), reply.status, headers)
             return Response(
                 content=reply.encoded(),
                 status_code=reply.status,
@@ -118,7 +122,7 @@ class SandboxApp:
         if major > CURRENT_VERSION:
             raise not_found()
         user_id = self._authenticate(headers)
-        self._inject_faults(path)
+        cut = self._inject_faults(path)
         usage = self.backend.usage.count_call()
         request = ApiRequest(
             self.backend,
@@ -132,6 +136,7 @@ class SandboxApp:
         )
         reply = self.backend.router.dispatch(request)
         reply.headers["Sforce-Limit-Info"] = usage.header
+        reply.cut = cut
         return reply
 
     def _authenticate(self, headers: dict[str, str]) -> str:
@@ -141,7 +146,8 @@ class SandboxApp:
             token = headers.get("x-sfdc-session", "")
         return self.backend.tokens.check(token.strip())
 
-    def _inject_faults(self, path: str) -> None:
+    def _inject_faults(self, path: str) -> bool:
+        """Sleep and raise as the fault rules say; True when the reply is to be cut short."""
         decision = self.backend.faults.decide(path)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
@@ -149,6 +155,42 @@ class SandboxApp:
             if decision.error.error_code == "INVALID_SESSION_ID":
                 self.backend.tokens.expire_all()
             raise decision.error
+        return decision.cut
+
+
+class ConnectionCutError(Exception):
+    """Raised after half a reply was sent: uvicorn then closes the connection (on purpose)."""
+
+
+class _CutResponse(Response):
+    """Announces the whole body's length, sends half of it, then drops the connection: the
+    request was applied, the client sees a truncated reply (a connection error)."""
+
+    def __init__(self, content: bytes, status_code: int, headers: dict[str, str]) -> None:
+        super().__init__(content=content, status_code=status_code, headers=headers)
+        self.full_length = len(content)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (key, value) for key, value in self.raw_headers if key.lower() != b"content-length"
+        ]
+        headers.append((b"content-length", str(max(self.full_length, 2)).encode()))
+        status = 200 if self.status_code == 204 else self.status_code  # 204 has no body to cut
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        half = self.body[: self.full_length // 2]
+        await send({"type": "http.response.body", "body": half, "more_body": True})
+        raise ConnectionCutError("connection cut on purpose (fault injection)")
+
+
+class _HideCuts(logging.Filter):
+    """uvicorn logs the deliberate cut as an application error: keep it out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, ConnectionCutError)
+
+
+logging.getLogger("uvicorn.error").addFilter(_HideCuts())
 
 
 def _is_soap_login(headers: dict[str, str]) -> bool:

@@ -5,11 +5,14 @@ import random
 import threading
 
 import pytest
+import requests
 
 from leadbridge.sandbox.faults import (
+    CONNECTION_CUT,
     INVALID_SESSION_ID,
     LATENCY,
     NO_FAULT,
+    RECORD_LOCK,
     REQUEST_LIMIT_EXCEEDED,
     SERVER_UNAVAILABLE,
     UNABLE_TO_LOCK_ROW,
@@ -17,8 +20,10 @@ from leadbridge.sandbox.faults import (
     FaultInjector,
     fault_error,
 )
+from tests.conftest import SandboxClient
 
 LEAD_PATH = "/services/data/v59.0/sobjects/Lead/00Q5g000000001AAAA"
+COLLECTION_PATH = "/services/data/v59.0/composite/sobjects"
 QUERY_PATH = "/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead"
 
 
@@ -208,3 +213,137 @@ def test_next_n_is_exact_under_concurrency(injector: FaultInjector) -> None:
     for thread in threads:
         thread.join()
     assert results.count(SERVER_UNAVAILABLE) == 100
+
+
+# ---------------------------------------------------------------- per-record locks, cut replies
+
+
+def test_record_lock_is_rolled_per_record(injector: FaultInjector) -> None:
+    injector.set_rule(RECORD_LOCK, next_n=2, path_contains="/composite/sobjects")
+    assert injector.decide(COLLECTION_PATH) == NO_FAULT  # never a whole-request fault
+    assert injector.record_lock("/services/data/v59.0/query") is None
+    first = injector.record_lock(COLLECTION_PATH, "00Q5g000000001AAAA")
+    assert first is not None
+    assert (first.error_code, first.status) == (UNABLE_TO_LOCK_ROW, 400)
+    assert first.message.endswith("1 records: 00Q5g000000001AAAA")
+    assert injector.record_lock(COLLECTION_PATH) is not None
+    assert injector.record_lock(COLLECTION_PATH) is None
+    assert injector.describe()[0]["fired"] == 2
+
+
+def test_connection_cut_is_decided_after_the_errors(injector: FaultInjector) -> None:
+    injector.set_rule(CONNECTION_CUT, next_n=1)
+    injector.set_rule(SERVER_UNAVAILABLE, next_n=1)
+    first, second, third = (injector.decide(LEAD_PATH) for _ in range(3))
+    assert (_code(first), first.cut) == (SERVER_UNAVAILABLE, False)
+    assert (_code(second), second.cut) == (None, True)
+    assert third == NO_FAULT
+
+
+def test_latency_hits_a_fraction_of_requests() -> None:
+    injector = FaultInjector(random.Random(11))
+    injector.set_rule(LATENCY, probability=0.2, latency_ms=400)
+    slow = sum(injector.decide(LEAD_PATH).latency_ms == 400 for _ in range(500))
+    assert 60 < slow < 140
+
+
+def _leads(count: int, tag: str) -> list[dict[str, object]]:
+    return [
+        {"attributes": {"type": "Lead"}, "LastName": f"{tag}{n}", "Company": "Acme"}
+        for n in range(count)
+    ]
+
+
+def _live_leads(sandbox: SandboxClient, token: str) -> list[str]:
+    response = sandbox.api("GET", "/query", token, params={"q": "SELECT LastName FROM Lead"})
+    return sorted(record["LastName"] for record in response.json()["records"])
+
+
+def test_record_lock_inside_a_200_collection_response(sandbox: SandboxClient) -> None:
+    token = sandbox.token()
+    sandbox.control("POST", "/faults", {"kind": "record_lock", "next_n": 2})
+    response = sandbox.api(
+        "POST", "/composite/sobjects", token, json={"allOrNone": False, "records": _leads(4, "L")}
+    )
+    assert response.status_code == 200
+    results = response.json()
+    assert [result["success"] for result in results] == [False, False, True, True]
+    assert results[0]["errors"] == [
+        {
+            "statusCode": "UNABLE_TO_LOCK_ROW",
+            "message": "unable to obtain exclusive access to this record or 1 records: record",
+            "fields": [],
+        }
+    ]
+    assert _live_leads(sandbox, token) == ["L2", "L3"]  # the others were saved
+    (rule,) = sandbox.control("GET", "/faults")["faults"]
+    assert (rule["kind"], rule["fired"]) == ("record_lock", 2)
+
+
+def test_record_lock_on_an_update_names_the_record(sandbox: SandboxClient) -> None:
+    token = sandbox.token()
+    lead_id = sandbox.control(
+        "POST", "/records/Lead", {"fields": {"LastName": "A", "Company": "B"}}
+    )["id"]
+    sandbox.control("POST", "/faults", {"kind": "record_lock", "next_n": 1})
+    body = {"records": [{"attributes": {"type": "Lead"}, "id": lead_id, "Title": "CEO"}]}
+    (result,) = sandbox.api("PATCH", "/composite/sobjects", token, json=body).json()
+    assert result["success"] is False
+    assert result["errors"][0]["message"].endswith(f"1 records: {lead_id}")
+
+
+def test_record_lock_inside_a_composite_batch(sandbox: SandboxClient) -> None:
+    token = sandbox.token()
+    sandbox.control("POST", "/faults", {"kind": "record_lock", "next_n": 1})
+    body = {
+        "batchRequests": [
+            {"method": "POST", "url": "v59.0/sobjects/Lead", "richInput": _leads(1, "B")[0]},
+            {"method": "POST", "url": "v59.0/sobjects/Lead", "richInput": _leads(1, "C")[0]},
+        ]
+    }
+    answer = sandbox.api("POST", "/composite/batch", token, json=body).json()
+    assert answer["hasErrors"] is True
+    assert answer["results"][0]["statusCode"] == 400
+    assert answer["results"][0]["result"][0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
+    assert answer["results"][1]["statusCode"] == 201
+    assert _live_leads(sandbox, token) == ["C0"]
+
+
+def test_connection_cut_applies_the_write_then_drops_the_reply(sandbox: SandboxClient) -> None:
+    token = sandbox.token()
+    sandbox.control("POST", "/faults", {"kind": "connection_cut", "next_n": 1})
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        sandbox.api("POST", "/composite/sobjects", token, json={"records": _leads(2, "X")}).json()
+    assert _live_leads(sandbox, token) == ["X0", "X1"]  # applied before the cut
+
+
+def test_connection_cut_of_a_204(sandbox: SandboxClient) -> None:
+    token = sandbox.token()
+    lead_id = sandbox.control(
+        "POST", "/records/Lead", {"fields": {"LastName": "A", "Company": "B"}}
+    )["id"]
+    sandbox.control("POST", "/faults", {"kind": "connection_cut", "next_n": 1})
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        sandbox.api("PATCH", f"/sobjects/Lead/{lead_id}", token, json={"Title": "CTO"})
+    fetched = sandbox.api("GET", f"/sobjects/Lead/{lead_id}", token).json()
+    assert fetched["Title"] == "CTO"
+
+
+def test_unknown_fault_kind_is_refused(sandbox: SandboxClient) -> None:
+    response = sandbox.http.post(
+        f"{sandbox.instance_url}/__sandbox__/faults", json={"kind": "meteor"}
+    )
+    assert response.status_code == 400
+    assert "record_lock" in response.json()[0]["message"]
+
+
+def test_reseeding_replays_the_same_draws(sandbox: SandboxClient) -> None:
+    def draws() -> list[bool]:
+        injector = sandbox.server.backend.faults
+        return [injector.record_lock(COLLECTION_PATH) is not None for _ in range(40)]
+
+    sandbox.control("POST", "/faults", {"kind": "record_lock", "probability": 0.5, "seed": 9})
+    first = draws()
+    sandbox.control("POST", "/faults", {"seed": 9})
+    assert draws() == first
+    assert 5 < first.count(True) < 35

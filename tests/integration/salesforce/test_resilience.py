@@ -176,3 +176,59 @@ def test_a_higher_budget_lets_calls_through(sandbox: SandboxClient) -> None:
         report = client.usage(refresh=True)
         assert (report.used, report.limit) == (63, 100)
         assert report.calls_by_kind["limits"] == 1
+
+
+def test_records_locked_inside_a_200_reply_are_resent_alone(sandbox: SandboxClient) -> None:
+    sleep = RecordingSleep()
+    with client_with_sleep(sandbox, sleep) as client:
+        client.connect()
+        sandbox.control("POST", "/faults", {"kind": "record_lock", "next_n": 2})
+        rows = [{"LastName": f"R{n}", "Company": "Co"} for n in range(3)]
+        results = client.create("Lead", rows)
+        assert [result.success for result in results] == [True, True, True]
+        assert len(sleep.waits) == 1  # one resend of the two locked records
+        assert client.usage().calls_by_kind["create"] == 2
+        names = sorted(record["LastName"] for record in client.query("SELECT LastName FROM Lead"))
+        assert names == ["R0", "R1", "R2"]  # each saved once
+
+
+def test_a_record_locked_on_every_try_ends_as_a_transient_error(sandbox: SandboxClient) -> None:
+    (lead_id,) = insert_leads(sandbox, [{"Title": "Old"}])
+    sleep = RecordingSleep()
+    with client_with_sleep(sandbox, sleep, attempts=3) as client:
+        client.connect()
+        sandbox.control("POST", "/faults", {"kind": "record_lock", "next_n": 3})
+        (result,) = client.update("Lead", [{"Id": lead_id, "Title": "New"}])
+        assert not result.success
+        error = result.errors[0]
+        assert isinstance(error, CrmTransientError)
+        assert error.error_code == "UNABLE_TO_LOCK_ROW"
+        assert client.usage().calls_by_kind["update"] == 3
+        (lead,) = client.query("SELECT Title FROM Lead")
+        assert lead["Title"] == "Old"
+
+
+def test_an_upsert_whose_reply_is_cut_is_replayed_without_a_duplicate(
+    sandbox: SandboxClient,
+) -> None:
+    with client_for(sandbox) as client:
+        client.connect()
+        sandbox.control("POST", "/faults", {"kind": "connection_cut", "next_n": 1})
+        row = {"LeadBridge_Prospect_Id__c": "p-1", "LastName": "Cut", "Company": "Co"}
+        (result,) = client.upsert("Lead", "LeadBridge_Prospect_Id__c", [row])
+        assert result.success
+        assert result.created is False  # the replay found the lead the first try saved
+        assert len(list(client.query("SELECT Id FROM Lead"))) == 1
+
+
+def test_a_create_whose_reply_is_cut_is_reported_not_replayed(sandbox: SandboxClient) -> None:
+    with client_for(sandbox) as client:
+        client.connect()
+        sandbox.control("POST", "/faults", {"kind": "connection_cut", "next_n": 1})
+        (result,) = client.create("Lead", [{"LastName": "Cut", "Company": "Co"}])
+        assert not result.success
+        error = result.errors[0]
+        assert isinstance(error, CrmTransientError)
+        assert error.details["maybe_applied"] is True
+        assert client.usage().calls_by_kind["create"] == 1
+        assert len(list(client.query("SELECT Id FROM Lead"))) == 1

@@ -1,0 +1,122 @@
+"""`python -m bench.soak --runs N --seed S` (and `make soak`): the fault soak.
+
+One sandbox org process (in memory) serves the whole soak and is reset before each run; each
+run gets a fresh leadbridge SQLite file copied from a migrated, connected template. A run:
+random fault rules (503, whole-request and per-record UNABLE_TO_LOCK_ROW, REQUEST_LIMIT_EXCEEDED,
+expired sessions, latency spikes, replies cut after the write), then ticks of random actions
+on both sides (leadbridge edits, form posts, creates, CSV imports, deletes; a rep's edits,
+creates, deletes, merges, conversions) while forked `leadbridge sync once` processes run, one
+or two at a time, are SIGKILLed at random, or kill themselves right after a Salesforce write
+returned. Then faults off and one cycle at a time until nothing is pending and a cycle changes
+nothing; then both sides are compared with the oracle (bench/soak/oracle.py).
+
+It prints the runs, the faults injected by kind (the org's own counters), the kills, how many
+sync processes started while another was running, the time, and the three counts. A run with
+findings prints its seed, the replay command (`--only-run K`), its files (the leadbridge
+database and `sync.log`) and each finding with the prospect's history. Exit code 1 when any of
+the three counts (duplicates, lost changes, never converged) is not 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.soak.org import SoakOrg
+from bench.soak.report import SoakSummary
+from bench.soak.run import RunSize, run_once
+from bench.soak.world import make_template
+
+
+def soak(
+    runs: int,
+    seed: int,
+    *,
+    only_run: int | None = None,
+    size: RunSize = RunSize(),
+    work: Path | None = None,
+    echo: bool = True,
+    orgs: tuple[str, ...] = ("default", "fresh"),
+) -> SoakSummary:
+    """Run the soak; its summary (also printed line by line as runs finish when `echo`).
+    Runs take turns on the `orgs`: "default" (leadbridge's fields, upsert key and duplicate
+    rule) and "fresh" (none of them: new leads are plain creates)."""
+    logging.getLogger("leadbridge").setLevel(logging.ERROR)
+    own_work = work is None
+    base = Path(tempfile.mkdtemp(prefix="leadbridge-soak-")) if work is None else work
+    base.mkdir(parents=True, exist_ok=True)
+    summary = SoakSummary(seed)
+    started = time.monotonic()
+    started_orgs: list[SoakOrg] = []
+    try:
+        for kind in orgs:
+            org = SoakOrg(base / f"sandbox-{kind}", seed, fresh=kind == "fresh")
+            started_orgs.append(org)
+            make_template(base / f"template-{kind}", org.data_dir)
+        indexes = [only_run] if only_run is not None else list(range(runs))
+        for index in indexes:
+            org = started_orgs[index % len(started_orgs)]
+            template = base / f"template-{orgs[index % len(orgs)]}"
+            result = run_once(org, template, base, index, seed, size)
+            summary.results.append(result)
+            if echo:
+                print(
+                    f"run {index} ({result.org} org): {result.seconds:.1f} s, "
+                    f"{len(result.findings)} finding(s), "
+                    f"kills {result.random_kills}+{result.write_kills}, "
+                    f"quiescence after {result.quiescence_cycles} cycle(s)",
+                    flush=True,
+                )
+            if not result.findings and own_work and result.home is not None:
+                shutil.rmtree(result.home, ignore_errors=True)
+    finally:
+        for org in started_orgs:
+            org.faults_off()
+            org.stop()
+            summary.faults.update(org.fired)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--runs", type=int, default=20, help="number of runs (default 20)")
+    parser.add_argument("--seed", type=int, default=1, help="the soak's seed (default 1)")
+    parser.add_argument("--only-run", type=int, default=None, help="replay run K of this seed")
+    parser.add_argument("--ticks", type=int, default=RunSize.ticks, help="steps per run")
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=RunSize.max_concurrent,
+        help="sync processes at once (1: never two; isolates crash and fault findings)",
+    )
+    parser.add_argument("--work", type=Path, default=None, help="keep files here")
+    parser.add_argument(
+        "--orgs",
+        default="default,fresh",
+        help="org kinds the runs take turns on: default (leadbridge's fields and duplicate "
+        "rule), fresh (neither); default: both",
+    )
+    args = parser.parse_args(argv)
+    orgs = tuple(kind.strip() for kind in args.orgs.split(",") if kind.strip())
+    if not orgs or set(orgs) - {"default", "fresh"}:
+        parser.error("--orgs takes default, fresh or both (comma-separated)")
+    summary = soak(
+        args.runs,
+        args.seed,
+        only_run=args.only_run,
+        size=RunSize(ticks=args.ticks, max_concurrent=max(1, args.max_concurrent)),
+        work=args.work,
+        orgs=orgs,
+    )
+    print("\n".join(summary.lines()))
+    return 0 if summary.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
