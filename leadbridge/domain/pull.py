@@ -115,6 +115,8 @@ class PullPlan:
     changes: dict[str, Any]  # prospect field → Salesforce's value, to take
     agreed: dict[str, Any]  # API name → the value both sides hold afterwards
     taken: tuple[str, ...] = field(default=())  # the API names whose values were taken
+    # API names where Salesforce holds another value but leadbridge's wins: a push is due.
+    ours_win: tuple[str, ...] = field(default=())
 
 
 def plan_pull(
@@ -136,6 +138,7 @@ def plan_pull(
     taken: list[str] = []
     before = dict(agreed.get(SEEN) or {})
     seen: dict[str, Any] = {}
+    ours_win: list[str] = []
     for rule in rules:
         if rule.field in NOT_PULLED or "." in rule.crm_field:
             continue
@@ -158,13 +161,16 @@ def plan_pull(
             taken.append(target.name)
         elif decision.side is Side.NONE and not decision.stand_in:
             settled[target.name] = ours
-        elif decision.side is Side.LEADBRIDGE and not decision.stand_in:
+        elif decision.side is Side.LEADBRIDGE:
+            ours_win.append(target.name)
+            if decision.stand_in:
+                continue
             first = _first_seen(target, ours, decision.theirs, record, agreed, theirs_at)
             if first is not None:
                 seen[target.name] = first
     if seen or before:
         settled[SEEN] = seen  # replaces the map: settled fields drop out
-    return PullPlan(changes, settled, tuple(taken))
+    return PullPlan(changes, settled, tuple(taken), tuple(ours_win))
 
 
 def _first_seen(

@@ -78,6 +78,36 @@ class OutboxRepository:
         self.session.flush()
         return outbox_snapshot(row)
 
+    def enqueue_unless_pending(
+        self, kind: str, prospect_ids: Sequence[int], reason: str
+    ) -> list[int]:
+        """Enqueue `kind` for each prospect that has no unfinished item of that kind yet
+        (one is enough: a push sends the prospect's current values); the ids enqueued."""
+        waiting: set[int] = set()
+        for chunk in chunked(list(dict.fromkeys(prospect_ids))):
+            query = select(OutboxRow.prospect_id).where(
+                OutboxRow.kind == kind,
+                OutboxRow.done_at.is_(None),
+                OutboxRow.prospect_id.in_(chunk),
+            )
+            waiting.update(pid for pid in self.session.scalars(query) if pid is not None)
+        missing = [pid for pid in dict.fromkeys(prospect_ids) if pid not in waiting]
+        now = self.clock.now()
+        rows = [
+            OutboxRow(
+                kind=kind,
+                prospect_id=pid,
+                reason=reason[:MAX_REASON],
+                created_at=now,
+                attempts=0,
+                available_at=now,
+            )
+            for pid in missing
+        ]
+        self.session.add_all(rows)
+        self.session.flush()
+        return missing
+
     def pending(self, kind: str, limit: int = 200) -> list[OutboxItem]:
         """Items of `kind` not done, due now and not claimed by a worker, oldest due first."""
         return [outbox_snapshot(row) for row in self.session.scalars(self._due(kind, limit))]

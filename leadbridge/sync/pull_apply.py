@@ -31,6 +31,7 @@ from leadbridge.domain.pull import (
 from leadbridge.domain.push_record import ProspectValues, conflicts
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock, CrmClient, CrmRecord
+from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_pull_writes import apply_crm_values
 from leadbridge.store.prospects import ProspectRepository
@@ -74,6 +75,7 @@ class PageApplier:
         self.links: list[Link] = []
         self.values: dict[int, tuple[Prospect, dict[str, Any]]] = {}  # written per page
         self.agreed_now: list[Agreed] = []
+        self.push_back: list[int] = []  # prospects whose winning values Salesforce lacks
 
     def apply(self, records: Sequence[CrmRecord]) -> list[int]:
         """Apply the page; the ids of the prospects whose fields or owner changed."""
@@ -98,6 +100,10 @@ class PageApplier:
         self._write_values()
         self.state.link(self.links)
         self.state.remember(self.agreed_now)
+        if self.push_back:
+            OutboxRepository(self.session, self.clock).enqueue_unless_pending(
+                PUSH, self.push_back, "Salesforce changed a field leadbridge's value wins"
+            )
         return list(dict.fromkeys(self.changed))
 
     def _history(self, records: Sequence[CrmRecord], linked: dict[str, Prospect]) -> RecordTimes:
@@ -187,6 +193,8 @@ class PageApplier:
         if plan.changes:
             self.values[prospect.id] = (prospect, dict(plan.changes))
             self.crm_ids[prospect.id] = crm_id
+        if plan.ours_win and prospect.assigned_user_id is not None:
+            self.push_back.append(prospect.id)  # Salesforce lacks leadbridge's winning value
         owner = self._owner(prospect, record)
         account = _text(record.get("AccountId"))
         if account is not None and account != prospect.crm_account_id:

@@ -37,6 +37,19 @@ def test_a_salesforce_edit_arrives_after_one_poll_by_the_field_rules(
     assert summary.changed_fields == (1 if expected != "CTO" else 0)
 
 
+def test_a_salesforce_edit_that_loses_is_put_right_by_the_next_cycle(org: Puller) -> None:
+    """Salesforce changed a field whose rule says leadbridge's value wins: the pull keeps
+    ours and queues a push, so Salesforce gets leadbridge's value back (not left differing)."""
+    org.mapping("job_title", "Title", SyncBehaviour.USE_LEADBRIDGE)
+    pid, lead = org.linked("ada@example.com", job_title="CTO")
+    org.edit("Lead", lead, Title="CEO")
+    org.cycle()
+    assert org.get(pid).job_title == "CTO"
+    assert org.w.rows('SELECT "Title" FROM "Lead" WHERE "Id" = ?', lead)[0]["Title"] == "CTO"
+    quiet = org.cycle()
+    assert quiet.push is not None and quiet.push.considered == 0
+
+
 def test_our_own_push_is_no_change_and_a_second_cycle_writes_nothing(org: Puller) -> None:
     org.mapping("job_title", "Title", SyncBehaviour.MOST_RECENT)
     pid, lead = org.linked("ada@example.com", job_title="CTO")
