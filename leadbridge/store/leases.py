@@ -87,6 +87,27 @@ class LeaseRepository:
             return None
         return Lease(name=name, **values)  # type: ignore[arg-type]
 
+    def take_over(
+        self, name: str, holder: str, *, dead: str, ttl: timedelta, host: str, pid: int
+    ) -> Lease | None:
+        """Take the lease from `dead` (a holder known to have died) before it expires; a
+        compare-and-swap, so of several runners noticing the same death only one wins."""
+        now = self.clock.now()
+        values = {
+            "holder": holder,
+            "host": host[:255],
+            "pid": pid,
+            "acquired_at": now,
+            "heartbeat_at": now,
+            "expires_at": now + ttl,
+        }
+        taken = self._execute(
+            update(SyncLeaseRow)
+            .where(SyncLeaseRow.name == name, SyncLeaseRow.holder == dead)
+            .values(**values)
+        )
+        return Lease(name=name, **values) if taken else None  # type: ignore[arg-type]
+
     def heartbeat(self, name: str, holder: str, *, ttl: timedelta) -> bool:
         """Extend the lease by `ttl` from now, only while `holder` still holds it unexpired."""
         now = self.clock.now()
