@@ -34,7 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-SOAK_RUNS ?= 20
+SOAK_RUNS ?= 150
 SOAK_SEED ?= 1
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --runs $(SOAK_RUNS) --seed $(SOAK_SEED)

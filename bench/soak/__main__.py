@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.soak.org import SoakOrg
@@ -42,6 +44,7 @@ def soak(
     work: Path | None = None,
     echo: bool = True,
     orgs: tuple[str, ...] = ("default", "fresh"),
+    indexes: list[int] | None = None,
 ) -> SoakSummary:
     """Run the soak; its summary (also printed line by line as runs finish when `echo`).
     Runs take turns on the `orgs`: "default" (leadbridge's fields, upsert key and duplicate
@@ -58,7 +61,8 @@ def soak(
             org = SoakOrg(base / f"sandbox-{kind}", seed, fresh=kind == "fresh")
             started_orgs.append(org)
             make_template(base / f"template-{kind}", org.data_dir)
-        indexes = [only_run] if only_run is not None else list(range(runs))
+        if indexes is None:
+            indexes = [only_run] if only_run is not None else list(range(runs))
         for index in indexes:
             org = started_orgs[index % len(started_orgs)]
             template = base / f"template-{orgs[index % len(orgs)]}"
@@ -83,6 +87,40 @@ def soak(
     return summary
 
 
+def _lane(
+    runs: int, seed: int, size: RunSize, work: Path, orgs: tuple[str, ...], indexes: list[int]
+) -> SoakSummary:
+    return soak(runs, seed, size=size, work=work, orgs=orgs, indexes=indexes)
+
+
+def soak_in_lanes(
+    runs: int, seed: int, jobs: int, *, size: RunSize, orgs: tuple[str, ...]
+) -> SoakSummary:
+    """The soak's runs shared among `jobs` lanes (processes, each with its own sandbox orgs
+    and files): the same runs as one lane (run K is seeded by K alone), in less time while
+    runs spend much of theirs waiting on the network and on sync processes."""
+    started = time.monotonic()
+    base = Path(tempfile.mkdtemp(prefix="leadbridge-soak-"))
+    summary = SoakSummary(seed)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        lanes = [
+            pool.submit(
+                _lane, runs, seed, size, base / f"lane-{lane}", orgs, list(range(lane, runs, jobs))
+            )
+            for lane in range(jobs)
+        ]
+        for future in lanes:
+            part = future.result()
+            summary.results.extend(part.results)
+            summary.faults.update(part.faults)
+    summary.results.sort(key=lambda result: result.index)
+    summary.seconds = time.monotonic() - started
+    if summary.ok:
+        shutil.rmtree(base, ignore_errors=True)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="number of runs (default 20)")
@@ -97,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--work", type=Path, default=None, help="keep files here")
     parser.add_argument(
+        "--jobs", type=int, default=2, help="runs at once, each lane with its own orgs (default 2)"
+    )
+    parser.add_argument(
         "--orgs",
         default="default,fresh",
         help="org kinds the runs take turns on: default (leadbridge's fields and duplicate "
@@ -106,14 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     orgs = tuple(kind.strip() for kind in args.orgs.split(",") if kind.strip())
     if not orgs or set(orgs) - {"default", "fresh"}:
         parser.error("--orgs takes default, fresh or both (comma-separated)")
-    summary = soak(
-        args.runs,
-        args.seed,
-        only_run=args.only_run,
-        size=RunSize(ticks=args.ticks, max_concurrent=max(1, args.max_concurrent)),
-        work=args.work,
-        orgs=orgs,
-    )
+    size = RunSize(ticks=args.ticks, max_concurrent=max(1, args.max_concurrent))
+    if args.jobs > 1 and args.only_run is None and args.work is None:
+        summary = soak_in_lanes(args.runs, args.seed, args.jobs, size=size, orgs=orgs)
+    else:
+        summary = soak(
+            args.runs, args.seed, only_run=args.only_run, size=size, work=args.work, orgs=orgs
+        )
     print("\n".join(summary.lines()))
     return 0 if summary.ok else 1
 

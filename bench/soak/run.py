@@ -26,8 +26,8 @@ QUIESCENCE_CYCLES = 12
 
 @dataclass(frozen=True)
 class RunSize:
-    ticks: int = 14
-    tick_seconds: tuple[float, float] = (0.3, 0.9)
+    ticks: int = 10
+    tick_seconds: tuple[float, float] = (0.1, 0.4)
     initial_rep_leads: int = 3
     initial_lb_prospects: int = 3
     max_concurrent: int = 3  # sync processes at once (1: never two at a time)
@@ -60,7 +60,7 @@ def fault_plan(rng: random.Random) -> dict[str, dict[str, Any]]:
         "UNABLE_TO_LOCK_ROW": {"probability": rng.uniform(0.01, 0.05)},
         "REQUEST_LIMIT_EXCEEDED": {"probability": rng.uniform(0.0, 0.015)},
         "INVALID_SESSION_ID": {"probability": rng.uniform(0.005, 0.03)},
-        "latency": {"probability": rng.uniform(0.05, 0.3), "latency_ms": rng.randint(150, 1200)},
+        "latency": {"probability": rng.uniform(0.03, 0.15), "latency_ms": rng.randint(100, 600)},
         "connection_cut": {"probability": rng.uniform(0.01, 0.06)},
         "record_lock": {"probability": rng.uniform(0.02, 0.1)},
     }

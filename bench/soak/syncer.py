@@ -10,13 +10,29 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import click
+import typer.main
+
+from leadbridge.cli import context
+from leadbridge.cli.main import app
+from leadbridge.salesforce import RetryPolicy, SalesforceClient
 from leadbridge.store import Database
+
+SOAK_RETRY = RetryPolicy(attempts=4, base=0.05, max=0.8)
+
+
+@cache
+def sync_command() -> click.Command:
+    """The `leadbridge` command, built once in the soak process so forked children do not
+    import and assemble the CLI each time."""
+    return typer.main.get_command(app)
+
 
 WRITES = ("create", "update", "upsert", "delete", "bulk_create", "bulk_update", "bulk_upsert")
 
@@ -58,20 +74,23 @@ class KillAfterWrite:
 def _child(home: Path, cycles: int, kill_after_writes: int | None) -> int:
     os.environ["LEADBRIDGE_HOME"] = str(home)
     os.environ.pop("LEADBRIDGE_DATABASE_URL", None)
-    import typer.main
-
-    from leadbridge.cli import context
-    from leadbridge.cli.main import app
-
     context.reset()
-    if kill_after_writes is not None:
-        real: Callable[..., Any] = context.make_client
 
-        def killing_client(*args: Any, **kwargs: Any) -> Any:
-            return KillAfterWrite(real(*args, **kwargs), kill_after_writes)
+    def soak_client(credentials: Any, settings: Any) -> Any:
+        # leadbridge's own client and settings; only the retry waits are ten times shorter,
+        # so a run is not spent sleeping through backoffs (the faults and retries are real).
+        client = SalesforceClient(
+            credentials,
+            budget_percent=settings.api_budget_percent,
+            bulk_threshold=settings.bulk_threshold,
+            retry=SOAK_RETRY,
+        )
+        if kill_after_writes is None:
+            return client
+        return KillAfterWrite(client, kill_after_writes)
 
-        context.make_client = killing_client  # type: ignore[assignment]
-    command = typer.main.get_command(app)
+    context.make_client = soak_client  # type: ignore[assignment]
+    command = sync_command()
     failures = 0
     for _ in range(cycles):
         print(f"--- pid {os.getpid()} sync once at {time.strftime('%H:%M:%S')}", flush=True)
@@ -137,6 +156,9 @@ class Fleet:
     concurrent: int = 0  # spawns while another sync process was running
     failed: int = 0  # exited non-zero (a cycle or a step failed, for whatever reason)
     spawned: int = 0
+
+    def __post_init__(self) -> None:
+        sync_command()  # built before the first fork
 
     def spawn(
         self, inherited: Database | None, *, cycles: int, kill_after_writes: int | None
