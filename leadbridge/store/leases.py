@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,15 +65,8 @@ class LeaseRepository:
         holds it (see `current`)."""
         if ttl <= timedelta():
             raise InputError("must be positive", item="ttl")
-        now = self.clock.now()
-        values = {
-            "holder": holder,
-            "host": host[:255],
-            "pid": pid,
-            "acquired_at": now,
-            "heartbeat_at": now,
-            "expires_at": now + ttl,
-        }
+        values = self._values(holder, ttl=ttl, host=host, pid=pid)
+        now = values["acquired_at"]
         taken = self._execute(
             update(SyncLeaseRow)
             .where(
@@ -85,15 +79,25 @@ class LeaseRepository:
             taken = self._insert_if_absent({"name": name, **values})
         if not taken:
             return None
-        return Lease(name=name, **values)  # type: ignore[arg-type]
+        return Lease(name=name, **values)
 
     def take_over(
         self, name: str, holder: str, *, dead: str, ttl: timedelta, host: str, pid: int
     ) -> Lease | None:
         """Take the lease from `dead` (a holder known to have died) before it expires; a
         compare-and-swap, so of several runners noticing the same death only one wins."""
+        values = self._values(holder, ttl=ttl, host=host, pid=pid)
+        taken = self._execute(
+            update(SyncLeaseRow)
+            .where(SyncLeaseRow.name == name, SyncLeaseRow.holder == dead)
+            .values(**values)
+        )
+        return Lease(name=name, **values) if taken else None
+
+    def _values(self, holder: str, *, ttl: timedelta, host: str, pid: int) -> dict[str, Any]:
+        """A lease's columns for a holder taking it now."""
         now = self.clock.now()
-        values = {
+        return {
             "holder": holder,
             "host": host[:255],
             "pid": pid,
@@ -101,12 +105,6 @@ class LeaseRepository:
             "heartbeat_at": now,
             "expires_at": now + ttl,
         }
-        taken = self._execute(
-            update(SyncLeaseRow)
-            .where(SyncLeaseRow.name == name, SyncLeaseRow.holder == dead)
-            .values(**values)
-        )
-        return Lease(name=name, **values) if taken else None  # type: ignore[arg-type]
 
     def heartbeat(self, name: str, holder: str, *, ttl: timedelta) -> bool:
         """Extend the lease by `ttl` from now, only while `holder` still holds it unexpired."""
