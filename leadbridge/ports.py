@@ -172,6 +172,10 @@ class CrmClient(Protocol):
 
     def usage(self) -> ApiUsageReport: ...
 
+    def close(self) -> None:
+        """Release the connection (a loop keeps one client across cycles, closed at exit)."""
+        ...
+
     def server_now(self) -> datetime:
         """Salesforce's clock now. Pull windows, cursors and "since" times use it, never
         this machine's clock, which may run minutes ahead of or behind the org's."""

@@ -148,9 +148,8 @@ class SyncRunner:
 
     def close(self) -> None:
         client, self._client, self._client_key = self._client, None, None
-        closing = getattr(client, "close", None)
-        if callable(closing):
-            closing()
+        if client is not None:
+            client.close()
 
 
 def form_spool() -> SubmissionSpool:

@@ -211,9 +211,7 @@ class ConnectorService:
         try:
             return client.server_now()
         finally:
-            close = getattr(client, "close", None)
-            if callable(close):
-                close()
+            client.close()
 
     # ------------------------------------------------------------------ verify
 
