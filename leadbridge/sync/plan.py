@@ -7,11 +7,12 @@ Salesforce's field history read in one batch per object for the fields in true c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from leadbridge.domain.matching import CONTACT
+from leadbridge.domain.conversion import converted_state
+from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.domain.preflight import Problem
 from leadbridge.domain.push import RECORD_NOT_FOUND, BlockerCode, push_blockers
 from leadbridge.domain.push_record import (
@@ -97,7 +98,7 @@ def plan_wave(
             config.rules[one.match.object_name],
             outcome.candidate.values,
             record,
-            _state(outcome.candidate, one),
+            _state(outcome.candidate, one, config),
         )
         if names:
             wanted.setdefault(one.match.object_name, {})[str(record["Id"])] = names
@@ -110,14 +111,25 @@ def plan_wave(
         plan(outcome, one, config, offset=offset, theirs_at=theirs_at)
 
 
-def _state(candidate: Candidate, found: Found) -> Mapping[str, Any]:
+def _state(candidate: Candidate, found: Found, config: PushConfig) -> Mapping[str, Any]:
     """The sync state the rules use for the found record: its agreed values when it is the
-    record the prospect is linked to; otherwise only what was sent (a create or an update
-    whose outcome a crash lost: Salesforce holding those values is leadbridge's echo)."""
+    record the prospect is linked to; for the contact its lead was converted to, the lead's
+    agreed values carried over (`domain.conversion`); otherwise only what was sent (a create
+    or an update whose outcome a crash lost: Salesforce holding those values is leadbridge's
+    echo)."""
     state = candidate.agreed.get(found.match.object_name, {})
     if found.how == "linked" and not found.relinked:
         return state
-    return {SENT: state[SENT]} if SENT in state else {}
+    sent = {SENT: state[SENT]} if SENT in state else {}
+    if found.how == "linked" and found.match.object_name == CONTACT:
+        carried = converted_state(
+            config.rules[LEAD],
+            config.objects[CONTACT],
+            config.rules[CONTACT],
+            candidate.agreed.get(LEAD, {}),
+        )
+        return {**carried, **sent}
+    return sent
 
 
 def plan(
@@ -137,7 +149,7 @@ def plan(
         outcome.problems = (_missing(candidate, chosen.object_name),)
         return
     obj = config.objects[chosen.object_name]
-    agreed = _state(candidate, found)
+    agreed = _state(candidate, found, config)
     creation = None
     if chosen.creates:
         creation = Creation(
@@ -156,6 +168,9 @@ def plan(
         creation=creation,
         theirs_at=theirs_at,
     )
+    if found.relinked:  # the converted lead's agreed values stay, updated by this push
+        carried = {key: value for key, value in agreed.items() if key != SENT}
+        outcome.plan = replace(outcome.plan, agreed={**carried, **outcome.plan.agreed})
     outcome.problems = outcome.plan.problems
     outcome.warning = chosen.duplicate_warning(candidate.prospect.email)
 

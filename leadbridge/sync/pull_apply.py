@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from leadbridge.domain.conversion import converted_state
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT, LEAD
@@ -165,15 +166,28 @@ class PageApplier:
                 return
             self.summary.restored += 1
         if state is RecordState.CONVERTED:
+            contact_id = str(record["ConvertedContactId"])
             self.prospects.link_crm(
                 prospect.id,
-                contact_id=str(record["ConvertedContactId"]),
+                contact_id=contact_id,
                 account_id=_text(record.get("ConvertedAccountId")),
                 synced_at=self.now,
             )
+            self._carry_over(prospect, contact_id)
             self.summary.relinked += 1
             return
         self._fields(prospect, record)
+
+    def _carry_over(self, prospect: Prospect, contact_id: str) -> None:
+        """The contact starts agreeing on what the converted lead agreed on (see
+        `domain.conversion`), so fields neither side changed stay quiet."""
+        carried = converted_state(
+            self.config.rules[LEAD],
+            self.config.objects[CONTACT],
+            self.config.rules[CONTACT],
+            self.agreed.get((prospect.id, LEAD), {}),
+        )
+        self.state.remember([Agreed(prospect.id, CONTACT, contact_id, carried)], replace=True)
 
     def _fields(self, prospect: Prospect, record: CrmRecord) -> None:
         crm_id = str(record["Id"])

@@ -154,3 +154,28 @@ def test_merge_repoints_a_prospect_to_the_survivor(org: Puller) -> None:
     org.w.control("POST", "/merge", {"type": "Lead", "masterId": survivor, "mergeIds": [ada_lead]})
     assert org.pull().merged == 1
     assert org.get(ada).crm_lead_id == survivor
+
+
+@pytest.mark.parametrize("pull_first", [True, False])
+def test_a_leadbridge_edit_waiting_when_the_lead_is_converted_reaches_the_contact(
+    org: Puller, pull_first: bool
+) -> None:
+    """The contact a conversion makes starts with the lead's values, so it starts with what
+    the lead agreed on: a leadbridge edit not yet pushed then wins on the contact (it used to
+    lose to the contact's newer creation time under "most recent"). Whether the pull sees
+    the conversion first or the push finds the converted lead."""
+    org.mapping("job_title", "Title", SyncBehaviour.MOST_RECENT)
+    pid, lead = org.linked("ada@example.com", job_title="CTO")
+    org.w.edit(pid, job_title="VP")
+    converted = org.w.control(
+        "POST", "/convert", {"leadId": lead, "doNotCreateOpportunity": True, "as_user": org.rep}
+    )
+    contact = str(converted["contactId"])
+    if pull_first:
+        org.cycle()
+    else:
+        org.w.engine().run_once()
+        org.cycle()
+    assert org.get(pid).crm_contact_id == contact
+    assert org.get(pid).job_title == "VP"
+    assert org.w.rows('SELECT "Title" FROM "Contact" WHERE "Id" = ?', contact)[0]["Title"] == "VP"
