@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.soak.org import SoakOrg
-from bench.soak.report import SoakSummary
+from bench.soak.report import SoakSummary, run_lines
 from bench.soak.run import RunSize, run_once
 from bench.soak.world import make_template
 
@@ -45,12 +45,13 @@ def soak(
     echo: bool = True,
     orgs: tuple[str, ...] = ("default", "fresh"),
     indexes: list[int] | None = None,
+    clean: bool | None = None,
 ) -> SoakSummary:
     """Run the soak; its summary (also printed line by line as runs finish when `echo`).
     Runs take turns on the `orgs`: "default" (leadbridge's fields, upsert key and duplicate
     rule) and "fresh" (none of them: new leads are plain creates)."""
     logging.getLogger("leadbridge").setLevel(logging.ERROR)
-    own_work = work is None
+    clean = work is None if clean is None else clean  # a run without findings leaves nothing
     base = Path(tempfile.mkdtemp(prefix="leadbridge-soak-")) if work is None else work
     base.mkdir(parents=True, exist_ok=True)
     summary = SoakSummary(seed)
@@ -76,7 +77,9 @@ def soak(
                     f"quiescence after {result.quiescence_cycles} cycle(s)",
                     flush=True,
                 )
-            if not result.findings and own_work and result.home is not None:
+                for line in run_lines(seed, result):
+                    print(line, flush=True)
+            if not result.findings and clean and result.home is not None:
                 shutil.rmtree(result.home, ignore_errors=True)
     finally:
         for org in started_orgs:
@@ -90,7 +93,7 @@ def soak(
 def _lane(
     runs: int, seed: int, size: RunSize, work: Path, orgs: tuple[str, ...], indexes: list[int]
 ) -> SoakSummary:
-    return soak(runs, seed, size=size, work=work, orgs=orgs, indexes=indexes)
+    return soak(runs, seed, size=size, work=work, orgs=orgs, indexes=indexes, clean=True)
 
 
 def soak_in_lanes(

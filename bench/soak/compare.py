@@ -133,8 +133,9 @@ def compare(
     if not quiescent:
         findings.append(Finding(NOT_CONVERGED, "-", "no quiescence: cycles kept changing things"))
     for key, entity in entities.items():
-        found = _entity(entity, live_prospects[key], all_prospects[key], records[key], tracked)
-        findings.extend(found)
+        findings.extend(
+            _entity(entity, live_prospects[key], all_prospects[key], records[key], tracked)
+        )
     return findings
 
 

@@ -60,17 +60,22 @@ class SoakSummary:
             f"  never converged: {self.not_converged}",
         ]
         for result in results:
-            if not result.findings:
-                continue
-            out.append(
-                f"run {result.index} ({result.org} org; seed {result.seed}; "
-                f"replay: --seed {self.seed} "
-                f"--only-run {result.index}; files {result.home}): "
-                f"{len(result.findings)} finding(s), faults {sorted(result.faults)}"
-            )
-            for finding in result.findings[:SHOWN_PER_RUN]:
-                out.append(f"  [{finding.kind}] {finding.email}: {finding.what}")
-                out.extend(f"      {line}" for line in finding.history[-8:])
-            if len(result.findings) > SHOWN_PER_RUN:
-                out.append(f"  … {len(result.findings) - SHOWN_PER_RUN} more")
+            out.extend(run_lines(self.seed, result))
         return out
+
+
+def run_lines(seed: int, result: RunResult) -> list[str]:
+    """A run's findings with what replays it (nothing for a run without findings)."""
+    if not result.findings:
+        return []
+    out = [
+        f"run {result.index} ({result.org} org; seed {result.seed}; replay: --seed {seed} "
+        f"--only-run {result.index}; files {result.home}): "
+        f"{len(result.findings)} finding(s), faults {sorted(result.faults)}"
+    ]
+    for finding in result.findings[:SHOWN_PER_RUN]:
+        out.append(f"  [{finding.kind}] {finding.email}: {finding.what}")
+        out.extend(f"      {line}" for line in finding.history[-8:])
+    if len(result.findings) > SHOWN_PER_RUN:
+        out.append(f"  … {len(result.findings) - SHOWN_PER_RUN} more")
+    return out

@@ -16,7 +16,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import click
 import typer.main
 
 from leadbridge.cli import context
@@ -28,7 +27,7 @@ SOAK_RETRY = RetryPolicy(attempts=4, base=0.05, max=0.8)
 
 
 @cache
-def sync_command() -> click.Command:
+def sync_command() -> Any:
     """The `leadbridge` command, built once in the soak process so forked children do not
     import and assemble the CLI each time."""
     return typer.main.get_command(app)
@@ -89,7 +88,7 @@ def _child(home: Path, cycles: int, kill_after_writes: int | None) -> int:
             return client
         return KillAfterWrite(client, kill_after_writes)
 
-    context.make_client = soak_client  # type: ignore[assignment]
+    context.make_client = soak_client
     command = sync_command()
     failures = 0
     for _ in range(cycles):

@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -51,7 +51,10 @@ class SandboxApp:
 
     def asgi(self) -> Starlette:
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
+            try:
+                body = await request.body()
+            except ClientDisconnect:  # the client went away mid-upload: nothing to apply
+                return Response(status_code=400)
             headers = {key.lower(): value for key, value in request.headers.items()}
             query = dict(request.query_params)
             reply = await run_in_threadpool(
