@@ -50,7 +50,26 @@ def soak(
     """Run the soak; its summary (also printed line by line as runs finish when `echo`).
     Runs take turns on the `orgs`: "default" (leadbridge's fields, upsert key and duplicate
     rule) and "fresh" (none of them: new leads are plain creates)."""
-    logging.getLogger("leadbridge").setLevel(logging.ERROR)
+    logger = logging.getLogger("leadbridge")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # the sync's warnings about injected faults are expected
+    try:
+        return _soak(runs, seed, only_run, size, work, echo, orgs, indexes, clean)
+    finally:
+        logger.setLevel(level)
+
+
+def _soak(
+    runs: int,
+    seed: int,
+    only_run: int | None,
+    size: RunSize,
+    work: Path | None,
+    echo: bool,
+    orgs: tuple[str, ...],
+    indexes: list[int] | None,
+    clean: bool | None,
+) -> SoakSummary:
     clean = work is None if clean is None else clean  # a run without findings leaves nothing
     base = Path(tempfile.mkdtemp(prefix="leadbridge-soak-")) if work is None else work
     base.mkdir(parents=True, exist_ok=True)
