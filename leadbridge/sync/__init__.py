@@ -7,7 +7,6 @@ sandbox org, or a test double.
 
 from __future__ import annotations
 
-from leadbridge.sync.push import PushEngine
-from leadbridge.sync.summary import PushSummary
+from leadbridge.sync.push import PushEngine, PushSummary
 
 __all__ = ["PushEngine", "PushSummary"]
