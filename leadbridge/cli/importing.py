@@ -14,7 +14,7 @@ from leadbridge.cli.pull import intake_service, print_summary
 from leadbridge.errors import InputError
 from leadbridge.importing import MAX_BYTES, NOT_WRITTEN, ImportSummary
 from leadbridge.importing.report import INTERRUPTED
-from leadbridge.sync.intake_report import SKIPPED, IntakeSummary
+from leadbridge.sync.intake import SKIPPED, IntakeSummary
 
 STOPPED_EXIT = 7  # the import stopped midway; the report says where and why
 INTERRUPTED_EXIT = 130  # Ctrl-C, as shells report it

@@ -16,8 +16,7 @@ from leadbridge.store import ProspectRepository
 from leadbridge.store.mirrors import MirrorRepository
 from leadbridge.store.mirrors_campaigns import CampaignMirrorRepository, campaign_statuses
 from leadbridge.store.mirrors_custom import CustomObjectRepository
-from leadbridge.sync.mirrors import mirror_step
-from leadbridge.sync.mirrors_custom import enable_custom_object
+from leadbridge.sync.mirrors import enable_custom_object, mirror_step
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 LimitOption = Annotated[int, typer.Option(help="At most this many rows.", min=1, max=10_000)]

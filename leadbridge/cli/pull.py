@@ -10,7 +10,7 @@ from rich.markup import escape
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
 from leadbridge.importing.service import IntakeService
-from leadbridge.sync.intake_report import CREATED, LINKED, RESTORED, IntakeSummary
+from leadbridge.sync.intake import CREATED, LINKED, RESTORED, IntakeSummary
 
 _GOOD = frozenset({CREATED, LINKED, RESTORED, "updated", "unchanged"})
 

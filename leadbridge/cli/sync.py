@@ -27,7 +27,7 @@ from leadbridge.sync import PushEngine, PushSummary
 from leadbridge.sync.cycle import CycleSummary
 from leadbridge.sync.loop import Backoff, sync_loop
 from leadbridge.sync.manual import sync_prospect
-from leadbridge.sync.pull_summary import PullSummary
+from leadbridge.sync.pull import PullSummary
 from leadbridge.sync.push import Progress as ProgressCallback
 from leadbridge.sync.runner import LeaseHeldError, SyncLease
 

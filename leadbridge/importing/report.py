@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from leadbridge.errors import CrmError, CrmTransientError, LeadbridgeError
-from leadbridge.sync.intake_report import (
+from leadbridge.sync.intake import (
     CREATED,
     LINKED,
     RESTORED,

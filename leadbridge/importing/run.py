@@ -24,9 +24,17 @@ from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.database import Database
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.sync.config import PushConfig, load_config
-from leadbridge.sync.intake_apply import AfterChange, Intake, Known, Source
-from leadbridge.sync.intake_report import ERROR, SKIPPED, IntakeOutcome, IntakeSummary
-from leadbridge.sync.intake_values import read_fields
+from leadbridge.sync.intake import (
+    ERROR,
+    SKIPPED,
+    AfterChange,
+    Intake,
+    IntakeOutcome,
+    IntakeSummary,
+    Known,
+    Source,
+    read_fields,
+)
 
 BATCH = 1000
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)

@@ -12,8 +12,7 @@ from leadbridge.importing.report import ImportSummary
 from leadbridge.importing.run import Progress, import_csv
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database
-from leadbridge.sync.intake import send_to_leadbridge
-from leadbridge.sync.intake_report import IntakeSummary
+from leadbridge.sync.intake import IntakeSummary, send_to_leadbridge
 
 
 class IntakeService:

@@ -25,13 +25,9 @@ from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.sync.intake import auto_create_runner
-from leadbridge.sync.mirrors import mirror_step
-from leadbridge.sync.mirrors_summary import MirrorSummary
-from leadbridge.sync.pull import PullEngine
-from leadbridge.sync.pull_apply import AfterChanges
-from leadbridge.sync.pull_summary import PullSummary
-from leadbridge.sync.push import Guard, Progress, PushEngine
-from leadbridge.sync.summary import PushSummary
+from leadbridge.sync.mirrors import MirrorSummary, mirror_step
+from leadbridge.sync.pull import AfterChanges, PullEngine, PullSummary
+from leadbridge.sync.push import Guard, Progress, PushEngine, PushSummary
 
 log = logging.getLogger("leadbridge.sync")
 

@@ -12,8 +12,7 @@ from leadbridge.store.database import Database
 from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.store.users import UserRepository
-from leadbridge.sync.push import PushEngine
-from leadbridge.sync.summary import PushSummary
+from leadbridge.sync.push import PushEngine, PushSummary
 
 
 @dataclass

@@ -238,7 +238,7 @@ def _crash_after_salesforce_wrote(org: Org, monkeypatch: pytest.MonkeyPatch) -> 
         raise RuntimeError("killed after Salesforce saved, before leadbridge committed")
 
     with monkeypatch.context() as patched:
-        patched.setattr("leadbridge.sync.commit.SyncStateRepository.remember", crash)
+        patched.setattr("leadbridge.sync.push.commit.SyncStateRepository.remember", crash)
         with pytest.raises(RuntimeError, match="killed"):
             org.engine().run_once()
     assert len(org.records("Lead", "ada@example.com")) == 1

@@ -19,7 +19,7 @@ from leadbridge.store.auto_create import AutoCreateState
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.sync.cycle import sync_cycle
-from leadbridge.sync.intake_report import IntakeSummary
+from leadbridge.sync.intake import IntakeSummary
 from tests.integration.sync.conftest import Wired, fast_client
 
 TEN_MINUTES = 600

@@ -11,8 +11,7 @@ import pytest
 
 from leadbridge.store import FieldMappingRepository
 from leadbridge.sync import PushEngine
-from leadbridge.sync.mirrors import mirror_step
-from leadbridge.sync.mirrors_summary import MirrorSummary
+from leadbridge.sync.mirrors import MirrorSummary, mirror_step
 from tests.conftest import SandboxClient
 
 # The store suite's fixtures (`db` runs a test on SQLite and on PostgreSQL) and the push

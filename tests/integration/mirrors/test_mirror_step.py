@@ -11,7 +11,7 @@ from leadbridge.store.mirrors import MirrorRepository
 from leadbridge.store.mirrors_campaigns import CampaignMirrorRepository, campaign_statuses
 from leadbridge.store.mirrors_custom import CustomObjectRepository
 from leadbridge.store.models import Edition
-from leadbridge.sync.mirrors_custom import enable_custom_object
+from leadbridge.sync.mirrors import enable_custom_object
 from tests.integration.mirrors.conftest import World
 
 MIRRORED: tuple[str, ...] = (

@@ -14,8 +14,7 @@ from leadbridge.store.field_mappings import FieldMappingRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.sync.cycle import CycleSummary, sync_cycle
-from leadbridge.sync.pull import PullEngine
-from leadbridge.sync.pull_summary import PullSummary
+from leadbridge.sync.pull import PullEngine, PullSummary
 from tests.integration.sync.conftest import Wired, wired  # noqa: F401
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from leadbridge.sync.intake_ids import id18, object_of
+from leadbridge.sync.intake.ids import id18, object_of
 
 
 def test_a_15_character_id_gets_its_case_checksum() -> None:

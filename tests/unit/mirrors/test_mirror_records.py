@@ -10,9 +10,9 @@ import pytest
 from leadbridge.errors import ConfigurationError
 from leadbridge.store.mirrors_custom import CustomObjectType
 from leadbridge.store.models import Edition
-from leadbridge.sync import mirrors_records as rec
-from leadbridge.sync.mirrors_custom import check_edition
-from leadbridge.sync.mirrors_users import users_due
+from leadbridge.sync.mirrors import records as rec
+from leadbridge.sync.mirrors.custom import check_edition
+from leadbridge.sync.mirrors.users import users_due
 
 CONTACT, LEAD, ACCOUNT = "003000000000001AAA", "00Q000000000001AAA", "001000000000001AAA"
 

@@ -15,7 +15,7 @@ from leadbridge.domain.emails import email_key
 from leadbridge.domain.matching import CONTACT, LEAD, Match, match
 from leadbridge.ports import CrmClient, CrmRecord
 from leadbridge.sync.config import PushConfig
-from leadbridge.sync.inputs import Candidate
+from leadbridge.sync.push.inputs import Candidate
 
 UNCONVERTED = "IsConverted = false"
 

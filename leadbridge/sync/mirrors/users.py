@@ -12,7 +12,7 @@ from leadbridge.ports import CrmClient, CrmUser
 from leadbridge.store.database import Database
 from leadbridge.store.user_matching import match_crm_users
 from leadbridge.store.users import UserRepository
-from leadbridge.sync.mirrors_summary import UserChanges
+from leadbridge.sync.mirrors.summary import UserChanges
 
 USERS_POLL_HOURS = 24
 

@@ -11,7 +11,7 @@ reaches a few seconds past the end. A clock that moved since the last reply is n
 first reply and the window read again (`_first_page`). With "sync deletes and merges" on the
 query is a queryAll that also returns deleted and merged records, so a quiet org costs
 exactly one call per object per poll. Records are applied a page at a time, one transaction
-per page (`pull_apply.PageApplier`); `after_changes` (automation rules) runs in that
+per page (`apply.PageApplier`); `after_changes` (automation rules) runs in that
 transaction. Re-reading the overlap is harmless: the echo memory makes values already applied
 no change.
 """
@@ -39,8 +39,8 @@ from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.sync.config import PushConfig, load_config
-from leadbridge.sync.pull_apply import AfterChanges, PageApplier
-from leadbridge.sync.pull_summary import PullSummary
+from leadbridge.sync.pull.apply import AfterChanges, PageApplier
+from leadbridge.sync.pull.summary import PullSummary
 
 PULL_OBJECTS = (LEAD, CONTACT)  # leads first: a conversion relinks before contacts are read
 PAGE_SIZE = 2000

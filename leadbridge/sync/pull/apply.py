@@ -41,8 +41,8 @@ from leadbridge.store.sync_state import Agreed, Link, SyncStateRepository
 from leadbridge.store.users import UserRepository
 from leadbridge.sync.config import PushConfig
 from leadbridge.sync.field_times import RecordTimes, history_times, server_offset
-from leadbridge.sync.inputs import with_sent
-from leadbridge.sync.pull_summary import PullSummary
+from leadbridge.sync.pull.summary import PullSummary
+from leadbridge.sync.push.inputs import with_sent
 
 ACTOR = "salesforce"
 # Called in the pull's transaction with the prospects it changed (automation rules).

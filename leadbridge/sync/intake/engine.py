@@ -29,16 +29,16 @@ from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
 from leadbridge.sync.config import PushConfig, load_config
-from leadbridge.sync.intake_apply import AfterChange, Intake, Known, Source
-from leadbridge.sync.intake_ids import id18, object_of
-from leadbridge.sync.intake_report import (
+from leadbridge.sync.intake.apply import AfterChange, Intake, Known, Source
+from leadbridge.sync.intake.ids import id18, object_of
+from leadbridge.sync.intake.report import (
     ERROR,
     NO_EMAIL,
     NOT_FOUND,
     IntakeOutcome,
     IntakeSummary,
 )
-from leadbridge.sync.intake_values import read_fields
+from leadbridge.sync.intake.values import read_fields
 
 OVERLAP = timedelta(minutes=5)  # records become visible late; re-read, de-duplicated
 

@@ -40,10 +40,10 @@ from leadbridge.store.mirrors import LinkedPerson, MirrorRepository
 from leadbridge.store.mirrors_campaigns import CampaignMirrorRepository
 from leadbridge.store.mirrors_custom import CustomObjectRepository, CustomObjectType
 from leadbridge.store.models import Edition
-from leadbridge.sync import mirrors_records as rec
-from leadbridge.sync.mirrors_custom import EDITION_MESSAGE
-from leadbridge.sync.mirrors_summary import MirrorSummary
-from leadbridge.sync.mirrors_users import poll_users, users_due
+from leadbridge.sync.mirrors import records as rec
+from leadbridge.sync.mirrors.custom import EDITION_MESSAGE
+from leadbridge.sync.mirrors.summary import MirrorSummary
+from leadbridge.sync.mirrors.users import poll_users, users_due
 
 KIND = "mirror"
 PROSPECTS = "Prospect"  # the cursor of the backfill: prospects synced since

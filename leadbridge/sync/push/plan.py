@@ -27,8 +27,8 @@ from leadbridge.errors import CrmError
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.sync.config import PushConfig
 from leadbridge.sync.field_times import history_times, server_offset
-from leadbridge.sync.inputs import Candidate, owner_problem
-from leadbridge.sync.lookup import Found
+from leadbridge.sync.push.inputs import Candidate, owner_problem
+from leadbridge.sync.push.lookup import Found
 
 
 @dataclass

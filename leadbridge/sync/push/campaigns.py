@@ -20,7 +20,7 @@ from leadbridge.store.campaign_requests import CampaignRequestRepository, DueReq
 from leadbridge.store.database import Database
 from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.store.sync_state import SyncStateRepository
-from leadbridge.sync.summary import PushSummary
+from leadbridge.sync.push.summary import PushSummary
 
 MEMBER = "CampaignMember"
 PAGE = 2000

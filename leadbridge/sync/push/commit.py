@@ -23,8 +23,8 @@ from leadbridge.store.database import Database
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.store.sync_state import Agreed, Link, SyncStateRepository
-from leadbridge.sync.plan import Outcome
-from leadbridge.sync.summary import PushSummary
+from leadbridge.sync.push.plan import Outcome
+from leadbridge.sync.push.summary import PushSummary
 
 PUSH_OBJECTS = (LEAD, CONTACT, None)  # sync errors a successful push resolves
 WARNINGS = (MULTIPLE_MATCHES, *PULL_WARNINGS)

@@ -17,7 +17,7 @@ from leadbridge.errors import CrmError, CrmLimitError
 from leadbridge.ports import Clock, CrmClient, SaveResult
 from leadbridge.store.database import Database
 from leadbridge.store.sync_state import Agreed, SyncStateRepository
-from leadbridge.sync.plan import Outcome
+from leadbridge.sync.push.plan import Outcome
 
 
 def record_sent(db: Database, clock: Clock, outcomes: Sequence[Outcome]) -> None:

@@ -38,14 +38,14 @@ from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database
 from leadbridge.store.outbox import PUSH, OutboxItem, OutboxRepository
 from leadbridge.store.sync_state import SyncStateRepository
-from leadbridge.sync.campaigns import CampaignStage
-from leadbridge.sync.commit import commit
 from leadbridge.sync.config import PushConfig, load_config
-from leadbridge.sync.inputs import Candidate, load_wave
-from leadbridge.sync.lookup import Lookup
-from leadbridge.sync.plan import Outcome, gate, plan_wave
-from leadbridge.sync.summary import PushSummary
-from leadbridge.sync.writer import record_sent, send
+from leadbridge.sync.push.campaigns import CampaignStage
+from leadbridge.sync.push.commit import commit
+from leadbridge.sync.push.inputs import Candidate, load_wave
+from leadbridge.sync.push.lookup import Lookup
+from leadbridge.sync.push.plan import Outcome, gate, plan_wave
+from leadbridge.sync.push.summary import PushSummary
+from leadbridge.sync.push.writer import record_sent, send
 
 Progress = Callable[[int, int], None]  # (prospects done, prospects to do)
 Guard = Callable[[], None]  # raises when this runner may no longer write to Salesforce

@@ -20,7 +20,7 @@ from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.sync_state import Agreed, SyncStateRepository
 from leadbridge.store.users import UserRepository
 from leadbridge.sync.config import PushConfig
-from leadbridge.sync.intake_report import (
+from leadbridge.sync.intake.report import (
     CREATED,
     LINKED,
     RESTORED,
@@ -28,7 +28,7 @@ from leadbridge.sync.intake_report import (
     UPDATED,
     IntakeOutcome,
 )
-from leadbridge.sync.intake_values import agreed_values, crm_values, fill_values
+from leadbridge.sync.intake.values import agreed_values, crm_values, fill_values
 
 # Called with (session, prospect ids, origin) after changes, in the same transaction: the
 # automation engine's `run_rules_for` (the sync engine may not import automation itself).
