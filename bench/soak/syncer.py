@@ -20,6 +20,7 @@ import typer.main
 
 from leadbridge.cli import context
 from leadbridge.cli.main import app
+from leadbridge.cli.sync import LEASE_HELD_EXIT
 from leadbridge.salesforce import RetryPolicy, SalesforceClient
 from leadbridge.store import Database
 
@@ -94,7 +95,11 @@ def _child(home: Path, cycles: int, kill_after_writes: int | None) -> int:
     for _ in range(cycles):
         print(f"--- pid {os.getpid()} sync once at {time.strftime('%H:%M:%S')}", flush=True)
         try:
-            command.main(["sync", "once"], standalone_mode=False)
+            code = command.main(["sync", "once"], standalone_mode=False)
+            if isinstance(code, int) and code == LEASE_HELD_EXIT:
+                print("--- another sync holds the lease: nothing pushed", flush=True)
+            elif isinstance(code, int) and code != 0:
+                failures += 1
         except SystemExit as stop:
             failures += int(bool(stop.code))
         except Exception:  # the loop must never die; the log keeps what happened
