@@ -33,7 +33,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from leadbridge.errors import CrmError, CrmLimitError, CrmTransientError
+from leadbridge.errors import CrmError, CrmLimitError
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database
 from leadbridge.store.outbox import PUSH, OutboxItem, OutboxRepository
@@ -205,14 +205,12 @@ def _by_prospect(items: Iterable[OutboxItem]) -> dict[int, list[OutboxItem]]:
 
 
 def _postpone(outcomes: Sequence[Outcome], error: CrmError) -> None:
-    """Salesforce could not be read for this wave: a transient failure is retried later with
-    backoff; anything else (the allowance spent, a setup problem) leaves the prospects due
-    for the next run, which the summary's `stopped` explains."""
+    """Salesforce could not be read for this wave (down, the allowance spent, a setup
+    problem): nothing is wrong with these prospects, so they stay due for the next run, which
+    the summary's `stopped` explains. No per-prospect sync error and no per-prospect backoff:
+    after an outage of any length the next cycle pushes them all (the loop paces itself)."""
     for outcome in outcomes:
-        if isinstance(error, CrmTransientError) and not isinstance(error, CrmLimitError):
-            outcome.error = error
-        else:
-            outcome.deferred = True
+        outcome.deferred = True
 
 
 def _api_calls(crm: CrmClient) -> int:
