@@ -68,6 +68,12 @@ class CrmError(LeadbridgeError):
         self.status = status
         self.details = details or {}
 
+    @property
+    def maybe_applied(self) -> bool:
+        """Whether the failed call may have changed data in Salesforce all the same (the
+        connection broke after the request went out): its outcome is unknown."""
+        return bool(self.details.get("maybe_applied"))
+
 
 class CrmTransientError(CrmError):
     retryable = True

@@ -175,7 +175,7 @@ def _never_sent(exc: requests.RequestException) -> bool:
 
 def maybe_applied(exc: BaseException) -> bool:
     """Whether a failed call may have changed data in Salesforce all the same."""
-    return isinstance(exc, CrmError) and bool(exc.details.get("maybe_applied"))
+    return isinstance(exc, CrmError) and exc.maybe_applied
 
 
 def from_bulk_error(exc: SalesforceOperationError, *, redact: Redactor = no_redaction) -> CrmError:

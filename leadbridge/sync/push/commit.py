@@ -156,11 +156,16 @@ class _Batch:
 
 
 def _settled_sends(outcomes: Sequence[Outcome]) -> list[tuple[int, str]]:
-    """(prospect, object) of the writes whose outcome is known: succeeded or refused."""
+    """(prospect, object) of the writes whose outcome is known: succeeded or refused. A write
+    whose connection broke after it went out may have been applied: its sent values stay, so
+    Salesforce holding them is still recognised as leadbridge's own echo."""
     return [
         (outcome.prospect_id, outcome.plan.object_name)
         for outcome in outcomes
-        if outcome.plan is not None and not outcome.deferred and outcome.skipped is None
+        if outcome.plan is not None
+        and not outcome.deferred
+        and outcome.skipped is None
+        and not (outcome.error is not None and outcome.error.maybe_applied)
     ]
 
 

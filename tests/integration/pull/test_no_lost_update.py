@@ -197,6 +197,61 @@ def test_a_create_killed_before_it_was_recorded_makes_one_lead(any_org: Puller) 
     assert salesforce_changes(org, pid, "job_title") == []
 
 
+class CutAfterApplied:
+    """The real client, but the org's reply to the create is cut off after the org applied
+    it (the client reports CONNECTION_ERROR, outcome unknown); the user edits meanwhile."""
+
+    def __init__(self, org: Puller, meanwhile: Callable[[], None]) -> None:
+        self.org = org
+        self.meanwhile = meanwhile
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.org.w.crm, name)
+
+    def _cut(self, write: Callable[[], list[SaveResult]]) -> list[SaveResult]:
+        self.meanwhile()
+        cut = {"kind": "connection_cut", "next_n": 1, "path_contains": "/composite/sobjects"}
+        self.org.w.control("POST", "/faults", cut)
+        try:
+            results = write()
+        finally:
+            self.org.w.control("DELETE", "/faults")
+        self.org.w.clock.at = datetime.now(UTC)  # our clock goes on (the edit stays older)
+        return results
+
+    def create(self, object_name: str, records: Any) -> list[SaveResult]:
+        results = self._cut(lambda: self.org.w.crm.create(object_name, records))
+        assert [e.error_code for r in results for e in r.errors] == ["CONNECTION_ERROR"]
+        return results
+
+    def upsert(self, object_name: str, key: str, records: Any) -> list[SaveResult]:
+        return self._cut(lambda: self.org.w.crm.upsert(object_name, key, records))  # replayed
+
+
+def test_a_create_cut_off_after_salesforce_applied_it_keeps_the_edit_made_meanwhile(
+    any_org: Puller,
+) -> None:
+    """A broken connection leaves the create's outcome unknown: the values it sent stay
+    recorded, so the lead found by email holding them is leadbridge's own echo, and the edit
+    made while the create was in flight (older than the lead) still wins (found by the soak)."""
+    org = any_org
+    org.mapping("job_title", "Title", MOST_RECENT)
+    pid = org.w.add("cut@example.com", job_title="v1")
+    crm = cast(CrmClient, CutAfterApplied(org, lambda: in_flight_edit(org, pid, job_title="v2")))
+    org.now()
+    PushEngine(org.w.db, crm, org.w.clock).run_once()
+    time.sleep(GAP)
+    org.cycle()
+    org.cycle()
+    leads = org.w.rows(
+        'SELECT "Id", "Title" FROM "Lead" WHERE lower("Email") = ? AND "IsDeleted" = 0',
+        "cut@example.com",
+    )
+    assert [lead["Title"] for lead in leads] == ["v2"]
+    assert org.get(pid).job_title == "v2"
+    assert salesforce_changes(org, pid, "job_title") == []
+
+
 # -- the unrelated-field conflict ---------------------------------------------------------
 
 
