@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from leadbridge.api import create_app
-from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.forms import install_spool
+from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.server import build_server, serve
 from leadbridge.cli import context
 from leadbridge.cli.serve import background_task
