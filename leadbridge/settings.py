@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite in HOME when unset, or postgresql+psycopg://…",
     )
     sandbox_port: int = Field(default=8443, ge=1, le=65535)
+    form_rate_per_minute: float = Field(
+        default=30.0, gt=0, description="Form posts a minute one client IP may make."
+    )
+    form_rate_burst: int = Field(
+        default=10, ge=1, description="Form posts one client IP may make at once."
+    )
 
     @property
     def resolved_database_url(self) -> str:

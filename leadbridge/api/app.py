@@ -10,14 +10,24 @@ from fastapi import FastAPI
 
 from leadbridge.api import forms, prospects
 from leadbridge.api import intake as intake_routes
+from leadbridge.api.body_limit import BodyLimitMiddleware
 from leadbridge.api.errors import install_error_handlers
+from leadbridge.api.forms import FormGuard
+from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.state import Services
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
 
 
-def create_app(database: Database, clock: Clock, *, api_token: str | None = None) -> FastAPI:
-    """The app over `database`; with `api_token`, `/api/v1/prospects` needs that token."""
+def create_app(
+    database: Database,
+    clock: Clock,
+    *,
+    api_token: str | None = None,
+    form_rate: RateLimiter | None = None,
+) -> FastAPI:
+    """The app over `database`; with `api_token`, `/api/v1/prospects` needs that token.
+    `form_rate` limits form posts per client IP (default: 30 a minute, 10 at once)."""
     app = FastAPI(
         title="leadbridge",
         docs_url="/api/docs",
@@ -25,7 +35,9 @@ def create_app(database: Database, clock: Clock, *, api_token: str | None = None
         openapi_url="/api/openapi.json",
     )
     app.state.leadbridge = Services(database, clock, api_token or None)
+    app.state.leadbridge_forms = FormGuard(form_rate or RateLimiter(30, 10))
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
     app.include_router(forms.router)
     app.include_router(prospects.router)
     app.include_router(intake_routes.router)

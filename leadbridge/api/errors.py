@@ -37,6 +37,7 @@ _HTTP_CODES = {
     410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
     422: "invalid",
 }
 
@@ -44,8 +45,17 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """An error raised by the HTTP layer itself (a body it cannot read, a missing token)."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
+        self.headers = headers or {}
         self.status = status
         self.code = code
         self.message = message
@@ -83,7 +93,9 @@ async def _leadbridge(_request: Request, error: Exception) -> JSONResponse:
 
 async def _api(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    return error_response(error.status, error.code, error.message, error.field)
+    response = error_response(error.status, error.code, error.message, error.field)
+    response.headers.update(error.headers)
+    return response
 
 
 async def _http(_request: Request, error: Exception) -> JSONResponse:

@@ -4,24 +4,61 @@ With a form spool installed (`leadbridge serve` does), a post the store cannot t
 `FORM_WAIT_MS` (a long write holds SQLite's lock, PostgreSQL is unreachable) is kept in the
 spool and answered 200 all the same; a background thread writes it once the store answers
 (see automation/spool.py). While posts wait there, new ones queue behind them.
+
+Each client IP may post only so often (api/rate_limit.py: 429 with Retry-After). A post with
+the honeypot field (`lb_website_url`, hidden from people) filled in is answered like an
+accepted one, so a bot learns nothing, but nothing is written: it is logged and counted.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadbridge.api.body import read_submission
+from leadbridge.api.errors import ApiError
+from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.state import services
 from leadbridge.automation.spool import SubmissionSpool
 from leadbridge.automation.submissions import FormSubmissionService
+from leadbridge.domain.forms import is_spam
 from leadbridge.errors import NotFoundError
 from leadbridge.store.database import StoreTransientError
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 FORM_WAIT_MS = 2_000  # how long a post waits for a busy store before it is spooled
+
+
+@dataclass
+class FormGuard:
+    """The public endpoint's defences, one per app: the rate limiter and the spam count."""
+
+    limiter: RateLimiter
+    spam: int = 0
+
+
+def _guard(request: Request) -> FormGuard:
+    found = request.app.state.leadbridge_forms
+    assert isinstance(found, FormGuard)
+    return found
+
+
+def _check_rate(guard: FormGuard, request: Request) -> None:
+    client = request.client.host if request.client else "unknown"
+    wait = guard.limiter.take(client)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many form posts from this address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def install_spool(app: FastAPI, spool: SubmissionSpool) -> None:
@@ -39,9 +76,18 @@ async def submit_form(handler_id: str, request: Request) -> dict[str, Any]:
 
     The answer says only that the post was accepted: it never tells a visitor whether the
     email was already known."""
+    guard = _guard(request)
+    _check_rate(guard, request)
     if not handler_id.isdigit():
         raise NotFoundError(f"no form handler with id {handler_id!r}")
     submitted = await read_submission(request)
+    if is_spam(submitted):
+        guard.spam += 1
+        logger.warning(
+            "form post with the honeypot filled in dropped as spam",
+            extra={"action": "form_spam", "handler_id": handler_id, "spam_count": guard.spam},
+        )
+        return {"ok": True, "submission_id": secrets.randbelow(2**31 - 1) + 1}
     spool = _spool(request)
     if spool is None:
         state = services(request)

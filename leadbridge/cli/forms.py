@@ -44,7 +44,8 @@ def add(
         list[str] | None,
         typer.Option(
             help="FORM_FIELD=PROSPECT_FIELD where the names differ; repeatable (other form "
-            "fields map to the prospect field of the same name)."
+            "fields map to the prospect field of the same name). A form sets only public "
+            "profile fields, custom fields and opt-outs (to true)."
         ),
     ] = None,
     required: Annotated[

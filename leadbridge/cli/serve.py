@@ -11,6 +11,7 @@ import typer
 from leadbridge.api import create_app, run_server
 from leadbridge.api.forms import install_spool
 from leadbridge.api.intake import install_intake
+from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors
 from leadbridge.cli.pull import intake_service
@@ -60,7 +61,13 @@ def serve(
             "anyone who can reach it can read prospects (set LEADBRIDGE_API_TOKEN).",
             highlight=False,
         )
-    app = create_app(context.database(), context.clock(), api_token=api_token)
+    settings = context.settings()
+    app = create_app(
+        context.database(),
+        context.clock(),
+        api_token=api_token,
+        form_rate=RateLimiter(settings.form_rate_per_minute, settings.form_rate_burst),
+    )
     install_intake(app, intake_service())
     spool = context.form_spool()
     install_spool(app, spool)

@@ -1,10 +1,12 @@
 """Form handlers: mapping what a website form posts onto prospect fields, without I/O.
 
 A form field maps to the prospect field named in the handler's field map, or else to the
-prospect field of the same name. A form can never set the fields leadbridge owns (score,
-grade, marketing campaign) nor the do-not-sync flag: those would let anyone on the internet
-change them. Blank submitted values are left out, so an optional field left empty never
-erases what a prospect already has.
+prospect field of the same name. Anyone on the internet can post a form, so what a form may
+set is defined positively: the public profile fields (`FORM_FIELDS`), custom fields, and the
+consent flags (`CONSENT_FIELDS`) only towards true — a form can opt a prospect out, never
+back in. Everything else (notes, score, grade, campaign, do-not-sync, assignment, CRM ids,
+recycle state) is out of a form's reach. Blank submitted values are left out, so an
+optional field left empty never erases what a prospect already has.
 """
 
 from __future__ import annotations
@@ -15,9 +17,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadbridge.domain.emails import validate_email
+from leadbridge.domain.fields import DEFAULT_FIELDS
 from leadbridge.errors import InputError
 
-PROTECTED_FIELDS = frozenset({"score", "grade", "marketing_campaign", "do_not_sync"})
+# The public profile fields a visitor may fill in about themselves.
+FORM_FIELDS = frozenset(
+    {
+        *("email", "salutation", "first_name", "last_name", "job_title", "department"),
+        *("company", "website", "industry", "annual_revenue", "employees", "comments"),
+        *("phone", "fax", "address_one", "address_two", "city", "state", "zip", "country"),
+    }
+)
+# Consent flags a form may only set to true (opting out), never clear.
+CONSENT_FIELDS = frozenset({"opted_out", "do_not_email", "do_not_call"})
+# Every built-in prospect field and column: a name here that is in neither set above is
+# internal (a custom field can never take one of these names through a form).
+BUILT_IN_FIELDS = frozenset(
+    {field.name for field in DEFAULT_FIELDS}
+    | {"id", "email_key", "do_not_sync", "assigned_user", "assigned_user_id", "recycled"}
+    | {"marketing_campaign_id", "crm_lead_id", "crm_contact_id", "crm_account_id"}
+    | {"crm_owner_id", "deleted_in_crm", "created_at", "updated_at", "last_crm_sync_at"}
+)
+HONEYPOT_FIELD = "lb_website_url"
+_TRUE = frozenset({"true", "yes", "y", "1", "on"})
 MAX_FORM_FIELDS = 200
 MAX_FORM_FIELD_NAME = 255
 REDACTED = "[redacted]"
@@ -68,10 +90,16 @@ def check_form_spec(spec: FormSpec, prospect_fields: Collection[str]) -> None:
     targets: dict[str, str] = {}
     for form_name, target in spec.field_map.items():
         _check_name(form_name, item="field map")
+        if form_name == HONEYPOT_FIELD:
+            raise InputError(f"{HONEYPOT_FIELD} is the spam trap field", item="field map")
         if target not in prospect_fields:
             raise InputError(f"no prospect field named {target!r}", item=f"field {form_name!r}")
-        if target in PROTECTED_FIELDS:
-            raise InputError(f"a form cannot set {target}", item=f"field {form_name!r}")
+        if not form_may_set(target):
+            raise InputError(
+                f"a form cannot set {target}: forms set only public profile fields, custom "
+                "fields and opt-outs",
+                item=f"field {form_name!r}",
+            )
         if target in targets:
             raise InputError(
                 f"{targets[target]!r} already maps to {target}", item=f"field {form_name!r}"
@@ -81,6 +109,30 @@ def check_form_spec(spec: FormSpec, prospect_fields: Collection[str]) -> None:
         raise InputError("no form field maps to email", item="field map")
     for name in spec.required:
         _check_name(name, item="required")
+        if name == HONEYPOT_FIELD:
+            raise InputError(f"{HONEYPOT_FIELD} is the spam trap field", item="required")
+
+
+def form_may_set(target: str) -> bool:
+    """Whether a form may write prospect field `target` at all (consent: only to true).
+
+    Positive: public profile fields, consent flags, and any other name (a custom field; the
+    caller checks it exists) that is not a built-in field."""
+    return target in FORM_FIELDS or target in CONSENT_FIELDS or target not in BUILT_IN_FIELDS
+
+
+def is_spam(submitted: Mapping[str, Any]) -> bool:
+    """A post whose honeypot (a field hidden from people) is filled in came from a bot."""
+    return not is_blank(submitted.get(HONEYPOT_FIELD))
+
+
+def consents(value: Any) -> bool:
+    """Whether a posted consent value says true; anything else leaves the flag alone."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple):
+        return any(consents(item) for item in value)
+    return str(value).strip().lower() in _TRUE
 
 
 def _check_name(name: str, *, item: str) -> None:
@@ -97,7 +149,7 @@ def target_of(form_name: str, spec: FormSpec, prospect_fields: Collection[str]) 
     if form_name in spec.field_map:
         return spec.field_map[form_name]
     explicit = set(spec.field_map.values())
-    if form_name in prospect_fields and form_name not in PROTECTED_FIELDS:
+    if form_name in prospect_fields and form_may_set(form_name):
         return None if form_name in explicit else form_name
     return None
 
@@ -114,7 +166,15 @@ def map_submission(
     sources: dict[str, str] = {}
     ignored: list[str] = []
     for name, value in submitted.items():
+        if name == HONEYPOT_FIELD:
+            continue
         target = target_of(name, spec, prospect_fields)
+        if target is not None and not form_may_set(target):
+            target = None  # a handler stored before these rules: never write the field
+        if target in CONSENT_FIELDS:
+            if consents(value):
+                values[target], sources[target] = True, name
+            continue  # a form never clears consent: false, blank or junk is ignored
         if target is None:
             if spec.reject_unknown and name not in spec.required:
                 raise SubmissionError("unknown_field", "this form takes no such field", field=name)

@@ -3,6 +3,9 @@ completion actions run, bad posts get a clear 4xx and change nothing; `serve` ru
 
 from __future__ import annotations
 
+import contextlib
+import json
+import select as io_select
 import socket
 import threading
 import time
@@ -16,13 +19,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from leadbridge.api import create_app
+from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.server import build_server, serve
 from leadbridge.cli import context
+from leadbridge.domain.fields import Origin
 from leadbridge.ports import SystemClock
 from leadbridge.store import Database, open_database
 from leadbridge.store.campaign_requests import CampaignRequestRepository
 from leadbridge.store.forms import FormSubmissionRepository
 from leadbridge.store.models import ProspectRow
+from leadbridge.store.prospects import ProspectRepository
 from tests.acceptance.test_connect_org import Cli
 
 CAMPAIGN = "701000000000001AAA"
@@ -220,3 +226,127 @@ def test_a_failing_background_task_is_restarted_and_the_server_keeps_serving(
         server.should_exit = True
         thread.join(timeout=20)
     assert not thread.is_alive()
+
+
+def test_a_form_never_clears_consent_nor_touches_internal_fields(
+    cli: Cli, db: Database, client: TestClient
+) -> None:
+    """The security finding: a post carrying only a victim's email cleared their opt-outs
+    and overwrote their notes."""
+    handler = cli.json("forms", "add", "Newsletter")
+    with db.session() as session:
+        victim = ProspectRepository(session, SystemClock()).add(
+            {"email": "victim@example.com", "opted_out": True, "do_not_email": True}
+            | {"notes": "VIP: call before renewal", "grade": "A"},
+            origin=Origin.USER,
+            actor="admin",
+        )
+    posted = client.post(
+        handler["path"],
+        data={"email": "VICTIM@example.com", "opted_out": "false", "do_not_email": ""}
+        | {"notes": "pwned", "score": "0", "grade": "F", "do_not_sync": "true"}
+        | {"first_name": "Vic", "do_not_call": "on"},
+    )
+    assert posted.status_code == 200, posted.text
+    prospect = client.get(f"/api/v1/prospects/{victim.id}").json()
+    assert (prospect["opted_out"], prospect["do_not_email"], prospect["do_not_call"]) == (
+        True,
+        True,
+        True,
+    )
+    assert (prospect["notes"], prospect["grade"]) == ("VIP: call before renewal", "A")
+    assert prospect["first_name"] == "Vic"
+    changed = {entry["field"] for entry in prospect["history"] if entry["origin"] == "form"}
+    assert changed == {"first_name", "do_not_call"}
+
+
+@pytest.mark.parametrize("target", ["notes", "score", "do_not_sync", "source"])
+def test_a_handler_cannot_map_a_form_field_onto_an_internal_field(cli: Cli, target: str) -> None:
+    output = cli("forms", "add", "Sneaky", "--field", f"memo={target}", code=2)
+    assert "memo" in output and f"cannot set {target}" in output
+    assert cli.json("forms", "list") == []
+
+
+def test_a_post_with_the_honeypot_filled_is_answered_like_success_and_writes_nothing(
+    cli: Cli, db: Database, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler = add_handler(cli)
+    real = {"work_email": "a@example.com", "org": "ACME"}
+    trapped = client.post(handler["path"], data=real | {"lb_website_url": "http://x.example"})
+    assert trapped.status_code == 200
+    assert set(trapped.json()) == {"ok", "submission_id"} and trapped.json()["ok"] is True
+    assert counts(db) == (0, 0)
+    assert client.app.state.leadbridge_forms.spam == 1  # type: ignore[attr-defined]
+    assert any(getattr(record, "action", "") == "form_spam" for record in caplog.records)
+    human = client.post(handler["path"], data=real | {"lb_website_url": ""})
+    assert human.status_code == 200 and set(human.json()) == set(trapped.json())
+    assert counts(db) == (1, 1)
+
+
+def test_form_posts_are_rate_limited_per_client_ip(cli: Cli, db: Database) -> None:
+    handler = add_handler(cli)
+    body = {"work_email": "a@example.com", "org": "ACME"}
+    app = create_app(db, SystemClock(), form_rate=RateLimiter(per_minute=2, burst=2))
+    with TestClient(app, client=("203.0.113.7", 5000)) as client:
+        assert [client.post(handler["path"], data=body).status_code for _ in range(2)] == [200] * 2
+        refused = client.post(handler["path"], data=body)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 30
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert refused.json()["error"]["message"]
+    with TestClient(app, client=("198.51.100.9", 5000)) as other:
+        assert other.post(handler["path"], data=body).status_code == 200
+    assert counts(db) == (1, 3)
+
+
+def _chunked_post(port: int, path: str, content_type: str, total: int) -> tuple[bytes, int]:
+    """POST `total` bytes with Transfer-Encoding: chunked, stopping once the server answers
+    or stops reading; the response and how many body bytes went out."""
+    chunk = 64 * 1024
+    framed = f"{chunk:x}\r\n".encode() + b"a" * chunk + b"\r\n"
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        while sent < total and not io_select.select([sock], [], [], 0)[0]:
+            try:
+                sock.sendall(framed)
+            except OSError:  # the server closed the connection or stopped reading
+                break
+            sent += chunk
+        response = b""
+        with contextlib.suppress(OSError):
+            while piece := sock.recv(65536):
+                response += piece
+    return response, sent
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "total"),
+    [
+        ("/form-handlers/1", "application/x-www-form-urlencoded", 64 * 1024 * 1024),
+        ("/api/v1/connector/send", "application/json", 64 * 1024 * 1024),
+        ("/api/v1/imports", "text/csv", 400 * 1024 * 1024),
+    ],
+)
+def test_a_chunked_upload_past_the_cap_is_refused_without_being_read(
+    cli: Cli, db: Database, path: str, content_type: str, total: int
+) -> None:
+    add_handler(cli)
+    server = build_server(create_app(db, SystemClock()), "127.0.0.1", _free_port())
+    thread = threading.Thread(target=serve, args=(server, None))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        response, sent = _chunked_post(server.config.port, path, content_type, total)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), response[:300]
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+    assert sent < total // 2  # the server stopped reading long before the end

@@ -22,6 +22,7 @@ import requests
 
 from leadbridge.api import create_app
 from leadbridge.api.forms import install_spool
+from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.server import build_server, serve
 from leadbridge.cli import context
 from leadbridge.cli.serve import background_task
@@ -129,7 +130,9 @@ def test_serve_answers_forms_through_a_locked_store_an_outage_and_a_bug(
 
     monkeypatch.setattr(context.SyncRunner, "client", buggy_client)
 
-    app = create_app(context.database(), context.clock())
+    # A site posting without pause: the per-IP rate limit is not what this test is about.
+    unlimited = RateLimiter(per_minute=1_000_000, burst=1_000_000)
+    app = create_app(context.database(), context.clock(), form_rate=unlimited)
     spool = context.form_spool()
     install_spool(app, spool)
     server = build_server(app, "127.0.0.1", _free_port())

@@ -8,10 +8,15 @@ import pytest
 
 from leadbridge.domain.criteria import default_field_types
 from leadbridge.domain.forms import (
+    CONSENT_FIELDS,
+    FORM_FIELDS,
+    HONEYPOT_FIELD,
     REDACTED,
     FormSpec,
     SubmissionError,
     check_form_spec,
+    form_may_set,
+    is_spam,
     map_submission,
     parse_field_map,
     redact,
@@ -130,3 +135,67 @@ def test_parse_field_map() -> None:
     }
     with pytest.raises(InputError, match="FORM_FIELD=PROSPECT_FIELD"):
         parse_field_map(["org"])
+
+
+@pytest.mark.parametrize("field", ["opted_out", "do_not_email", "do_not_call"])
+@pytest.mark.parametrize("value", ["true", "on", "1", "Yes", True, ["", "on"]])
+def test_a_form_may_set_consent_to_true(field: str, value: Any) -> None:
+    assert mapped({"email": "a@example.com", field: value})[field] is True
+
+
+@pytest.mark.parametrize("field", ["opted_out", "do_not_email", "do_not_call"])
+@pytest.mark.parametrize("value", ["false", "0", "", "no", False, 0, None, "maybe"])
+def test_a_form_never_clears_consent_and_that_is_not_an_error(field: str, value: Any) -> None:
+    result = mapped({"email": "a@example.com", field: value})
+    assert field not in result
+    renamed = FormSpec({"stay_subscribed": field})
+    assert field not in mapped({"email": "a@example.com", "stay_subscribed": value}, renamed)
+
+
+INTERNAL = ["notes", "score", "grade", "marketing_campaign", "do_not_sync", "source"]
+INTERNAL += ["assigned_user_id", "crm_lead_id", "crm_contact_id", "recycled", "deleted_in_crm"]
+
+
+@pytest.mark.parametrize("field", INTERNAL)
+def test_a_form_never_touches_internal_fields(field: str) -> None:
+    fields = FIELDS | set(INTERNAL)
+    result = map_submission({"email": "a@example.com", field: "x"}, FormSpec({}), fields)
+    assert result.values == {"email": "a@example.com"}
+    assert result.ignored == (field,)
+    # even a handler stored before these rules, mapping a form field onto it
+    legacy = map_submission({"email": "a@example.com", "n": "x"}, FormSpec({"n": field}), fields)
+    assert legacy.values == {"email": "a@example.com"}
+    with pytest.raises(SubmissionError) as caught:
+        map_submission(
+            {"email": "a@example.com", field: "x"}, FormSpec({}, reject_unknown=True), fields
+        )
+    assert (caught.value.code, caught.value.field) == ("unknown_field", field)
+
+
+@pytest.mark.parametrize("field", INTERNAL)
+def test_a_handler_cannot_map_a_form_field_onto_an_internal_field(field: str) -> None:
+    with pytest.raises(InputError) as caught:
+        check_form_spec(FormSpec({"memo": field}), FIELDS | set(INTERNAL))
+    assert caught.value.item == "field 'memo'"
+    assert f"cannot set {field}" in caught.value.reason
+
+
+def test_what_a_form_may_set_is_the_public_profile_custom_fields_and_opt_outs() -> None:
+    assert {"email", "first_name", "company", "job_title", "phone", "zip"} <= FORM_FIELDS
+    assert all(form_may_set(name) for name in FORM_FIELDS | CONSENT_FIELDS)
+    assert form_may_set("plan")  # a custom field
+    assert not any(form_may_set(name) for name in INTERNAL)
+    check_form_spec(FormSpec({"unsubscribe": "opted_out", "tier": "plan"}), FIELDS)
+
+
+def test_the_honeypot_marks_spam_and_is_never_a_prospect_field() -> None:
+    assert is_spam({"email": "a@example.com", HONEYPOT_FIELD: "http://spam.example"})
+    assert not is_spam({"email": "a@example.com", HONEYPOT_FIELD: " "})
+    assert not is_spam({"email": "a@example.com"})
+    strict = FormSpec({}, reject_unknown=True)
+    assert mapped({"email": "a@example.com", HONEYPOT_FIELD: ""}, strict) == {
+        "email": "a@example.com"
+    }
+    for spec in (FormSpec({HONEYPOT_FIELD: "website"}), FormSpec({}, (HONEYPOT_FIELD,))):
+        with pytest.raises(InputError, match="spam trap"):
+            check_form_spec(spec, FIELDS)
