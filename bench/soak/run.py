@@ -127,7 +127,7 @@ def _quiesce(org: SoakOrg, actor: Actor, fleet: Fleet, result: RunResult) -> Sna
     before: Snapshot | None = None
     for cycle in range(1, QUIESCENCE_CYCLES + 1):
         _make_due(actor)
-        fleet.spawn(actor.run.db, cycles=1, kill_after_writes=None)
+        fleet.spawn(actor.run.db, cycles=1, kill_after_writes=None, wait=True)
         fleet.wait_all(timeout=120)
         after = snapshot(org, actor.run.db, actor.tracked)
         result.quiescence_cycles = cycle

@@ -11,7 +11,8 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from functools import cache
+from datetime import timedelta
+from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,8 +24,10 @@ from leadbridge.cli.main import app
 from leadbridge.cli.sync import LEASE_HELD_EXIT
 from leadbridge.salesforce import RetryPolicy, SalesforceClient
 from leadbridge.store import Database
+from leadbridge.sync.runner import SyncLease
 
 SOAK_RETRY = RetryPolicy(attempts=4, base=0.05, max=0.8)
+SOAK_LEASE_TTL = timedelta(seconds=4)
 
 
 @cache
@@ -71,7 +74,7 @@ class KillAfterWrite:
         self._inner.close()
 
 
-def _child(home: Path, cycles: int, kill_after_writes: int | None) -> int:
+def _child(home: Path, cycles: int, kill_after_writes: int | None, wait: bool) -> int:
     os.environ["LEADBRIDGE_HOME"] = str(home)
     os.environ.pop("LEADBRIDGE_DATABASE_URL", None)
     context.reset()
@@ -90,12 +93,16 @@ def _child(home: Path, cycles: int, kill_after_writes: int | None) -> int:
         return KillAfterWrite(client, kill_after_writes)
 
     context.make_client = soak_client
+    # A killed runner's lease expires after SOAK_LEASE_TTL instead of 60 s, so a run is not
+    # spent waiting on it; still far longer than any request the sandbox keeps in flight.
+    context.SyncLease = partial(SyncLease, ttl=SOAK_LEASE_TTL)  # type: ignore[attr-defined,assignment]
+    arguments = ["sync", "once", "--wait", "--timeout", "60"] if wait else ["sync", "once"]
     command = sync_command()
     failures = 0
     for _ in range(cycles):
         print(f"--- pid {os.getpid()} sync once at {time.strftime('%H:%M:%S')}", flush=True)
         try:
-            code = command.main(["sync", "once"], standalone_mode=False)
+            code = command.main(arguments, standalone_mode=False)
             if isinstance(code, int) and code == LEASE_HELD_EXIT:
                 print("--- another sync holds the lease: nothing pushed", flush=True)
             elif isinstance(code, int) and code != 0:
@@ -124,6 +131,7 @@ def spawn(
     *,
     cycles: int,
     kill_after_writes: int | None = None,
+    wait: bool = False,
 ) -> Child:
     """Fork a sync process. It drops the parent's database connections without closing them
     (they are the parent's) and builds its own database and HTTP session."""
@@ -138,7 +146,7 @@ def spawn(
             log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.dup2(log, 1)
             os.dup2(log, 2)
-            code = _child(home, cycles, kill_after_writes)
+            code = _child(home, cycles, kill_after_writes, wait)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -165,13 +173,23 @@ class Fleet:
         sync_command()  # built before the first fork
 
     def spawn(
-        self, inherited: Database | None, *, cycles: int, kill_after_writes: int | None
+        self,
+        inherited: Database | None,
+        *,
+        cycles: int,
+        kill_after_writes: int | None,
+        wait: bool = False,
     ) -> Child:
         self.reap()
         if self.running:
             self.concurrent += 1
         child = spawn(
-            self.home, inherited, self.log_file, cycles=cycles, kill_after_writes=kill_after_writes
+            self.home,
+            inherited,
+            self.log_file,
+            cycles=cycles,
+            kill_after_writes=kill_after_writes,
+            wait=wait,
         )
         self.running.append(child)
         self.spawned += 1

@@ -81,19 +81,6 @@ class LeaseRepository:
             return None
         return Lease(name=name, **values)
 
-    def take_over(
-        self, name: str, holder: str, *, dead: str, ttl: timedelta, host: str, pid: int
-    ) -> Lease | None:
-        """Take the lease from `dead` (a holder known to have died) before it expires; a
-        compare-and-swap, so of several runners noticing the same death only one wins."""
-        values = self._values(holder, ttl=ttl, host=host, pid=pid)
-        taken = self._execute(
-            update(SyncLeaseRow)
-            .where(SyncLeaseRow.name == name, SyncLeaseRow.holder == dead)
-            .values(**values)
-        )
-        return Lease(name=name, **values) if taken else None
-
     def _values(self, holder: str, *, ttl: timedelta, host: str, pid: int) -> dict[str, Any]:
         """A lease's columns for a holder taking it now."""
         now = self.clock.now()

@@ -46,17 +46,6 @@ class LeaseLostError(LeadbridgeError):
     """This runner no longer holds the lease (it expired or was taken over): stop writing."""
 
 
-def _running(pid: int) -> bool:
-    """Whether process `pid` exists on this machine (a zombie still counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it runs
-        return True
-    return True
-
-
 def describe_holder(lease: Lease | None) -> str:
     if lease is None:
         return "another sync holds the lease (it was just released: try again)"
@@ -92,25 +81,15 @@ class SyncLease:
     # -- one attempt each ------------------------------------------------------------------
 
     def try_acquire(self) -> Lease | None:
-        """Take the lease if free or expired, or held by a process of this machine that no
-        longer runs (killed: no need to wait for its lease to expire); None when another
-        runner holds it."""
+        """Take the lease if free or expired; None when another runner holds it.
+
+        A holder that was killed is not taken over before its lease expires, even on this
+        machine: a request it had sent may still be applied by Salesforce after it died, and
+        a new runner that looked too early would not see what that request created."""
         with self.db.session() as session:
-            leases = LeaseRepository(session, self.clock)
-            lease = leases.acquire(
+            lease = LeaseRepository(session, self.clock).acquire(
                 self.name, self.token, ttl=self.ttl, host=self.host, pid=self.pid
             )
-            holder = leases.current(self.name) if lease is None else None
-            if holder is not None and holder.host == self.host and not _running(holder.pid):
-                log.warning("taking over the sync lease of %s: it no longer runs", holder.pid)
-                lease = leases.take_over(
-                    self.name,
-                    self.token,
-                    dead=holder.holder,
-                    ttl=self.ttl,
-                    host=self.host,
-                    pid=self.pid,
-                )
         if lease is not None:
             self._lost.clear()
         return lease
