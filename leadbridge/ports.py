@@ -120,6 +120,11 @@ class ApiUsageReport:
     def our_calls(self) -> int:
         return sum(self.calls_by_kind.values())
 
+    @property
+    def api_calls(self) -> int:
+        """Our calls that count against the org's allowance (logins do not)."""
+        return self.our_calls - self.calls_by_kind.get("login", 0)
+
 
 class CrmClient(Protocol):
     """Batch-first access to a Salesforce org. Every method covers many records per call."""

@@ -78,7 +78,7 @@ class PullEngine:
         if config.paused:
             summary.paused = True
             return summary
-        before = _api_calls(self.crm)
+        before = self.crm.usage().api_calls
         poll = _Poll()
         try:
             for object_name in PULL_OBJECTS:
@@ -86,7 +86,7 @@ class PullEngine:
         except CrmError as error:  # the cursor stays: the next poll reads the window again
             summary.stopped = _stopped(error)
         finally:
-            summary.api_calls = _api_calls(self.crm) - before
+            summary.api_calls = self.crm.usage().api_calls - before
         return summary
 
     def _poll(
@@ -180,11 +180,6 @@ def pull_fields(config: PushConfig, object_name: str) -> list[str]:
         if found is not None:
             names[found.name] = None
     return list(names)
-
-
-def _api_calls(crm: CrmClient) -> int:
-    usage = crm.usage()
-    return sum(count for kind, count in usage.calls_by_kind.items() if kind != "login")
 
 
 def _stopped(error: CrmError) -> str:

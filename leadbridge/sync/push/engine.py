@@ -86,7 +86,7 @@ class PushEngine:
         if config.paused and not manual:
             summary.paused = True
             return summary
-        before = _api_calls(self.crm)
+        before = self.crm.usage().api_calls
         try:
             stop = self._waves(config, summary, manual=manual, prospect_ids=prospect_ids)
             if self.stop.is_set():
@@ -100,7 +100,7 @@ class PushEngine:
             if stop is not None:
                 summary.stopped = _stopped(stop)
         finally:
-            summary.api_calls = _api_calls(self.crm) - before
+            summary.api_calls = self.crm.usage().api_calls - before
         return summary
 
     # -- waves -----------------------------------------------------------------------------
@@ -211,11 +211,6 @@ def _postpone(outcomes: Sequence[Outcome], error: CrmError) -> None:
     after an outage of any length the next cycle pushes them all (the loop paces itself)."""
     for outcome in outcomes:
         outcome.deferred = True
-
-
-def _api_calls(crm: CrmClient) -> int:
-    usage = crm.usage()
-    return sum(count for kind, count in usage.calls_by_kind.items() if kind != "login")
 
 
 def _stopped(error: CrmError) -> str:
