@@ -47,6 +47,23 @@ class ConfigurationError(LeadbridgeError):
     pass
 
 
+class SignInError(LeadbridgeError):
+    """Wrong email or password, no password set, or the user is inactive (one message for
+    all, so a caller cannot learn which emails exist)."""
+
+
+class SignInThrottledError(SignInError):
+    """Too many failed sign-ins: try again after `retry_after_seconds`."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class AccessDeniedError(LeadbridgeError):
+    """Signed in, but this user's role may not do this."""
+
+
 class CrmError(LeadbridgeError):
     """An error from Salesforce, with its errorCode, message and fields kept."""
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite in HOME when unset, or postgresql+psycopg://…",
     )
     sandbox_port: int = Field(default=8443, ge=1, le=65535)
+    console_port: int = Field(
+        default=8080, ge=1, le=65535, description="Where `leadbridge run` serves the console."
+    )
     form_rate_per_minute: float = Field(
         default=30.0, gt=0, description="Form posts a minute one client IP may make."
     )

@@ -11,6 +11,8 @@ import requests
 
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 
+pytest_plugins = ["tests.console"]
+
 
 class SandboxClient:
     """The running sandbox plus helpers for its control plane."""

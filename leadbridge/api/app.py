@@ -15,6 +15,7 @@ from leadbridge.api.errors import install_error_handlers
 from leadbridge.api.forms import FormGuard
 from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.state import Services
+from leadbridge.auth import AuthService
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
 
@@ -23,22 +24,27 @@ def create_app(
     database: Database,
     clock: Clock,
     *,
-    api_token: str | None = None,
     form_rate: RateLimiter | None = None,
+    console: bool = True,
 ) -> FastAPI:
-    """The app over `database`; with `api_token`, `/api/v1/prospects` needs that token.
-    `form_rate` limits form posts per client IP (default: 30 a minute, 10 at once)."""
+    """The app over `database`: public form handlers, the API (API key or session), and
+    the console's pages unless `console` is False. `form_rate` limits form posts per client
+    IP (default: 30 a minute, 10 at once)."""
     app = FastAPI(
         title="leadbridge",
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    app.state.leadbridge = Services(database, clock, api_token or None)
+    app.state.leadbridge = Services(database, clock, AuthService(database, clock))
     app.state.leadbridge_forms = FormGuard(form_rate or RateLimiter(30, 10))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.include_router(forms.router)
     app.include_router(prospects.router)
     app.include_router(intake_routes.router)
+    if console:
+        from leadbridge.web import install_console
+
+        install_console(app)
     return app

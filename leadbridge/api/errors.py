@@ -19,12 +19,14 @@ from starlette.exceptions import HTTPException
 from leadbridge.automation.submissions import FormHandlerInactiveError
 from leadbridge.domain.forms import SubmissionError
 from leadbridge.errors import (
+    AccessDeniedError,
     ConfigurationError,
     ConflictError,
     CrmError,
     InputError,
     LeadbridgeError,
     NotFoundError,
+    SignInError,
 )
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     410: "gone",
@@ -75,6 +78,10 @@ def leadbridge_error_response(error: LeadbridgeError) -> JSONResponse:
         return error_response(422, "invalid", error.reason, error.item)
     if isinstance(error, FormHandlerInactiveError):
         return error_response(410, "gone", str(error))
+    if isinstance(error, SignInError):
+        return error_response(401, "unauthorized", str(error))
+    if isinstance(error, AccessDeniedError):
+        return error_response(403, "forbidden", str(error))
     if isinstance(error, NotFoundError):
         return error_response(404, "not_found", str(error))
     if isinstance(error, ConflictError):

@@ -1,39 +1,38 @@
 """Bringing Salesforce leads and contacts in over HTTP (`/api/v1`).
 
-- `POST /api/v1/connector/send`: the "Send to leadbridge" button. JSON `{"ids": [...]}`, or a
-  plain HTML form (`ids`, repeated or comma-separated; `token` when no Authorization header can
-  be sent), which gets a small HTML page back.
+- `POST /api/v1/connector/send`: bring these Salesforce leads and contacts in, JSON
+  `{"ids": [...]}` (the "Send to leadbridge" button opens the console's confirmation page,
+  which calls the same gateway).
 - `POST /api/v1/imports[?undelete=true]`: a CSV upload, as `text/csv` or multipart (`file`).
   200 with a result per row. An import that stops midway answers with the error envelope and
   the same report beside it (`stopped`: line, code, cause): 503 when Salesforce is unavailable
   or the API allowance is spent, 502 when Salesforce refused otherwise, 500 for anything else.
   The batches before the stop stay written; sending the same file again finishes it.
 
+Both need an API key or a signed-in session (see `api/auth.py`) whose role may do it.
 The HTTP app never talks to Salesforce itself: whoever serves it installs an `IntakeGateway`
 (`install_intake`); without one these routes answer 503.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import secrets
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated, Any, Protocol
-from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from leadbridge.api.auth import api_may
 from leadbridge.api.errors import ApiError
-from leadbridge.api.state import Services, services
+from leadbridge.auth import Principal
+from leadbridge.domain.access import Permission
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 MAX_IDS = 2000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-FORM = "application/x-www-form-urlencoded"
 
 
 class IntakeGateway(Protocol):
@@ -59,31 +58,21 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _check_token(state: Services, request: Request, given: str | None) -> None:
-    if state.api_token is None:
-        return
-    scheme, _, header = request.headers.get("authorization", "").partition(" ")
-    token = header.strip() if scheme.lower() == "bearer" else (given or "")
-    if not secrets.compare_digest(token.encode(), state.api_token.encode()):
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <API token>")
-
-
 @router.post("/connector/send")
-async def send(request: Request) -> Any:
+async def send(
+    request: Request,
+    _caller: Annotated[Principal, Depends(api_may(Permission.SEND_TO_LEADBRIDGE))],
+) -> Any:
     """Create or link the prospects of these Salesforce leads and contacts; a result per id."""
-    state = services(request)
     body = await request.body()
     if len(body) > 256 * 1024:
         raise ApiError(413, "payload_too_large", "send at most 2,000 ids at a time")
-    is_form = _media_type(request) == FORM
-    ids, token, back = _form_ids(body) if is_form else (_json_ids(body), None, None)
-    _check_token(state, request, token)
+    ids = _json_ids(body)
     if not ids:
         raise ApiError(422, "invalid", "give at least one Salesforce id", field="ids")
     if len(ids) > MAX_IDS:
         raise ApiError(422, "invalid", f"send at most {MAX_IDS} ids at a time", field="ids")
-    result = await run_in_threadpool(_gateway(request).send_json, ids)
-    return _page(result, back) if is_form else result
+    return await run_in_threadpool(_gateway(request).send_json, ids)
 
 
 def _json_ids(body: bytes) -> list[str]:
@@ -97,31 +86,13 @@ def _json_ids(body: bytes) -> list[str]:
     return [item.strip() for item in ids if item.strip()]
 
 
-def _form_ids(body: bytes) -> tuple[list[str], str | None, str | None]:
-    fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=False)
-    ids = [part.strip() for name, value in fields if name == "ids" for part in value.split(",")]
-    values = dict(fields)
-    return [item for item in ids if item], values.get("token"), values.get("return_to")
-
-
-def _page(result: dict[str, Any], back: str | None) -> HTMLResponse:
-    rows = "".join(
-        f"<li>{html.escape(str(r.get('key')))}: {html.escape(str(r.get('status')))}"
-        f"{html.escape(': ' + str(r['reason'])) if r.get('reason') else ''}</li>"
-        for r in result.get("results", [])
-    )
-    link = ""
-    if back and back.startswith(("http://", "https://")):
-        link = f'<p><a href="{html.escape(back, quote=True)}">Back to the record</a></p>'
-    page = "<!doctype html><title>Sent to leadbridge</title><h1>Sent to leadbridge</h1>"
-    return HTMLResponse(f"{page}<ul>{rows}</ul>{link}")
-
-
 @router.post("/imports")
-async def import_csv(request: Request, undelete: Annotated[bool, Query()] = False) -> Any:
+async def import_csv(
+    request: Request,
+    _caller: Annotated[Principal, Depends(api_may(Permission.IMPORT))],
+    undelete: Annotated[bool, Query()] = False,
+) -> Any:
     """Import a CSV of emails and prospect fields; a result per row, with line numbers."""
-    state = services(request)
-    _check_token(state, request, None)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
         raise ApiError(413, "payload_too_large", "the file is larger than 50 MB")

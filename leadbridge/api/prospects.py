@@ -1,46 +1,33 @@
 """The management API (`/api/v1`): health, and reading a prospect.
 
-When the app has an API token, `/api/v1/prospects` requires `Authorization: Bearer TOKEN`.
+Everything but health needs an API key or a signed-in session (see `api/auth.py`). Sales
+users read only the prospects assigned to them; any other is "not found" to them.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from leadbridge.api.errors import ApiError
+from leadbridge.api.auth import api_may
 from leadbridge.api.state import Services, services
+from leadbridge.auth import Principal
+from leadbridge.domain.access import Permission, sees_only_assigned
 from leadbridge.domain.fields import Origin
+from leadbridge.errors import NotFoundError
 from leadbridge.marketing.prospects import ProspectService
 
 router = APIRouter(prefix="/api/v1")
 
 
-def require_token(request: Request) -> Services:
-    state = services(request)
-    if state.api_token is None:
-        return state
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(
-        given.strip().encode(), state.api_token.encode()
-    ):
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <API token>")
-    return state
-
-
-Authorised = Annotated[Services, Depends(require_token)]
-
-
 @router.get("/health", tags=["api"])
 async def health(request: Request) -> dict[str, Any]:
-    """Whether the app is up and its database answers."""
-    state = services(request)
-    await run_in_threadpool(_ping, state)
-    return {"status": "ok", "database": state.database.backend}
+    """Whether the app is up and its database answers (nothing else, to anyone)."""
+    await run_in_threadpool(_ping, services(request))
+    return {"status": "ok"}
 
 
 def _ping(state: Services) -> None:
@@ -49,7 +36,15 @@ def _ping(state: Services) -> None:
 
 
 @router.get("/prospects/{key}", tags=["api"])
-async def get_prospect(key: str, state: Authorised) -> dict[str, Any]:
+async def get_prospect(
+    key: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(api_may(Permission.PROSPECTS_VIEW))],
+) -> dict[str, Any]:
     """A prospect by id or email, with its assigned user, CRM link and recent history."""
+    state = services(request)
     service = ProspectService(state.database, state.clock, origin=Origin.API)
-    return await run_in_threadpool(service.show, key)
+    shown = await run_in_threadpool(service.show, key)
+    if sees_only_assigned(principal.role) and shown.get("assigned_user_id") != principal.user_id:
+        raise NotFoundError(f"no prospect {key}")
+    return shown

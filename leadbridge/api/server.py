@@ -24,8 +24,10 @@ RESTART_CAP_SECONDS = 60.0
 HEALTHY_SECONDS = 60.0  # a task that ran this long before failing starts again at once
 
 
-def build_server(app: FastAPI, host: str = "127.0.0.1", port: int = 8080) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+def build_server(
+    app: FastAPI, host: str = "127.0.0.1", port: int = 8080, *, log_level: str = "info"
+) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
 
 
 def supervise(

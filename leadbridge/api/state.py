@@ -1,5 +1,5 @@
-"""What the routes need (the database, the clock, the API token), kept on the app itself so
-that nothing is global and each test builds its own app."""
+"""What the routes need (the database, the clock, sign-in), kept on the app itself so that
+nothing is global and each test builds its own app."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from leadbridge.auth import AuthService
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
 
@@ -15,7 +16,7 @@ from leadbridge.store.database import Database
 class Services:
     database: Database
     clock: Clock
-    api_token: str | None = None
+    auth: AuthService
 
 
 def services(request: Request) -> Services:

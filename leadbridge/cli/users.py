@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from leadbridge.auth import AuthService
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
 
@@ -48,7 +51,9 @@ def sync(
 def add(
     email: Annotated[str, typer.Argument(help="The user's email.")],
     name: Annotated[str, typer.Option(help="Full name.")] = "",
-    role: Annotated[str, typer.Option(help="admin, marketing or sales.")] = "marketing",
+    role: Annotated[
+        str, typer.Option(help="admin, marketing, sales_manager or sales.")
+    ] = "marketing",
     json_output: JsonOption = False,
 ) -> None:
     """Add a leadbridge user.
@@ -98,3 +103,21 @@ def list_users(json_output: JsonOption = False) -> None:
             user["crm_username"] or "-",
         )
     console.print(table)
+
+
+@app.command("set-password")
+@handle_errors
+def set_password(
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+) -> None:
+    """Set a user's console password: asked for twice on a hidden prompt, or read as one
+    line from stdin when stdin is not a terminal. Their open sessions end.
+
+    Example: leadbridge users set-password ada@example.com
+    """
+    if sys.stdin.isatty():
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    AuthService(context.database(), context.clock()).set_password(email, password)
+    console.print(f"Password set for {escape(email)}; they can sign in to the console now.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -54,8 +55,10 @@ def sync_loop(
     on_skip: Callable[[LeaseHeldError], None] | None = None,
     cycles: int = 0,
     backoff: Backoff | None = None,
+    wake: threading.Event | None = None,
 ) -> None:
     """Run `run_cycle` every `interval` seconds until `stop` is set (or `cycles` ran).
+    Setting `wake` ends the pause early ("sync now").
 
     `interval` may be a callable, asked before each pause (the connector's poll interval as
     it is now). A paused connector makes cycles no-ops."""
@@ -83,7 +86,18 @@ def sync_loop(
         done += 1
         if cycles and done >= cycles:
             return
-        stop.wait(wait)
+        _pause(stop, wake, wait)
+
+
+def _pause(stop: threading.Event, wake: threading.Event | None, seconds: float) -> None:
+    if wake is None:
+        stop.wait(seconds)
+        return
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if wake.wait(min(left, 0.25)):
+            wake.clear()
+            return
 
 
 def _interval(interval: float | Callable[[], float], backoff: Backoff) -> float:

@@ -30,6 +30,7 @@ from leadbridge.store.forms import FormSubmissionRepository
 from leadbridge.store.models import ProspectRow
 from leadbridge.store.prospects import ProspectRepository
 from tests.acceptance.test_connect_org import Cli
+from tests.console import bearer
 
 CAMPAIGN = "701000000000001AAA"
 
@@ -52,7 +53,10 @@ def db(cli: Cli, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(db, SystemClock())) as test_client:
+    """Posts forms anonymously, as a website does; reads prospects with an admin's API key."""
+    app = create_app(db, SystemClock())
+    with TestClient(app) as test_client:
+        test_client.headers.update(bearer(db, "admin"))
         yield test_client
 
 
@@ -151,16 +155,17 @@ def test_unknown_and_switched_off_handlers(cli: Cli, db: Database, client: TestC
     assert gone.status_code == 410
     assert "switched off" in gone.json()["error"]["message"]
     assert counts(db) == (0, 0)
-    assert client.get("/nowhere").json()["error"]["code"] == "not_found"
+    assert client.get("/api/v1/nowhere").json()["error"]["code"] == "not_found"
+    assert client.get("/nowhere").status_code == 404  # a console page: HTML
 
 
-def test_the_api_reads_prospects_and_can_require_a_token(db: Database) -> None:
-    with TestClient(create_app(db, SystemClock(), api_token="s3cret")) as client:
-        assert client.get("/api/v1/health").json() == {"status": "ok", "database": "sqlite"}
+def test_the_api_reads_prospects_with_an_api_key(db: Database) -> None:
+    with TestClient(create_app(db, SystemClock())) as client:
+        assert client.get("/api/v1/health").json() == {"status": "ok"}
         refused = client.get("/api/v1/prospects/1")
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "unauthorized"
-        missing = client.get("/api/v1/prospects/1", headers={"Authorization": "Bearer s3cret"})
+        missing = client.get("/api/v1/prospects/1", headers=bearer(db, "marketing"))
         assert missing.status_code == 404
         assert missing.json()["error"] == {
             "code": "not_found",
@@ -299,7 +304,9 @@ def test_form_posts_are_rate_limited_per_client_ip(cli: Cli, db: Database) -> No
     assert counts(db) == (1, 3)
 
 
-def _chunked_post(port: int, path: str, content_type: str, total: int) -> tuple[bytes, int]:
+def _chunked_post(
+    port: int, path: str, content_type: str, total: int, auth: str = ""
+) -> tuple[bytes, int]:
     """POST `total` bytes with Transfer-Encoding: chunked, stopping once the server answers
     or stops reading; the response and how many body bytes went out."""
     chunk = 64 * 1024
@@ -308,7 +315,7 @@ def _chunked_post(port: int, path: str, content_type: str, total: int) -> tuple[
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(
             f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n".encode()
+            f"{auth}Transfer-Encoding: chunked\r\n\r\n".encode()
         )
         while sent < total and not io_select.select([sock], [], [], 0)[0]:
             try:
@@ -342,7 +349,10 @@ def test_a_chunked_upload_past_the_cap_is_refused_without_being_read(
         deadline = time.monotonic() + 10
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.02)
-        response, sent = _chunked_post(server.config.port, path, content_type, total)
+        key = bearer(db, "admin")["Authorization"]  # past sign-in: the cap is what stops it
+        response, sent = _chunked_post(
+            server.config.port, path, content_type, total, f"Authorization: {key}\r\n"
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=20)

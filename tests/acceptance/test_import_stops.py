@@ -21,6 +21,7 @@ from leadbridge.ports import SystemClock
 from tests.acceptance.test_connect_org import Cli
 from tests.acceptance.test_intake import cli, new_record, prospect_count  # noqa: F401
 from tests.conftest import SandboxClient
+from tests.console import bearer
 
 CSV = "email\none@example.com\ntwo@example.com\nthree@example.com\nfour@example.com\nfive@x\n"
 
@@ -97,7 +98,7 @@ def test_the_api_answers_503_with_the_report(
     app = create_app(context.database(), SystemClock())
     install_intake(app, intake_service())
     fault_after_first_batch("REQUEST_LIMIT_EXCEEDED")
-    headers = {"content-type": "text/csv"}
+    headers = {"content-type": "text/csv", **bearer(context.database(), "marketing")}
     with TestClient(app) as client:
         stopped = client.post("/api/v1/imports", content=CSV.encode(), headers=headers)
     assert stopped.status_code == 503, stopped.text

@@ -20,6 +20,7 @@ from leadbridge.ports import SystemClock
 from leadbridge.sync.intake import auto_create_step
 from tests.acceptance.test_connect_org import Cli, sandbox_dir
 from tests.conftest import SandboxClient
+from tests.console import bearer
 
 
 @pytest.fixture
@@ -104,31 +105,26 @@ def test_send_links_or_restores_the_prospect_with_that_email(
     assert again[known_id]["status"] == "unchanged"
 
 
-def test_send_through_the_http_endpoint_and_the_record_page_form(
+def test_send_through_the_http_endpoint_needs_a_key_whose_role_may(
     cli: Cli, sandbox: SandboxClient
 ) -> None:
     lead = new_record(sandbox, "Lead", Email="http@example.com")
-    other = new_record(sandbox, "Lead", Email="form@example.com")
-    app = create_app(context.database(), SystemClock(), api_token="s3cret")
+    app = create_app(context.database(), SystemClock())
     install_intake(app, intake_service())
     with TestClient(app) as client:
         refused = client.post("/api/v1/connector/send", json={"ids": [lead]})
         assert refused.status_code == 401
+        sales = bearer(context.database(), "sales")
+        forbidden = client.post("/api/v1/connector/send", json={"ids": [lead]}, headers=sales)
+        assert forbidden.status_code == 403
         sent = client.post(
             "/api/v1/connector/send",
             json={"ids": [lead]},
-            headers={"Authorization": "Bearer s3cret"},
+            headers=bearer(context.database(), "marketing"),
         )
         assert sent.status_code == 200, sent.text
         assert sent.json()["results"][0]["status"] == "created"
-        # What the sandbox page's button posts: a plain HTML form.
-        page = client.post(
-            "/api/v1/connector/send",
-            data={"ids": other, "token": "s3cret", "return_to": "https://org/sandbox/records"},
-        )
-        assert page.status_code == 200
-        assert "created" in page.text and "Back to the record" in page.text
-    assert prospect(cli, "form@example.com")["crm_lead_id"] == other
+    assert prospect(cli, "http@example.com")["crm_lead_id"] == lead
 
 
 def test_the_sandbox_record_page(sandbox: SandboxClient) -> None:
@@ -199,7 +195,7 @@ def test_import_through_the_http_api(cli: Cli, sandbox: SandboxClient) -> None:
     lead = new_record(sandbox, "Lead", Email="up@example.com", FirstName="Upton")
     app = create_app(context.database(), SystemClock())
     install_intake(app, intake_service())
-    with TestClient(app) as client:
+    with TestClient(app, headers=bearer(context.database(), "marketing")) as client:
         plain = client.post(
             "/api/v1/imports",
             content=b"email\nup@example.com\n",

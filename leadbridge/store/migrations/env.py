@@ -42,9 +42,27 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """SQLite rebuilds a table to alter it (batch mode), and dropping the old table with
+    foreign keys on would cascade to every row that refers to it. The pragma only takes
+    effect outside a transaction, so it is set on the driver's connection before the
+    migration's transaction begins, and set back after it ends."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_migrations_online() -> None:
     with _engine().connect() as connection:
-        _run(connection)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            _run(connection)
+        finally:
+            if sqlite:
+                connection.rollback()
+                _sqlite_foreign_keys(connection, on=True)
 
 
 if context.is_offline_mode():

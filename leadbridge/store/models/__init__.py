@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from leadbridge.store.models.accounts import (
+    ApiKeyRow,
+    SettingsChangeRow,
+    SignInFailureRow,
+    WebSessionRow,
+)
 from leadbridge.store.models.automation import (
     AutomationRuleRow,
     FormHandlerRow,
@@ -50,6 +56,7 @@ __all__ = [
     "LIVE",
     "RECYCLED",
     "AccountFieldMappingRow",
+    "ApiKeyRow",
     "AuditRow",
     "AuthFlow",
     "AutomationRuleRow",
@@ -80,6 +87,8 @@ __all__ = [
     "ProspectRow",
     "ProspectValueRow",
     "RuleMatchRow",
+    "SettingsChangeRow",
+    "SignInFailureRow",
     "SyncCursorRow",
     "SyncErrorRow",
     "SyncLeaseRow",
@@ -87,4 +96,5 @@ __all__ = [
     "UserGroupRow",
     "UserRole",
     "UserRow",
+    "WebSessionRow",
 ]

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from leadbridge.domain.access import UserRole
 from leadbridge.store.models.base import Base, one_of
 from leadbridge.store.types import StrEnumType
 
-
-class UserRole(StrEnum):
-    ADMIN = "admin"
-    MARKETING = "marketing"
-    SALES = "sales"
+__all__ = ["CrmUserLinkRow", "UserRole", "UserRow"]
 
 
 class UserRow(Base):
@@ -27,6 +22,8 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(255))
     role: Mapped[UserRole] = mapped_column(StrEnumType(UserRole))
     active: Mapped[bool] = mapped_column(default=True)
+    # argon2 hash; None: this user cannot sign in to the console (yet).
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     crm_link: Mapped[CrmUserLinkRow | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="joined"
     )

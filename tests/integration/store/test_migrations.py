@@ -75,3 +75,44 @@ def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(empty_url:
         assert _diffs(db.engine) == []
     finally:
         db.dispose()
+
+
+def test_the_console_migration_keeps_users_links_and_allows_sales_managers(empty_url: str) -> None:
+    """0007 rebuilds `users` on SQLite to change its role CHECK; nothing that refers to a
+    user may cascade away meanwhile, and the foreign keys are on again after."""
+    from sqlalchemy import create_engine, exc, text
+    from sqlalchemy.engine import make_url
+
+    from leadbridge.store.database import _sqlite_engine
+
+    url = make_url(empty_url)
+    # On SQLite, leadbridge's own engine: foreign keys on, as in use.
+    engine = (
+        _sqlite_engine(url, create=True)
+        if url.get_backend_name() == "sqlite"
+        else create_engine(url)
+    )
+    command.upgrade(alembic_config(engine), "0006")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, email_key, name, role, active) "
+                "VALUES (1, 'a@x.com', 'a@x.com', 'A', 'sales', true)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO user_crm_links (user_id, crm_user_id, crm_username) "
+                "VALUES (1, '005000000000001AAA', 'a@x.com')"
+            )
+        )
+    command.upgrade(alembic_config(engine), "head")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT count(*) FROM user_crm_links")).scalar() == 1
+        connection.execute(text("UPDATE users SET role = 'sales_manager' WHERE id = 1"))
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        connection.execute(text("UPDATE users SET role = 'boss' WHERE id = 1"))
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()

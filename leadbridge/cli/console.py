@@ -1,0 +1,77 @@
+"""The HTTP app as `leadbridge serve` and `make run` serve it: form handlers, the API and the
+console, with the Salesforce-side actions the console needs (a `ConsoleGateway`)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from fastapi import FastAPI
+
+from leadbridge.api import create_app
+from leadbridge.api.forms import install_spool
+from leadbridge.api.intake import install_intake
+from leadbridge.api.rate_limit import RateLimiter
+from leadbridge.automation.spool import SubmissionSpool
+from leadbridge.cli import context
+from leadbridge.cli.pull import intake_service
+from leadbridge.sync.manual import sync_prospect
+from leadbridge.sync.push import PushEngine
+from leadbridge.sync.runner import SyncLease
+from leadbridge.web.gateway import install_gateway
+
+PROSPECT_SYNC_WAIT_SECONDS = 20.0  # a page waits this long for a running sync to finish
+
+
+class CliConsoleGateway:
+    """The console's Salesforce-side actions over the CLI's database and connector."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        self.wake = wake
+
+    def verify(self) -> dict[str, Any]:
+        return context.connector_service().verify().as_dict()
+
+    def sync_prospects(self, prospect_ids: list[int]) -> dict[str, Any]:
+        database, clock = context.database(), context.clock()
+        lease = SyncLease(database, clock)
+        with lease.held(wait=PROSPECT_SYNC_WAIT_SECONDS):
+            engine = PushEngine(
+                database, context.connector_service().client(), clock, guard=lease.check
+            )
+            if len(prospect_ids) == 1:
+                return sync_prospect(engine, database, clock, str(prospect_ids[0])).as_dict()
+            return engine.run_once(manual=True, prospect_ids=prospect_ids).as_dict()
+
+    def sync_now(self) -> None:
+        self.wake.set()
+
+    def sync_users(self, *, create: bool) -> dict[str, Any]:
+        report = context.connector_service().sync_users(create=create)
+        return {
+            "matched": report.matched,
+            "created": report.created,
+            "already_mapped": report.already_mapped,
+            "unmatched": report.unmatched,
+            "conflicts": report.conflicts,
+        }
+
+    def send_to_leadbridge(self, ids: list[str]) -> dict[str, Any]:
+        return intake_service().send_json(ids)
+
+    def import_csv(self, data: bytes, *, undelete: bool) -> dict[str, Any]:
+        return intake_service().import_json(data, undelete=undelete)
+
+
+def console_app(wake: threading.Event, spool: SubmissionSpool) -> FastAPI:
+    """The whole HTTP app over the settings' database, connector and form spool."""
+    settings = context.settings()
+    app = create_app(
+        context.database(),
+        context.clock(),
+        form_rate=RateLimiter(settings.form_rate_per_minute, settings.form_rate_burst),
+    )
+    install_intake(app, intake_service())
+    install_spool(app, spool)
+    install_gateway(app, CliConsoleGateway(wake))
+    return app

@@ -1,0 +1,1 @@
+"""`/`: the first page of the console this user's role may open."""
