@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench soak format clean
+.PHONY: run test lint unit bench soak screenshots format clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The console's pages, photographed in headless Chromium for docs/console.md.
+screenshots: $(STAMP)
+	LEADBRIDGE_SCREENSHOTS=docs/console $(BIN)/pytest -q tests/acceptance/browser/test_console_tour.py
 
 SOAK_RUNS ?= 150
 SOAK_SEED ?= 1
