@@ -24,8 +24,26 @@ RESTART_CAP_SECONDS = 60.0
 HEALTHY_SECONDS = 60.0  # a task that ran this long before failing starts again at once
 
 
-def build_server(app: FastAPI, host: str = "127.0.0.1", port: int = 8080) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+def build_server(
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    trusted_proxies: Sequence[str] = (),
+) -> uvicorn.Server:
+    """With `trusted_proxies` (addresses, or `*`), X-Forwarded-Proto and -For from those
+    addresses are believed: behind a TLS-terminating proxy the request scheme is then https
+    (Secure cookies, HSTS) and the client address the visitor's (per-IP form limits).
+    Without, forwarded headers are ignored, whoever sends them."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+    )
+    return uvicorn.Server(config)
 
 
 def supervise(
@@ -82,6 +100,8 @@ def run_server(
     host: str,
     port: int,
     background: Background | Sequence[Background] | None = None,
+    *,
+    trusted_proxies: Sequence[str] = (),
 ) -> None:
     """Serve `app` on host:port until stopped, running `background` beside it."""
-    serve(build_server(app, host, port), background)
+    serve(build_server(app, host, port, trusted_proxies=trusted_proxies), background)

@@ -67,9 +67,24 @@ def serve(
         context.clock(),
         api_token=api_token,
         form_rate=RateLimiter(settings.form_rate_per_minute, settings.form_rate_burst),
+        allowed_hosts=_allowed_hosts(settings.allowed_hosts, host),
     )
     install_intake(app, intake_service())
     spool = context.form_spool()
     install_spool(app, spool)
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
-    run_server(app, host, port, background=[background_task(), spool.drain_forever])
+    run_server(
+        app,
+        host,
+        port,
+        background=[background_task(), spool.drain_forever],
+        trusted_proxies=settings.trusted_proxies,
+    )
+
+
+def _allowed_hosts(configured: list[str], host: str) -> list[str]:
+    """The configured hosts, and the address served on when it is a specific one (so
+    `--host 192.0.2.7` answers at http://192.0.2.7:PORT without more configuration)."""
+    if host in ("0.0.0.0", "::", "") or host in configured:
+        return configured
+    return [*configured, host]
