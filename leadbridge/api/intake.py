@@ -123,7 +123,7 @@ async def import_csv(request: Request, undelete: Annotated[bool, Query()] = Fals
     state = services(request)
     _check_token(state, request, None)
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
         raise ApiError(413, "payload_too_large", "the file is larger than 50 MB")
     body = await request.body()
     media_type = _media_type(request)

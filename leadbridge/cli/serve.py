@@ -50,7 +50,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the HTTP app: POST /form-handlers/ID for website forms, GET /api/v1/health and
+    """Run the HTTP app: POST /form-handlers/PUBLIC_ID for website forms, GET /api/v1/health and
     GET /api/v1/prospects/ID_OR_EMAIL. Stop it with Ctrl-C.
 
     Example: leadbridge serve --port 8080
