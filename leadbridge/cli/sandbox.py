@@ -64,14 +64,12 @@ def serve_command(
     leads: Annotated[int, typer.Option(help="Demo leads to create.")] = 200,
     daily_api_allowance: Annotated[int, typer.Option(help="API calls per day.")] = 100_000,
     leadbridge_url: Annotated[
-        str, typer.Option(help="Where the record page's Send to leadbridge button posts.")
-    ] = "http://127.0.0.1:8080",
-    leadbridge_token: Annotated[
-        str | None,
+        str,
         typer.Option(
-            envvar="LEADBRIDGE_API_TOKEN", help="API token the button sends.", show_default=False
+            help="leadbridge's console: the record page's Send to leadbridge button opens "
+            "its /send-to-leadbridge page (no token is ever put in the page)."
         ),
-    ] = None,
+    ] = "http://127.0.0.1:8080",
 ) -> None:
     """Serve the sandbox org over HTTPS until interrupted."""
     if fresh_org and schema is not None:
@@ -82,7 +80,6 @@ def serve_command(
         schema_file=FRESH_ORG_SCHEMA_FILE if fresh_org else schema,
         daily_api_allowance=daily_api_allowance,
         leadbridge_url=leadbridge_url,
-        leadbridge_token=leadbridge_token,
     )
 
     def ready(info: RunningSandbox, backend: SandboxBackend) -> None:

@@ -38,8 +38,7 @@ class SandboxConfig:
     daily_api_allowance: int = DEFAULT_DAILY_ALLOWANCE
     random_seed: int | None = None
     jwt_certificate_file: Path | None = None
-    leadbridge_url: str = "http://127.0.0.1:8080"  # the record page's Send button posts here
-    leadbridge_token: str | None = None  # sent with it when leadbridge requires an API token
+    leadbridge_url: str = "http://127.0.0.1:8080"  # the record page's Send button opens it
 
 
 class SandboxBackend:

@@ -121,7 +121,7 @@ def test_send_through_the_http_endpoint_and_the_record_page_form(
         )
         assert sent.status_code == 200, sent.text
         assert sent.json()["results"][0]["status"] == "created"
-        # What the sandbox page's button posts: a plain HTML form.
+        # A plain HTML form (the token in a field, for callers that cannot set a header).
         page = client.post(
             "/api/v1/connector/send",
             data={"ids": other, "token": "s3cret", "return_to": "https://org/sandbox/records"},
@@ -137,8 +137,9 @@ def test_the_sandbox_record_page(sandbox: SandboxClient) -> None:
     assert listing.status_code == 200 and lead in listing.text
     page = sandbox.http.get(f"{sandbox.instance_url}/sandbox/records/{lead}")
     assert page.status_code == 200
-    assert 'action="http://127.0.0.1:8080/api/v1/connector/send"' in page.text
+    assert 'method="get" action="http://127.0.0.1:8080/send-to-leadbridge"' in page.text
     assert f'name="ids" value="{lead}"' in page.text
+    assert "token" not in page.text.lower()
     before = sandbox.server.backend.org.retrieve("Lead", lead)["SystemModstamp"]
     time.sleep(0.01)
     saved = sandbox.http.post(
