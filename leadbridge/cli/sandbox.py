@@ -31,6 +31,7 @@ def summary_lines(info: RunningSandbox) -> list[str]:
         f"domain='{info.instance_url.removeprefix('https://')}/services/Soap/u/59.0#', "
         "session=session)",
         f"  control plane {info.instance_url}/__sandbox__/  (see docs/sandbox.md)",
+        *(f"[yellow]Warning:[/yellow] {warning}" for warning in info.warnings),
     ]
 
 
@@ -70,6 +71,15 @@ def serve_command(
             "its /send-to-leadbridge page (no token is ever put in the page)."
         ),
     ] = "http://127.0.0.1:8080",
+    control_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LEADBRIDGE_SANDBOX_CONTROL_TOKEN",
+            help="Require this token (header X-Sandbox-Token) on the control plane. Off a "
+            "loopback --host one is generated when unset, kept in credentials.json.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the sandbox org over HTTPS until interrupted."""
     if fresh_org and schema is not None:
@@ -80,6 +90,7 @@ def serve_command(
         schema_file=FRESH_ORG_SCHEMA_FILE if fresh_org else schema,
         daily_api_allowance=daily_api_allowance,
         leadbridge_url=leadbridge_url,
+        control_token=control_token or None,
     )
 
     def ready(info: RunningSandbox, backend: SandboxBackend) -> None:
