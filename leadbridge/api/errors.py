@@ -30,6 +30,7 @@ from leadbridge.store.database import StoreTransientError
 
 logger = logging.getLogger(__name__)
 INTERNAL_MESSAGE = "something went wrong; see the server log"
+_WHERE = ("body", "path", "query", "header", "cookie")  # `field` names the parameter alone
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -125,7 +126,7 @@ async def _http(_request: Request, error: Exception) -> JSONResponse:
 async def _validation(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "path")]
+    location = [str(part) for part in first.get("loc", ()) if part not in _WHERE]
     field = ".".join(location) or None
     return error_response(422, "invalid", str(first.get("msg", "invalid request")), field)
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from leadbridge.api import create_app
+from leadbridge.api.params import PageSize, RowIdPath, RowIdQuery
 from leadbridge.errors import ConfigurationError, CrmError, LeadbridgeError
 from leadbridge.ports import SystemClock
 from leadbridge.store import Database, open_database
@@ -82,3 +83,28 @@ def test_server_side_failures_tell_nothing_internal(
     body = response.json()["error"]
     assert body["message"] and hidden not in response.text
     assert body["field"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/probe/99999999999999999999999", "thing_id"),
+        ("/probe/٣", "thing_id"),
+        ("/probe/0", "thing_id"),
+        ("/probe/1?after=2147483648", "after"),
+        ("/probe/1?limit=1000000000000", "limit"),
+        ("/probe/1?limit=-1", "limit"),
+    ],
+)
+def test_bounded_integer_parameters_refuse_out_of_range_numbers(
+    app: FastAPI, path: str, field: str
+) -> None:
+    @app.get("/probe/{thing_id}")
+    async def probe(thing_id: RowIdPath, after: RowIdQuery = None, limit: PageSize = 50) -> int:
+        return thing_id
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path)
+        assert client.get("/probe/7?after=3&limit=10").json() == 7
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
