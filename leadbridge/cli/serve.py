@@ -62,17 +62,24 @@ def serve(
             highlight=False,
         )
     settings = context.settings()
+    app_hosts = _allowed_hosts(settings.allowed_hosts, host)
     app = create_app(
         context.database(),
         context.clock(),
         api_token=api_token,
         form_rate=RateLimiter(settings.form_rate_per_minute, settings.form_rate_burst),
-        allowed_hosts=_allowed_hosts(settings.allowed_hosts, host),
+        allowed_hosts=app_hosts,
     )
     install_intake(app, intake_service())
     spool = context.form_spool()
     install_spool(app, spool)
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
+    if host not in LOOPBACK:
+        console.print(
+            f"It answers for the hosts {', '.join(app_hosts)} (set LEADBRIDGE_ALLOWED_HOSTS "
+            "to the names people and websites use to reach it).",
+            highlight=False,
+        )
     run_server(
         app,
         host,
