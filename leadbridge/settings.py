@@ -6,14 +6,26 @@ warning) when the settings are loaded and it is found looser."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from leadbridge.private_files import PRIVATE_DIR, tighten
 
 DEFAULT_HOME = Path(".leadbridge")
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
+
+
+def _comma_list(value: object) -> object:
+    """`a, b,c` from the environment as a list (a JSON list works too)."""
+    if isinstance(value, str) and not value.strip().startswith("["):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
 
 
 class Settings(BaseSettings):
@@ -36,6 +48,19 @@ class Settings(BaseSettings):
     form_rate_burst: int = Field(
         default=10, ge=1, description="Form posts one client IP may make at once."
     )
+
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_HOSTS),
+        description="Host names the HTTP app answers for, comma-separated (`*.example.com` "
+        "for subdomains); others get 400.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-Proto/-For headers are "
+        "believed (comma-separated; `*` for any): behind TLS the scheme is then https.",
+    )
+
+    _split_lists = field_validator("allowed_hosts", "trusted_proxies", mode="before")(_comma_list)
 
     @property
     def resolved_database_url(self) -> str:

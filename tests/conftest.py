@@ -32,7 +32,10 @@ class SandboxClient:
         return session
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self.http.request(method, f"{self.instance_url}/__sandbox__{path}", json=body)
+        token = self.credentials.get("control_token")
+        headers = {"X-Sandbox-Token": token} if token else {}
+        url = f"{self.instance_url}/__sandbox__{path}"
+        response = self.http.request(method, url, json=body, headers=headers)
         assert response.status_code < 400, response.text
         return response.json() if response.content else None
 

@@ -6,6 +6,8 @@ tests and `leadbridge serve` each get their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
 from leadbridge.api import forms, prospects
@@ -14,9 +16,11 @@ from leadbridge.api.body_limit import BodyLimitMiddleware
 from leadbridge.api.errors import install_error_handlers
 from leadbridge.api.forms import FormGuard
 from leadbridge.api.rate_limit import RateLimiter
+from leadbridge.api.security import install_security
 from leadbridge.api.state import Services
 from leadbridge.auth import AuthService
 from leadbridge.ports import Clock
+from leadbridge.settings import DEFAULT_ALLOWED_HOSTS
 from leadbridge.store.database import Database
 
 
@@ -25,11 +29,13 @@ def create_app(
     clock: Clock,
     *,
     form_rate: RateLimiter | None = None,
+    allowed_hosts: Sequence[str] | None = None,
     console: bool = True,
 ) -> FastAPI:
     """The app over `database`: public form handlers, the API (API key or session), and
     the console's pages unless `console` is False. `form_rate` limits form posts per client
-    IP (default: 30 a minute, 10 at once)."""
+    IP (default: 30 a minute, 10 at once); `allowed_hosts` are the Host names it answers
+    for (default: this machine's, and tests')."""
     app = FastAPI(
         title="leadbridge",
         docs_url="/api/docs",
@@ -40,6 +46,7 @@ def create_app(
     app.state.leadbridge_forms = FormGuard(form_rate or RateLimiter(30, 10))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    install_security(app, allowed_hosts=allowed_hosts or DEFAULT_ALLOWED_HOSTS)
     app.include_router(forms.router)
     app.include_router(prospects.router)
     app.include_router(intake_routes.router)

@@ -3,8 +3,8 @@
     {"error": {"code": "required", "message": "is required", "field": "email"}}
 
 `code` is for programs, `message` for people, `field` names the bad input (or null).
-leadbridge's own errors map to statuses by kind; anything unexpected is a 500 whose details
-stay in the server log.
+leadbridge's own errors map to statuses by kind; Salesforce's, the database's and anything
+unexpected keep their details in the server log (callers may be anonymous).
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ from leadbridge.errors import (
     NotFoundError,
     SignInError,
 )
+from leadbridge.store.database import StoreTransientError
 
 logger = logging.getLogger(__name__)
+INTERNAL_MESSAGE = "something went wrong; see the server log"
+_WHERE = ("body", "path", "query", "header", "cookie")  # `field` names the parameter alone
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -72,6 +75,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def leadbridge_error_response(error: LeadbridgeError) -> JSONResponse:
+    """Input, not-found and conflict errors say what is wrong: they are about what the caller
+    sent. The others are about this server or Salesforce, and callers may be anonymous (a
+    website's visitors): they get a plain sentence, and the details (a Salesforce message, a
+    database error, a file path) go to the server log only."""
     if isinstance(error, SubmissionError):
         return error_response(422, error.code, error.reason, error.field)
     if isinstance(error, InputError):
@@ -86,11 +93,23 @@ def leadbridge_error_response(error: LeadbridgeError) -> JSONResponse:
         return error_response(404, "not_found", str(error))
     if isinstance(error, ConflictError):
         return error_response(409, "conflict", str(error))
+    _log(error)
+    if isinstance(error, StoreTransientError):
+        busy = error_response(503, "busy", "the database is busy; try again in a few seconds")
+        busy.headers["Retry-After"] = "5"
+        return busy
     if isinstance(error, ConfigurationError):
-        return error_response(503, "not_configured", str(error))
+        return error_response(503, "not_configured", "this server is not set up for that yet")
     if isinstance(error, CrmError):
-        return error_response(502, "crm_error", str(error))
-    return error_response(500, "error", str(error))
+        status, what = (503, "unavailable") if error.retryable else (502, "refused the request")
+        return error_response(status, "crm_error", f"Salesforce {what}; see the server log")
+    return error_response(500, "internal_error", INTERNAL_MESSAGE)
+
+
+def _log(error: LeadbridgeError) -> None:
+    logger.warning(
+        "request failed: %s", error, extra={"action": "api_error", "kind": type(error).__name__}
+    )
 
 
 async def _leadbridge(_request: Request, error: Exception) -> JSONResponse:
@@ -114,14 +133,14 @@ async def _http(_request: Request, error: Exception) -> JSONResponse:
 async def _validation(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "path")]
+    location = [str(part) for part in first.get("loc", ()) if part not in _WHERE]
     field = ".".join(location) or None
     return error_response(422, "invalid", str(first.get("msg", "invalid request")), field)
 
 
 async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error", exc_info=error, extra={"action": "api_error"})
-    return error_response(500, "internal_error", "something went wrong; see the server log")
+    return error_response(500, "internal_error", INTERNAL_MESSAGE)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,4 +1,7 @@
-"""The public endpoint website forms post to: `POST /form-handlers/{id}`.
+"""The public endpoint website forms post to: `POST /form-handlers/{public_id}`.
+
+The public id is random (store/forms.py), so handlers cannot be found by counting; an id
+of the wrong shape (an old numeric URL, garbage) is answered 404 before any database work.
 
 With a form spool installed (`leadbridge serve` does), a post the store cannot take within
 `FORM_WAIT_MS` (a long write holds SQLite's lock, PostgreSQL is unreachable) is kept in the
@@ -29,6 +32,7 @@ from leadbridge.automation.submissions import FormSubmissionService
 from leadbridge.domain.forms import is_spam
 from leadbridge.errors import NotFoundError
 from leadbridge.store.database import StoreTransientError
+from leadbridge.store.forms import is_public_id
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -70,42 +74,42 @@ def _spool(request: Request) -> SubmissionSpool | None:
     return found if isinstance(found, SubmissionSpool) else None
 
 
-@router.post("/form-handlers/{handler_id}", tags=["forms"])
-async def submit_form(handler_id: str, request: Request) -> dict[str, Any]:
+@router.post("/form-handlers/{public_id}", tags=["forms"])
+async def submit_form(public_id: str, request: Request) -> dict[str, Any]:
     """Accept a form post: creates or updates the prospect and runs the completion actions.
 
     The answer says only that the post was accepted: it never tells a visitor whether the
     email was already known."""
     guard = _guard(request)
     _check_rate(guard, request)
-    if not handler_id.isdigit():
-        raise NotFoundError(f"no form handler with id {handler_id!r}")
+    if not is_public_id(public_id):  # garbage, or an old numeric URL: no database work
+        raise NotFoundError("no form handler at this address")
     submitted = await read_submission(request)
     if is_spam(submitted):
         guard.spam += 1
         logger.warning(
             "form post with the honeypot filled in dropped as spam",
-            extra={"action": "form_spam", "handler_id": handler_id, "spam_count": guard.spam},
+            extra={"action": "form_spam", "public_id": public_id, "spam_count": guard.spam},
         )
         return {"ok": True, "submission_id": secrets.randbelow(2**31 - 1) + 1}
     spool = _spool(request)
     if spool is None:
         state = services(request)
         service = FormSubmissionService(state.database, state.clock)
-        result = await run_in_threadpool(service.submit, int(handler_id), submitted)
+        result = await run_in_threadpool(service.submit_public, public_id, submitted)
         return {"ok": True, "submission_id": result.submission_id}
-    return await run_in_threadpool(_submit_or_spool, spool, int(handler_id), submitted)
+    return await run_in_threadpool(_submit_or_spool, spool, public_id, submitted)
 
 
 def _submit_or_spool(
-    spool: SubmissionSpool, handler_id: int, submitted: dict[str, Any]
+    spool: SubmissionSpool, public_id: str, submitted: dict[str, Any]
 ) -> dict[str, Any]:
     if not spool.pending():
         try:
-            result = spool.service.submit(handler_id, submitted)
+            result = spool.service.submit_public(public_id, submitted)
         except StoreTransientError:
             pass
         else:
             return {"ok": True, "submission_id": result.submission_id}
-    queued = spool.add(handler_id, submitted)
+    queued = spool.add(public_id, submitted)
     return {"ok": True, "queued": queued.spool_id}

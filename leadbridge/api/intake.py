@@ -94,7 +94,7 @@ async def import_csv(
 ) -> Any:
     """Import a CSV of emails and prospect fields; a result per row, with line numbers."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
         raise ApiError(413, "payload_too_large", "the file is larger than 50 MB")
     body = await request.body()
     media_type = _media_type(request)

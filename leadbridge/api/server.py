@@ -25,9 +25,26 @@ HEALTHY_SECONDS = 60.0  # a task that ran this long before failing starts again 
 
 
 def build_server(
-    app: FastAPI, host: str = "127.0.0.1", port: int = 8080, *, log_level: str = "info"
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    trusted_proxies: Sequence[str] = (),
+    log_level: str = "info",
 ) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
+    """With `trusted_proxies` (addresses, or `*`), X-Forwarded-Proto and -For from those
+    addresses are believed: behind a TLS-terminating proxy the request scheme is then https
+    (Secure cookies, HSTS) and the client address the visitor's (per-IP form limits).
+    Without, forwarded headers are ignored, whoever sends them."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+    )
+    return uvicorn.Server(config)
 
 
 def supervise(
@@ -84,6 +101,8 @@ def run_server(
     host: str,
     port: int,
     background: Background | Sequence[Background] | None = None,
+    *,
+    trusted_proxies: Sequence[str] = (),
 ) -> None:
     """Serve `app` on host:port until stopped, running `background` beside it."""
-    serve(build_server(app, host, port), background)
+    serve(build_server(app, host, port, trusted_proxies=trusted_proxies), background)

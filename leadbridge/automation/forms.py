@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from leadbridge.automation.definitions import actions_json, checked_actions
 from leadbridge.domain.automation import describe_action, parse_actions
 from leadbridge.domain.forms import FormSpec, check_form_spec
+from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
@@ -17,15 +18,16 @@ from leadbridge.store.forms import FormHandler, FormHandlerRepository, FormSubmi
 from leadbridge.store.prospect_fields import FieldCatalog
 
 
-def form_handler_path(handler_id: int) -> str:
+def form_handler_path(public_id: str) -> str:
     """Where a website form posts to, relative to the HTTP app's base URL."""
-    return f"/form-handlers/{handler_id}"
+    return f"/form-handlers/{public_id}"
 
 
 def find_handler(session: Session, clock: Clock, key: str) -> FormHandler:
     handlers = FormHandlerRepository(session, clock)
-    if key.strip().isdigit():
-        return handlers.get(int(key))
+    number = row_id(key, "form handler")
+    if number is not None:
+        return handlers.get(number)
     found = handlers.by_name(key)
     if found is None:
         raise NotFoundError(f"no form handler named {key!r}")
@@ -82,7 +84,8 @@ class FormHandlerService:
             "id": handler.id,
             "name": handler.name,
             "active": handler.active,
-            "path": form_handler_path(handler.id),
+            "public_id": handler.public_id,
+            "path": form_handler_path(handler.public_id),
             "email_field": FormSpec(handler.field_map).email_field,
             "field_map": handler.field_map,
             "required": list(handler.required),

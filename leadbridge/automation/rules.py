@@ -20,6 +20,7 @@ from leadbridge.automation.definitions import (
 from leadbridge.automation.engine import RuleEngine, RulesReport, compile_rules
 from leadbridge.domain.automation import describe_action, parse_actions
 from leadbridge.domain.criteria import compile_criteria
+from leadbridge.domain.ids import row_id
 from leadbridge.errors import InputError, LeadbridgeError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import AutomationRule, AutomationRuleRepository
@@ -33,8 +34,9 @@ MAX_REPEAT_DAYS = 3650
 
 def find_rule(session: Session, clock: Clock, key: str) -> AutomationRule:
     rules = AutomationRuleRepository(session, clock)
-    if key.strip().isdigit():
-        return rules.get(int(key))
+    number = row_id(key, "automation rule")
+    if number is not None:
+        return rules.get(number)
     found = rules.by_name(key)
     if found is None:
         raise NotFoundError(f"no automation rule named {key!r}")

@@ -55,11 +55,12 @@ class SubmissionSpool:
             return []
         return sorted(self.folder.glob("*.json"))
 
-    def add(self, handler_id: int, submitted: Mapping[str, Any]) -> Spooled:
-        """Keep the post durably (it survives a crash once this returns)."""
+    def add(self, public_id: str, submitted: Mapping[str, Any]) -> Spooled:
+        """Keep a post to the handler `public_id` durably (it survives a crash once this
+        returns)."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         spool_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
-        body = json.dumps({"handler_id": handler_id, "submitted": dict(submitted)})
+        body = json.dumps({"handler": public_id, "submitted": dict(submitted)})
         final = self.folder / f"{spool_id}.json"
         temporary = self.folder / f".{spool_id}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -80,10 +81,7 @@ class SubmissionSpool:
         with self._lock:
             for path in self.pending():
                 try:
-                    entry = json.loads(path.read_text(encoding="utf-8"))
-                    self.service.submit(
-                        int(entry["handler_id"]), entry["submitted"], spool_id=path.stem
-                    )
+                    self._submit(json.loads(path.read_text(encoding="utf-8")), path.stem)
                 except StoreTransientError:
                     return landed
                 except (LeadbridgeError, ValueError, KeyError, TypeError) as error:
@@ -95,6 +93,12 @@ class SubmissionSpool:
         if landed:
             logger.info("form spool: %d spooled post(s) written to the store", landed)
         return landed
+
+    def _submit(self, entry: dict[str, Any], spool_id: str) -> None:
+        if "handler" in entry:
+            self.service.submit_public(str(entry["handler"]), entry["submitted"], spool_id=spool_id)
+        else:  # spooled before handlers had public ids: the row id
+            self.service.submit(int(entry["handler_id"]), entry["submitted"], spool_id=spool_id)
 
     def drain_forever(self, stop: threading.Event) -> None:
         """The background thread `serve` runs: drain whenever something waits."""

@@ -10,7 +10,7 @@ because losing a lead over a configuration mistake is worse.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from leadbridge.store.prospects import ProspectRepository
 
 logger = logging.getLogger(__name__)
 ATTEMPTS = 2  # a post racing another one for the same new email is retried once
+HandlerFinder = Callable[[FormHandlerRepository], FormHandler]
 
 
 class FormHandlerInactiveError(NotFoundError):
@@ -59,14 +60,28 @@ class FormSubmissionService:
     def submit(
         self, handler_id: int, submitted: Mapping[str, Any], *, spool_id: str | None = None
     ) -> SubmissionResult:
-        """Accept a post to handler `handler_id`; SubmissionError names the bad form field.
+        """Accept a post to handler `handler_id` (its row id: the CLI's, tests')."""
+        return self._attempts(lambda found: found.get(handler_id), submitted, spool_id)
+
+    def submit_public(
+        self, public_id: str, submitted: Mapping[str, Any], *, spool_id: str | None = None
+    ) -> SubmissionResult:
+        """Accept a post to the handler whose public URL ends in `public_id` (a website's)."""
+        return self._attempts(
+            lambda handlers: handlers.by_public_id(public_id), submitted, spool_id
+        )
+
+    def _attempts(
+        self, find: HandlerFinder, submitted: Mapping[str, Any], spool_id: str | None
+    ) -> SubmissionResult:
+        """SubmissionError names the bad form field.
 
         With `spool_id` (a post kept in the form spool) a post that already landed is not
         applied again: its first result is returned."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.db.session(busy_timeout_ms=self.busy_timeout_ms) as session:
-                    return self._submit(session, handler_id, submitted, spool_id)
+                    return self._submit(session, find, submitted, spool_id)
             except ConflictError:
                 if attempt == ATTEMPTS:
                     raise
@@ -75,7 +90,7 @@ class FormSubmissionService:
     def _submit(
         self,
         session: Session,
-        handler_id: int,
+        find: HandlerFinder,
         submitted: Mapping[str, Any],
         spool_id: str | None,
     ) -> SubmissionResult:
@@ -83,11 +98,9 @@ class FormSubmissionService:
         landed = None if spool_id is None else submissions.by_spool_id(spool_id)
         if landed is not None:
             return SubmissionResult(landed.id, landed.prospect_id, created=False)
-        handler = FormHandlerRepository(session, self.clock).get(handler_id)
+        handler = find(FormHandlerRepository(session, self.clock))
         if not handler.active:
-            raise FormHandlerInactiveError(
-                f"form handler {handler.id} ({handler.name}) is switched off"
-            )
+            raise FormHandlerInactiveError("this form handler is switched off")
         actor = f"form handler {handler.name}"
         values = _checked_values(session, handler, submitted)
         prospect, created = self._upsert(session, values, actor)

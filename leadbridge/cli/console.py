@@ -4,6 +4,7 @@ console, with the Salesforce-side actions the console needs (a `ConsoleGateway`)
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -63,13 +64,16 @@ class CliConsoleGateway:
         return intake_service().import_json(data, undelete=undelete)
 
 
-def console_app(wake: threading.Event, spool: SubmissionSpool) -> FastAPI:
+def console_app(
+    wake: threading.Event, spool: SubmissionSpool, *, allowed_hosts: Sequence[str] | None = None
+) -> FastAPI:
     """The whole HTTP app over the settings' database, connector and form spool."""
     settings = context.settings()
     app = create_app(
         context.database(),
         context.clock(),
         form_rate=RateLimiter(settings.form_rate_per_minute, settings.form_rate_burst),
+        allowed_hosts=allowed_hosts or settings.allowed_hosts,
     )
     install_intake(app, intake_service())
     install_spool(app, spool)

@@ -100,7 +100,7 @@ def list_handlers(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(handlers)
         return
-    table = Table("id", "name", "state", "path", "then", "submissions")
+    table = Table("id", "name", "state", "public path", "then", "submissions")
     for handler in handlers:
         table.add_row(
             str(handler["id"]),

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
 from leadbridge.store import ProspectRepository
 from leadbridge.store.mirrors import MirrorRepository
@@ -89,9 +90,8 @@ def list_opportunities(
         prospect_id = None
         if prospect is not None:
             prospects = ProspectRepository(session, clock)
-            found = (
-                prospects.get(int(prospect)) if prospect.isdigit() else prospects.by_email(prospect)
-            )
+            number = row_id(prospect, "prospect")
+            found = prospects.get(number) if number else prospects.by_email(prospect)
             if found is None:
                 raise NotFoundError(f"no prospect with the email {prospect!r}")
             prospect_id = found.id

@@ -31,6 +31,7 @@ def summary_lines(info: RunningSandbox) -> list[str]:
         f"domain='{info.instance_url.removeprefix('https://')}/services/Soap/u/59.0#', "
         "session=session)",
         f"  control plane {info.instance_url}/__sandbox__/  (see docs/sandbox.md)",
+        *(f"[yellow]Warning:[/yellow] {warning}" for warning in info.warnings),
     ]
 
 
@@ -64,12 +65,19 @@ def serve_command(
     leads: Annotated[int, typer.Option(help="Demo leads to create.")] = 200,
     daily_api_allowance: Annotated[int, typer.Option(help="API calls per day.")] = 100_000,
     leadbridge_url: Annotated[
-        str, typer.Option(help="Where the record page's Send to leadbridge button posts.")
+        str,
+        typer.Option(
+            help="leadbridge's console: the record page's Send to leadbridge button opens "
+            "its /send-to-leadbridge page (no token is ever put in the page)."
+        ),
     ] = "http://127.0.0.1:8080",
-    leadbridge_token: Annotated[
+    control_token: Annotated[
         str | None,
         typer.Option(
-            envvar="LEADBRIDGE_API_TOKEN", help="API token the button sends.", show_default=False
+            envvar="LEADBRIDGE_SANDBOX_CONTROL_TOKEN",
+            help="Require this token (header X-Sandbox-Token) on the control plane. Off a "
+            "loopback --host one is generated when unset, kept in credentials.json.",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
@@ -82,7 +90,7 @@ def serve_command(
         schema_file=FRESH_ORG_SCHEMA_FILE if fresh_org else schema,
         daily_api_allowance=daily_api_allowance,
         leadbridge_url=leadbridge_url,
-        leadbridge_token=leadbridge_token,
+        control_token=control_token or None,
     )
 
     def ready(info: RunningSandbox, backend: SandboxBackend) -> None:

@@ -44,8 +44,8 @@ def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port to listen on.")] = 8080,
 ) -> None:
-    """Run the HTTP app: the console at /, POST /form-handlers/ID for website forms, and the
-    API under /api/v1 (an API key or a signed-in session). Stop it with Ctrl-C.
+    """Run the HTTP app: the console at /, POST /form-handlers/PUBLIC_ID for website forms,
+    and the API under /api/v1 (an API key or a signed-in session). Stop it with Ctrl-C.
 
     Example: leadbridge serve --port 8080
     """
@@ -57,7 +57,29 @@ def serve(
             highlight=False,
         )
     wake = threading.Event()
+    settings = context.settings()
+    app_hosts = _allowed_hosts(settings.allowed_hosts, host)
     spool = context.form_spool()
-    app = console_app(wake, spool)
+    app = console_app(wake, spool, allowed_hosts=app_hosts)
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
-    run_server(app, host, port, background=[background_task(wake=wake), spool.drain_forever])
+    if host not in LOOPBACK:
+        console.print(
+            f"It answers for the hosts {', '.join(app_hosts)} (set LEADBRIDGE_ALLOWED_HOSTS "
+            "to the names people and websites use to reach it).",
+            highlight=False,
+        )
+    run_server(
+        app,
+        host,
+        port,
+        background=[background_task(wake=wake), spool.drain_forever],
+        trusted_proxies=settings.trusted_proxies,
+    )
+
+
+def _allowed_hosts(configured: list[str], host: str) -> list[str]:
+    """The configured hosts, and the address served on when it is a specific one (so
+    `--host 192.0.2.7` answers at http://192.0.2.7:PORT without more configuration)."""
+    if host in ("0.0.0.0", "::", "") or host in configured:
+        return configured
+    return [*configured, host]

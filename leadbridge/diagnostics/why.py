@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from leadbridge.diagnostics import queries
 from leadbridge.diagnostics.campaigns import effect_of, has_pending_request
 from leadbridge.diagnostics.kinds import ADVICE, kind_of, retries_automatically
+from leadbridge.domain.ids import row_id
 from leadbridge.domain.why import (
     AssignedUser,
     ConnectorState,
@@ -92,11 +93,12 @@ class WhyService:
         """By id (live or recycled), else the live prospect with the email, else the most
         recent one in the recycle bin."""
         repo = ProspectRepository(session, self.clock)
-        if key.isdigit():
-            try:
-                return repo.get(int(key))
-            except NotFoundError:
-                return None
+        try:
+            number = row_id(key, "prospect")
+            if number is not None:
+                return repo.get(number)
+        except NotFoundError:
+            return None
         live = repo.by_email(key)
         if live is not None:
             return live

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,8 @@ def header(data: bytes, catalog: FieldCatalog) -> tuple[list[str], int]:
     if len(data) > MAX_BYTES:
         raise InputError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", item="file")
     reader = csv.reader(_text(data))
-    first = next(reader, None)
+    lines = _checked(reader)
+    first = next(lines, None)
     if first is None:
         raise InputError("the file is empty", item="file")
     columns = [name.strip().lower() for name in first]
@@ -52,7 +53,7 @@ def header(data: bytes, catalog: FieldCatalog) -> tuple[list[str], int]:
             "`leadbridge fields list`)",
             item="file",
         )
-    rows = sum(1 for _ in reader)
+    rows = sum(1 for _ in lines)
     if rows > MAX_ROWS:
         raise InputError(f"the file has more than {MAX_ROWS:,} rows", item="file")
     return columns, rows
@@ -62,11 +63,34 @@ def read_csv(data: bytes, catalog: FieldCatalog) -> Iterator[CsvRow]:
     """The rows of a file whose `header` passed, each checked."""
     columns, _ = header(data, catalog)
     reader = csv.reader(_text(data))
-    next(reader)
-    for cells in reader:
+    lines = _checked(reader)
+    next(lines)
+    for cells in lines:
         if not any(cell.strip() for cell in cells):
             continue
         yield _row(reader.line_num, columns, cells, catalog)
+
+
+def _checked(reader: Iterable[list[str]]) -> Iterator[list[str]]:
+    """The reader's rows; what the csv module cannot read (a cell past its field size limit)
+    becomes InputError naming the line, never an unexpected error. `header` reads the whole
+    file this way first, so such a file is refused before any row is written."""
+    iterator = iter(reader)
+    while True:
+        try:
+            cells = next(iterator)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            line = getattr(reader, "line_num", 0)
+            raise InputError(f"line {line}: {_reason(error)}", item="file") from None
+        yield cells
+
+
+def _reason(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    return f"not readable as CSV ({error})"
 
 
 def _row(line: int, columns: Sequence[str], cells: Sequence[str], catalog: FieldCatalog) -> CsvRow:
@@ -100,9 +124,10 @@ def rows_after(data: bytes, line: int) -> Iterator[tuple[int, str | None]]:
     """(line, email cell) of the data rows after `line`, unchecked: the rows an import that
     stopped never reached, read fast (an interrupted import should not wait on checks)."""
     reader = csv.reader(_text(data))
-    columns = [name.strip().lower() for name in next(reader, [])]
+    lines = _checked(reader)
+    columns = [name.strip().lower() for name in next(lines, [])]
     at = columns.index(EMAIL)
-    for cells in reader:
+    for cells in lines:
         if reader.line_num <= line or not any(cell.strip() for cell in cells):
             continue
         email = cells[at].strip() if at < len(cells) else ""

@@ -7,6 +7,7 @@ from typing import Any
 
 from leadbridge.automation import run_rules_for
 from leadbridge.domain.fields import Origin
+from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
@@ -40,8 +41,9 @@ class ProspectService:
 
     @staticmethod
     def _find(repo: ProspectRepository, key: str) -> Prospect:
-        if key.isdigit():
-            return repo.get(int(key))
+        number = row_id(key, "prospect")
+        if number is not None:
+            return repo.get(number)
         found = repo.by_email(key)
         if found is None:
             raise NotFoundError(f"no live prospect with the email {key!r}")

@@ -11,7 +11,7 @@ import logging
 import os
 import random
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,10 @@ class SandboxConfig:
     daily_api_allowance: int = DEFAULT_DAILY_ALLOWANCE
     random_seed: int | None = None
     jwt_certificate_file: Path | None = None
-    leadbridge_url: str = "http://127.0.0.1:8080"  # the record page's Send button posts here
-    leadbridge_token: str | None = None  # sent with it when leadbridge requires an API token
+    leadbridge_url: str = "http://127.0.0.1:8080"  # the record page's Send button opens it
+    # Required on /__sandbox__/* (X-Sandbox-Token); off a loopback address one is made up
+    # when unset (control_access.py).
+    control_token: str | None = field(default=None, repr=False)
 
 
 class SandboxBackend:
@@ -47,6 +49,7 @@ class SandboxBackend:
         from .urls import build_router  # the router imports handlers that import this module
 
         self.config = config
+        self.control_token: str | None = config.control_token
         _private_dir(config.data_dir)
         self.schema: OrgSchema = load_schema(config.schema_file)
         self.clock = OrgClock()
@@ -103,6 +106,8 @@ class SandboxBackend:
             "client_secret": values["client_secret"],
             "ca_file": str(ca_file.resolve()),
         }
+        if self.control_token:
+            content["control_token"] = self.control_token
         path = self.credentials_file
         temporary = path.with_suffix(".tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 from .backend import SandboxBackend, SandboxConfig
 from .clock import http_date
 from .control import build_control_router
+from .control_access import control_token_for, refused, warn_if_exposed
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
 from .login_responses import oauth_token, soap_call
@@ -96,6 +97,9 @@ class SandboxApp:
     def _control(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
     ) -> Reply:
+        denied = refused(headers, self.backend.control_token)
+        if denied is not None:
+            return denied
         request = ApiRequest(
             self.backend,
             method,
@@ -205,9 +209,10 @@ class RunningSandbox:
     """What a client needs: where the org is and how to log in."""
 
     instance_url: str
-    credentials: dict[str, str]
+    credentials: dict[str, str] = field(repr=False)
     tls: TlsFiles
     data_dir: Path
+    warnings: tuple[str, ...] = ()  # e.g. the control plane needs a token off loopback
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -246,12 +251,17 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
 
 def _prepare(config: SandboxConfig, host: str, port: int) -> tuple[SandboxBackend, RunningSandbox]:
     backend = SandboxBackend(config)
+    backend.control_token = control_token_for(host, config.control_token)
     hostnames = sorted({"localhost", "127.0.0.1", host} - {"0.0.0.0"})
     tls = ensure_certificates(config.data_dir, hostnames)
     display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host
     instance_url = f"https://{display_host}:{port}"
     credentials = backend.write_credentials(instance_url, tls.ca_file)
-    return backend, RunningSandbox(instance_url, credentials, tls, config.data_dir)
+    warning = warn_if_exposed(host, backend.control_token, str(backend.credentials_file))
+    info = RunningSandbox(
+        instance_url, credentials, tls, config.data_dir, warnings=(warning,) if warning else ()
+    )
+    return backend, info
 
 
 class SandboxServer:

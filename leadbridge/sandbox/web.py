@@ -3,9 +3,10 @@
 - `GET /sandbox/records[?page=N]`: leads and contacts, newest first, 50 a page;
 - `GET /sandbox/records/{id}`: one record's fields, a form to edit a few of them as a sales
   rep does (saved through the org's validated save path, so SystemModstamp moves and
-  leadbridge's poll sees it), and a "Send to leadbridge" button: a plain form POST to the
-  configured leadbridge URL's `/api/v1/connector/send`, as a custom button on a Salesforce
-  page layout does;
+  leadbridge's poll sees it), and a "Send to leadbridge" button: it opens the configured
+  leadbridge's console page `GET /send-to-leadbridge?ids=ID` in a new tab, as a custom
+  button on a Salesforce page layout does; a signed-in leadbridge user confirms there. The
+  button never carries a token or anything secret: the page is shown to anyone;
 - `POST /sandbox/records/{id}`: the edit form's target.
 
 Independent of leadbridge: it knows the endpoint only by URL.
@@ -23,6 +24,7 @@ from .exceptions import SalesforceError, not_found
 from .org import SaveOptions
 
 WEB_PREFIX = "/sandbox/records"
+SEND_PATH = "/send-to-leadbridge"
 PAGE_SIZE = 50
 HTML_TYPE = "text/html; charset=utf-8"
 EDITABLE = {
@@ -50,7 +52,7 @@ def handle(
         return _page(_list(backend, _page_number(query.get("page"))))
     if rest and "/" not in rest:
         if method in ("GET", "HEAD"):
-            return _page(_record(backend, rest, headers, query.get("error")))
+            return _page(_record(backend, rest, query.get("error")))
         if method == "POST":
             return _save(backend, rest, body)
     raise not_found()
@@ -85,9 +87,7 @@ def _list(backend: SandboxBackend, page: int) -> str:
     )
 
 
-def _record(
-    backend: SandboxBackend, record_id: str, headers: dict[str, str], error: str | None
-) -> str:
+def _record(backend: SandboxBackend, record_id: str, error: str | None) -> str:
     org = backend.org
     try:
         obj = org.object_for_id(record_id)
@@ -110,26 +110,24 @@ def _record(
     return (
         f'<p><a href="{WEB_PREFIX}">All leads and contacts</a></p>'
         f"<h1>{_e(obj.name)}: {_e(record.get('Name') or record_id)}</h1>{problem}"
-        f"{_send_form(backend, record_id, headers)}"
+        f"{_send_form(backend, record_id)}"
         f'<h2>Edit</h2><form method="post" action="{WEB_PREFIX}/{_e(record_id)}">{inputs}'
         '<button type="submit">Save</button></form>'
         f"<h2>Fields</h2><table>{fields}</table>"
     )
 
 
-def _send_form(backend: SandboxBackend, record_id: str, headers: dict[str, str]) -> str:
-    config = backend.config
-    target = config.leadbridge_url.rstrip("/") + "/api/v1/connector/send"
-    host = headers.get("host", "")
-    back = f"https://{host}{WEB_PREFIX}/{record_id}" if host else ""
-    hidden = [("ids", record_id), ("return_to", back)]
-    if config.leadbridge_token:
-        hidden.append(("token", config.leadbridge_token))
-    fields = "".join(
-        f'<input type="hidden" name="{name}" value="{_e(value)}">' for name, value in hidden
-    )
+def send_url(leadbridge_url: str) -> str:
+    """leadbridge's console page that confirms a Send to leadbridge (its sign-in guards it)."""
+    return leadbridge_url.rstrip("/") + SEND_PATH
+
+
+def _send_form(backend: SandboxBackend, record_id: str) -> str:
+    """A GET form (a link with a button's looks): `…/send-to-leadbridge?ids=ID`, new tab."""
+    target = send_url(backend.config.leadbridge_url)
     return (
-        f'<form method="post" action="{_e(target)}" class="send">{fields}'
+        f'<form method="get" action="{_e(target)}" target="_blank" rel="noopener" '
+        f'class="send"><input type="hidden" name="ids" value="{_e(record_id)}">'
         '<button type="submit">Send to leadbridge</button></form>'
     )
 

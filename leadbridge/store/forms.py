@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +19,25 @@ from leadbridge.store.automation import clean_name
 from leadbridge.store.models import FormHandlerRow, FormSubmissionRow
 
 MAX_SUBMISSION_PAGE = 1000
+PUBLIC_ID_BYTES = 12  # 96 random bits: 16 URL-safe characters
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16}")
+
+
+def new_public_id() -> str:
+    """A form handler's public id: random, so the handlers cannot be walked by number."""
+    return secrets.token_urlsafe(PUBLIC_ID_BYTES)
+
+
+def is_public_id(text: str) -> bool:
+    """Whether `text` has the shape of a public id (checked before any database work)."""
+    return _PUBLIC_ID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
 class FormHandler:
     id: int
     name: str
+    public_id: str
     active: bool
     reject_unknown: bool
     field_map: dict[str, str]  # form field → prospect field (renamed ones only)
@@ -36,6 +51,7 @@ def _handler(row: FormHandlerRow) -> FormHandler:
     return FormHandler(
         id=row.id,
         name=row.name,
+        public_id=row.public_id,
         active=row.active,
         reject_unknown=row.reject_unknown,
         field_map=dict(row.field_map),
@@ -80,6 +96,7 @@ class FormHandlerRepository:
         now = self.clock.now()
         row = FormHandlerRow(
             name=clean,
+            public_id=new_public_id(),
             active=active,
             reject_unknown=reject_unknown,
             field_map=dict(field_map),
@@ -94,6 +111,17 @@ class FormHandlerRepository:
 
     def get(self, handler_id: int) -> FormHandler:
         return _handler(self._row(handler_id))
+
+    def by_public_id(self, public_id: str) -> FormHandler:
+        """The handler a website form posts to; NotFoundError names nothing internal."""
+        row = None
+        if is_public_id(public_id):
+            row = self.session.scalar(
+                select(FormHandlerRow).where(FormHandlerRow.public_id == public_id)
+            )
+        if row is None:
+            raise NotFoundError("no form handler at this address")
+        return _handler(row)
 
     def by_name(self, name: str) -> FormHandler | None:
         row = self.session.scalar(

@@ -20,6 +20,9 @@ from leadbridge.errors import InputError
 
 # Default number fields kept as integers; other number fields are floats.
 INTEGER_FIELDS = frozenset({"employees", "score"})
+MAX_INTEGER = 2**31 - 1
+MIN_INTEGER = -(2**31)
+MAX_NUMBER_TEXT = 400  # far past any float; keeps int() off its 4,300-digit error
 # Flags that are not prospect fields but may be changed like one (audited the same way).
 FLAG_FIELDS = frozenset({"do_not_sync"})
 MULTISELECT_SEPARATOR = ";"  # Salesforce's multi-select picklist separator
@@ -70,7 +73,7 @@ def checker(spec: FieldSpec, *, check_options: bool = True) -> Callable[[Any], A
     limit = spec.max_length or MAX_TEXT
 
     def check_text(raw: Any) -> Any:
-        if raw.__class__ is str and len(raw) <= limit:
+        if raw.__class__ is str and len(raw) <= limit and "\x00" not in raw:
             return raw if raw and not raw.isspace() else None
         return coerce(spec, raw, check_options=check_options)
 
@@ -90,6 +93,8 @@ def _text(spec: FieldSpec, raw: Any, _check: bool) -> str:
         raise TypeError(f"expected text, got {type(raw).__name__}")
     if spec.max_length is not None and len(raw) > spec.max_length:
         raise ValueError(f"longer than {spec.max_length} characters")
+    if "\x00" in raw:  # PostgreSQL cannot store it; never meaningful in a field
+        raise ValueError("contains a NUL character")
     return raw
 
 
@@ -98,6 +103,8 @@ def _number(spec: FieldSpec, raw: Any, _check: bool) -> int | float:
         raise TypeError(f"expected a number, got {type(raw).__name__}")
     if isinstance(raw, str):
         text = raw.strip().replace(",", "")
+        if len(text) > MAX_NUMBER_TEXT:
+            raise ValueError(f"{raw[:20]!r}… is too long to be a number")
         number: int | float = int(text) if _INTEGER.match(text) else _parse_float(raw, text)
     else:
         number = raw if isinstance(raw, int) else float(raw)
@@ -106,6 +113,8 @@ def _number(spec: FieldSpec, raw: Any, _check: bool) -> int | float:
     if spec.integer:
         if isinstance(number, float) and not number.is_integer():
             raise ValueError(f"{raw!r} is not a whole number")
+        if not MIN_INTEGER <= number <= MAX_INTEGER:  # the column is 32-bit on PostgreSQL
+            raise ValueError(f"{raw!r} is out of range (at most {MAX_INTEGER:,})")
         return int(number)
     return number
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadbridge.domain.ids import row_id
 from leadbridge.domain.push import PushFacts, push_blockers
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
@@ -45,7 +46,8 @@ def sync_prospect(engine: PushEngine, db: Database, clock: Clock, key: str) -> P
     """Push the prospect with this email (or id) now, even while the connector is paused."""
     with db.session(readonly=True) as session:
         prospects = ProspectRepository(session, clock)
-        prospect = prospects.get(int(key)) if key.isdigit() else prospects.by_email(key)
+        number = row_id(key, "prospect")
+        prospect = prospects.get(number) if number else prospects.by_email(key)
         if prospect is None:
             raise NotFoundError(f"no live prospect with the email {key!r}")
     summary = engine.run_once(manual=True, prospect_ids=[prospect.id])

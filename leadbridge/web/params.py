@@ -1,12 +1,10 @@
-"""Path and query parameter types shared by the console's routes: bounded, so a huge or
-malformed id is a clear 422, never a database error."""
+"""Path and query parameter types for the console's routes: the API's bounded ones (see
+`leadbridge.api.params`), so a huge or malformed id is a clear 422, never a database error."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from leadbridge.api.params import PageSize, RowIdPath, RowIdQuery
 
-from fastapi import Path
+RowId = RowIdPath
 
-MAX_ROW_ID = 2**31 - 1
-
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A row id.")]
+__all__ = ["PageSize", "RowId", "RowIdPath", "RowIdQuery"]

@@ -47,7 +47,7 @@ def test_a_completion_action_assigns_and_the_prospect_is_pushed(
     handler = cli.json("forms", "add", "Demo request", "--assign-user", rep)
     with TestClient(create_app(context.database(), SystemClock())) as client:
         posted = client.post(
-            f"/form-handlers/{handler['id']}",
+            handler["path"],
             data={"email": "form@example.com", "company": "Form Co"},
         )
     assert posted.status_code == 200, posted.text

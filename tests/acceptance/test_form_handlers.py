@@ -83,7 +83,8 @@ def test_a_form_post_creates_the_prospect_and_runs_the_completion_actions(
 ) -> None:
     handler = add_handler(cli)
     shown = cli.json("forms", "show", "Contact us", "--base-url", "https://forms.example.com/")
-    assert shown["url"] == f"https://forms.example.com/form-handlers/{handler['id']}"
+    assert shown["url"] == f"https://forms.example.com/form-handlers/{handler['public_id']}"
+    assert handler["path"] == f"/form-handlers/{handler['public_id']}"
     posted = client.post(
         handler["path"],
         data={"work_email": "Ada@Example.com", "org": "ACME", "first_name": "Ada"},
@@ -146,10 +147,22 @@ def test_bad_posts_get_a_clear_4xx_and_change_nothing(
 
 def test_unknown_and_switched_off_handlers(cli: Cli, db: Database, client: TestClient) -> None:
     handler = add_handler(cli)
-    for path in (f"/form-handlers/{handler['id'] + 1}", "/form-handlers/contact"):
+    unknown = "A" * 16 if handler["public_id"] != "A" * 16 else "B" * 16
+    for path in (
+        f"/form-handlers/{handler['id']}",  # the old numeric URL no longer works
+        f"/form-handlers/{unknown}",
+        "/form-handlers/contact",
+        "/form-handlers/%D9%A3",  # ٣
+        "/form-handlers/99999999999999999999999",
+        f"/form-handlers/{'x' * 5000}",
+    ):
         missing = client.post(path, data={"work_email": "a@example.com", "org": "A"})
-        assert missing.status_code == 404
-        assert missing.json()["error"]["code"] == "not_found"
+        assert missing.status_code == 404, path
+        assert missing.json()["error"] == {
+            "code": "not_found",
+            "message": "no form handler at this address",
+            "field": None,
+        }
     cli("forms", "pause", str(handler["id"]))
     gone = client.post(handler["path"], data={"work_email": "a@example.com", "org": "A"})
     assert gone.status_code == 410
@@ -333,7 +346,7 @@ def _chunked_post(
 @pytest.mark.parametrize(
     ("path", "content_type", "total"),
     [
-        ("/form-handlers/1", "application/x-www-form-urlencoded", 64 * 1024 * 1024),
+        ("FORM", "application/x-www-form-urlencoded", 64 * 1024 * 1024),
         ("/api/v1/connector/send", "application/json", 64 * 1024 * 1024),
         ("/api/v1/imports", "text/csv", 400 * 1024 * 1024),
     ],
@@ -341,7 +354,7 @@ def _chunked_post(
 def test_a_chunked_upload_past_the_cap_is_refused_without_being_read(
     cli: Cli, db: Database, path: str, content_type: str, total: int
 ) -> None:
-    add_handler(cli)
+    path = add_handler(cli)["path"] if path == "FORM" else path
     server = build_server(create_app(db, SystemClock()), "127.0.0.1", _free_port())
     thread = threading.Thread(target=serve, args=(server, None))
     thread.start()

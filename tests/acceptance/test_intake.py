@@ -133,8 +133,9 @@ def test_the_sandbox_record_page(sandbox: SandboxClient) -> None:
     assert listing.status_code == 200 and lead in listing.text
     page = sandbox.http.get(f"{sandbox.instance_url}/sandbox/records/{lead}")
     assert page.status_code == 200
-    assert 'action="http://127.0.0.1:8080/api/v1/connector/send"' in page.text
+    assert 'method="get" action="http://127.0.0.1:8080/send-to-leadbridge"' in page.text
     assert f'name="ids" value="{lead}"' in page.text
+    assert "token" not in page.text.lower()
     before = sandbox.server.backend.org.retrieve("Lead", lead)["SystemModstamp"]
     time.sleep(0.01)
     saved = sandbox.http.post(
@@ -237,3 +238,34 @@ def test_automatically_create_prospects(cli: Cli, sandbox: SandboxClient) -> Non
     assert late["first_name"] == "Lena" and late["assigned_user"] is not None
     cli("prospects", "show", "early@example.com", code=3)  # not retroactive
     assert auto_create()["results"] == []  # nothing twice
+
+
+def test_bad_import_files_get_a_clear_4xx_never_a_500(cli: Cli) -> None:
+    app = create_app(context.database(), SystemClock())
+    install_intake(app, intake_service())
+    long_cell = "x" * 200_000  # past the csv module's field size limit
+    with TestClient(app, raise_server_exceptions=False) as client:
+        whole = client.post(
+            "/api/v1/imports",
+            content=f"email,comments\na@example.com,{long_cell}\n".encode(),
+            headers={"content-type": "text/csv"},
+        )
+        assert whole.status_code == 422, whole.text
+        assert whole.json()["error"] == {
+            "code": "invalid",
+            "message": "line 2: a cell is longer than 131,072 characters",
+            "field": "file",
+        }
+        rows = client.post(
+            "/api/v1/imports",
+            content=f"email,first_name,employees\nb@example.com,{'y' * 500},1\n"
+            f"c@example.com,C,{'9' * 40}\nd@example.com,D,\n".encode(),
+            headers={"content-type": "text/csv"},
+        )
+        assert rows.status_code == 200, rows.text
+        problems = [
+            (row["line"], row["status"], row.get("reason")) for row in rows.json()["results"]
+        ]
+        assert problems[0][:2] == (2, "skipped") and "longer than 40" in str(problems[0][2])
+        assert problems[1][:2] == (3, "skipped") and "out of range" in str(problems[1][2])
+        assert problems[2][:2] == (4, "created")

@@ -140,7 +140,7 @@ def test_serve_answers_forms_through_a_locked_store_an_outage_and_a_bug(
     thread = threading.Thread(target=serve, args=(server, tasks), daemon=True)
     thread.start()
     _eventually(lambda: bool(server.started), 20, "the server started")
-    site = Site(f"http://127.0.0.1:{server.config.port}/form-handlers/{handler['id']}")
+    site = Site(f"http://127.0.0.1:{server.config.port}{handler['path']}")
     try:
         # 1. The buggy steps: posts answered and, after the bugs, synced.
         for _ in range(3):

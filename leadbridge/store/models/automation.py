@@ -93,6 +93,7 @@ class FormHandlerRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
+    public_id: Mapped[str] = mapped_column(String(32))  # in the URL: random, not guessable
     active: Mapped[bool] = mapped_column(default=True)
     reject_unknown: Mapped[bool] = mapped_column(default=False)
     field_map: Mapped[dict[str, str]] = mapped_column(Json)
@@ -100,6 +101,8 @@ class FormHandlerRow(Base):
     actions: Mapped[list[dict[str, Any]]] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_form_handlers_public_id", "public_id", unique=True),)
 
 
 class FormSubmissionRow(Base):

@@ -153,7 +153,7 @@ def test_handler_definitions_are_checked(db: Database, clock: FakeClock) -> None
         service.add("x", actions=[{"type": "assign_user", "user": "ghost@example.com"}])
     shown = service.add("x", field_map={"mail": "email"}, required=["mail"])
     assert (shown["path"], shown["email_field"], shown["then"]) == (
-        f"/form-handlers/{shown['id']}",
+        f"/form-handlers/{shown['public_id']}",
         "mail",
         [],
     )

@@ -1,4 +1,4 @@
-"""Who may do what, enforced server-side: every route of the app × every role.
+"""Who may do what, enforced server-side: every route of the app, for every role.
 
 ROUTES names, for each route, the permission it needs (None: anyone signed in). A route
 missing here fails `test_every_route_is_in_the_matrix`, so no page or API route can be added

@@ -52,3 +52,31 @@ def test_oversize_files_are_refused_up_front(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(csv_file, "MAX_BYTES", 10)
     with pytest.raises(InputError, match="larger than"):
         header(b"email\na@x.com\nb@x.com\n", CATALOG)
+
+
+def test_an_over_long_cell_is_a_clear_error_never_a_crash() -> None:
+    long_cell = "a" * 200_000  # past the csv module's field size limit
+    with pytest.raises(InputError, match="line 3: a cell is longer than 131,072 characters"):
+        header(f"email,comments\na@x.com,ok\nb@x.com,{long_cell}\n".encode(), CATALOG)
+    rows = list(read_csv(f"email,first_name\na@x.com,{'b' * 5000}\n".encode(), CATALOG))
+    assert rows[0].problem == "first_name: longer than 40 characters"
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("9" * 30, "out of range"),
+        ("1e300", "out of range"),
+        ("9" * 5000, "too long to be a number"),
+        ("-3000000000", "out of range"),
+    ],
+)
+def test_out_of_range_numbers_skip_the_row(cell: str, problem: str) -> None:
+    [row] = read_csv(f"email,employees\na@x.com,{cell}\n".encode(), CATALOG)
+    assert row.problem is not None and problem in row.problem
+    assert row.problem.startswith("employees:")
+
+
+def test_a_nul_character_skips_the_row() -> None:
+    [row] = read_csv(b"email,city\na@x.com,Os\x00lo\n", CATALOG)
+    assert row.problem == "city: contains a NUL character"
