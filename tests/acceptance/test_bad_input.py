@@ -17,6 +17,7 @@ from leadbridge.errors import ConfigurationError, CrmError, LeadbridgeError
 from leadbridge.ports import SystemClock
 from leadbridge.store import Database, open_database
 from leadbridge.store.database import StoreTransientError
+from tests.console import bearer
 
 
 @pytest.fixture
@@ -32,8 +33,10 @@ def app(db: Database) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+def client(app: FastAPI, db: Database) -> Iterator[TestClient]:
+    """Signed in with an administrator's API key: past authentication, the input is what
+    is judged."""
+    with TestClient(app, raise_server_exceptions=False, headers=bearer(db)) as test_client:
         yield test_client
 
 

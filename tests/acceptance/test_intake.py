@@ -244,7 +244,8 @@ def test_bad_import_files_get_a_clear_4xx_never_a_500(cli: Cli) -> None:
     app = create_app(context.database(), SystemClock())
     install_intake(app, intake_service())
     long_cell = "x" * 200_000  # past the csv module's field size limit
-    with TestClient(app, raise_server_exceptions=False) as client:
+    key = bearer(context.database(), "marketing")
+    with TestClient(app, raise_server_exceptions=False, headers=key) as client:
         whole = client.post(
             "/api/v1/imports",
             content=f"email,comments\na@example.com,{long_cell}\n".encode(),
