@@ -114,7 +114,8 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("sandbox", "store", "push", "pull", "prospects"), default=None)
+    suites_names = ("sandbox", "store", "push", "pull", "prospects")
+    parser.add_argument("--only", choices=suites_names, default=None)
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []

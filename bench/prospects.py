@@ -160,24 +160,19 @@ def _deep_after(db: Database, count: int) -> str:
 
 
 def _figures(label: str, db: Database, count: int) -> Iterator[tuple[str, float, str, str]]:
-    deep = _deep_after(db, count)
+    rows = 'class="prospect-row"'
+    pages: list[tuple[str, str, Callable[[str], bool]]] = [
+        ("page 1", "/prospects", lambda page: rows in page),
+        ("page 90% deep", f"/prospects?after={quote(_deep_after(db, count))}",
+         lambda page: rows in page),
+        ("search 'hopper12'", "/prospects?q=hopper12", lambda page: "Hopper12" in page),
+        ("search 'acme' (broad)", "/prospects?q=acme", lambda page: "Acme" in page),
+        ("search an email", "/prospects?q=person.77777%40", lambda page: "person.77777@" in page),
+    ]  # fmt: skip
     with _client(db) as client:
-        rows = 'class="prospect-row"'
         client.get("/prospects")  # warm the app and the database's cache
-        yield (f"prospects page 1 ({label})",
-               _median_ms(client, "/prospects", lambda page: rows in page), "ms", TARGET)  # fmt: skip
-        yield (f"prospects page 90% deep ({label})",
-               _median_ms(client, f"/prospects?after={quote(deep)}", lambda page: rows in page),
-               "ms", TARGET)  # fmt: skip
-        yield (f"prospects search 'hopper12' ({label})",
-               _median_ms(client, "/prospects?q=hopper12", lambda page: "Hopper12" in page),
-               "ms", TARGET)  # fmt: skip
-        yield (f"prospects search 'acme' (broad) ({label})",
-               _median_ms(client, "/prospects?q=acme", lambda page: "Acme" in page),
-               "ms", TARGET)  # fmt: skip
-        yield (f"prospects search email ({label})",
-               _median_ms(client, "/prospects?q=person.77777%40",
-                          lambda page: "person.77777@" in page), "ms", TARGET)  # fmt: skip
+        for name, url, check in pages:
+            yield (f"prospects {name} ({label})", _median_ms(client, url, check), "ms", TARGET)
 
 
 def _postgres_url(count: int) -> str | None:

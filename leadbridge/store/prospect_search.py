@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -55,7 +55,7 @@ class Sort(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"updated": "Last updated", "created": "Newest", "email": "Email A–Z"}[self]
+        return {"updated": "Last updated", "created": "Newest", "email": "Email A to Z"}[self]
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ _LIST_COLUMNS = (
 def search_keys() -> tuple[ColumnElement[Any], ...]:
     """The indexed expressions a search matches (the same ones the indexes are built on)."""
     return (
-        ProspectRow.email_key,
+        ProspectRow.email_key.expression,
         func.lower(ProspectRow.first_name),
         func.lower(ProspectRow.last_name),
         func.lower(ProspectRow.company),
@@ -197,10 +197,12 @@ class ProspectSearch:
                 conditions.append(_unindexed_match(search))
             else:
                 conditions.append(ProspectRow.id.in_(ids) if ids else false())
-                matches = self._count(conditions)
-        statement = select(*_LIST_COLUMNS).where(*conditions)
         if query.after:
-            statement = statement.where(_after(query.sort, query.after))
+            conditions.append(_after(query.sort, query.after))
+        if search and not broad:  # the page's ids, already filtered: only those now
+            matches, page_ids = self._narrow_page(conditions, query)
+            conditions = [ProspectRow.id.in_(page_ids)]
+        statement = cast("Select[Any]", select(*_LIST_COLUMNS).where(*conditions))
         rows = self.session.execute(_ordered(statement, query.sort).limit(query.limit + 1)).all()
         listed = self._listed(rows[: query.limit])
         more = len(rows) > query.limit
@@ -247,8 +249,17 @@ class ProspectSearch:
                 return None
         return sorted(found)
 
-    def _count(self, conditions: list[ColumnElement[bool]]) -> int:
-        return int(self.session.scalar(select(func.count()).where(*conditions)) or 0)
+    def _narrow_page(
+        self, conditions: list[ColumnElement[bool]], query: ProspectQuery
+    ) -> tuple[int, list[int]]:
+        """How many of the few matched pass the filters (and the page position), and the
+        ids of the page, sorted here: given an ORDER BY and a LIMIT, PostgreSQL would rather
+        walk the whole sort index than look the ids up."""
+        key = _sort_key(query.sort)
+        found = list(self.session.execute(select(key, ProspectRow.id).where(*conditions)))
+        descending = query.sort is not Sort.EMAIL
+        found.sort(key=lambda row: (row[0], row[1]), reverse=descending)
+        return len(found), [row[1] for row in found[: query.limit + 1]]
 
     def _listed(self, rows: Sequence[Any]) -> list[ListedProspect]:
         user_ids = {row.assigned_user_id for row in rows if row.assigned_user_id is not None}
@@ -285,11 +296,12 @@ def _open_error_prospects() -> Select[Any]:
 
 
 def _sort_key(sort: Sort) -> ColumnElement[Any]:
-    return {
-        Sort.UPDATED: ProspectRow.updated_at,
-        Sort.CREATED: ProspectRow.created_at,
-        Sort.EMAIL: ProspectRow.email_key,
-    }[sort]
+    keys: dict[Sort, ColumnElement[Any]] = {
+        Sort.UPDATED: ProspectRow.updated_at.expression,
+        Sort.CREATED: ProspectRow.created_at.expression,
+        Sort.EMAIL: ProspectRow.email_key.expression,
+    }
+    return keys[sort]
 
 
 def _ordered(statement: Select[Any], sort: Sort) -> Select[Any]:

@@ -80,7 +80,7 @@ def load_insight(
             (submission, handlers.get(submission.handler_id, f"form {submission.handler_id}"))
             for submission in FormSubmissionRepository(session, clock).for_prospect(prospect.id, 20)
         ]
-        insight = Insight(
+        return Insight(
             prospect=prospect,
             assigned=assigned,
             users=users.list(active_only=True),
@@ -94,7 +94,6 @@ def load_insight(
             errors=SyncErrorRepository(session, clock).for_prospect(prospect.id),
             submissions=submissions,
         )
-    return insight
 
 
 def _why(session: Session, db: Database, clock: Clock, prospect_id: int) -> WhyReport:

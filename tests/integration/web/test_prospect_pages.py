@@ -66,7 +66,7 @@ def test_search_by_email_name_and_company_prefix(web: Web, people: dict[str, int
     assert emails(client.get("/prospects?q=barb").text) == ["barbara@mit.example"]
     page = client.get("/prospects?q=zzz").text
     assert emails(page) == []
-    assert "No prospect’s email, name or company starts with “zzz”" in page
+    assert "No prospect\u2019s email, name or company starts with \u201czzz\u201d" in page
     assert "1 match" in client.get("/prospects?q=mit").text
     # a prefix, not a substring; LIKE wildcards are taken literally
     assert emails(client.get("/prospects?q=ovelace").text) == []
@@ -175,9 +175,7 @@ def test_bulk_assign_delete_and_sync_need_their_permissions(
     assert missing.status_code == 404
 
 
-def test_bulk_sync_calls_the_gateway_with_the_visible_ids(
-    web: Web, people: dict[str, int]
-) -> None:
+def test_bulk_sync_calls_the_gateway_with_the_visible_ids(web: Web, people: dict[str, int]) -> None:
     client = web("marketing")
     calls: list[list[int]] = []
 
