@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from leadbridge.api.params import PageSize, RowIdPath, RowIdQuery
+from leadbridge.domain.ids import MAX_ROW_ID
 
 RowId = RowIdPath
 
-__all__ = ["PageSize", "RowId", "RowIdPath", "RowIdQuery"]
+__all__ = ["MAX_ROW_ID", "PageSize", "RowId", "RowIdPath", "RowIdQuery"]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, ForeignKey, Index, Integer, String, Text, false, true
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadbridge.store.models.base import Base
@@ -108,6 +119,12 @@ for _column, _paged in (
         postgresql_where=_column.is_not(None),
     )
 Index("ix_prospects_updated_at", ProspectRow.updated_at, ProspectRow.id)
+# The console's list (migration 0009): newest first, and prefix search by name and company
+# (email prefixes use ix_prospects_email_key). See store/prospect_search.py.
+Index("ix_prospects_created_at", ProspectRow.created_at, ProspectRow.id)
+Index("ix_prospects_first_name_lower", func.lower(ProspectRow.first_name))
+Index("ix_prospects_last_name_lower", func.lower(ProspectRow.last_name))
+Index("ix_prospects_company_lower", func.lower(ProspectRow.company))
 # Only recycled prospects: a (recycled, id) index would tempt SQLite, without statistics,
 # to scan every live prospect instead of using the email index.
 Index("ix_prospects_recycled", ProspectRow.id, sqlite_where=RECYCLED, postgresql_where=RECYCLED)

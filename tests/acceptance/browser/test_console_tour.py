@@ -59,6 +59,8 @@ def test_every_page_of_the_menu_renders_cleanly(
     page.on("pageerror", lambda error: problems.append(str(error)))
     shots = _shots_dir(tmp_path)
 
+    page.goto(f"{live_console.url}/sign-in")
+    page.screenshot(path=str(shots / "sign-in.png"))
     sign_in_page(page, live_console.url, "admin")
     menu = page.eval_on_selector_all(".sidebar .nav a", "links => links.map(a => a.pathname)")
     assert "/account" in menu, menu

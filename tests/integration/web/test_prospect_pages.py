@@ -1,0 +1,258 @@
+"""The Prospects pages through the app: search, filters, keyset pages, bulk actions, editing,
+and who sees what (sales users only their own prospects; anything else is 404 to them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from leadbridge.domain.fields import Origin
+from leadbridge.ports import SystemClock
+from leadbridge.store.database import Database
+from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.sync_errors import SyncErrorRepository
+from tests.console import WebClient
+
+Web = Callable[..., WebClient]
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.at += timedelta(seconds=1)
+        return self.at
+
+
+def add(db: Database, email: str, **values: Any) -> int:
+    with db.session() as session:
+        prospect = ProspectRepository(session, StepClock()).add(
+            {"email": email, **values}, origin=Origin.USER, actor="test"
+        )
+        return prospect.id
+
+
+def emails(page: str) -> list[str]:
+    return re.findall(r'<a href="/prospects/\d+">([^<]+)</a>', page)
+
+
+@pytest.fixture
+def people(console_db: Database) -> dict[str, int]:
+    clock = StepClock()
+    found = {}
+    with console_db.session() as session:
+        repo = ProspectRepository(session, clock)
+        for email, first, last, company in (
+            ("ada@analytical.example", "Ada", "Lovelace", "Analytical Engines"),
+            ("grace@navy.example", "Grace", "Hopper", "US Navy"),
+            ("alan@bletchley.example", "Alan", "Turing", "Bletchley Park"),
+            ("barbara@mit.example", "Barbara", "Liskov", "MIT"),
+        ):
+            values = {"email": email, "first_name": first, "last_name": last, "company": company}
+            found[first.lower()] = repo.add(values, origin=Origin.USER, actor="t").id
+    return found
+
+
+def test_search_by_email_name_and_company_prefix(web: Web, people: dict[str, int]) -> None:
+    client = web("marketing")
+    assert emails(client.get("/prospects?q=ada@").text) == ["ada@analytical.example"]
+    assert emails(client.get("/prospects?q=hopp").text) == ["grace@navy.example"]
+    assert emails(client.get("/prospects?q=BLETCH").text) == ["alan@bletchley.example"]
+    assert emails(client.get("/prospects?q=barb").text) == ["barbara@mit.example"]
+    page = client.get("/prospects?q=zzz").text
+    assert emails(page) == []
+    assert "No prospect\u2019s email, name or company starts with \u201czzz\u201d" in page
+    assert "1 match" in client.get("/prospects?q=mit").text
+    # a prefix, not a substring; LIKE wildcards are taken literally
+    assert emails(client.get("/prospects?q=ovelace").text) == []
+    assert emails(client.get("/prospects?q=%25").text) == []
+    assert emails(client.get("/prospects?q=a_a").text) == []
+
+
+def test_htmx_search_returns_only_the_results(web: Web, people: dict[str, int]) -> None:
+    client = web("marketing")
+    response = client.get(
+        "/prospects?q=grace", headers={"HX-Request": "true", "HX-Target": "prospect-results"}
+    )
+    assert response.text.lstrip().startswith('<div id="prospect-results"')
+    assert emails(response.text) == ["grace@navy.example"]
+    assert "<html" not in response.text
+
+
+def test_every_filter(web: Web, console_db: Database, people: dict[str, int]) -> None:
+    client = web("marketing")
+    sales = web("sales")
+    clock = SystemClock()
+    with console_db.session() as session:
+        repo = ProspectRepository(session, clock)
+        repo.assign(people["ada"], sales.user_id, origin=Origin.USER, actor="t")
+        repo.link_crm(people["grace"], lead_id="00Q000000000001AAA")
+        repo.recycle(people["alan"], origin=Origin.USER, actor="t")
+        repo.recycle(people["barbara"], origin=Origin.SALESFORCE, actor=None, deleted_in_crm=True)
+        SyncErrorRepository(session, clock).record(
+            people["grace"],
+            error_code="REQUIRED_FIELD_MISSING",
+            message="Company is required",
+            crm_object="Lead",
+        )
+    all_live = {"ada@analytical.example", "grace@navy.example"}
+    assert set(emails(client.get("/prospects").text)) == all_live
+    assert emails(client.get(f"/prospects?assigned={sales.user_id}").text) == [
+        "ada@analytical.example"
+    ]
+    assert emails(client.get("/prospects?assigned=none").text) == ["grace@navy.example"]
+    assert emails(client.get("/prospects?crm=yes").text) == ["grace@navy.example"]
+    assert emails(client.get("/prospects?crm=no").text) == ["ada@analytical.example"]
+    assert emails(client.get("/prospects?errors=1").text) == ["grace@navy.example"]
+    assert set(emails(client.get("/prospects?show=bin").text)) == {
+        "alan@bletchley.example",
+        "barbara@mit.example",
+    }
+    assert emails(client.get("/prospects?show=deleted").text) == ["barbara@mit.example"]
+    assert client.get("/prospects?show=everything").status_code == 422
+    assert client.get("/prospects?assigned=abc").status_code == 422
+
+
+def test_keyset_pages_walk_every_prospect_once(web: Web, console_db: Database) -> None:
+    with console_db.session() as session:
+        ProspectRepository(session, StepClock()).bulk_insert(
+            ({"email": f"p{n:03}@example.com"} for n in range(120)), origin=Origin.IMPORT
+        )
+    client = web("marketing")
+    for sort in ("updated", "created", "email"):
+        seen: list[str] = []
+        url: str | None = f"/prospects?sort={sort}"
+        while url:
+            page = client.get(url).text
+            seen.extend(emails(page))
+            found = re.search(r'href="([^"]+)" rel="next"', page)
+            url = found.group(1).replace("&amp;", "&") if found else None
+            assert "OFFSET" not in (url or "")
+        assert sorted(seen) == [f"p{n:03}@example.com" for n in range(120)], sort
+        if sort == "email":
+            assert seen == sorted(seen)
+    assert client.get("/prospects?after=nonsense").status_code == 400
+    assert client.get("/prospects?after=not-a-date~12").status_code == 400
+
+
+def test_bulk_assign_delete_and_sync_need_their_permissions(
+    web: Web, console_db: Database, people: dict[str, int]
+) -> None:
+    marketing = web("marketing")
+    sales = web("sales")
+    ids = [people["ada"], people["grace"]]
+    response = marketing.post(
+        "/prospects/bulk",
+        data={"action": "assign", "ids": ids, "user_id": str(sales.user_id), "back": "/prospects"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/prospects"
+    assert set(emails(sales.get("/prospects").text)) == {
+        "ada@analytical.example",
+        "grace@navy.example",
+    }
+    # the sales user may not assign or delete, even their own
+    for action in ("assign", "delete"):
+        refused = sales.post("/prospects/bulk", data={"action": action, "ids": ids})
+        assert refused.status_code == 403
+    # sync goes through the gateway; without a Salesforce connection it says so
+    no_gateway = sales.post("/prospects/bulk", data={"action": "sync", "ids": ids})
+    assert no_gateway.status_code == 400
+    assert "no Salesforce connection" in no_gateway.text
+    deleted = marketing.post(
+        "/prospects/bulk",
+        data={"action": "delete", "ids": [people["ada"]], "back": "https://evil.example/"},
+    )
+    assert deleted.headers["location"] == "/prospects"
+    assert "ada@analytical.example" in marketing.get("/prospects?show=bin").text
+    assert marketing.post("/prospects/bulk", data={"action": "nuke", "ids": ids}).status_code == 422
+    missing = marketing.post("/prospects/bulk", data={"action": "delete", "ids": [99999]})
+    assert missing.status_code == 404
+
+
+def test_bulk_sync_calls_the_gateway_with_the_visible_ids(web: Web, people: dict[str, int]) -> None:
+    client = web("marketing")
+    calls: list[list[int]] = []
+
+    class Gateway:
+        def sync_prospects(self, ids: list[int]) -> dict[str, Any]:
+            calls.append(ids)
+            return {"pushed": len(ids), "skipped_by_reason": {}, "errors": 0}
+
+    client.app.state.console_gateway = Gateway()  # type: ignore[attr-defined]
+    ids = [people["grace"], people["ada"]]
+    response = client.post("/prospects/bulk", data={"action": "sync", "ids": ids})
+    assert response.status_code == 303
+    assert calls == [sorted(ids)]
+    assert "2 of 2 in sync with Salesforce" in client.get("/prospects").text
+
+
+def test_edit_validates_each_field(web: Web, people: dict[str, int]) -> None:
+    client = web("marketing")
+    url = f"/prospects/{people['ada']}"
+    bad = client.post(url, data={"email": "not an email", "score": "lots", "first_name": "Ada"})
+    assert bad.status_code == 422
+    assert re.search(r'id="email-error">[^<]+', bad.text)
+    assert re.search(r'id="score-error">[^<]+', bad.text)
+    assert 'value="lots"' in bad.text
+    taken = client.post(url, data={"email": "grace@navy.example"})
+    assert taken.status_code == 422
+    assert 'id="email-error"' in taken.text
+    good = client.post(url, data={"email": "ada@analytical.example", "job_title": "Countess"})
+    assert good.status_code == 303
+    page = client.get(url).text
+    assert "Countess" in page
+    assert "job_title" in page  # audit row
+    assert "marketing@console.example.com" in page
+
+
+def test_sales_users_see_only_their_prospects(
+    web: Web, console_db: Database, people: dict[str, int]
+) -> None:
+    sales = web("sales")
+    with console_db.session() as session:
+        ProspectRepository(session, SystemClock()).assign(
+            people["ada"], sales.user_id, origin=Origin.USER, actor="t"
+        )
+    assert emails(sales.get("/prospects").text) == ["ada@analytical.example"]
+    assert emails(sales.get("/prospects?q=grace").text) == []
+    assert emails(sales.get("/prospects?assigned=none").text) == ["ada@analytical.example"]
+    assert sales.get(f"/prospects/{people['ada']}").status_code == 200
+    other = people["grace"]
+    assert sales.get(f"/prospects/{other}").status_code == 404
+    assert sales.post(f"/prospects/{other}/sync").status_code == 404
+    assert sales.post("/prospects/bulk", data={"action": "sync", "ids": [other]}).status_code == 404
+    assert sales.post(f"/prospects/{people['ada']}", data={"city": "London"}).status_code == 403
+    assert "Save changes" not in sales.get(f"/prospects/{people['ada']}").text
+
+
+def test_sales_manager_assigns_but_does_not_edit(web: Web, people: dict[str, int]) -> None:
+    manager = web("sales_manager")
+    sales = web("sales")
+    url = f"/prospects/{people['grace']}"
+    page = manager.get(url).text
+    assert "Save changes" not in page and 'action="/prospects/' in page
+    assert manager.post(url, data={"city": "Arlington"}).status_code == 403
+    assigned = manager.post(f"{url}/assign", data={"user_id": str(sales.user_id)})
+    assert assigned.status_code == 303
+    assert "sales@console.example.com" in manager.get(url).text
+    assert manager.post(f"{url}/assign", data={"user_id": "99999"}).status_code == 404
+
+
+def test_insight_shows_why_audit_and_huge_ids_are_clear_errors(
+    web: Web, people: dict[str, int]
+) -> None:
+    client = web("admin")
+    page = client.get(f"/prospects/{people['ada']}").text
+    assert "Sync status" in page and "Verdict:" in page
+    assert "not syncing" in page  # unassigned, no connector: the words of `leadbridge why`
+    assert "Audit history" in page and "created" in page
+    assert f"/sync-errors?prospect={people['ada']}" in page
+    assert client.get("/prospects/99999999999999").status_code == 422
+    assert client.get("/prospects/12345").status_code == 404
+    assert client.get("/prospects/%D9%A3").status_code == 422
