@@ -34,6 +34,7 @@ from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.auto_create import LOCAL_MARGIN, SWITCH_ON_MARGIN, AutoCreateState
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
 from leadbridge.store.connector_settings import ConnectorSettings, parse_setting
+from leadbridge.store.connector_status import record_verify
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMappingRepository
@@ -232,6 +233,14 @@ class ConnectorService:
             self._default_mappings(FieldMappingRepository(session), described, report)
             if report.ok:
                 connector.mark_verified(now)
+            instance = getattr(self.client(), "instance", None)
+            record_verify(
+                connector,
+                ok=report.ok,
+                problems=report.problems,
+                at=now,
+                instance=instance if isinstance(instance, str) else None,
+            )
         return report
 
     def _default_mappings(
@@ -417,7 +426,7 @@ class ConnectorService:
 
 
 def _crm_user_entry(user: CrmUser) -> dict[str, str]:
-    return {"email": user.email, "crm_username": user.username, "name": user.name}
+    return {"id": user.id, "email": user.email, "crm_username": user.username, "name": user.name}
 
 
 def _user_json(user: Any) -> dict[str, Any]:
