@@ -270,7 +270,9 @@ class ConnectorService:
                     lead_field=lead_field,
                     contact_field=contact_field,
                     behaviour=SyncBehaviour(behaviour),
-                    is_default=True,
+                    # An administrator's behaviour and blank rule stay through every verify.
+                    blank_overwrites=existing.blank_overwrites if existing else False,
+                    is_default=existing is None or existing.is_default,
                 )
             report.mappings.append(
                 MappingOutcome(default.field, lead_field, contact_field, str(behaviour), created)

@@ -1,6 +1,6 @@
 """Which of the org's fields a custom prospect field may map to, from the schema the last
-verify stored (no Salesforce call): the same API name on Lead and Contact, writable, of a
-type that holds the prospect field's values, and not mapped to another field already."""
+verify stored (no Salesforce call): the same API name on Lead and Contact, writable, not an
+external id, of a type that holds the prospect field's values, and not mapped already."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def _writable(field: Mapping[str, Any], field_type: FieldType) -> bool:
         kind not in UNMAPPABLE_CRM_TYPES
         and kind in COMPATIBLE_CRM_TYPES[field_type]
         and not field.get("calculated")
+        and not field.get("external_id")  # a key (leadbridge's own upsert key among them)
         and bool(field.get("updateable", True))
     )
 
