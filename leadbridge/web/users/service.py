@@ -167,7 +167,7 @@ def sync_summary(report: dict[str, Any], *, create: bool) -> str:
             f"leadbridge user ({_names(unmatched)}). Create leadbridge users with the same "
             f"emails, or map them by hand below.{hint}"
         )
-    parts = [f"{len(matched)} matched by email"]
+    parts = [f"{len(matched)} matched by email"] if matched else []
     if created:
         parts.append(f"{len(created)} created")
     if mapped:
