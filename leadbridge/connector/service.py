@@ -34,7 +34,7 @@ from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.auto_create import LOCAL_MARGIN, SWITCH_ON_MARGIN, AutoCreateState
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
 from leadbridge.store.connector_settings import ConnectorSettings, parse_setting
-from leadbridge.store.connector_status import record_verify
+from leadbridge.store.connector_status import record_crm_users, record_verify
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMappingRepository
@@ -385,6 +385,10 @@ class ConnectorService:
         crm_users = self.client().users(active_only=True)
         with self.db.session() as session:
             match = match_crm_users(UserRepository(session), crm_users, create=create)
+            # Kept for the console, which maps users by hand from this list.
+            record_crm_users(
+                self._connector(session), map(_crm_user_entry, crm_users), self.clock.now()
+            )
         return UserSyncReport(
             matched=[_crm_user_entry(user) for user in match.matched],
             created=[_crm_user_entry(user) for user in match.created],

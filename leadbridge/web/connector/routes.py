@@ -46,7 +46,7 @@ def _page(
             "title": "Connector",
             "view": view,
             "fields": FIELDS,
-            "labels": LABELS,
+            "labels": {**LABELS, "paused": "Paused"},
             "form": form or current_raw(view.settings),
             "errors": errors or {},
         },

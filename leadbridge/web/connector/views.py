@@ -54,9 +54,7 @@ def _status(config: ConnectorConfig | None, found: Health, settings: ConnectorSe
             "Paused",
             "Automatic sync is stopped. “Sync with Salesforce” on a prospect still works.",
         )
-    return Status(
-        "ok", "Connected", f"Syncing every {settings.poll_interval_seconds:,} seconds."
-    )
+    return Status("ok", "Connected", f"Syncing every {settings.poll_interval_seconds:,} seconds.")
 
 
 def _next_poll(

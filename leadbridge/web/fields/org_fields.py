@@ -59,5 +59,6 @@ def compatible_fields(
             continue
         lengths = [int(f.get("length") or 0) for f in (field, other)]
         length = min(n for n in lengths if n) if any(lengths) else 0
-        found.append(OrgField(str(field["name"]), str(field.get("label") or key), str(field["type"]), length))
+        label = str(field.get("label") or key)
+        found.append(OrgField(str(field["name"]), label, str(field["type"]), length))
     return sorted(found, key=lambda f: f.label.lower())

@@ -121,8 +121,14 @@ def add_field(
     crm_field: Text = "",
     behaviour: Text = "use_salesforce",
 ) -> Response:
-    given = {"name": name, "label": label, "type": type, "options": options,
-             "crm_field": crm_field, "behaviour": behaviour}  # fmt: skip
+    given = {
+        "name": name,
+        "label": label,
+        "type": type,
+        "options": options,
+        "crm_field": crm_field,
+        "behaviour": behaviour,
+    }
     errors: dict[str, str] = {}
     if problem := _choice(FieldType, type, "field types"):
         errors["type"] = problem
@@ -146,7 +152,8 @@ def add_field(
     if errors:
         return _page(request, field_type=field_type, errors=errors, new=given, status=422)
     mapped = f", mapped to {new.crm_field} on Lead and Contact" if new.crm_field else ""
-    return with_notice(redirect(request, f"{PAGE}#field-{new.name}"), f"Field {new.name} added{mapped}.")
+    message = f"Field {new.name} added{mapped}."
+    return with_notice(redirect(request, f"{PAGE}#field-{new.name}"), message)
 
 
 def _item(error: InputError | ConflictError) -> str:

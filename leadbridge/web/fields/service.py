@@ -7,15 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from leadbridge.domain.fields import (
-    DEFAULT_FIELDS,
     DEFAULT_FIELD_NAMES,
+    DEFAULT_FIELDS,
     LEADBRIDGE_OWNED,
     FieldType,
     SyncBehaviour,
 )
-from sqlalchemy.orm import Session
-
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.custom_fields import OPTION_TYPES, CustomField, CustomFieldRepository
@@ -72,6 +72,10 @@ def _org(session: Session, field_type: FieldType) -> tuple[list[OrgField], bool,
     return compatible_fields(lead, contact, field_type, taken), lead is not None, at
 
 
+def _label(name: str, customs: dict[str, CustomField]) -> str:
+    return _LABELS.get(name) or (customs[name].label if name in customs else name)
+
+
 def fields_view(database: Database, field_type: FieldType = FieldType.TEXT) -> FieldsView:
     with database.session(readonly=True) as session:
         customs = {f.name: f for f in CustomFieldRepository(session).list()}
@@ -81,7 +85,7 @@ def fields_view(database: Database, field_type: FieldType = FieldType.TEXT) -> F
     rows = [
         Row(
             m.field_name,
-            _LABELS.get(m.field_name) or (customs[m.field_name].label if m.field_name in customs else m.field_name),
+            _label(m.field_name, customs),
             m.field_name in DEFAULT_FIELD_NAMES,
             m.field_name in LEADBRIDGE_OWNED,
             m,
@@ -139,9 +143,7 @@ def set_behaviour(
         )
         audit = SettingsChangeRepository(session)
         for key, (old, new) in changed.items():
-            audit.record(
-                at=now, actor=actor, area=AREA, subject=name, field=key, old=old, new=new
-            )
+            audit.record(at=now, actor=actor, area=AREA, subject=name, field=key, old=old, new=new)
     return list(changed)
 
 
@@ -179,7 +181,12 @@ def add_custom_field(database: Database, new: NewField, *, actor: str, now: date
         CustomFieldRepository(session).add(new.name, new.label, new.type, new.options, api_name)
         audit = SettingsChangeRepository(session)
         audit.record(
-            at=now, actor=actor, area=AREA, subject=new.name, field="added", old=None,
+            at=now,
+            actor=actor,
+            area=AREA,
+            subject=new.name,
+            field="added",
+            old=None,
             new=f"{TYPE_LABELS[new.type]} field",
         )
         if api_name is not None:
@@ -187,6 +194,11 @@ def add_custom_field(database: Database, new: NewField, *, actor: str, now: date
                 new.name, lead_field=api_name, contact_field=api_name, behaviour=new.behaviour
             )
             audit.record(
-                at=now, actor=actor, area=AREA, subject=new.name, field="mapped to",
-                old=None, new=f"Lead/Contact {api_name}, {BEHAVIOUR_LABELS[new.behaviour]}",
+                at=now,
+                actor=actor,
+                area=AREA,
+                subject=new.name,
+                field="mapped to",
+                old=None,
+                new=f"Lead/Contact {api_name}, {BEHAVIOUR_LABELS[new.behaviour]}",
             )

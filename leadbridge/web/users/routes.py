@@ -24,7 +24,6 @@ from leadbridge.web.users.service import (
     change_role,
     create_user,
     map_user,
-    remember_roster,
     set_active,
     sync_summary,
     unmap_user,
@@ -92,9 +91,13 @@ def create(
     if not errors:
         try:
             user = create_user(
-                found.database, email=email, name=name, role=role, actor=principal,
+                found.database,
+                email=email,
+                name=name,
+                role=role,
+                actor=principal,
                 now=found.clock.now(),
-            )  # fmt: skip
+            )
         except (InputError, ConflictError) as error:
             item = getattr(error, "item", None)
             errors["role" if item == "role" else "email"] = _sentence(error)
@@ -118,7 +121,9 @@ def _refused(request: Request, principal: Principal, key: str, error: Exception)
 
 
 @router.post(PAGE + "/{user_id}/role")
-def role(request: Request, user_id: RowId, principal: Principal = MANAGE, role: Text = "") -> Response:
+def role(
+    request: Request, user_id: RowId, principal: Principal = MANAGE, role: Text = ""
+) -> Response:
     found = services(request)
     try:
         user, changed = change_role(
@@ -171,7 +176,8 @@ def map_crm(
     except (InputError, ConflictError) as error:
         return _refused(request, principal, f"user:{user_id}", error)
     return with_notice(
-        redirect(request, PAGE), f"{user.email} is mapped to the Salesforce user {user.crm_username}."
+        redirect(request, PAGE),
+        f"{user.email} is mapped to the Salesforce user {user.crm_username}.",
     )
 
 
@@ -191,9 +197,7 @@ def unmap(request: Request, user_id: RowId, principal: Principal = MANAGE) -> Re
 
 @router.post(PAGE + "/sync")
 def sync(request: Request, principal: Principal = MANAGE, create: Text = "") -> Response:
-    found = services(request)
-    report = gateway(request).sync_users(create=bool(create))
-    remember_roster(found.database, report, found.clock.now())
+    report = gateway(request).sync_users(create=bool(create))  # keeps the users it saw
     return with_notice(redirect(request, PAGE), sync_summary(report, create=bool(create)))
 
 

@@ -13,7 +13,7 @@ from leadbridge.domain.access import UserRole
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.store.accounts import AccountRepository
 from leadbridge.store.connector import ConnectorRepository
-from leadbridge.store.connector_status import CrmUserEntry, crm_users, record_crm_users
+from leadbridge.store.connector_status import CrmUserEntry, crm_users
 from leadbridge.store.database import Database
 from leadbridge.store.settings_changes import SettingsChangeRepository
 from leadbridge.store.users import User, UserRepository
@@ -40,8 +40,15 @@ def users_view(database: Database) -> UsersView:
     return UsersView(users, roster, at)
 
 
-def _audit(session: Any, actor: Principal, now: datetime, subject: str, field: str,
-           old: object, new: object) -> None:  # fmt: skip
+def _audit(
+    session: Any,
+    actor: Principal,
+    now: datetime,
+    subject: str,
+    field: str,
+    old: object,
+    new: object,
+) -> None:
     SettingsChangeRepository(session).record(
         at=now, actor=actor.email, area=AREA, subject=subject, field=field, old=old, new=new
     )
@@ -120,8 +127,15 @@ def map_user(
         users = UserRepository(session)
         before = users.get(user_id)
         after = users.map_crm_user(user_id, entry.id, entry.username)
-        _audit(session, actor, now, after.email, "Salesforce user", before.crm_username,
-               after.crm_username)  # fmt: skip
+        _audit(
+            session,
+            actor,
+            now,
+            after.email,
+            "Salesforce user",
+            before.crm_username,
+            after.crm_username,
+        )
     return after
 
 
@@ -134,17 +148,6 @@ def unmap_user(database: Database, user_id: int, *, actor: Principal, now: datet
         after = users.unmap(user_id)
         _audit(session, actor, now, after.email, "Salesforce user", before.crm_username, None)
     return after
-
-
-def remember_roster(database: Database, report: dict[str, Any], now: datetime) -> None:
-    """Keep the Salesforce users the sync reported, to map by hand from the page."""
-    entries = [
-        entry
-        for group in ("matched", "created", "already_mapped", "unmatched")
-        for entry in report.get(group) or []
-    ]
-    with database.session() as session:
-        record_crm_users(ConnectorRepository(session), entries, now)
 
 
 def _names(entries: Sequence[dict[str, str]], most: int = 3) -> str:

@@ -14,8 +14,8 @@ from leadbridge.cli.context import make_client
 from leadbridge.connector.service import ConnectorService
 from leadbridge.ports import SystemClock
 from leadbridge.store.database import Database
-from leadbridge.store.settings_changes import SettingsChange, SettingsChangeRepository
 from leadbridge.store.secret_box import SecretBox
+from leadbridge.store.settings_changes import SettingsChange, SettingsChangeRepository
 from leadbridge.web.gateway import install_gateway
 from tests.conftest import SandboxClient
 

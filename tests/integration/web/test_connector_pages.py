@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from leadbridge.connector.service import ConnectorService
+from leadbridge.domain.fields import Origin
+from leadbridge.ports import SystemClock
 from leadbridge.store.connector import ConnectorRepository, ConnectorSecrets
 from leadbridge.store.connector_status import record_api_usage
-from leadbridge.domain.fields import Origin
 from leadbridge.store.database import Database
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.secret_box import Secret
 from leadbridge.store.sync_errors import SyncErrorRepository
-from leadbridge.ports import SystemClock
 from tests.conftest import SandboxClient
 from tests.console import WebClient
 from tests.integration.web.admin_support import changes, connect, field_errors, notice, with_gateway
@@ -136,7 +136,8 @@ def test_settings_are_validated_per_field_with_nothing_saved(
     assert answer.status_code == 422
     assert field_errors(answer.text) == [
         "Poll interval (seconds) must be between 5 and 3600.",
-        "API budget (% of the org&#39;s daily allowance) must be a whole number, not &#39;lots&#39;.",
+        "API budget (% of the org&#39;s daily allowance) must be a whole number, "
+        "not &#39;lots&#39;.",
     ]
     assert 'value="lots"' in answer.text  # what was typed is shown again
     assert changes(console_db, "connector") == []
@@ -168,7 +169,8 @@ def test_saved_settings_are_audited_old_to_new(
     assert notice(again) == "Nothing changed."
     assert len(changes(console_db, "connector")) == 2
     page = admin.get("/connector").text
-    assert "Recent changes" in page and "poll_interval_seconds" not in page.split("Recent changes")[1]
+    recent = page.split("Recent changes")[1]
+    assert "Poll interval (seconds)" in recent and "poll_interval_seconds" not in recent
 
 
 @pytest.mark.parametrize("role", ["marketing", "sales_manager", "sales"])

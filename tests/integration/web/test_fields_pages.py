@@ -43,13 +43,16 @@ def test_a_default_fields_behaviour_changes_and_survives_the_next_verify(
     assert _mapping(console_db, "job_title") == (SyncBehaviour.USE_SALESFORCE, False)
 
     answer = admin.post(
-        "/fields/job_title/behaviour", data={"behaviour": "use_leadbridge", "blank_overwrites": "on"}
+        "/fields/job_title/behaviour",
+        data={"behaviour": "use_leadbridge", "blank_overwrites": "on"},
     )
     assert answer.status_code == 303
     assert notice(answer).startswith("job_title now: Use leadbridge's value; clearing it")
     assert _mapping(console_db, "job_title") == (SyncBehaviour.USE_LEADBRIDGE, True)
-    audit = {(c.subject, c.field, c.old_value, c.new_value, c.actor)
-             for c in changes(console_db, "field_mapping")}  # fmt: skip
+    audit = {
+        (c.subject, c.field, c.old_value, c.new_value, c.actor)
+        for c in changes(console_db, "field_mapping")
+    }
     assert audit == {
         ("job_title", "behaviour", "use_salesforce", "use_leadbridge", email_for("admin")),
         ("job_title", "blank_overwrites", "off", "on", email_for("admin")),
@@ -57,10 +60,12 @@ def test_a_default_fields_behaviour_changes_and_survives_the_next_verify(
     verified.verify()
     verified.verify()
     assert _mapping(console_db, "job_title")[0] is SyncBehaviour.USE_LEADBRIDGE
-    assert notice(admin.post("/fields/job_title/behaviour",
-                             data={"behaviour": "use_leadbridge", "blank_overwrites": "on"})) == (
-        "job_title: nothing changed."
-    )  # fmt: skip
+    assert notice(
+        admin.post(
+            "/fields/job_title/behaviour",
+            data={"behaviour": "use_leadbridge", "blank_overwrites": "on"},
+        )
+    ) == ("job_title: nothing changed.")
 
 
 def test_bad_behaviour_changes_are_refused_with_the_reason(
@@ -73,9 +78,12 @@ def test_bad_behaviour_changes_are_refused_with_the_reason(
     owned = admin.post("/fields/score/behaviour", data={"behaviour": "use_salesforce"})
     assert owned.status_code == 422
     assert "computed by leadbridge" in owned.text
-    assert admin.post("/fields/no_such_field/behaviour",
-                      data={"behaviour": "most_recent"}).status_code == 404  # fmt: skip
-    assert admin.post("/fields/Bad-Name/behaviour", data={"behaviour": "most_recent"}).status_code == 422
+    assert (
+        admin.post("/fields/no_such_field/behaviour", data={"behaviour": "most_recent"}).status_code
+        == 404
+    )
+    bad_name = admin.post("/fields/Bad-Name/behaviour", data={"behaviour": "most_recent"})
+    assert bad_name.status_code == 422
     assert changes(console_db, "field_mapping") == []
 
 
@@ -101,11 +109,18 @@ def test_a_custom_field_is_offered_only_compatible_org_fields_and_mapped(
     ]
     answer = admin.post(
         "/fields/custom",
-        data={"name": "language", "label": "Language", "type": "text",
-              "crm_field": "Preferred_Language__c", "behaviour": "most_recent"},
-    )  # fmt: skip
+        data={
+            "name": "language",
+            "label": "Language",
+            "type": "text",
+            "crm_field": "Preferred_Language__c",
+            "behaviour": "most_recent",
+        },
+    )
     assert answer.status_code == 303, answer.text
-    assert notice(answer) == "Field language added, mapped to Preferred_Language__c on Lead and Contact."
+    assert notice(answer) == (
+        "Field language added, mapped to Preferred_Language__c on Lead and Contact."
+    )
     with console_db.session(readonly=True) as session:
         field = CustomFieldRepository(session).get_by_name("language")
         mapping = FieldMappingRepository(session).get("language")
@@ -129,7 +144,8 @@ def test_only_administrators_change_mappings(
     web: Callable[..., WebClient], verified: ConnectorService, role: str
 ) -> None:
     client = web(role)
-    assert client.post("/fields/job_title/behaviour", data={"behaviour": "most_recent"}).status_code == 403
+    change = client.post("/fields/job_title/behaviour", data={"behaviour": "most_recent"})
+    assert change.status_code == 403
     assert client.post("/fields/custom", data={"name": "x", "type": "text"}).status_code == 403
     page = client.get("/fields")
     assert page.status_code == (200 if role == "marketing" else 403)
