@@ -21,6 +21,7 @@ from leadbridge.salesforce.credentials import CrmCredentials
 from leadbridge.settings import Settings, load_settings
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.connector_settings import ConnectorSettings
+from leadbridge.store.connector_status import record_api_usage
 from leadbridge.store.database import Database, open_database
 from leadbridge.store.secret_box import SecretBox
 from leadbridge.sync.cycle import CycleSummary, SyncCycle, sync_cycle
@@ -124,7 +125,26 @@ class SyncRunner:
                 lease=self.lease,
                 stop=self.stop,
             )
-            return cycle.run_once()
+            try:
+                return cycle.run_once()
+            finally:
+                self._record_usage()
+
+    def _record_usage(self) -> None:
+        """Keep the org's API usage as last seen, for the console's connector page."""
+        if self._client is None:
+            return
+        usage = self._client.usage()
+        try:
+            with database().session() as session:
+                record_api_usage(
+                    ConnectorRepository(session),
+                    used=usage.used,
+                    limit=usage.limit,
+                    at=clock().now(),
+                )
+        except Exception:  # a busy store must not fail the cycle over a figure for a page
+            log.warning("could not record the API usage", exc_info=True)
 
     def client(self) -> CrmClient:
         """The loop's client; a new one when what it was built from has changed."""

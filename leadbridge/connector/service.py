@@ -34,6 +34,7 @@ from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.auto_create import LOCAL_MARGIN, SWITCH_ON_MARGIN, AutoCreateState
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
 from leadbridge.store.connector_settings import ConnectorSettings, parse_setting
+from leadbridge.store.connector_status import record_crm_users, record_verify
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMappingRepository
@@ -232,6 +233,14 @@ class ConnectorService:
             self._default_mappings(FieldMappingRepository(session), described, report)
             if report.ok:
                 connector.mark_verified(now)
+            instance = getattr(self.client(), "instance", None)
+            record_verify(
+                connector,
+                ok=report.ok,
+                problems=report.problems,
+                at=now,
+                instance=instance if isinstance(instance, str) else None,
+            )
         return report
 
     def _default_mappings(
@@ -261,7 +270,9 @@ class ConnectorService:
                     lead_field=lead_field,
                     contact_field=contact_field,
                     behaviour=SyncBehaviour(behaviour),
-                    is_default=True,
+                    # An administrator's behaviour and blank rule stay through every verify.
+                    blank_overwrites=existing.blank_overwrites if existing else False,
+                    is_default=existing is None or existing.is_default,
                 )
             report.mappings.append(
                 MappingOutcome(default.field, lead_field, contact_field, str(behaviour), created)
@@ -374,6 +385,10 @@ class ConnectorService:
         crm_users = self.client().users(active_only=True)
         with self.db.session() as session:
             match = match_crm_users(UserRepository(session), crm_users, create=create)
+            # Kept for the console, which maps users by hand from this list.
+            record_crm_users(
+                self._connector(session), map(_crm_user_entry, crm_users), self.clock.now()
+            )
         return UserSyncReport(
             matched=[_crm_user_entry(user) for user in match.matched],
             created=[_crm_user_entry(user) for user in match.created],
@@ -417,7 +432,7 @@ class ConnectorService:
 
 
 def _crm_user_entry(user: CrmUser) -> dict[str, str]:
-    return {"email": user.email, "crm_username": user.username, "name": user.name}
+    return {"id": user.id, "email": user.email, "crm_username": user.username, "name": user.name}
 
 
 def _user_json(user: Any) -> dict[str, Any]:
