@@ -121,8 +121,8 @@ class AutomationRuleRepository:
         *,
         name: str,
         match: str,
-        criteria: list[dict[str, Any]],
-        actions: list[dict[str, Any]],
+        criteria: builtins.list[dict[str, Any]],
+        actions: builtins.list[dict[str, Any]],
         repeat_after_days: int | None,
     ) -> AutomationRule:
         """Change a rule's definition (its state and whom it fired for stay)."""

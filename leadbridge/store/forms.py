@@ -112,7 +112,7 @@ class FormHandlerRepository:
         name: str,
         field_map: Mapping[str, str],
         required: Sequence[str],
-        actions: list[dict[str, Any]],
+        actions: builtins.list[dict[str, Any]],
         reject_unknown: bool,
     ) -> FormHandler:
         """Change a handler's definition (its state, id and submissions stay)."""
@@ -121,7 +121,8 @@ class FormHandlerRepository:
         other = self.by_name(clean)
         if other is not None and other.id != handler_id:
             raise ConflictError(f"a form handler named {clean!r} already exists")
-        row.name, row.field_map, row.required = clean, dict(field_map), list(dict.fromkeys(required))
+        row.name, row.field_map = clean, dict(field_map)
+        row.required = list(dict.fromkeys(required))
         row.actions, row.reject_unknown, row.updated_at = actions, reject_unknown, self.clock.now()
         self.session.flush()
         return _handler(row)
@@ -182,9 +183,7 @@ class FormSubmissionRepository:
         )
         return [_submission(row) for row in self.session.scalars(query)]
 
-    def recent(
-        self, handler_id: int, limit: int = 50
-    ) -> list[tuple[FormSubmission, str | None]]:
+    def recent(self, handler_id: int, limit: int = 50) -> list[tuple[FormSubmission, str | None]]:
         """A handler's newest submissions with their prospect's email (None once deleted),
         newest first, in one query."""
         if not 1 <= limit <= MAX_SUBMISSION_PAGE:

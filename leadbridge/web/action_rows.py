@@ -29,9 +29,11 @@ ACTION_KINDS: tuple[ActionKind, ...] = (
     ActionKind("assign_user", "Assign to a user", "User's email", None, "users"),
     ActionKind("assign_group", "Assign round-robin in a group", "User group", None, "groups"),
     ActionKind("add_to_crm_campaign", "Add to a Salesforce campaign", "Campaign id", "Status"),
-    ActionKind("adjust_score", "Adjust the score", "Points (+ or −)"),
+    ActionKind("adjust_score", "Adjust the score", "Points (+ or -)"),
     ActionKind("change_field", "Change a field", "Field", "New value (blank clears)", "fields"),
-    ActionKind("set_marketing_campaign", "Set the marketing campaign", "Campaign", None, "campaigns"),
+    ActionKind(
+        "set_marketing_campaign", "Set the marketing campaign", "Campaign", None, "campaigns"
+    ),
     ActionKind("sync_with_crm", "Sync with Salesforce"),
     ActionKind("set_do_not_sync", "Set do-not-sync"),
     ActionKind("clear_do_not_sync", "Clear do-not-sync"),

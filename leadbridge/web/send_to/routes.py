@@ -21,7 +21,9 @@ from leadbridge.web.gateway import gateway
 from leadbridge.web.send_to.ids import MAX_IDS, SentIds, parse_ids
 from leadbridge.web.templating import render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(allowed(Permission.SEND_TO_LEADBRIDGE))])
+router = APIRouter(
+    include_in_schema=False, dependencies=[Depends(allowed(Permission.SEND_TO_LEADBRIDGE))]
+)
 MAX_RAW = 64 * 1024  # 2,000 ids of 18 characters and their commas fit easily
 OUTCOMES = {
     "created": ("ok", "Created", "a new prospect"),
@@ -37,9 +39,7 @@ OUTCOMES = {
 
 
 @router.get("/send-to-leadbridge")
-def confirm_page(
-    request: Request, ids: Annotated[str, Query(max_length=MAX_RAW)] = ""
-) -> Response:
+def confirm_page(request: Request, ids: Annotated[str, Query(max_length=MAX_RAW)] = "") -> Response:
     return _page(request, parse_ids(ids))
 
 

@@ -117,7 +117,7 @@ def test_the_builder_round_trips_every_operator_and_custom_fields(
     page = client.get(f"/rules/{rule_id}/edit")
     assert page.status_code == 200
     posted = form_fields(page.text, f"/rules/{rule_id}/edit")
-    again = client.post(f"/rules/{rule_id}/edit", data=_as_multi(posted + [("op", "save")]))
+    again = client.post(f"/rules/{rule_id}/edit", data=_as_multi([*posted, ("op", "save")]))
     assert again.status_code == 303, again.text
     after = _service(console_db).show(str(rule_id))
     assert after["criteria"] == EVERY_OPERATOR
@@ -308,7 +308,12 @@ def test_pause_resume_and_run_now_assign_in_the_store(web: Web, console_db: Data
 
 @pytest.mark.parametrize(
     ("role", "view", "manage"),
-    [("admin", 200, 200), ("marketing", 200, 200), ("sales_manager", 403, 403), ("sales", 403, 403)],
+    [
+        ("admin", 200, 200),
+        ("marketing", 200, 200),
+        ("sales_manager", 403, 403),
+        ("sales", 403, 403),
+    ],
 )
 def test_roles(web: Web, console_db: Database, role: str, view: int, manage: int) -> None:
     rule = _service(console_db).add(

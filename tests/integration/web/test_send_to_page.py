@@ -35,7 +35,11 @@ class RecordingGateway:
             "counts": {"created": 1, "not found": 1},
             "results": [
                 {"key": ids[0], "status": "created", "prospect_id": 7, "email": "a@example.com"},
-                {"key": ids[1], "status": "not found", "reason": f"no contact {ids[1]} in Salesforce"},
+                {
+                    "key": ids[1],
+                    "status": "not found",
+                    "reason": f"no contact {ids[1]} in Salesforce",
+                },
             ],
         }
 
@@ -99,7 +103,8 @@ def test_too_many_ids_and_posts_without_valid_ids_are_refused(web: Web) -> None:
 
 def test_salesforce_unavailable_is_a_clear_message(web: Web) -> None:
     client = web("marketing")
-    install_gateway(client.app, RecordingGateway(CrmTransientError("SERVER_UNAVAILABLE", "try later")))  # type: ignore[arg-type]
+    failing = RecordingGateway(CrmTransientError("SERVER_UNAVAILABLE", "try later"))
+    install_gateway(client.app, failing)  # type: ignore[arg-type]
     done = client.post("/send-to-leadbridge", data={"ids": LEAD})
     assert done.status_code == 502
     assert "Nothing was brought in: SERVER_UNAVAILABLE: try later" in done.text
