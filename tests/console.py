@@ -214,8 +214,8 @@ def sign_in_page(page: Any, url: str, role: str, password: str = PASSWORD) -> No
     page.goto(f"{url}/sign-in")
     page.fill("#email", email_for(role))
     page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def api_key_for(database: Database, role: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from leadbridge.automation.definitions import actions_json, checked_actions
 from leadbridge.domain.automation import describe_action, parse_actions
-from leadbridge.domain.forms import FormSpec, check_form_spec
+from leadbridge.domain.forms import FormSpec, check_form_spec, form_may_set
 from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
@@ -63,6 +63,54 @@ class FormHandlerService:
                 active=active,
             )
             return self._json(session, handler)
+
+    def update(
+        self,
+        key: str,
+        *,
+        name: str,
+        field_map: Mapping[str, str],
+        required: Sequence[str] = (),
+        actions: Any = (),
+        reject_unknown: bool = False,
+    ) -> dict[str, Any]:
+        """Change a handler's definition, checked as `add` checks it; its URL stays."""
+        spec = FormSpec(dict(field_map), tuple(required), reject_unknown)
+        with self.db.session() as session:
+            handler = find_handler(session, self.clock, key)
+            check_form_spec(spec, FieldCatalog.load(session).specs.keys())
+            checked = checked_actions(session, self.clock, list(actions)) if actions else []
+            updated = FormHandlerRepository(session, self.clock).update(
+                handler.id,
+                name=name,
+                field_map=spec.field_map,
+                required=spec.required,
+                actions=actions_json(checked),
+                reject_unknown=reject_unknown,
+            )
+            return self._json(session, updated)
+
+    def settable_fields(self) -> list[str]:
+        """The prospect fields a form may set now (public profile, opt-outs, custom)."""
+        with self.db.session(readonly=True) as session:
+            names = FieldCatalog.load(session).specs.keys()
+            return sorted(name for name in names if form_may_set(name))
+
+    def recent_submissions(self, key: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The handler's newest accepted posts: when, the prospect, what was posted."""
+        with self.db.session(readonly=True) as session:
+            handler = find_handler(session, self.clock, key)
+            recent = FormSubmissionRepository(session, self.clock).recent(handler.id, limit)
+            return [
+                {
+                    "id": submission.id,
+                    "at": submission.at,
+                    "prospect_id": submission.prospect_id,
+                    "email": email,
+                    "payload": submission.payload,
+                }
+                for submission, email in recent
+            ]
 
     def list(self) -> list[dict[str, Any]]:
         with self.db.session(readonly=True) as session:

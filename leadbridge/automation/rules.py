@@ -18,15 +18,30 @@ from leadbridge.automation.definitions import (
     field_types,
 )
 from leadbridge.automation.engine import RuleEngine, RulesReport, compile_rules
-from leadbridge.domain.automation import describe_action, parse_actions
-from leadbridge.domain.criteria import compile_criteria
+from leadbridge.domain.automation import (
+    MAX_ACTIONS,
+    UNCHANGEABLE_FIELDS,
+    describe_action,
+    parse_actions,
+)
+from leadbridge.domain.criteria import (
+    MAX_CRITERIA,
+    PSEUDO_FIELDS,
+    compile_condition,
+    compile_criteria,
+    kind_of,
+    parse_match,
+)
 from leadbridge.domain.ids import row_id
 from leadbridge.errors import InputError, LeadbridgeError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import AutomationRule, AutomationRuleRepository
+from leadbridge.store.campaigns import MarketingCampaignRepository
 from leadbridge.store.database import Database
+from leadbridge.store.groups import UserGroupRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.rule_matches import RuleMatchRepository
+from leadbridge.store.users import UserRepository
 
 MAX_SAMPLE = 1000
 MAX_REPEAT_DAYS = 3650
@@ -59,8 +74,7 @@ class RuleService:
         repeat_after_days: int | None = None,
     ) -> dict[str, Any]:
         """Define a rule (checked against the fields, users, groups and campaigns now)."""
-        if repeat_after_days is not None and not 0 <= repeat_after_days <= MAX_REPEAT_DAYS:
-            raise InputError(f"must be between 0 and {MAX_REPEAT_DAYS}", item="repeat after days")
+        _check_repeat(repeat_after_days)
         with self.db.session() as session:
             compiled = checked_criteria(session, criteria, match)
             checked = checked_actions(session, self.clock, actions)
@@ -73,6 +87,78 @@ class RuleService:
                 repeat_after_days=repeat_after_days,
             )
             return self._json(session, rule)
+
+    def update(
+        self,
+        key: str,
+        *,
+        name: str,
+        criteria: Any,
+        actions: Any,
+        match: str = "all",
+        repeat_after_days: int | None = None,
+    ) -> dict[str, Any]:
+        """Change a rule's definition, checked as `add` checks it. Its state stays, and so
+        does whom it fired for (a once-per-prospect rule does not fire for them again)."""
+        _check_repeat(repeat_after_days)
+        with self.db.session() as session:
+            rule = find_rule(session, self.clock, key)
+            compiled = checked_criteria(session, criteria, match)
+            checked = checked_actions(session, self.clock, actions)
+            updated = AutomationRuleRepository(session, self.clock).update(
+                rule.id,
+                name=name,
+                match=str(compiled.match),
+                criteria=compiled.to_json(),
+                actions=actions_json(checked),
+                repeat_after_days=repeat_after_days,
+            )
+            return self._json(session, updated)
+
+    def problems(self, criteria: list[Any], actions: list[Any], match: str) -> dict[str, str]:
+        """Every problem of a definition at once, by item ("criteria[2].value", "actions[0]",
+        "match"), for a form that shows each next to its row; empty when it would save."""
+        found: dict[str, str] = {}
+        with self.db.session(readonly=True) as session:
+            types = field_types(session)
+            for index, item in enumerate(criteria):
+                name = f"criteria[{index}]"
+                try:
+                    compile_condition(item, types, item_name=name)
+                except InputError as error:
+                    found[error.item or name] = error.reason
+            for index, item in enumerate(actions):
+                try:
+                    checked_actions(session, self.clock, [item])
+                except InputError as error:
+                    item_name = (error.item or "actions[0]").replace(
+                        "actions[0]", f"actions[{index}]", 1
+                    )
+                    found[item_name] = error.reason
+        for item_name, check in (
+            ("match", lambda: parse_match(match)),
+            ("criteria", lambda: _check_count(criteria, MAX_CRITERIA, "criteria", "criterion")),
+            ("actions", lambda: _check_count(actions, MAX_ACTIONS, "actions", "action")),
+        ):
+            try:
+                check()
+            except InputError as error:
+                found[item_name] = error.reason
+        return found
+
+    def choices(self) -> dict[str, Any]:
+        """What a rule may name now: fields (with how each compares), active users' emails,
+        user groups and marketing campaigns."""
+        with self.db.session(readonly=True) as session:
+            types = field_types(session)
+            names = sorted(set(types) | set(PSEUDO_FIELDS))
+            return {
+                "fields": {name: str(kind_of(name, types)) for name in names},
+                "action_fields": sorted(set(types) - UNCHANGEABLE_FIELDS - {"do_not_sync"}),
+                "users": [user.email for user in UserRepository(session).list(active_only=True)],
+                "groups": [g.name for g in UserGroupRepository(session, self.clock).list()],
+                "campaigns": [c.name for c in MarketingCampaignRepository(session).list()],
+            }
 
     def list(self) -> list[dict[str, Any]]:
         with self.db.session(readonly=True) as session:
@@ -106,11 +192,30 @@ class RuleService:
     ) -> dict[str, Any]:
         """Which live prospects the rule matches now (a count and the first `sample`), and how
         many of them it would fire for; changes nothing."""
-        if not 0 <= sample <= MAX_SAMPLE:
-            raise InputError(f"must be between 0 and {MAX_SAMPLE}", item="sample")
         with self.db.session(readonly=True) as session:
             rule = find_rule(session, self.clock, key)
-        tally = _PreviewTally(rule, self.clock, sample)
+        tally = _PreviewTally(rule.criteria, rule.match, self.clock, sample, rule)
+        return {
+            "rule": rule.name,
+            "active": rule.active,
+            **self._tally(tally, batch_size=batch_size, progress=progress),
+        }
+
+    def preview_criteria(
+        self, criteria: Any, *, match: str = "all", sample: int = 20, batch_size: int = 1000
+    ) -> dict[str, Any]:
+        """What criteria not saved yet would match now (a rule being written); every
+        matching prospect is one it would fire for."""
+        with self.db.session(readonly=True) as session:
+            compiled = checked_criteria(session, criteria, match)
+        tally = _PreviewTally(compiled.to_json(), str(compiled.match), self.clock, sample)
+        return self._tally(tally, batch_size=batch_size, progress=None)
+
+    def _tally(
+        self, tally: _PreviewTally, *, batch_size: int, progress: Progress | None
+    ) -> dict[str, Any]:
+        if not 0 <= tally.sample_size <= MAX_SAMPLE:
+            raise InputError(f"must be between 0 and {MAX_SAMPLE}", item="sample")
         scanned = for_each_page(
             self.db,
             self.clock,
@@ -120,8 +225,6 @@ class RuleService:
             progress=progress,
         )
         return {
-            "rule": rule.name,
-            "active": rule.active,
             "scanned": scanned,
             "matching": tally.matching,
             "would_fire": tally.would_fire,
@@ -189,26 +292,43 @@ class RuleService:
 class _PreviewTally:
     """What a preview has seen so far, page by page."""
 
-    rule: AutomationRule
+    criteria: list[dict[str, Any]]
+    match: str
     clock: Clock
     sample_size: int
+    rule: AutomationRule | None = None  # None: criteria not saved yet (nothing fired)
     matching: int = 0
     would_fire: int = 0
     sample: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, session: Session, page: list[Prospect]) -> None:
         rule = self.rule
-        criteria = compile_criteria(rule.criteria, field_types(session), match=rule.match)
+        criteria = compile_criteria(self.criteria, field_types(session), match=self.match)
         matching = [prospect for prospect in page if criteria.matches(prospect)]
-        fired = RuleMatchRepository(session, self.clock).last_fired(
-            [rule.id], (prospect.id for prospect in matching)
-        )
         self.matching += len(matching)
-        self.would_fire += sum(
-            1 for prospect in matching if not (rule.once and (rule.id, prospect.id) in fired)
-        )
+        if rule is None:
+            self.would_fire += len(matching)
+        else:
+            fired = RuleMatchRepository(session, self.clock).last_fired(
+                [rule.id], (prospect.id for prospect in matching)
+            )
+            self.would_fire += sum(
+                1 for prospect in matching if not (rule.once and (rule.id, prospect.id) in fired)
+            )
         room = max(self.sample_size - len(self.sample), 0)
         self.sample.extend(_brief(prospect) for prospect in matching[:room])
+
+
+def _check_repeat(repeat_after_days: int | None) -> None:
+    if repeat_after_days is not None and not 0 <= repeat_after_days <= MAX_REPEAT_DAYS:
+        raise InputError(f"must be between 0 and {MAX_REPEAT_DAYS}", item="repeat after days")
+
+
+def _check_count(items: list[Any], limit: int, item: str, one: str) -> None:
+    if not items:
+        raise InputError(f"give at least one {one}", item=item)
+    if len(items) > limit:
+        raise InputError(f"at most {limit} {item}", item=item)
 
 
 def report_json(report: RulesReport) -> dict[str, Any]:

@@ -263,6 +263,14 @@ def parse_when(text: str) -> dict[str, Any]:
     return criterion
 
 
+def kind_of(field: str, field_types: Mapping[str, FieldType]) -> Kind | None:
+    """How `field` compares (None when there is no such field): what a form offers for it."""
+    try:
+        return _kind(field, field_types, "criterion")
+    except InputError:
+        return None
+
+
 def _kind(field: str, field_types: Mapping[str, FieldType], item_name: str) -> Kind:
     if not field:
         raise InputError("name the prospect field to compare", item=f"{item_name}.field")

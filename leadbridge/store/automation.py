@@ -115,6 +115,28 @@ class AutomationRuleRepository:
             self.session.flush()
         return _snapshot(row)
 
+    def update(
+        self,
+        rule_id: int,
+        *,
+        name: str,
+        match: str,
+        criteria: builtins.list[dict[str, Any]],
+        actions: builtins.list[dict[str, Any]],
+        repeat_after_days: int | None,
+    ) -> AutomationRule:
+        """Change a rule's definition (its state and whom it fired for stay)."""
+        row = self._row(rule_id)
+        clean = clean_name(name, what="rule name")
+        other = self.by_name(clean)
+        if other is not None and other.id != rule_id:
+            raise ConflictError(f"a rule named {clean!r} already exists")
+        row.name, row.match, row.criteria, row.actions = clean, match, criteria, actions
+        row.repeat_after_days = repeat_after_days
+        row.updated_at = self.clock.now()
+        self.session.flush()
+        return _snapshot(row)
+
     def delete(self, rule_id: int) -> None:
         """Remove a rule and what it remembers (the changes it made stay audited)."""
         self.session.delete(self._row(rule_id))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import clean_name
-from leadbridge.store.models import FormHandlerRow, FormSubmissionRow
+from leadbridge.store.models import FormHandlerRow, FormSubmissionRow, ProspectRow
 
 MAX_SUBMISSION_PAGE = 1000
 PUBLIC_ID_BYTES = 12  # 96 random bits: 16 URL-safe characters
@@ -133,6 +133,28 @@ class FormHandlerRepository:
         rows = self.session.scalars(select(FormHandlerRow).order_by(FormHandlerRow.id))
         return [_handler(row) for row in rows]
 
+    def update(
+        self,
+        handler_id: int,
+        *,
+        name: str,
+        field_map: Mapping[str, str],
+        required: Sequence[str],
+        actions: builtins.list[dict[str, Any]],
+        reject_unknown: bool,
+    ) -> FormHandler:
+        """Change a handler's definition (its state, id and submissions stay)."""
+        row = self._row(handler_id)
+        clean = clean_name(name, what="form handler name")
+        other = self.by_name(clean)
+        if other is not None and other.id != handler_id:
+            raise ConflictError(f"a form handler named {clean!r} already exists")
+        row.name, row.field_map = clean, dict(field_map)
+        row.required = list(dict.fromkeys(required))
+        row.actions, row.reject_unknown, row.updated_at = actions, reject_unknown, self.clock.now()
+        self.session.flush()
+        return _handler(row)
+
     def set_active(self, handler_id: int, active: bool) -> FormHandler:
         row = self._row(handler_id)
         if row.active != active:
@@ -188,6 +210,20 @@ class FormSubmissionRepository:
             .limit(limit)
         )
         return [_submission(row) for row in self.session.scalars(query)]
+
+    def recent(self, handler_id: int, limit: int = 50) -> list[tuple[FormSubmission, str | None]]:
+        """A handler's newest submissions with their prospect's email (None once deleted),
+        newest first, in one query."""
+        if not 1 <= limit <= MAX_SUBMISSION_PAGE:
+            raise InputError(f"must be between 1 and {MAX_SUBMISSION_PAGE}", item="limit")
+        query = (
+            select(FormSubmissionRow, ProspectRow.email)
+            .outerjoin(ProspectRow, ProspectRow.id == FormSubmissionRow.prospect_id)
+            .where(FormSubmissionRow.handler_id == handler_id)
+            .order_by(FormSubmissionRow.id.desc())
+            .limit(limit)
+        )
+        return [(_submission(row), email) for row, email in self.session.execute(query)]
 
     def count(self, *, handler_id: int | None = None) -> int:
         query = select(func.count()).select_from(FormSubmissionRow)
