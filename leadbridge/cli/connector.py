@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,9 +11,11 @@ from rich.table import Table
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
 from leadbridge.cli.secret_input import SecretOption, SecretReader
-from leadbridge.connector.verify import VerifyReport
 from leadbridge.errors import InputError
-from leadbridge.salesforce.credentials import CrmCredentials, Flow
+
+if TYPE_CHECKING:
+    from leadbridge.connector.verify import VerifyReport
+    from leadbridge.salesforce.credentials import CrmCredentials, Flow
 
 app = typer.Typer(help="Connect leadbridge to a Salesforce org and configure the connector.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -119,6 +121,8 @@ def _credentials(
     security_token: str | None,
     private_key_file: Path | None,
 ) -> CrmCredentials:
+    from leadbridge.salesforce.credentials import CrmCredentials
+
     if not login_url:
         raise InputError(
             "give --sandbox DIR, or --login-url with the credentials", item="connector add"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -10,7 +10,9 @@ from rich.table import Table
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
 from leadbridge.errors import InputError
-from leadbridge.marketing.prospects import ProspectService
+
+if TYPE_CHECKING:
+    from leadbridge.marketing.prospects import ProspectService
 
 app = typer.Typer(help="Prospects: add, show, list, edit, assign, delete and undelete.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -33,6 +35,8 @@ SHOWN = (
 
 
 def _service() -> ProspectService:
+    from leadbridge.marketing.prospects import ProspectService
+
     return ProspectService(context.database(), context.clock())
 
 

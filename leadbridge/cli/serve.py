@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadbridge.api import create_app, run_server
-from leadbridge.api.forms import install_spool
-from leadbridge.api.intake import install_intake
-from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors
 from leadbridge.cli.pull import intake_service
-from leadbridge.sync.loop import Backoff, sync_loop
+
+if TYPE_CHECKING:
+    from leadbridge.sync.loop import Backoff
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -26,6 +24,7 @@ def background_task(backoff: Backoff | None = None) -> Callable[[threading.Event
 
     It gets an Event that is set when the server stops, and returns soon after: the wave in
     flight completes, the lease is released, the client closed."""
+    from leadbridge.sync.loop import sync_loop
 
     def run_sync(stop: threading.Event) -> None:
         runner = context.SyncRunner(stop=stop)
@@ -55,6 +54,11 @@ def serve(
 
     Example: leadbridge serve --port 8080
     """
+    from leadbridge.api import create_app, run_server
+    from leadbridge.api.forms import install_spool
+    from leadbridge.api.intake import install_intake
+    from leadbridge.api.rate_limit import RateLimiter
+
     if host not in LOOPBACK and not api_token:
         errors.print(
             "[yellow]Warning:[/yellow] listening beyond this machine without an API token: "

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -23,13 +23,13 @@ from rich.progress import (
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, errors, handle_errors, print_json
-from leadbridge.sync import PushEngine, PushSummary
-from leadbridge.sync.cycle import CycleSummary
-from leadbridge.sync.loop import Backoff, sync_loop
-from leadbridge.sync.manual import sync_prospect
-from leadbridge.sync.pull import PullSummary
-from leadbridge.sync.push import Progress as ProgressCallback
-from leadbridge.sync.runner import LeaseHeldError, SyncLease
+
+if TYPE_CHECKING:
+    from leadbridge.sync import PushEngine, PushSummary
+    from leadbridge.sync.cycle import CycleSummary
+    from leadbridge.sync.pull import PullSummary
+    from leadbridge.sync.push import Progress as ProgressCallback
+    from leadbridge.sync.runner import LeaseHeldError, SyncLease
 
 app = typer.Typer(help="Sync with Salesforce: push prospects once, keep running, or one now.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -210,6 +210,8 @@ def once(
 
     Example: leadbridge sync once --json
     """
+    from leadbridge.sync.runner import LeaseHeldError
+
     stop = threading.Event()
     with _progress_bar(not json_output) as progress:
         runner = context.SyncRunner(
@@ -243,6 +245,8 @@ def run(
 
     Example: leadbridge sync run --interval 30
     """
+    from leadbridge.sync.loop import Backoff, sync_loop
+
     stop = threading.Event()
     runner = context.SyncRunner(stop=stop, progress=_ProgressBar)
 
@@ -296,6 +300,9 @@ def prospect(
 
     Example: leadbridge sync prospect ada@example.com
     """
+    from leadbridge.sync.manual import sync_prospect
+    from leadbridge.sync.runner import LeaseHeldError, SyncLease
+
     lease = SyncLease(context.database(), context.clock())
     try:
         with lease.held(wait=timeout):
