@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import console, handle_errors, human, print_json
 from leadbridge.errors import NotFoundError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -29,7 +29,7 @@ def _emit(rows: list[dict[str, Any]], json_output: bool, *columns: str) -> None:
         return
     table = Table(*columns)
     for row in rows:
-        table.add_row(*("-" if row.get(c) is None else str(row[c]) for c in columns))
+        table.add_row(*(human(row.get(c)) for c in columns))
     console.print(table)
 
 
@@ -66,7 +66,7 @@ def show_account(
         return
     console.print(f"{account['name'] or '-'} ({account['crm_id']})")
     for name, value in sorted(account["values"].items()):
-        console.print(f"  {name}: {value}")
+        console.print(f"  {name}: {human(value)}", highlight=False)
     console.print(f"  prospects: {', '.join(map(str, account['prospect_ids'])) or '-'}")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import console, handle_errors, human, print_json
 from leadbridge.errors import InputError
 
 if TYPE_CHECKING:
@@ -81,27 +82,45 @@ def show(
     prospect: Annotated[str, typer.Argument(help="Id or email.")],
     json_output: JsonOption = False,
 ) -> None:
-    """Show a prospect with its assigned user, Salesforce link and recent history."""
+    """Show a prospect with its assigned user, Salesforce link and recent history.
+
+    By email it finds the live prospect, else the newest one in the recycle bin (and says so).
+    Example: leadbridge prospects show ada@example.com
+    """
     shown = _service().show(prospect)
     if json_output:
         print_json(shown)
         return
-    console.print(f"[bold]Prospect {shown['id']}[/bold] <{shown['email']}>")
-    for name in SHOWN[1:]:
-        console.print(f"  {name:18} {shown[name] if shown[name] is not None else '-'}")
-    for name, value in shown["custom"].items():
-        console.print(f"  {name:18} {value}")
-    console.print(
-        f"  {'assigned user':18} {shown['assigned_user'] or '-'}"
-        f"{' (' + shown['assigned_user_crm'] + ')' if shown['assigned_user_crm'] else ''}"
-    )
-    console.print(f"  {'salesforce':18} {shown['crm_link']}")
+    _print_prospect(shown)
+
+
+def _print_prospect(shown: dict[str, Any]) -> None:
+    console.print(f"[bold]Prospect {shown['id']}[/bold] <{escape(shown['email'])}>")
     if shown["recycled"]:
-        console.print("  [yellow]in the recycle bin[/yellow]")
+        console.print(
+            f"  [yellow]in the recycle bin[/yellow]: restore it with "
+            f"`leadbridge prospects undelete {shown['id']}`",
+            highlight=False,
+        )
+    others = [str(i) for i in shown.get("recycled_ids", []) if i != shown["id"]]
+    if others:
+        console.print(
+            f"  also in the recycle bin with this email: {', '.join(others)}", highlight=False
+        )
+    for name in SHOWN[1:]:
+        console.print(f"  {name:18} {escape(human(shown[name]))}", highlight=False)
+    for name, value in shown["custom"].items():
+        console.print(f"  {name:18} {escape(human(value))}", highlight=False)
+    crm_user = f" ({shown['assigned_user_crm']})" if shown["assigned_user_crm"] else ""
+    console.print(
+        f"  {'assigned user':18} {escape(human(shown['assigned_user']))}{escape(crm_user)}",
+        highlight=False,
+    )
+    console.print(f"  {'salesforce':18} {escape(shown['crm_link'])}", highlight=False)
     for entry in shown["history"]:
         console.print(
             f"  {entry['at'][:19]} {entry['origin']:10} {entry['field']}: "
-            f"{entry['old']!s} → {entry['new']!s}",
+            f"{escape(human(entry['old']))} → {escape(human(entry['new']))}",
             highlight=False,
         )
 

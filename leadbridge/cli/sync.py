@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from leadbridge.cli import context
+from leadbridge.cli.cycle_report import RetryWait, calls_line, cycle_json, print_steps
 from leadbridge.cli.output import console, errors, handle_errors, print_json
 
 if TYPE_CHECKING:
@@ -91,26 +92,27 @@ def _print_pull(summary: PullSummary) -> None:
         console.print(f"[yellow]{escape(summary.stopped)}[/yellow]")
 
 
-def _print_cycle(summary: CycleSummary) -> None:
+def _print_cycle(summary: CycleSummary, waiting: RetryWait) -> None:
     if summary.pull is not None:
         _print_pull(summary.pull)
     for name, error in summary.failures.items():
         errors.print(f"[red]{name} failed:[/red] {escape(str(error))}", highlight=False)
-    for name, result in summary.results.items():
-        if name not in ("pull", "push") and hasattr(result, "as_dict"):
-            console.print(f"{name}: {result.as_dict()}")
+    print_steps(summary)
     if summary.push is not None:
-        _print_summary(summary.push)
-    console.print(f"API calls this cycle: {summary.api_calls}.")
+        _print_summary(summary.push, calls=False)
+    retry = waiting.sentence(context.clock().now())
+    if retry:
+        console.print(f"[yellow]{escape(retry)}[/yellow]", highlight=False)
+    console.print(calls_line(summary), highlight=False)
 
 
-def _cycle_json(summary: CycleSummary) -> dict[str, object]:
-    """The push's summary at the top level (as before the pull), each other step by name."""
-    data = summary.as_dict()
-    push = data.pop("push", None)
-    total = data.pop("api_calls")
-    top = dict(push) if isinstance(push, dict) else {}
-    return {**top, **data, "total_api_calls": total}
+def _retry_wait() -> RetryWait:
+    """The pushes waiting out a retry backoff (see leadbridge.domain.push.retry_delay)."""
+    from leadbridge.store.outbox import PUSH, OutboxRepository
+
+    with context.database().session(readonly=True) as session:
+        count, soonest = OutboxRepository(session, context.clock()).waiting_on_retry(PUSH)
+    return RetryWait(count, soonest)
 
 
 class _ProgressBar:
@@ -156,7 +158,7 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         bar.close()
 
 
-def _print_summary(summary: PushSummary) -> None:
+def _print_summary(summary: PushSummary, *, calls: bool = True) -> None:
     if summary.paused:
         console.print(
             "The connector is paused: nothing was pushed. `leadbridge connector resume` "
@@ -183,7 +185,8 @@ def _print_summary(summary: PushSummary) -> None:
             f"Salesforce campaigns: {summary.campaign_members_added} member(s) added, "
             f"{summary.campaign_members_updated} status(es) updated."
         )
-    console.print(f"API calls used: {summary.api_calls}.")
+    if calls:
+        console.print(f"API calls used: {summary.api_calls}.")
     if summary.stopped:
         console.print(f"[yellow]{escape(summary.stopped)}[/yellow]")
 
@@ -202,7 +205,11 @@ def once(
 ) -> None:
     """Run one sync cycle now: pull Salesforce's changes on connected records, then push
     every prospect waiting for it, and print a summary (pulled, changed fields, relinked,
-    deleted, restored, merged, warnings; pushed, created, updated, errors; API calls).
+    deleted, restored, merged, warnings; new records brought in; pushed, created, updated,
+    errors; the mirrors; prospects waiting to retry after a temporary error; API calls).
+
+    With --json, `api_calls` counts the whole cycle (pull, intake, push and mirrors); each
+    step's own count is in its section (the push's in `push_api_calls`).
 
     Only one sync runs at a time (a lease in the database): when another one is running
     (`serve`, `sync run`, another `sync once`), this says which (host, pid, since when) and
@@ -224,10 +231,11 @@ def once(
             raise _lease_held(error) from None
         finally:
             runner.close()
+    waiting = _retry_wait()
     if json_output:
-        print_json(_cycle_json(summary))
+        print_json(cycle_json(summary, waiting))
     else:
-        _print_cycle(summary)
+        _print_cycle(summary, waiting)
 
 
 @app.command()
