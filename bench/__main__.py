@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from bench.cli import cli_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.store import store_bench
@@ -113,10 +114,12 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("sandbox", "store", "push", "pull"), default=None)
+    parser.add_argument("--only", choices=("cli", "sandbox", "store", "push", "pull"), default=None)
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
+    if args.only in (None, "cli"):
+        suites.append(cli_bench())
     if args.only in (None, "sandbox"):
         suites.append(sandbox_bench(args.leads))
     if args.only in (None, "store"):
@@ -127,7 +130,8 @@ def main() -> None:
         suites.append(pull_bench())
     for suite in suites:
         for name, value, unit, target in suite:
-            print(f"{name:44} {value:12,.1f}  {unit:10} {target}", flush=True)
+            shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"
+            print(f"{name:44} {shown}  {unit:10} {target}", flush=True)
 
 
 if __name__ == "__main__":
