@@ -264,6 +264,6 @@ def set_setting(
     Example: leadbridge connector set auto_create_prospects true
     """
     described = context.connector_service().set(key, value)
-    console.print(f"{key} = {described['settings'][key]}")
+    console.print(f"{key} = {human(described['settings'][key])}", highlight=False)
     if described.get("note"):
         console.print(f"[yellow]Note:[/yellow] {described['note']}", highlight=False)

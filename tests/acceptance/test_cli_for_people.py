@@ -36,6 +36,8 @@ def test_sync_once_and_connector_show_read_as_sentences(org: Org) -> None:  # no
     _no_repr(shown)
     assert "Secrets" in shown and "Settings" in shown and "Salesforce objects described" in shown
     assert org.sandbox.credentials["client_secret"] not in shown
+    changed = org.cli("connector", "set", "sync_deletes_and_merges", "false")
+    assert changed.strip() == "sync_deletes_and_merges = no"
     parsed = json.loads(org.cli("connector", "show", "--json"))
     assert parsed["schemas"]
 

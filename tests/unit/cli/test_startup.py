@@ -18,8 +18,9 @@ from leadbridge.store.migrate import _quick_head, head_revision, is_at_head
 HEAVY = ("sqlalchemy", "simple_salesforce", "fastapi", "uvicorn", "faker", "alembic", "zeep")
 
 
-def _modules_after(code: str, home: Path) -> set[str]:
-    """The top-level packages loaded by `code`, run in a fresh interpreter."""
+def _modules_after(code: str, home: Path, *, full: bool = False) -> set[str]:
+    """The top-level packages (or with `full`, the modules) loaded by `code`, run in a fresh
+    interpreter."""
     script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -30,7 +31,8 @@ def _modules_after(code: str, home: Path) -> set[str]:
         timeout=60,
     )
     last = done.stdout.strip().splitlines()[-1]
-    return {name.split(".")[0] for name in json.loads(last)}
+    names = set(json.loads(last))
+    return names if full else {name.split(".")[0] for name in names}
 
 
 def test_help_loads_no_database_salesforce_web_or_sandbox_code(tmp_path: Path) -> None:
@@ -54,6 +56,17 @@ def test_a_simple_command_loads_neither_alembic_nor_salesforce_nor_the_web(
     assert "sqlalchemy" in loaded  # it did read the database
     unwanted = {"alembic", "simple_salesforce", "zeep", "fastapi", "uvicorn", "faker"}
     assert not loaded & unwanted, sorted(loaded & unwanted)
+
+
+def test_a_command_loads_its_own_group_only(tmp_path: Path) -> None:
+    open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['users', 'list'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = {name for name in _modules_after(code, tmp_path, full=True) if ".cli." in name}
+    assert "leadbridge.cli.users" in loaded
+    assert not loaded & {"leadbridge.cli.sync", "leadbridge.cli.rules", "leadbridge.cli.serve"}
 
 
 def test_the_cli_default_sandbox_folder_is_the_sandbox_s_own() -> None:
