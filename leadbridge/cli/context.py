@@ -125,9 +125,7 @@ class SyncRunner:
         self.stop = stop or threading.Event()
         self.wait = wait
         self.progress = progress
-        from leadbridge.sync.runner import SyncLease
-
-        self.lease = SyncLease(database(), clock())
+        self.lease = _sync_lease()
         self._client: CrmClient | None = None
         self._client_key: object = None
 
@@ -169,6 +167,15 @@ class SyncRunner:
         client, self._client, self._client_key = self._client, None, None
         if client is not None:
             client.close()
+
+
+def _sync_lease() -> SyncLease:
+    """The sync lease. A `SyncLease` set on this module replaces the class (the soak gives its
+    runners a short lease: `context.SyncLease = partial(SyncLease, ttl=4)`)."""
+    from leadbridge.sync import runner
+
+    factory: Callable[..., SyncLease] = globals().get("SyncLease") or runner.SyncLease
+    return factory(database(), clock())
 
 
 def form_spool() -> SubmissionSpool:
