@@ -255,6 +255,7 @@ def resume() -> None:
 def set_setting(
     key: Annotated[str, typer.Argument(help="Setting name, e.g. poll_interval_seconds.")],
     value: Annotated[str, typer.Argument(help="New value.")],
+    json_output: JsonOption = False,
 ) -> None:
     """Change a connector setting (validated).
 
@@ -264,6 +265,9 @@ def set_setting(
     Example: leadbridge connector set auto_create_prospects true
     """
     described = context.connector_service().set(key, value)
+    if json_output:
+        print_json(described)
+        return
     console.print(f"{key} = {human(described['settings'][key])}", highlight=False)
     if described.get("note"):
         console.print(f"[yellow]Note:[/yellow] {described['note']}", highlight=False)

@@ -182,26 +182,42 @@ def edit(
 def assign(
     prospect: Annotated[str, typer.Argument(help="Id or email.")],
     user: Annotated[str, typer.Argument(help="The user's email.")],
+    json_output: JsonOption = False,
 ) -> None:
     """Assign a prospect to a user (assigned prospects sync to Salesforce).
 
     Example: leadbridge prospects assign ada@example.com rep@example.com
     """
     assigned = _service().assign(prospect, user)
+    if json_output:
+        print_json(assigned)
+        return
     console.print(f"Prospect {assigned['id']} assigned to {assigned['assigned_user']}.")
 
 
 @app.command()
 @handle_errors
-def delete(prospect: Annotated[str, typer.Argument(help="Id or email.")]) -> None:
+def delete(
+    prospect: Annotated[str, typer.Argument(help="Id or email.")],
+    json_output: JsonOption = False,
+) -> None:
     """Move a prospect to the recycle bin."""
     deleted = _service().delete(prospect)
+    if json_output:
+        print_json(deleted)
+        return
     console.print(f"Prospect {deleted['id']} moved to the recycle bin.")
 
 
 @app.command()
 @handle_errors
-def undelete(prospect_id: Annotated[int, typer.Argument(help="The prospect's id.")]) -> None:
+def undelete(
+    prospect_id: Annotated[int, typer.Argument(help="The prospect's id.")],
+    json_output: JsonOption = False,
+) -> None:
     """Restore a prospect from the recycle bin."""
     restored = _service().undelete(prospect_id)
+    if json_output:
+        print_json(restored)
+        return
     console.print(f"Prospect {restored['id']} restored.")

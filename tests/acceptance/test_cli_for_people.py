@@ -38,6 +38,8 @@ def test_sync_once_and_connector_show_read_as_sentences(org: Org) -> None:  # no
     assert org.sandbox.credentials["client_secret"] not in shown
     changed = org.cli("connector", "set", "sync_deletes_and_merges", "false")
     assert changed.strip() == "sync_deletes_and_merges = no"
+    again = org.cli.json("connector", "set", "sync_deletes_and_merges", "true")
+    assert again["settings"]["sync_deletes_and_merges"] is True
     parsed = json.loads(org.cli("connector", "show", "--json"))
     assert parsed["schemas"]
 
@@ -70,7 +72,8 @@ def test_sync_once_says_when_prospects_wait_on_a_retry_backoff(org: Org) -> None
 
 def test_prospects_show_finds_a_recycled_prospect_by_email(connected_cli: Cli) -> None:
     added = connected_cli.json("prospects", "add", "gone@example.com", "--first-name", "Gus")
-    connected_cli("prospects", "delete", "gone@example.com")
+    deleted = connected_cli.json("prospects", "delete", "gone@example.com")
+    assert (deleted["id"], deleted["recycled"]) == (added["id"], True)
     printed = connected_cli("prospects", "show", "gone@example.com")
     assert f"Prospect {added['id']}" in printed
     assert "in the recycle bin" in printed
