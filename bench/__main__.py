@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from bench.cli import cli_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
@@ -114,11 +115,13 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    suites_names = ("sandbox", "store", "push", "pull", "prospects")
+    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects")
     parser.add_argument("--only", choices=suites_names, default=None)
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
+    if args.only in (None, "cli"):
+        suites.append(cli_bench())
     if args.only in (None, "sandbox"):
         suites.append(sandbox_bench(args.leads))
     if args.only in (None, "store"):
@@ -131,7 +134,8 @@ def main() -> None:
         suites.append(prospects_bench())
     for suite in suites:
         for name, value, unit, target in suite:
-            print(f"{name:44} {value:12,.1f}  {unit:10} {target}", flush=True)
+            shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"
+            print(f"{name:44} {shown}  {unit:10} {target}", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import console, handle_errors, human, print_json
 from leadbridge.cli.secret_input import SecretOption, SecretReader
-from leadbridge.connector.verify import VerifyReport
 from leadbridge.errors import InputError
-from leadbridge.salesforce.credentials import CrmCredentials, Flow
+
+if TYPE_CHECKING:
+    from leadbridge.connector.verify import VerifyReport
+    from leadbridge.salesforce.credentials import CrmCredentials, Flow
 
 app = typer.Typer(help="Connect leadbridge to a Salesforce org and configure the connector.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -119,6 +121,8 @@ def _credentials(
     security_token: str | None,
     private_key_file: Path | None,
 ) -> CrmCredentials:
+    from leadbridge.salesforce.credentials import CrmCredentials
+
     if not login_url:
         raise InputError(
             "give --sandbox DIR, or --login-url with the credentials", item="connector add"
@@ -191,12 +195,43 @@ def show(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(described)
         return
-    for key, value in described.items():
-        if key == "settings":
-            for name, setting in value.items():
-                console.print(f"  {name:28} {setting}")
-        else:
-            console.print(f"{key:30} {value}")
+    _print_connector(described)
+
+
+_LABELS = (
+    ("login_url", "login URL"),
+    ("auth_flow", "sign-in flow"),
+    ("username", "connector user"),
+    ("client_id", "consumer key"),
+    ("ca_file", "CA file"),
+    ("edition", "edition"),
+)
+
+
+def _print_connector(described: dict[str, Any]) -> None:
+    """The connector as a person reads it: fields, then where each secret is kept (never the
+    secret), the settings, and when each object's schema was described."""
+    for key, label in _LABELS:
+        console.print(f"{label:24} {human(described.get(key))}", highlight=False)
+    status = "paused (automatic sync off)" if described["paused"] else "running"
+    console.print(f"{'status':24} {status}", highlight=False)
+    verified = described.get("verified_at") or "never: run `leadbridge connector verify`"
+    console.print(f"{'verified at':24} {verified}", highlight=False)
+    secrets = described.get("secrets") or {}
+    console.print("[bold]Secrets[/bold] (where each is kept; never shown)")
+    if not secrets:
+        console.print("  none stored")
+    for name, source in secrets.items():
+        console.print(f"  {name:22} {source}", highlight=False)
+    console.print("[bold]Settings[/bold] (change with `leadbridge connector set NAME VALUE`)")
+    for name, value in (described.get("settings") or {}).items():
+        console.print(f"  {name:28} {human(value)}", highlight=False)
+    schemas = described.get("schemas") or {}
+    console.print("[bold]Salesforce objects described[/bold]")
+    if not schemas:
+        console.print("  none yet: run `leadbridge connector verify`")
+    for name, at in schemas.items():
+        console.print(f"  {name:22} {at}", highlight=False)
 
 
 @app.command()
@@ -220,6 +255,7 @@ def resume() -> None:
 def set_setting(
     key: Annotated[str, typer.Argument(help="Setting name, e.g. poll_interval_seconds.")],
     value: Annotated[str, typer.Argument(help="New value.")],
+    json_output: JsonOption = False,
 ) -> None:
     """Change a connector setting (validated).
 
@@ -229,6 +265,9 @@ def set_setting(
     Example: leadbridge connector set auto_create_prospects true
     """
     described = context.connector_service().set(key, value)
-    console.print(f"{key} = {described['settings'][key]}")
+    if json_output:
+        print_json(described)
+        return
+    console.print(f"{key} = {human(described['settings'][key])}", highlight=False)
     if described.get("note"):
         console.print(f"[yellow]Note:[/yellow] {described['note']}", highlight=False)

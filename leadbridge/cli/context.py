@@ -6,48 +6,52 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from leadbridge.api.forms import FORM_WAIT_MS
-from leadbridge.automation.engine import run_rules_for
-from leadbridge.automation.spool import SubmissionSpool
-from leadbridge.automation.submissions import FormSubmissionService
-from leadbridge.connector.service import ConnectorService
-from leadbridge.domain.fields import Origin
-from leadbridge.ports import CrmClient, SystemClock
-from leadbridge.salesforce.client import SalesforceClient
-from leadbridge.salesforce.credentials import CrmCredentials
-from leadbridge.settings import Settings, load_settings
-from leadbridge.store.connector import ConnectorRepository
-from leadbridge.store.connector_settings import ConnectorSettings
-from leadbridge.store.connector_status import record_api_usage
-from leadbridge.store.database import Database, open_database
-from leadbridge.store.secret_box import SecretBox
-from leadbridge.sync.cycle import CycleSummary, SyncCycle, sync_cycle
-from leadbridge.sync.push import Progress as ProgressCallback
-from leadbridge.sync.push import PushEngine
-from leadbridge.sync.runner import SyncLease
+# Everything below is imported where it is used: `leadbridge --help` and the simple commands
+# must not pay for SQLAlchemy, simple-salesforce, FastAPI and the sync engine up front.
+if TYPE_CHECKING:
+    from leadbridge.automation.spool import SubmissionSpool
+    from leadbridge.connector.service import ConnectorService
+    from leadbridge.ports import CrmClient, SystemClock
+    from leadbridge.salesforce.client import SalesforceClient
+    from leadbridge.salesforce.credentials import CrmCredentials
+    from leadbridge.settings import Settings
+    from leadbridge.store.connector_settings import ConnectorSettings
+    from leadbridge.store.database import Database
+    from leadbridge.store.secret_box import SecretBox
+    from leadbridge.sync.cycle import CycleSummary, SyncCycle
+    from leadbridge.sync.push import Progress as ProgressCallback
+    from leadbridge.sync.push import PushEngine
+    from leadbridge.sync.runner import SyncLease
 
 log = logging.getLogger("leadbridge.sync")
 
 
 @cache
 def settings() -> Settings:
+    from leadbridge.settings import load_settings
+
     return load_settings()
 
 
 @cache
 def database() -> Database:
+    from leadbridge.store.database import open_database
+
     return open_database(settings().resolved_database_url)
 
 
 def clock() -> SystemClock:
+    from leadbridge.ports import SystemClock
+
     return SystemClock()
 
 
 def make_client(credentials: CrmCredentials, settings: ConnectorSettings) -> SalesforceClient:
     """The Salesforce client, honouring the connector's API budget and Bulk threshold."""
+    from leadbridge.salesforce.client import SalesforceClient
+
     return SalesforceClient(
         credentials,
         budget_percent=settings.api_budget_percent,
@@ -58,6 +62,8 @@ def make_client(credentials: CrmCredentials, settings: ConnectorSettings) -> Sal
 def push_engine(
     progress: ProgressCallback | None = None, lease: SyncLease | None = None
 ) -> PushEngine:
+    from leadbridge.sync.push import PushEngine
+
     return PushEngine(
         database(),
         connector_service().client(),
@@ -77,6 +83,12 @@ def sync_cycle_now(
     """One sync cycle as the CLI, `serve` and `make run` run it: pull (with automation rules
     run on what Salesforce changed, in the pull's transaction), then push. Run it while
     holding `lease` (its `check` fences every write)."""
+    from sqlalchemy.orm import Session
+
+    from leadbridge.automation.engine import run_rules_for
+    from leadbridge.domain.fields import Origin
+    from leadbridge.sync.cycle import sync_cycle
+
     now = clock()
 
     def run_rules(session: Session, prospect_ids: list[int]) -> None:
@@ -113,7 +125,7 @@ class SyncRunner:
         self.stop = stop or threading.Event()
         self.wait = wait
         self.progress = progress
-        self.lease = SyncLease(database(), clock())
+        self.lease = _sync_lease()
         self._client: CrmClient | None = None
         self._client_key: object = None
 
@@ -134,6 +146,9 @@ class SyncRunner:
         """Keep the org's API usage as last seen, for the console's connector page."""
         if self._client is None:
             return
+        from leadbridge.store.connector import ConnectorRepository
+        from leadbridge.store.connector_status import record_api_usage
+
         usage = self._client.usage()
         try:
             with database().session() as session:
@@ -148,6 +163,8 @@ class SyncRunner:
 
     def client(self) -> CrmClient:
         """The loop's client; a new one when what it was built from has changed."""
+        from leadbridge.store.connector import ConnectorRepository
+
         service = connector_service()
         credentials = service.credentials()
         with database().session(readonly=True) as session:
@@ -163,6 +180,8 @@ class SyncRunner:
 
     def poll_interval(self) -> float:
         """The connector's poll interval as it is now (settings apply without a restart)."""
+        from leadbridge.store.connector import ConnectorRepository
+
         with database().session(readonly=True) as session:
             return float(ConnectorRepository(session).settings().poll_interval_seconds)
 
@@ -172,18 +191,35 @@ class SyncRunner:
             client.close()
 
 
+def _sync_lease() -> SyncLease:
+    """The sync lease. A `SyncLease` set on this module replaces the class (the soak gives its
+    runners a short lease: `context.SyncLease = partial(SyncLease, ttl=4)`)."""
+    from leadbridge.sync import runner
+
+    factory: Callable[..., SyncLease] = globals().get("SyncLease") or runner.SyncLease
+    return factory(database(), clock())
+
+
 def form_spool() -> SubmissionSpool:
     """Form posts the store could not take at once (see automation/spool.py)."""
+    from leadbridge.api.forms import FORM_WAIT_MS
+    from leadbridge.automation.spool import SubmissionSpool
+    from leadbridge.automation.submissions import FormSubmissionService
+
     service = FormSubmissionService(database(), clock(), busy_timeout_ms=FORM_WAIT_MS)
     return SubmissionSpool(settings().home / "spool" / "forms", service)
 
 
 def secret_box() -> SecretBox:
+    from leadbridge.store.secret_box import SecretBox
+
     return SecretBox(settings().home / "secret.key")
 
 
 def connector_service() -> ConnectorService:
-    return ConnectorService(database(), SystemClock(), make_client, secret_box())
+    from leadbridge.connector.service import ConnectorService
+
+    return ConnectorService(database(), clock(), make_client, secret_box())
 
 
 def reset() -> None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
-from leadbridge.diagnostics import (
-    ErrorKind,
-    ErrorView,
-    RetryReport,
-    SyncErrorService,
-    parse_kind,
-)
+from leadbridge.domain.error_kind import ErrorKind
 from leadbridge.errors import InputError
+
+if TYPE_CHECKING:
+    from leadbridge.diagnostics import ErrorView, RetryReport, SyncErrorService
 
 app = typer.Typer(help="Sync errors: what Salesforce refused, and retrying once fixed.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -26,7 +23,15 @@ KindOption = Annotated[str | None, typer.Option(help=f"Only this kind: {', '.joi
 
 
 def _service() -> SyncErrorService:
+    from leadbridge.diagnostics import SyncErrorService
+
     return SyncErrorService(context.database(), context.clock())
+
+
+def _kind(kind: str | None) -> ErrorKind | None:
+    from leadbridge.diagnostics import parse_kind
+
+    return None if kind is None else parse_kind(kind)
 
 
 def _when(moment: datetime | None) -> str:
@@ -53,7 +58,7 @@ def list_errors(
 
     Example: leadbridge errors list --kind data --limit 20
     """
-    views = _service().list_open(kind=None if kind is None else parse_kind(kind), limit=limit)
+    views = _service().list_open(kind=_kind(kind), limit=limit)
     if json_output:
         print_json([view.to_json() for view in views])
         return
@@ -137,7 +142,7 @@ def retry(
     if error_id is not None:
         report = service.retry(error_id)
     else:
-        report = service.retry_all(kind=None if kind is None else parse_kind(kind))
+        report = service.retry_all(kind=_kind(kind))
     if json_output:
         print_json(_report_json(report))
         return

@@ -59,26 +59,63 @@ def add(
 @app.command("map")
 @handle_errors
 def map_field(
-    name: Annotated[str, typer.Argument(help="The custom field.")],
-    api_name: Annotated[str, typer.Argument(help="Salesforce field API name on Lead and Contact.")],
-    behaviour: BehaviourOption = SyncBehaviour.USE_SALESFORCE,
+    name: Annotated[str, typer.Argument(help="The custom field, or a default field.")],
+    api_name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Salesforce field API name on Lead and Contact (a default field's is fixed)."
+        ),
+    ] = None,
+    behaviour: Annotated[
+        SyncBehaviour | None,
+        typer.Option(
+            "--sync-behaviour",
+            help="Which side wins a conflict (custom fields: use_salesforce unless given).",
+        ),
+    ] = None,
     picklist_values: PicklistOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Map a custom field to the Salesforce field with that API name on both Lead and Contact.
+    """Map a custom field to the Salesforce field with that API name on both Lead and
+    Contact, or change how a default field syncs.
+
+    A default field (job_title, phone, …) keeps its Salesforce fields; only its sync
+    behaviour changes: with use_leadbridge, an edit in leadbridge is pushed and no longer
+    reverted by the next pull. The email (the prospect's identity) and leadbridge's own
+    fields (score, grade, marketing_campaign) keep their rule.
 
     Example: leadbridge fields map preferred_language Preferred_Language__c --picklist-values
+    Example: leadbridge fields map job_title --sync-behaviour use_leadbridge
     """
     mapped = context.connector_service().map_field(
         name, api_name, behaviour=behaviour, picklist_values=picklist_values
     )
     if json_output:
         print_json(mapped)
+    elif mapped.get("default"):
+        where = " and ".join(
+            f"{obj}.{mapped[key]}"
+            for obj, key in (("Lead", "lead_field"), ("Contact", "contact_field"))
+            if mapped[key]
+        )
+        console.print(
+            f"{mapped['name']} ({where}) now syncs with {_said(mapped['behaviour'])}.",
+            highlight=False,
+        )
     else:
         console.print(
             f"Mapped {mapped['name']} to Lead.{api_name} and Contact.{api_name} "
-            f"({mapped['behaviour']})."
+            f"({mapped['behaviour']}).",
+            highlight=False,
         )
+
+
+def _said(behaviour: str) -> str:
+    return {
+        "use_leadbridge": "use leadbridge's value",
+        "use_salesforce": "use Salesforce's value",
+        "most_recent": "the most recent change",
+    }.get(behaviour, behaviour)
 
 
 @app.command("list")

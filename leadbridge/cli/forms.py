@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadbridge.automation import FormHandlerService
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
 from leadbridge.cli.rules import (
@@ -20,8 +19,9 @@ from leadbridge.cli.rules import (
     SetOption,
     parse_json,
 )
-from leadbridge.domain.automation import actions_from_options
-from leadbridge.domain.forms import parse_field_map
+
+if TYPE_CHECKING:
+    from leadbridge.automation import FormHandlerService
 
 app = typer.Typer(help="Form handlers: website forms post prospects to leadbridge.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -33,6 +33,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 
 
 def _service() -> FormHandlerService:
+    from leadbridge.automation import FormHandlerService
+
     return FormHandlerService(context.database(), context.clock())
 
 
@@ -67,6 +69,9 @@ def add(
 
     Example: leadbridge forms add Contact --field work_email=email --assign-user rep@example.com
     """
+    from leadbridge.domain.automation import actions_from_options
+    from leadbridge.domain.forms import parse_field_map
+
     actions = parse_json(actions_json, "--actions-json") + actions_from_options(
         set_values=set_values or [],
         marketing_campaign=marketing_campaign,

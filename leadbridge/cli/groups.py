@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadbridge.automation import GroupService
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
+
+if TYPE_CHECKING:
+    from leadbridge.automation import GroupService
 
 app = typer.Typer(help="User groups: assign prospects to their members in turn (round-robin).")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _service() -> GroupService:
+    from leadbridge.automation import GroupService
+
     return GroupService(context.database(), context.clock())
 
 

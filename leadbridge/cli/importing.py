@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from leadbridge.cli.output import console, errors, handle_errors, print_json
 from leadbridge.cli.pull import intake_service, print_summary
 from leadbridge.errors import InputError
-from leadbridge.importing import MAX_BYTES, NOT_WRITTEN, ImportSummary
-from leadbridge.importing.report import INTERRUPTED
-from leadbridge.sync.intake import SKIPPED, IntakeSummary
+
+if TYPE_CHECKING:
+    from leadbridge.importing import ImportSummary
 
 STOPPED_EXIT = 7  # the import stopped midway; the report says where and why
 INTERRUPTED_EXIT = 130  # Ctrl-C, as shells report it
@@ -42,6 +42,10 @@ def import_file(
 
     Example: leadbridge import webinar.csv --undelete
     """
+    from leadbridge.importing import MAX_BYTES
+    from leadbridge.importing.report import INTERRUPTED
+    from leadbridge.sync.intake import SKIPPED
+
     if not file.is_file():
         raise InputError("no such file", item=str(file))
     if file.stat().st_size > MAX_BYTES:
@@ -73,6 +77,9 @@ def import_file(
 
 def _print(summary: ImportSummary) -> None:
     """Every row written or skipped; the rows not written as one line of line numbers."""
+    from leadbridge.importing import NOT_WRITTEN
+    from leadbridge.sync.intake import IntakeSummary
+
     reached = [o for o in summary.outcomes if o.status != NOT_WRITTEN]
     print_summary(IntakeSummary(reached, summary.crm_calls))
     stop = summary.stopped

@@ -1,52 +1,51 @@
-"""The `leadbridge` command."""
+"""The `leadbridge` command.
+
+Each command's module loads when the command is called (see lazy.py): `leadbridge users
+list` reads the users commands only. `--help` lists them in this order (typer's: single
+commands, then groups, each in the order registered)."""
 
 from __future__ import annotations
 
 import typer
 
-from leadbridge.cli import connector, errors, fields, prospects, sandbox, users, why
-from leadbridge.cli.forms import app as forms_app
-from leadbridge.cli.groups import app as groups_app
-from leadbridge.cli.importing import import_file
-from leadbridge.cli.mirrors import (
-    accounts_app,
-    campaigns_app,
-    custom_objects_app,
-    mirrors_app,
-    opportunities_app,
-)
-from leadbridge.cli.pull import pull
-from leadbridge.cli.rules import app as rules_app
-from leadbridge.cli.serve import serve
-from leadbridge.cli.sync import app as sync_app
+from leadbridge.cli.lazy import lazy_group
+
+COMMANDS = {
+    "why": "leadbridge.cli.why:why",
+    "serve": "leadbridge.cli.serve:serve",
+    "pull": "leadbridge.cli.pull:pull",
+    "import": "leadbridge.cli.importing:import_file",
+    "run": "leadbridge.cli.main:run",
+    "sandbox": "leadbridge.cli.sandbox:app",
+    "connector": "leadbridge.cli.connector:app",
+    "fields": "leadbridge.cli.fields:app",
+    "users": "leadbridge.cli.users:app",
+    "prospects": "leadbridge.cli.prospects:app",
+    "errors": "leadbridge.cli.errors:app",
+    "rules": "leadbridge.cli.rules:app",
+    "sync": "leadbridge.cli.sync:app",
+    "groups": "leadbridge.cli.groups:app",
+    "forms": "leadbridge.cli.forms:app",
+    "accounts": "leadbridge.cli.mirrors:accounts_app",
+    "opportunities": "leadbridge.cli.mirrors:opportunities_app",
+    "campaigns": "leadbridge.cli.mirrors:campaigns_app",
+    "custom-objects": "leadbridge.cli.mirrors:custom_objects_app",
+    "mirrors": "leadbridge.cli.mirrors:mirrors_app",
+}
 
 app = typer.Typer(
     name="leadbridge",
     help="Keep a marketing database in two-way sync with Salesforce.",
     no_args_is_help=True,
+    cls=lazy_group(COMMANDS),
 )
-app.add_typer(sandbox.app, name="sandbox")
-app.add_typer(connector.app, name="connector")
-app.add_typer(fields.app, name="fields")
-app.add_typer(users.app, name="users")
-app.add_typer(prospects.app, name="prospects")
-app.add_typer(errors.app, name="errors")
-app.command("why")(why.why)
-app.add_typer(rules_app, name="rules")
-app.add_typer(sync_app, name="sync")
-app.add_typer(groups_app, name="groups")
-app.add_typer(forms_app, name="forms")
-app.command("serve")(serve)
-app.add_typer(accounts_app, name="accounts")
-app.add_typer(opportunities_app, name="opportunities")
-app.add_typer(campaigns_app, name="campaigns")
-app.add_typer(custom_objects_app, name="custom-objects")
-app.add_typer(mirrors_app, name="mirrors")
-app.command("pull")(pull)
-app.command("import")(import_file)
 
 
-@app.command()
+@app.callback()
+def main() -> None:
+    """Nothing to do before a command (it makes `leadbridge` a group of commands)."""
+
+
 def run() -> None:
     """Start the product on its embedded defaults: the sandbox org with demo data, leadbridge
     connected to it (connector added and verified, users synced)."""

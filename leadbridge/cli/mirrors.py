@@ -10,14 +10,9 @@ import typer
 from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import console, handle_errors, human, print_json
 from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
-from leadbridge.store import ProspectRepository
-from leadbridge.store.mirrors import MirrorRepository
-from leadbridge.store.mirrors_campaigns import CampaignMirrorRepository, campaign_statuses
-from leadbridge.store.mirrors_custom import CustomObjectRepository
-from leadbridge.sync.mirrors import enable_custom_object, mirror_step
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 LimitOption = Annotated[int, typer.Option(help="At most this many rows.", min=1, max=10_000)]
@@ -35,7 +30,7 @@ def _emit(rows: list[dict[str, Any]], json_output: bool, *columns: str) -> None:
         return
     table = Table(*columns)
     for row in rows:
-        table.add_row(*("-" if row.get(c) is None else str(row[c]) for c in columns))
+        table.add_row(*(human(row.get(c)) for c in columns))
     console.print(table)
 
 
@@ -46,6 +41,8 @@ def list_accounts(limit: LimitOption = 100, json_output: JsonOption = False) -> 
 
     Example: leadbridge accounts list --json
     """
+    from leadbridge.store.mirrors import MirrorRepository
+
     with context.database().session(readonly=True) as session:
         rows = [asdict(a) for a in MirrorRepository(session).accounts(limit=limit)]
     _emit(rows, json_output, "crm_id", "name", "prospect_ids", "synced_at")
@@ -61,6 +58,8 @@ def show_account(
 
     Example: leadbridge accounts show 0015g00000ABCDEAAA
     """
+    from leadbridge.store.mirrors import MirrorRepository
+
     with context.database().session(readonly=True) as session:
         account = asdict(MirrorRepository(session).account(crm_id))
     if json_output:
@@ -68,7 +67,7 @@ def show_account(
         return
     console.print(f"{account['name'] or '-'} ({account['crm_id']})")
     for name, value in sorted(account["values"].items()):
-        console.print(f"  {name}: {value}")
+        console.print(f"  {name}: {human(value)}", highlight=False)
     console.print(f"  prospects: {', '.join(map(str, account['prospect_ids'])) or '-'}")
 
 
@@ -85,6 +84,9 @@ def list_opportunities(
 
     Example: leadbridge opportunities list --prospect ada@example.com
     """
+    from leadbridge.store import ProspectRepository
+    from leadbridge.store.mirrors import MirrorRepository
+
     db, clock = context.database(), context.clock()
     with db.session(readonly=True) as session:
         prospect_id = None
@@ -109,6 +111,8 @@ def list_campaigns(json_output: JsonOption = False) -> None:
 
     Example: leadbridge campaigns list
     """
+    from leadbridge.store.mirrors_campaigns import CampaignMirrorRepository
+
     with context.database().session(readonly=True) as session:
         rows = [asdict(c) for c in CampaignMirrorRepository(session).campaigns()]
     _emit(rows, json_output, "crm_id", "name", "status", "type", "is_active", "members")
@@ -124,6 +128,8 @@ def list_statuses(
 
     Example: leadbridge campaigns statuses 7015g00000ABCDEAAA
     """
+    from leadbridge.store.mirrors_campaigns import campaign_statuses
+
     with context.database().session(readonly=True) as session:
         labels = campaign_statuses(session, crm_id)
     if json_output:
@@ -143,6 +149,8 @@ def enable(
 
     Example: leadbridge custom-objects enable Subscription__c
     """
+    from leadbridge.sync.mirrors import enable_custom_object
+
     client = context.connector_service().client()
     kind = enable_custom_object(context.database(), client, context.clock(), api_name)
     if json_output:
@@ -155,6 +163,8 @@ def enable(
 @handle_errors
 def list_custom_objects(json_output: JsonOption = False) -> None:
     """List the mirrored custom objects."""
+    from leadbridge.store.mirrors_custom import CustomObjectRepository
+
     with context.database().session(readonly=True) as session:
         kinds = CustomObjectRepository(session).enabled()
     rows = [{"api_name": k.api_name, "label": k.label, "lookups": k.lookups()} for k in kinds]
@@ -172,6 +182,8 @@ def list_records(
 
     Example: leadbridge custom-objects records Subscription__c --json
     """
+    from leadbridge.store.mirrors_custom import CustomObjectRepository
+
     with context.database().session(readonly=True) as session:
         records = CustomObjectRepository(session).records(api_name, limit=limit)
     rows = [asdict(r) for r in records]
@@ -186,6 +198,8 @@ def refresh(json_output: JsonOption = False) -> None:
 
     Example: leadbridge mirrors refresh --json
     """
+    from leadbridge.sync.mirrors import mirror_step
+
     client = context.connector_service().client()
     summary = mirror_step(context.database(), client, context.clock())
     if json_output:

@@ -38,6 +38,19 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, sort_keys=False))
 
 
+def human(value: object) -> str:
+    """A value as people read it: never a Python repr (no None, True, [..] or {..})."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {human(item)}" for key, item in value.items()) or "-"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(human(item) for item in value) or "-"
+    return str(value)
+
+
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn leadbridge errors into one plain line on stderr and a distinct exit code."""
 

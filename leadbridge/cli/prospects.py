@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import console, handle_errors, human, print_json
 from leadbridge.errors import InputError
-from leadbridge.marketing.prospects import ProspectService
+
+if TYPE_CHECKING:
+    from leadbridge.marketing.prospects import ProspectService
 
 app = typer.Typer(help="Prospects: add, show, list, edit, assign, delete and undelete.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -33,6 +36,8 @@ SHOWN = (
 
 
 def _service() -> ProspectService:
+    from leadbridge.marketing.prospects import ProspectService
+
     return ProspectService(context.database(), context.clock())
 
 
@@ -77,27 +82,45 @@ def show(
     prospect: Annotated[str, typer.Argument(help="Id or email.")],
     json_output: JsonOption = False,
 ) -> None:
-    """Show a prospect with its assigned user, Salesforce link and recent history."""
+    """Show a prospect with its assigned user, Salesforce link and recent history.
+
+    By email it finds the live prospect, else the newest one in the recycle bin (and says so).
+    Example: leadbridge prospects show ada@example.com
+    """
     shown = _service().show(prospect)
     if json_output:
         print_json(shown)
         return
-    console.print(f"[bold]Prospect {shown['id']}[/bold] <{shown['email']}>")
-    for name in SHOWN[1:]:
-        console.print(f"  {name:18} {shown[name] if shown[name] is not None else '-'}")
-    for name, value in shown["custom"].items():
-        console.print(f"  {name:18} {value}")
-    console.print(
-        f"  {'assigned user':18} {shown['assigned_user'] or '-'}"
-        f"{' (' + shown['assigned_user_crm'] + ')' if shown['assigned_user_crm'] else ''}"
-    )
-    console.print(f"  {'salesforce':18} {shown['crm_link']}")
+    _print_prospect(shown)
+
+
+def _print_prospect(shown: dict[str, Any]) -> None:
+    console.print(f"[bold]Prospect {shown['id']}[/bold] <{escape(shown['email'])}>")
     if shown["recycled"]:
-        console.print("  [yellow]in the recycle bin[/yellow]")
+        console.print(
+            f"  [yellow]in the recycle bin[/yellow]: restore it with "
+            f"`leadbridge prospects undelete {shown['id']}`",
+            highlight=False,
+        )
+    others = [str(i) for i in shown.get("recycled_ids", []) if i != shown["id"]]
+    if others:
+        console.print(
+            f"  also in the recycle bin with this email: {', '.join(others)}", highlight=False
+        )
+    for name in SHOWN[1:]:
+        console.print(f"  {name:18} {escape(human(shown[name]))}", highlight=False)
+    for name, value in shown["custom"].items():
+        console.print(f"  {name:18} {escape(human(value))}", highlight=False)
+    crm_user = f" ({shown['assigned_user_crm']})" if shown["assigned_user_crm"] else ""
+    console.print(
+        f"  {'assigned user':18} {escape(human(shown['assigned_user']))}{escape(crm_user)}",
+        highlight=False,
+    )
+    console.print(f"  {'salesforce':18} {escape(shown['crm_link'])}", highlight=False)
     for entry in shown["history"]:
         console.print(
             f"  {entry['at'][:19]} {entry['origin']:10} {entry['field']}: "
-            f"{entry['old']!s} → {entry['new']!s}",
+            f"{escape(human(entry['old']))} → {escape(human(entry['new']))}",
             highlight=False,
         )
 
@@ -159,26 +182,42 @@ def edit(
 def assign(
     prospect: Annotated[str, typer.Argument(help="Id or email.")],
     user: Annotated[str, typer.Argument(help="The user's email.")],
+    json_output: JsonOption = False,
 ) -> None:
     """Assign a prospect to a user (assigned prospects sync to Salesforce).
 
     Example: leadbridge prospects assign ada@example.com rep@example.com
     """
     assigned = _service().assign(prospect, user)
+    if json_output:
+        print_json(assigned)
+        return
     console.print(f"Prospect {assigned['id']} assigned to {assigned['assigned_user']}.")
 
 
 @app.command()
 @handle_errors
-def delete(prospect: Annotated[str, typer.Argument(help="Id or email.")]) -> None:
+def delete(
+    prospect: Annotated[str, typer.Argument(help="Id or email.")],
+    json_output: JsonOption = False,
+) -> None:
     """Move a prospect to the recycle bin."""
     deleted = _service().delete(prospect)
+    if json_output:
+        print_json(deleted)
+        return
     console.print(f"Prospect {deleted['id']} moved to the recycle bin.")
 
 
 @app.command()
 @handle_errors
-def undelete(prospect_id: Annotated[int, typer.Argument(help="The prospect's id.")]) -> None:
+def undelete(
+    prospect_id: Annotated[int, typer.Argument(help="The prospect's id.")],
+    json_output: JsonOption = False,
+) -> None:
     """Restore a prospect from the recycle bin."""
     restored = _service().undelete(prospect_id)
+    if json_output:
+        print_json(restored)
+        return
     console.print(f"Prospect {restored['id']} restored.")

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
-from leadbridge.importing.service import IntakeService
-from leadbridge.sync.intake import CREATED, LINKED, RESTORED, IntakeSummary
 
-_GOOD = frozenset({CREATED, LINKED, RESTORED, "updated", "unchanged"})
+if TYPE_CHECKING:
+    from leadbridge.importing.service import IntakeService
+    from leadbridge.sync.intake import IntakeSummary
+
+
+def _good() -> frozenset[str]:
+    """The outcomes that count as done (shown in green)."""
+    from leadbridge.sync.intake import CREATED, LINKED, RESTORED
+
+    return frozenset({CREATED, LINKED, RESTORED, "updated", "unchanged"})
 
 
 def intake_service() -> IntakeService:
     """The intake use cases over the CLI's database and connector (Salesforce on first use)."""
+    from leadbridge.importing.service import IntakeService
+
     return IntakeService(
         context.database(), context.clock(), lambda: context.connector_service().client()
     )
@@ -40,13 +49,14 @@ def pull(
         print_json(summary.as_dict())
     else:
         print_summary(summary)
-    if not any(outcome.status in _GOOD for outcome in summary.outcomes):
+    if not any(outcome.status in _good() for outcome in summary.outcomes):
         raise typer.Exit(3)
 
 
 def print_summary(summary: IntakeSummary) -> None:
+    good = _good()
     for outcome in summary.outcomes:
-        colour = "green" if outcome.status in _GOOD else "yellow"
+        colour = "green" if outcome.status in good else "yellow"
         target = f" → prospect {outcome.prospect_id}" if outcome.prospect_id else ""
         email = f" ({outcome.email})" if outcome.email else ""
         reason = f": {outcome.reason}" if outcome.reason else ""

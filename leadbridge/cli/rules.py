@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from leadbridge.automation import RuleService
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
-from leadbridge.domain.automation import actions_from_options
-from leadbridge.domain.criteria import parse_when
 from leadbridge.errors import InputError
+
+if TYPE_CHECKING:
+    from leadbridge.automation import RuleService
 
 app = typer.Typer(help="Automation rules: when prospects match criteria, run actions.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -53,6 +53,8 @@ ActionsJsonOption = Annotated[
 
 
 def service() -> RuleService:
+    from leadbridge.automation import RuleService
+
     return RuleService(context.database(), context.clock())
 
 
@@ -127,6 +129,9 @@ def add(
 
     Example: leadbridge rules add Hot --when "score greater 50" --assign-group EMEA --paused
     """
+    from leadbridge.domain.automation import actions_from_options
+    from leadbridge.domain.criteria import parse_when
+
     criteria = parse_json(criteria_json, "--criteria-json") + [parse_when(w) for w in when or []]
     actions = parse_json(actions_json, "--actions-json") + actions_from_options(
         set_values=set_values or [],

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from leadbridge.sandbox import RunningSandbox, SandboxBackend, SandboxConfig, serve
-from leadbridge.sandbox.backend import DEFAULT_DATA_DIR
-from leadbridge.sandbox.schema import FRESH_ORG_SCHEMA_FILE
-from leadbridge.sandbox.seed import SeedSizes, seed_org
+if TYPE_CHECKING:
+    from leadbridge.sandbox import RunningSandbox, SandboxBackend
 
+
+# The sandbox's own default (leadbridge.sandbox.backend.DEFAULT_DATA_DIR, checked by a test),
+# repeated here so that `--help` does not import the sandbox.
+DEFAULT_DATA_DIR = Path(".leadbridge/sandbox")
 app = typer.Typer(help="Run the sandbox org: a local HTTPS server that behaves like Salesforce.")
 console = Console()
 
@@ -36,6 +38,8 @@ def summary_lines(info: RunningSandbox) -> list[str]:
 
 
 def seed_if_empty(backend: SandboxBackend, seed: int, leads: int) -> None:
+    from leadbridge.sandbox.seed import SeedSizes, seed_org
+
     existing = backend.db.conn.execute('SELECT COUNT(*) FROM "Lead"').fetchone()[0]
     if existing:
         console.print(f"Demo data already present ({existing} leads); not seeding again.")
@@ -82,6 +86,9 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the sandbox org over HTTPS until interrupted."""
+    from leadbridge.sandbox import SandboxConfig, serve
+    from leadbridge.sandbox.schema import FRESH_ORG_SCHEMA_FILE
+
     if fresh_org and schema is not None:
         raise typer.BadParameter("give --schema or --fresh-org, not both")
     config = SandboxConfig(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadbridge.api import run_server
 from leadbridge.cli import context
-from leadbridge.cli.console import console_app
 from leadbridge.cli.output import console, errors, handle_errors
-from leadbridge.sync.loop import Backoff, sync_loop
+
+if TYPE_CHECKING:
+    from leadbridge.sync.loop import Backoff
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -26,6 +26,7 @@ def background_task(
     It gets an Event that is set when the server stops, and returns soon after: the wave in
     flight completes, the lease is released, the client closed. Setting `wake` starts the
     next cycle at once (the console's "Sync now")."""
+    from leadbridge.sync.loop import sync_loop
 
     def run_sync(stop: threading.Event) -> None:
         runner = context.SyncRunner(stop=stop)
@@ -49,6 +50,9 @@ def serve(
 
     Example: leadbridge serve --port 8080
     """
+    from leadbridge.api import run_server
+    from leadbridge.cli.console import console_app
+
     if host not in LOOPBACK:
         errors.print(
             "[yellow]Note:[/yellow] listening beyond this machine over plain HTTP: put it "

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -22,14 +22,15 @@ from rich.progress import (
 )
 
 from leadbridge.cli import context
+from leadbridge.cli.cycle_report import RetryWait, calls_line, cycle_json, print_steps
 from leadbridge.cli.output import console, errors, handle_errors, print_json
-from leadbridge.sync import PushEngine, PushSummary
-from leadbridge.sync.cycle import CycleSummary
-from leadbridge.sync.loop import Backoff, sync_loop
-from leadbridge.sync.manual import sync_prospect
-from leadbridge.sync.pull import PullSummary
-from leadbridge.sync.push import Progress as ProgressCallback
-from leadbridge.sync.runner import LeaseHeldError, SyncLease
+
+if TYPE_CHECKING:
+    from leadbridge.sync import PushEngine, PushSummary
+    from leadbridge.sync.cycle import CycleSummary
+    from leadbridge.sync.pull import PullSummary
+    from leadbridge.sync.push import Progress as ProgressCallback
+    from leadbridge.sync.runner import LeaseHeldError, SyncLease
 
 app = typer.Typer(help="Sync with Salesforce: push prospects once, keep running, or one now.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -91,26 +92,27 @@ def _print_pull(summary: PullSummary) -> None:
         console.print(f"[yellow]{escape(summary.stopped)}[/yellow]")
 
 
-def _print_cycle(summary: CycleSummary) -> None:
+def _print_cycle(summary: CycleSummary, waiting: RetryWait) -> None:
     if summary.pull is not None:
         _print_pull(summary.pull)
     for name, error in summary.failures.items():
         errors.print(f"[red]{name} failed:[/red] {escape(str(error))}", highlight=False)
-    for name, result in summary.results.items():
-        if name not in ("pull", "push") and hasattr(result, "as_dict"):
-            console.print(f"{name}: {result.as_dict()}")
+    print_steps(summary)
     if summary.push is not None:
-        _print_summary(summary.push)
-    console.print(f"API calls this cycle: {summary.api_calls}.")
+        _print_summary(summary.push, calls=False)
+    retry = waiting.sentence(context.clock().now())
+    if retry:
+        console.print(f"[yellow]{escape(retry)}[/yellow]", highlight=False)
+    console.print(calls_line(summary), highlight=False)
 
 
-def _cycle_json(summary: CycleSummary) -> dict[str, object]:
-    """The push's summary at the top level (as before the pull), each other step by name."""
-    data = summary.as_dict()
-    push = data.pop("push", None)
-    total = data.pop("api_calls")
-    top = dict(push) if isinstance(push, dict) else {}
-    return {**top, **data, "total_api_calls": total}
+def _retry_wait() -> RetryWait:
+    """The pushes waiting out a retry backoff (see leadbridge.domain.push.retry_delay)."""
+    from leadbridge.store.outbox import PUSH, OutboxRepository
+
+    with context.database().session(readonly=True) as session:
+        count, soonest = OutboxRepository(session, context.clock()).waiting_on_retry(PUSH)
+    return RetryWait(count, soonest)
 
 
 class _ProgressBar:
@@ -156,7 +158,7 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         bar.close()
 
 
-def _print_summary(summary: PushSummary) -> None:
+def _print_summary(summary: PushSummary, *, calls: bool = True) -> None:
     if summary.paused:
         console.print(
             "The connector is paused: nothing was pushed. `leadbridge connector resume` "
@@ -183,7 +185,8 @@ def _print_summary(summary: PushSummary) -> None:
             f"Salesforce campaigns: {summary.campaign_members_added} member(s) added, "
             f"{summary.campaign_members_updated} status(es) updated."
         )
-    console.print(f"API calls used: {summary.api_calls}.")
+    if calls:
+        console.print(f"API calls used: {summary.api_calls}.")
     if summary.stopped:
         console.print(f"[yellow]{escape(summary.stopped)}[/yellow]")
 
@@ -202,7 +205,11 @@ def once(
 ) -> None:
     """Run one sync cycle now: pull Salesforce's changes on connected records, then push
     every prospect waiting for it, and print a summary (pulled, changed fields, relinked,
-    deleted, restored, merged, warnings; pushed, created, updated, errors; API calls).
+    deleted, restored, merged, warnings; new records brought in; pushed, created, updated,
+    errors; the mirrors; prospects waiting to retry after a temporary error; API calls).
+
+    With --json, `api_calls` counts the whole cycle (pull, intake, push and mirrors); each
+    step's own count is in its section (the push's in `push_api_calls`).
 
     Only one sync runs at a time (a lease in the database): when another one is running
     (`serve`, `sync run`, another `sync once`), this says which (host, pid, since when) and
@@ -210,6 +217,8 @@ def once(
 
     Example: leadbridge sync once --json
     """
+    from leadbridge.sync.runner import LeaseHeldError
+
     stop = threading.Event()
     with _progress_bar(not json_output) as progress:
         runner = context.SyncRunner(
@@ -222,10 +231,11 @@ def once(
             raise _lease_held(error) from None
         finally:
             runner.close()
+    waiting = _retry_wait()
     if json_output:
-        print_json(_cycle_json(summary))
+        print_json(cycle_json(summary, waiting))
     else:
-        _print_cycle(summary)
+        _print_cycle(summary, waiting)
 
 
 @app.command()
@@ -243,6 +253,8 @@ def run(
 
     Example: leadbridge sync run --interval 30
     """
+    from leadbridge.sync.loop import Backoff, sync_loop
+
     stop = threading.Event()
     runner = context.SyncRunner(stop=stop, progress=_ProgressBar)
 
@@ -296,6 +308,9 @@ def prospect(
 
     Example: leadbridge sync prospect ada@example.com
     """
+    from leadbridge.sync.manual import sync_prospect
+    from leadbridge.sync.runner import LeaseHeldError, SyncLease
+
     lease = SyncLease(context.database(), context.clock())
     try:
         with lease.held(wait=timeout):

@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadbridge.auth import AuthService
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
 
@@ -44,6 +43,25 @@ def sync(
             console.print(f"{title}: " + ", ".join(row["crm_username"] for row in rows))
     for conflict in report.conflicts:
         console.print(f"[yellow]•[/yellow] {conflict}", highlight=False)
+    if not (report.matched or report.created or report.already_mapped):
+        console.print(_nobody_matched(report.seen, create), highlight=False)
+
+
+def _nobody_matched(seen: int, create: bool) -> str:
+    """The plain sentence for a sync that mapped nobody, and what to do about it."""
+    if seen == 0:
+        return (
+            "Salesforce returned no active users, so no leadbridge user was mapped. Check that "
+            "the connector user may read users: leadbridge connector verify"
+        )
+    if create:
+        return f"Saw {seen} active Salesforce user(s); none could be mapped (see above)."
+    return (
+        f"Saw {seen} active Salesforce user(s); none matched a leadbridge user by email, so "
+        "nobody was mapped. Create leadbridge users for them with: leadbridge users sync "
+        "--create (or add one with leadbridge users add EMAIL and map it with leadbridge "
+        "users map EMAIL SALESFORCE_USERNAME)."
+    )
 
 
 @app.command()
@@ -119,5 +137,7 @@ def set_password(
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
+    from leadbridge.auth import AuthService
+
     AuthService(context.database(), context.clock()).set_password(email, password)
     console.print(f"Password set for {escape(email)}; they can sign in to the console now.")

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from leadbridge.cli import context
 from leadbridge.cli.output import console, handle_errors, print_json
-from leadbridge.diagnostics import WhyReport, WhyService
-from leadbridge.domain.why import Severity, Verdict
+
+if TYPE_CHECKING:
+    from leadbridge.diagnostics import WhyReport
 
 NOT_FOUND_EXIT = 3  # the exit code of NotFoundError everywhere in the CLI
 
+# By the values of leadbridge.domain.why's Severity and Verdict (StrEnums), so that loading
+# the CLI does not load the diagnostics.
 _MARKS = {
-    Severity.BLOCKING: "[red]✗[/red]",
-    Severity.WAITING: "[yellow]…[/yellow]",
-    Severity.WARNING: "[yellow]![/yellow]",
-    Severity.INFO: "•",
+    "blocking": "[red]✗[/red]",
+    "waiting": "[yellow]…[/yellow]",
+    "warning": "[yellow]![/yellow]",
+    "info": "•",
 }
 ALL_GOOD = "[green]✓[/green]"
 _VERDICTS = {
-    Verdict.SYNCING: "[green]syncing[/green]",
-    Verdict.WAITING: "[yellow]waiting[/yellow]: nothing to fix now; it syncs once the … items pass",
-    Verdict.NOT_SYNCING: "[red]not syncing[/red]: fix the ✗ items above",
+    "syncing": "[green]syncing[/green]",
+    "waiting": "[yellow]waiting[/yellow]: nothing to fix now; it syncs once the … items pass",
+    "not syncing": "[red]not syncing[/red]: fix the ✗ items above",
 }
 
 
@@ -39,6 +42,8 @@ def why(
     user, the connector, open sync errors, pending pushes, and the linked record.
     Example: leadbridge why ada@example.com
     """
+    from leadbridge.diagnostics import WhyService
+
     report = WhyService(context.database(), context.clock()).explain(prospect)
     if json_output:
         print_json(report.to_json())
@@ -58,6 +63,6 @@ def print_report(report: WhyReport) -> None:
         if reason.action:
             console.print(f"      → {escape(reason.action)}", highlight=False)
     verdict = _VERDICTS[report.explanation.verdict]
-    if any(reason.severity is Severity.WARNING for reason in report.explanation.reasons):
+    if any(reason.severity == "warning" for reason in report.explanation.reasons):
         verdict += "; look at the ! items"
     console.print(f"Verdict: {verdict}", highlight=False)

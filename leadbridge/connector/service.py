@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from leadbridge.connector.default_fields import is_default_field, set_default_behaviour
 from leadbridge.connector.fields import check_mappable
 from leadbridge.connector.schema_codec import object_from_json, object_to_json
 from leadbridge.connector.verify import (
@@ -37,7 +38,7 @@ from leadbridge.store.connector_settings import ConnectorSettings, parse_setting
 from leadbridge.store.connector_status import record_crm_users, record_verify
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
-from leadbridge.store.field_mappings import FieldMappingRepository
+from leadbridge.store.field_mappings import FieldMapping, FieldMappingRepository
 from leadbridge.store.models import AuthFlow, Edition
 from leadbridge.store.secret_box import Secret, SecretBox
 from leadbridge.store.user_matching import match_crm_users
@@ -53,6 +54,7 @@ class UserSyncReport:
     already_mapped: list[dict[str, str]] = field(default_factory=list)
     unmatched: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    seen: int = 0  # active Salesforce users read
 
 
 @dataclass(frozen=True)
@@ -259,10 +261,9 @@ class ConnectorService:
             )
             report.problems.extend(problems)
             existing = mappings.get(default.field)
-            if existing is not None and not existing.is_default:
-                behaviour = existing.behaviour  # the administrator's choice stays
-            else:
-                behaviour = default.behaviour
+            # The administrator's choice (`leadbridge fields map`) stays; new mappings
+            # start with Pardot's default.
+            behaviour = default.behaviour if existing is None else existing.behaviour
             created = existing is None
             if lead_field or contact_field or existing is not None:
                 mappings.upsert(
@@ -312,10 +313,35 @@ class ConnectorService:
             return _field_json(fields.get_by_name(name), FieldMappingRepository(session))
 
     def map_field(
-        self, name: str, crm_field: str, *, behaviour: SyncBehaviour, picklist_values: bool = False
+        self,
+        name: str,
+        crm_field: str | None,
+        *,
+        behaviour: SyncBehaviour | None,
+        picklist_values: bool = False,
     ) -> dict[str, Any]:
+        """Map a custom field to `crm_field` (its behaviour by default "use Salesforce's
+        value"), or change a default field's sync behaviour (`crm_field` then may be left
+        out; see connector/default_fields.py)."""
+        if is_default_field(name):
+            if picklist_values:
+                raise InputError(
+                    "only custom dropdown and multiselect fields take picklist values",
+                    item=f"field {name}",
+                )
+            with self.db.session() as session:
+                mapping = set_default_behaviour(
+                    FieldMappingRepository(session), name, crm_field, behaviour
+                )
+                return _default_field_json(mapping)
+        if not crm_field:
+            raise InputError(
+                "give the Salesforce field's API name to map a custom field to", item=name
+            )
         with self.db.session() as session:
-            self._map(session, name, crm_field, behaviour, picklist_values)
+            self._map(
+                session, name, crm_field, behaviour or SyncBehaviour.USE_SALESFORCE, picklist_values
+            )
             return _field_json(
                 CustomFieldRepository(session).get_by_name(name), FieldMappingRepository(session)
             )
@@ -395,6 +421,7 @@ class ConnectorService:
             already_mapped=[_crm_user_entry(user) for user in match.already_mapped],
             unmatched=[_crm_user_entry(user) for user in match.unmatched],
             conflicts=match.conflicts,
+            seen=len(crm_users),
         )
 
     def map_user(self, email: str, crm_username: str) -> dict[str, Any]:
@@ -429,6 +456,19 @@ class ConnectorService:
     def list_users(self) -> list[dict[str, Any]]:
         with self.db.session() as session:
             return [_user_json(user) for user in UserRepository(session).list()]
+
+
+def _default_field_json(mapping: FieldMapping) -> dict[str, Any]:
+    """A default field's mapping in the shape of a custom field's (`_field_json`)."""
+    return {
+        "name": mapping.field_name,
+        "default": True,
+        "lead_field": mapping.lead_field,
+        "contact_field": mapping.contact_field,
+        "crm_field": mapping.lead_field or mapping.contact_field,
+        "behaviour": str(mapping.behaviour),
+        "blank_overwrites": mapping.blank_overwrites,
+    }
 
 
 def _crm_user_entry(user: CrmUser) -> dict[str, str]:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from leadbridge.domain.crm_values import is_echo
+from leadbridge.domain.error_kind import ErrorKind as ErrorKind
 from leadbridge.domain.matching import MULTIPLE_MATCHES
 from leadbridge.domain.preflight import PREFIX as PREFLIGHT_PREFIX
 from leadbridge.domain.push_record import USER_NOT_MAPPED
@@ -142,18 +143,6 @@ def user_not_mapped_message(user: str | None) -> str:
         f"lead's owner (it never falls back to the connector user). Map the user with "
         f"`leadbridge users map {user or 'EMAIL'} SALESFORCE_USERNAME` and sync again."
     )
-
-
-class ErrorKind(StrEnum):
-    """What to do about a sync error, from the CrmError group of its code."""
-
-    TRANSIENT = "transient"  # retried automatically with backoff
-    LIMIT = "limit"  # the API allowance is spent: the run stops
-    DATA = "data"  # fix the prospect's data (or Salesforce's rule)
-    DUPLICATE = "duplicate"  # a duplicate in Salesforce
-    GONE = "gone"  # the Salesforce record is gone
-    PERMISSION = "permission"  # the connector user, or an owner, may not do this
-    CONFIGURATION = "configuration"  # leadbridge or the org is set up wrongly
 
 
 _OURS: dict[str, ErrorKind] = {

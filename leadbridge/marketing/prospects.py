@@ -50,9 +50,18 @@ class ProspectService:
         return found
 
     def show(self, key: str, *, history: int = 20) -> dict[str, Any]:
+        """A prospect by id or email; by email, a live one, else the newest in the recycle bin
+        (`recycled_ids` lists every recycled prospect with that email)."""
         with self.db.session() as session:
-            prospect = self._find(ProspectRepository(session, self.clock), key)
+            repo = ProspectRepository(session, self.clock)
+            recycled = [] if key.isdigit() else repo.recycled_by_email(key)
+            if recycled and repo.by_email(key) is None:
+                prospect = recycled[0]
+            else:
+                prospect = self._find(repo, key)
             shown = self._json(session, prospect)
+            if recycled:
+                shown["recycled_ids"] = [found.id for found in recycled]
             shown["history"] = [
                 {
                     "at": entry.at.isoformat(),

@@ -20,7 +20,7 @@ from leadbridge.private_files import (
     create_private_file,
     tighten,
 )
-from leadbridge.store.migrate import current_revision, head_revision, upgrade_to_head
+from leadbridge.store.migrate import current_revision, head_revision, is_at_head, upgrade_to_head
 
 DEFAULT_URL = "sqlite:///.leadbridge/leadbridge.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -157,6 +157,8 @@ def open_database(url: str = DEFAULT_URL, *, create: bool = True) -> Database:
 def _migrate_or_check(engine: Engine, *, create: bool) -> None:
     if create:
         upgrade_to_head(engine)
+        return
+    if is_at_head(engine):
         return
     current, head = current_revision(engine), head_revision()
     if current != head:

@@ -157,6 +157,20 @@ class OutboxRepository:
         query = select(func.count()).where(OutboxRow.kind == kind, OutboxRow.done_at.is_(None))
         return int(self.session.scalar(query) or 0)
 
+    def waiting_on_retry(self, kind: str) -> tuple[int, datetime | None]:
+        """Prospects whose item failed and waits out its retry backoff: how many, and when
+        the soonest is due again."""
+        query = select(
+            func.count(func.distinct(OutboxRow.prospect_id)), func.min(OutboxRow.available_at)
+        ).where(
+            OutboxRow.kind == kind,
+            OutboxRow.done_at.is_(None),
+            OutboxRow.attempts > 0,
+            OutboxRow.available_at > self.clock.now(),
+        )
+        count, soonest = self.session.execute(query).one()
+        return int(count or 0), soonest
+
     def mark_done(self, ids: Sequence[int]) -> None:
         now = self.clock.now()
         for chunk in chunked(ids):

@@ -55,6 +55,12 @@ class ProspectRepository:
         """The live prospect with this email (trimmed, any case)."""
         return self.by_emails([email]).get(email_key(email))
 
+    def recycled_by_email(self, email: str) -> builtins.list[Prospect]:
+        """Prospects in the recycle bin with this email (trimmed, any case), newest first:
+        several may share it, as the email is unique only among live prospects."""
+        found = load_by(self.session, ProspectRow.email_key, [email_key(email)], RECYCLED)
+        return sorted(found, key=lambda prospect: prospect.id, reverse=True)
+
     def by_emails(self, emails: Sequence[str]) -> dict[str, Prospect]:
         """Live prospects by email key (lower-cased, trimmed), in chunked IN queries."""
         keys = dict.fromkeys(email_key(email) for email in emails)

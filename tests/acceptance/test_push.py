@@ -136,9 +136,11 @@ def test_an_unassigned_prospect_stays_local(org: Org) -> None:
     before = org.usage()
     summary = org.sync()
     assert summary["pushed"] == 0
-    assert summary["api_calls"] == 0
-    polls = summary["pull"]["api_calls"] + summary["mirrors"]["api_calls"]
-    assert org.usage() == before + polls  # only the pull's and the mirrors' polls, no write
+    assert summary["push_api_calls"] == 0
+    polls = summary["pull"]["api_calls"] + summary["intake"]["crm_calls"]
+    polls += summary["mirrors"]["api_calls"]
+    assert summary["api_calls"] == polls  # the whole cycle: only the polls, no write
+    assert org.usage() == before + summary["api_calls"]
     assert org.records("Lead", "ada@example.com") == []
     manual = org.sync_one("ada@example.com")
     assert manual["in_sync"] is False
@@ -166,7 +168,7 @@ def test_a_second_run_creates_nothing_and_costs_at_most_two_calls(org: Org) -> N
     assert org.sync()["created"] == 3
     again = org.sync()
     assert (again["pushed"], again["created"]) == (0, 0)
-    assert again["api_calls"] <= 2
+    assert again["push_api_calls"] <= 2
     forced = org.sync_one("p0@example.com")
     assert forced["in_sync"] is True
     assert forced["summary"]["unchanged"] == 1
@@ -334,7 +336,7 @@ def test_a_restricted_picklist_value_is_refused_before_sending(org: Org) -> None
     org.prospect("hot@example.com", lead_status="Hot")
     refused = org.sync()
     assert refused["errors_by_kind"] == {"data": 1}
-    assert refused["api_calls"] == 2  # the contact and lead lookups; nothing was written
+    assert refused["push_api_calls"] == 2  # the contact and lead lookups; nothing was written
     [error] = org.errors("hot@example.com")
     assert error["code"] == "PREFLIGHT_INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
     assert "lead_status" in error["message"]
@@ -433,7 +435,8 @@ def test_sync_once_prints_a_summary_and_sync_run_keeps_going(org: Org) -> None:
     org.prospect("ada@example.com")
     printed = org.cli("sync", "once")
     assert "Pushed 1: 1 created" in printed
-    assert "API calls used: 3." in printed  # contact lookup, lead lookup, the lead's upsert
+    # the push's 3: contact lookup, lead lookup, the lead's upsert
+    assert "push 3" in " ".join(printed.split())
     org.prospect("grace@example.com")
     looped = org.cli("sync", "run", "--interval", "0", "--cycles", "2")
     assert "Pushed 1: 1 created" in looped

@@ -1,0 +1,103 @@
+"""`leadbridge --help` and simple commands start fast: they load only what they use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from leadbridge.cli.sandbox import DEFAULT_DATA_DIR
+from leadbridge.sandbox.backend import DEFAULT_DATA_DIR as SANDBOX_DEFAULT
+from leadbridge.store.database import open_database
+from leadbridge.store.migrate import _quick_head, head_revision, is_at_head
+
+HEAVY = ("sqlalchemy", "simple_salesforce", "fastapi", "uvicorn", "faker", "alembic", "zeep")
+
+
+def _modules_after(code: str, home: Path, *, full: bool = False) -> set[str]:
+    """The top-level packages (or with `full`, the modules) loaded by `code`, run in a fresh
+    interpreter."""
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"LEADBRIDGE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        check=True,
+        timeout=60,
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    names = set(json.loads(last))
+    return names if full else {name.split(".")[0] for name in names}
+
+
+def test_help_loads_no_database_salesforce_web_or_sandbox_code(tmp_path: Path) -> None:
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code, tmp_path)
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_a_simple_command_loads_neither_alembic_nor_salesforce_nor_the_web(
+    tmp_path: Path,
+) -> None:
+    open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()  # at head
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['users', 'list'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code, tmp_path)
+    assert "sqlalchemy" in loaded  # it did read the database
+    unwanted = {"alembic", "simple_salesforce", "zeep", "fastapi", "uvicorn", "faker"}
+    assert not loaded & unwanted, sorted(loaded & unwanted)
+
+
+def test_a_command_loads_its_own_group_only(tmp_path: Path) -> None:
+    open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['users', 'list'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = {name for name in _modules_after(code, tmp_path, full=True) if ".cli." in name}
+    assert "leadbridge.cli.users" in loaded
+    assert not loaded & {"leadbridge.cli.sync", "leadbridge.cli.rules", "leadbridge.cli.serve"}
+
+
+def test_the_cli_default_sandbox_folder_is_the_sandbox_s_own() -> None:
+    assert DEFAULT_DATA_DIR == SANDBOX_DEFAULT
+
+
+def test_the_quick_head_is_alembic_s_head() -> None:
+    assert _quick_head() == head_revision()
+
+
+def test_is_at_head_only_for_a_database_at_head(tmp_path: Path) -> None:
+    empty = create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert is_at_head(empty) is False  # no version table: Alembic decides
+    db = open_database(f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
+    assert is_at_head(db.engine) is True
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    assert is_at_head(db.engine) is False
+    db.dispose()
+    empty.dispose()
+
+
+@pytest.mark.parametrize("name", ["SalesforceClient", "CrmCredentials", "login_domain"])
+def test_salesforce_names_load_on_first_use(name: str) -> None:
+    import leadbridge.salesforce as salesforce
+
+    assert getattr(salesforce, name).__name__ == name
+
+
+def test_an_unknown_salesforce_name_is_an_attribute_error() -> None:
+    import leadbridge.salesforce as salesforce
+
+    with pytest.raises(AttributeError):
+        _ = salesforce.NoSuchThing
