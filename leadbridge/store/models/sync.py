@@ -35,6 +35,20 @@ Index(
     sqlite_where=SyncErrorRow.resolved_at.is_(None),
     postgresql_where=SyncErrorRow.resolved_at.is_(None),
 )
+# The Sync Errors page: open errors newest first, and any errors of a code newest first.
+Index(
+    "ix_sync_errors_open_recent",
+    SyncErrorRow.last_seen_at,
+    SyncErrorRow.id,
+    sqlite_where=SyncErrorRow.resolved_at.is_(None),
+    postgresql_where=SyncErrorRow.resolved_at.is_(None),
+)
+Index(
+    "ix_sync_errors_code_recent",
+    SyncErrorRow.error_code,
+    SyncErrorRow.last_seen_at,
+    SyncErrorRow.id,
+)
 
 
 class AuditRow(Base):

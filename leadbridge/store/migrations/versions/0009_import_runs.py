@@ -1,0 +1,67 @@
+"""Console imports (import_runs) and the Sync Errors page's indexes.
+
+Revision ID: 0009
+Revises: 0007
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0009"
+down_revision: str | None = "0007"  # LEAD: rechain to 0008
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OPEN = sa.text("resolved_at IS NULL")
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "import_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=255), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("undelete", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("total_rows", sa.Integer(), nullable=True),
+        sa.Column("rows_done", sa.Integer(), nullable=False),
+        sa.Column("counts", JSON, nullable=False),
+        sa.Column("results", JSON, nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'stopped', 'failed')",
+            name="ck_import_runs_status",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_import_runs_user_id_users", ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_import_runs"),
+    )
+    op.create_index("ix_import_runs_started_at", "import_runs", ["started_at", "id"])
+    op.create_index(
+        "ix_sync_errors_open_recent",
+        "sync_errors",
+        ["last_seen_at", "id"],
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
+    )
+    op.create_index(
+        "ix_sync_errors_code_recent", "sync_errors", ["error_code", "last_seen_at", "id"]
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sync_errors_code_recent", table_name="sync_errors")
+    op.drop_index("ix_sync_errors_open_recent", table_name="sync_errors")
+    op.drop_index("ix_import_runs_started_at", table_name="import_runs")
+    op.drop_table("import_runs")
