@@ -68,6 +68,9 @@ class AuditRow(Base):
     __table_args__ = (
         CheckConstraint(one_of("origin", Origin), name="origin"),
         Index("ix_audit_log_prospect_id", "prospect_id", "id"),
+        # The Audit log page: by actor, and by date, newest first.
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_at_id", "at", "id"),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +53,13 @@ class IntakeGateway:
 
 
 @pytest.fixture
-def connected(
-    console_db: Database, sandbox: SandboxClient, tmp_path: Path
-) -> Iterator[IntakeGateway]:
+def connected(console_db: Database, sandbox: SandboxClient, tmp_path: Path) -> IntakeGateway:
     sandbox.control("POST", "/seed", NO_DATA)
     clock = SystemClock()
     service = ConnectorService(console_db, clock, make_client, SecretBox(tmp_path / "secret.key"))
     service.add_sandbox(Path(sandbox.credentials["ca_file"]).parent)
     service.verify()
-    yield IntakeGateway(IntakeService(console_db, clock, service.client))
+    return IntakeGateway(IntakeService(console_db, clock, service.client))
 
 
 def client_with_gateway(web: Web, gateway: IntakeGateway, role: str = "marketing") -> WebClient:

@@ -1,4 +1,4 @@
-"""Console imports (import_runs) and the Sync Errors page's indexes.
+"""Console imports (import_runs), and indexes for the Sync Errors and Audit log pages.
 
 Revision ID: 0009
 Revises: 0007
@@ -58,9 +58,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_sync_errors_code_recent", "sync_errors", ["error_code", "last_seen_at", "id"]
     )
+    op.create_index("ix_audit_log_actor_id", "audit_log", ["actor", "id"])
+    op.create_index("ix_audit_log_at_id", "audit_log", ["at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_at_id", table_name="audit_log")
+    op.drop_index("ix_audit_log_actor_id", table_name="audit_log")
     op.drop_index("ix_sync_errors_code_recent", table_name="sync_errors")
     op.drop_index("ix_sync_errors_open_recent", table_name="sync_errors")
     op.drop_index("ix_import_runs_started_at", table_name="import_runs")
