@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from bench.console_pages import conditions, console_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.store import store_bench
@@ -113,7 +114,9 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("sandbox", "store", "push", "pull"), default=None)
+    parser.add_argument(
+        "--only", choices=("sandbox", "store", "push", "pull", "console"), default=None
+    )
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
@@ -125,6 +128,9 @@ def main() -> None:
         suites.append(push_bench())
     if args.only in (None, "pull"):
         suites.append(pull_bench())
+    if args.only in (None, "console"):
+        print(f"console pages: {conditions()}")
+        suites.append(console_bench())
     for suite in suites:
         for name, value, unit, target in suite:
             print(f"{name:44} {value:12,.1f}  {unit:10} {target}", flush=True)

@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from leadbridge.diagnostics.export import COLUMNS, csv_row
 from leadbridge.diagnostics.kinds import ErrorKind, kind_of
@@ -34,6 +34,7 @@ State = Literal["open", "resolved", "all"]
 STATES: tuple[State, ...] = ("open", "resolved", "all")
 COUNT_CAP = 10_000  # counts above this are shown as "10,000+"
 MAX_SELECTED = 1000
+MAX_DISTINCT = 500  # codes or objects offered as filter choices
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,10})$")
 
 
@@ -104,11 +105,59 @@ def _conditions(session: Session, flt: ErrorFilter) -> list[ColumnElement[bool]]
 
 
 def _all_codes(session: Session) -> list[str]:
-    return list(session.scalars(select(SyncErrorRow.error_code).distinct()))
+    return _distinct(session, SyncErrorRow.error_code)
+
+
+def _distinct(session: Session, column: InstrumentedAttribute[Any]) -> list[str]:
+    """The distinct values of an indexed column, one index seek each (a loose index scan:
+    there are a few codes and objects among many errors, and DISTINCT would read them all)."""
+    found: list[str] = []
+    while True:
+        query = select(func.min(column)).where(column.is_not(None))
+        if found:
+            query = query.where(column > found[-1])
+        value = session.scalar(query)
+        if value is None or len(found) >= MAX_DISTINCT:
+            return found
+        found.append(str(value))
 
 
 def _newest_first(query: Select[SyncErrorRow]) -> Select[SyncErrorRow]:
     return query.order_by(SyncErrorRow.last_seen_at.desc(), SyncErrorRow.id.desc())
+
+
+def _newest(
+    session: Session, flt: ErrorFilter, limit: int, after: Cursor | None
+) -> list[SyncErrorRow]:
+    """The newest `limit` matching rows after `after`. A kind is asked code by code and the
+    answers merged: each is one ordered index range (error_code, last_seen_at, id), where one
+    query with IN (codes) would sort every open error of the kind."""
+    if flt.kind is None or flt.code:
+        return _newest_one(session, _conditions(session, flt), limit, after)
+    codes = [code for code in _all_codes(session) if kind_of(code) is flt.kind]
+    base = _conditions(session, replace(flt, kind=None))
+    rows = [
+        row
+        for code in codes
+        for row in _newest_one(session, [*base, SyncErrorRow.error_code == code], limit, after)
+    ]
+    rows.sort(key=lambda row: (row.last_seen_at, row.id), reverse=True)
+    return rows[:limit]
+
+
+def _newest_one(
+    session: Session, where: list[ColumnElement[bool]], limit: int, after: Cursor | None
+) -> list[SyncErrorRow]:
+    query = select(SyncErrorRow).where(*where)
+    if after is not None:
+        seen = SyncErrorRow.last_seen_at
+        query = query.where(
+            or_(
+                seen < after.last_seen_at,
+                and_(seen == after.last_seen_at, SyncErrorRow.id < after.id),
+            )
+        )
+    return list(session.scalars(_newest_first(query).limit(limit)))
 
 
 class ErrorListing:
@@ -123,16 +172,7 @@ class ErrorListing:
         if not 1 <= limit <= MAX_ERRORS_PAGE:
             raise InputError(f"must be between 1 and {MAX_ERRORS_PAGE}", item="limit")
         with self.db.session(readonly=True) as session:
-            query = select(SyncErrorRow).where(*_conditions(session, flt))
-            if after is not None:
-                seen = SyncErrorRow.last_seen_at
-                query = query.where(
-                    or_(
-                        seen < after.last_seen_at,
-                        and_(seen == after.last_seen_at, SyncErrorRow.id < after.id),
-                    )
-                )
-            rows = list(session.scalars(_newest_first(query).limit(limit + 1)))
+            rows = _newest(session, flt, limit + 1, after)
             errors = [sync_error_snapshot(row) for row in rows[:limit]]
             views = error_views(session, errors)
         last = errors[-1] if len(rows) > limit else None
@@ -149,8 +189,7 @@ class ErrorListing:
     def objects(self) -> list[str]:
         """The Salesforce objects errors are about, for the filter's choices."""
         with self.db.session(readonly=True) as session:
-            query = select(SyncErrorRow.crm_object).distinct()
-            return sorted(name for name in session.scalars(query) if name)
+            return _distinct(session, SyncErrorRow.crm_object)
 
     def retry_selected(self, ids: Sequence[int]) -> RetryReport:
         """Push these errors' prospects again; resolved or unknown ones come back skipped."""

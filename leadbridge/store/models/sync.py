@@ -49,6 +49,19 @@ Index(
     SyncErrorRow.last_seen_at,
     SyncErrorRow.id,
 )
+# Open errors counted by code (an index-only scan), and the objects errors are about.
+Index(
+    "ix_sync_errors_open_code",
+    SyncErrorRow.error_code,
+    sqlite_where=SyncErrorRow.resolved_at.is_(None),
+    postgresql_where=SyncErrorRow.resolved_at.is_(None),
+)
+Index(
+    "ix_sync_errors_object_recent",
+    SyncErrorRow.crm_object,
+    SyncErrorRow.last_seen_at,
+    SyncErrorRow.id,
+)
 
 
 class AuditRow(Base):

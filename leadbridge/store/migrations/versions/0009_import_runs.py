@@ -58,6 +58,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_sync_errors_code_recent", "sync_errors", ["error_code", "last_seen_at", "id"]
     )
+    op.create_index(
+        "ix_sync_errors_open_code",
+        "sync_errors",
+        ["error_code"],
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
+    )
+    op.create_index(
+        "ix_sync_errors_object_recent", "sync_errors", ["crm_object", "last_seen_at", "id"]
+    )
     op.create_index("ix_audit_log_actor_id", "audit_log", ["actor", "id"])
     op.create_index("ix_audit_log_at_id", "audit_log", ["at", "id"])
 
@@ -65,6 +75,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_audit_log_at_id", table_name="audit_log")
     op.drop_index("ix_audit_log_actor_id", table_name="audit_log")
+    op.drop_index("ix_sync_errors_object_recent", table_name="sync_errors")
+    op.drop_index("ix_sync_errors_open_code", table_name="sync_errors")
     op.drop_index("ix_sync_errors_code_recent", table_name="sync_errors")
     op.drop_index("ix_sync_errors_open_recent", table_name="sync_errors")
     op.drop_index("ix_import_runs_started_at", table_name="import_runs")
