@@ -93,7 +93,7 @@ async def retry(request: Request) -> Response:
         if not chosen:
             return with_notice(redirect(request, back), "Select the errors to retry first.")
         report = await run_in_threadpool(listing.retry_selected, chosen[:MAX_IDS])
-    if report.pushes_added:
+    if report.queued:
         _wake(request)
     return with_notice(redirect(request, back), _said(report))
 
