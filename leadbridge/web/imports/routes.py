@@ -30,6 +30,7 @@ from leadbridge.web.templating import render, with_notice
 router = APIRouter(include_in_schema=False, dependencies=[Depends(allowed(Permission.IMPORT))])
 PAST = 25
 REPORT_ROWS = 500
+WRITTEN = frozenset({"created", "updated", "linked", "restored", "unchanged"})
 REPORT_COLUMNS = ("line", "email", "status", "reason", "prospect_id", "crm_object", "crm_id")
 
 
@@ -94,11 +95,18 @@ def _run(request: Request, run_id: int) -> tuple[ImportRun, list[dict[str, Any]]
 @router.get("/imports/{run_id}")
 def show(request: Request, run_id: RowId) -> Response:
     run, results = _run(request, run_id)
+    every = results or []
+    attention = [result for result in every if result.get("status") not in WRITTEN]
+    only_problems = request.query_params.get("show") == "problems"
+    shown = attention if only_problems else every
     context = {
         "title": f"Import {run.filename}",
         "run": run,
-        "results": (results or [])[:REPORT_ROWS],
-        "result_count": len(results or []),
+        "results": shown[:REPORT_ROWS],
+        "shown_count": len(shown),
+        "result_count": len(every),
+        "attention_count": len(attention),
+        "only_problems": only_problems,
         "report_rows": REPORT_ROWS,
     }
     return render(request, "imports/run.html", context)

@@ -112,6 +112,9 @@ def test_a_csv_upload_shows_progress_then_its_report(
     page.wait_for_selector("#report", timeout=60_000)  # the progress card reloads the page
     assert "Done" in page.inner_text(".im-progress")
     assert "41 of 41 rows" in page.inner_text("#rows-done")
+    page.click("text=Need attention (1)")
+    page.wait_for_url("**show=problems")
+    assert page.locator("#report tbody tr").count() == 1
     bad = page.locator("#report tbody tr", has_text="not-an-email")
     assert "Skipped" in bad.inner_text()
     shoot(page, "import-report")

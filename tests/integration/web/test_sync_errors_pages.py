@@ -90,7 +90,7 @@ def row_ids(html: str) -> list[int]:
 def test_counts_by_kind_and_code_and_the_table(web: Web, seeded: dict[str, int]) -> None:
     page = web("marketing").get("/sync-errors")
     assert page.status_code == 200
-    assert re.search(r"Open errors</div>\s*<div class=\"stat-value\">4<", page.text)
+    assert re.search(r"id=\"open-total\">4<", page.text)
     assert 'href="?kind=data"' in page.text and 'href="?kind=duplicate"' in page.text
     assert re.search(r"INVALID_EMAIL_ADDRESS</span> <span class=\"badge\">2<", page.text)
     assert sorted(row_ids(page.text)) == sorted(
