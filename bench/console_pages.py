@@ -120,7 +120,7 @@ def _page(client: TestClient, url: str) -> Callable[[], None]:
 
 def _pages(db: Database, backend: str) -> Iterator[Row]:
     seconds = _load(db, ERRORS, PROSPECTS)
-    yield (f"console ({backend}): load {ERRORS:,} sync errors", seconds, "s", "(report)")
+    yield (f"Sync Errors {backend}: load {ERRORS:,} errors", seconds, "s", "(report)")
     if backend == "PostgreSQL":  # the statistics autovacuum keeps after a bulk load
         with db.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(
@@ -133,12 +133,12 @@ def _pages(db: Database, backend: str) -> Iterator[Row]:
     for name, url in (
         ("first page", "/sync-errors"),
         ("kind=data", "/sync-errors?kind=data"),
-        ("code + object", "/sync-errors?code=STRING_TOO_LONG&object=Contact"),
+        ("code and object", "/sync-errors?code=STRING_TOO_LONG&object=Contact"),
         ("email starts with", "/sync-errors?email=person.12"),
         ("prospect id", "/sync-errors?prospect=4242&state=all"),
-        ("next page (keyset)", f"/sync-errors?{found.group(1)}"),
+        ("next page", f"/sync-errors?{found.group(1)}"),
     ):
-        yield (f"console ({backend}): Sync Errors, {name}", _median_ms(_page(client, url)),
+        yield (f"Sync Errors {backend}: {name}", _median_ms(_page(client, url)),
                "ms", TARGET)  # fmt: skip
 
 

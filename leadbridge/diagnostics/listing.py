@@ -34,7 +34,7 @@ State = Literal["open", "resolved", "all"]
 STATES: tuple[State, ...] = ("open", "resolved", "all")
 COUNT_CAP = 10_000  # counts above this are shown as "10,000+"
 MAX_SELECTED = 1000
-MAX_DISTINCT = 500  # codes or objects offered as filter choices
+MAX_OBJECTS = 200  # objects offered as filter choices
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,10})$")
 
 
@@ -108,7 +108,9 @@ def _all_codes(session: Session) -> list[str]:
     return _distinct(session, SyncErrorRow.error_code)
 
 
-def _distinct(session: Session, column: InstrumentedAttribute[Any]) -> list[str]:
+def _distinct(
+    session: Session, column: InstrumentedAttribute[Any], limit: int | None = None
+) -> list[str]:
     """The distinct values of an indexed column, one index seek each (a loose index scan:
     there are a few codes and objects among many errors, and DISTINCT would read them all)."""
     found: list[str] = []
@@ -117,7 +119,7 @@ def _distinct(session: Session, column: InstrumentedAttribute[Any]) -> list[str]
         if found:
             query = query.where(column > found[-1])
         value = session.scalar(query)
-        if value is None or len(found) >= MAX_DISTINCT:
+        if value is None or (limit is not None and len(found) >= limit):
             return found
         found.append(str(value))
 
@@ -189,7 +191,7 @@ class ErrorListing:
     def objects(self) -> list[str]:
         """The Salesforce objects errors are about, for the filter's choices."""
         with self.db.session(readonly=True) as session:
-            return _distinct(session, SyncErrorRow.crm_object)
+            return _distinct(session, SyncErrorRow.crm_object, MAX_OBJECTS)
 
     def retry_selected(self, ids: Sequence[int]) -> RetryReport:
         """Push these errors' prospects again; resolved or unknown ones come back skipped."""
