@@ -6,14 +6,68 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
-from leadbridge.store.models import ImportRunRow
+from leadbridge.store.models import ImportRunRow, ImportRunRowRow
 
 FINISHED = frozenset({"done", "stopped", "failed"})
+WRITTEN = frozenset({"created", "updated", "linked", "restored", "unchanged"})
+REPORT_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    id: int
+    line: int | None
+    email: str | None
+    status: str
+    reason: str | None
+    prospect_id: int | None
+    crm_object: str | None
+    crm_id: str | None
+    warnings: tuple[str, ...]
+
+
+def _report_row(row: ImportRunRowRow) -> ReportRow:
+    return ReportRow(
+        row.id,
+        row.line,
+        row.email,
+        row.status,
+        row.reason,
+        row.prospect_id,
+        row.crm_object,
+        row.crm_id,
+        tuple(str(warning) for warning in row.warnings or []),
+    )
+
+
+def _text(value: Any, length: int | None = None) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if length is None else text[:length]
+
+
+def _values(run_id: int, result: dict[str, Any]) -> dict[str, Any]:
+    """A report row from one intake outcome (its `as_dict`)."""
+    status = str(result.get("status") or "")
+    line, prospect_id = result.get("line"), result.get("prospect_id")
+    return {
+        "run_id": run_id,
+        "line": line if isinstance(line, int) else None,
+        "email": _text(result.get("email")),
+        "status": status[:40],
+        "attention": status not in WRITTEN,
+        "reason": _text(result.get("reason")),
+        "prospect_id": prospect_id if isinstance(prospect_id, int) else None,
+        "crm_object": _text(result.get("crm_object"), 40),
+        "crm_id": _text(result.get("crm_id"), 18),
+        "warnings": [str(warning) for warning in result.get("warnings") or []],
+    }
 
 
 @dataclass(frozen=True)
@@ -74,7 +128,6 @@ class ImportRunRepository:
             started_at=self.clock.now(),
             rows_done=0,
             counts={},
-            results=[],
         )
         self.session.add(row)
         self.session.flush()
@@ -83,9 +136,18 @@ class ImportRunRepository:
     def get(self, run_id: int) -> ImportRun:
         return _snapshot(self._row(run_id))
 
-    def results(self, run_id: int) -> list[dict[str, Any]]:
-        """The per-row report (as the intake gives it), in file order."""
-        return list(self._row(run_id).results or [])
+    def report(
+        self, run_id: int, limit: int, *, after_id: int | None = None, attention: bool = False
+    ) -> list[ReportRow]:
+        """A page of the run's report in file order (only rows not written with
+        `attention`); page with `after_id`, the last row's id."""
+        query = select(ImportRunRowRow).where(ImportRunRowRow.run_id == run_id)
+        if attention:
+            query = query.where(ImportRunRowRow.attention.is_(True))
+        if after_id is not None:
+            query = query.where(ImportRunRowRow.id > after_id)
+        rows = self.session.scalars(query.order_by(ImportRunRowRow.id).limit(limit))
+        return [_report_row(row) for row in rows]
 
     def recent(self, limit: int, *, before_id: int | None = None) -> list[ImportRun]:
         """Newest first; page with `before_id`."""
@@ -107,8 +169,10 @@ class ImportRunRepository:
         row = self._row(run_id)
         results = list(report.get("results") or [])
         stopped = report.get("stopped")
+        for chunk in range(0, len(results), REPORT_CHUNK):
+            values = [_values(run_id, r) for r in results[chunk : chunk + REPORT_CHUNK]]
+            self.session.execute(insert(ImportRunRowRow), values)
         row.status = "stopped" if stopped else "done"
-        row.results = results
         row.counts = dict(report.get("counts") or {})
         row.total_rows = row.total_rows if row.total_rows is not None else len(results)
         row.rows_done = row.total_rows if not stopped else row.rows_done

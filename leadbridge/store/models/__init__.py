@@ -35,7 +35,7 @@ from leadbridge.store.models.crm import (
     CustomObjectTypeRow,
 )
 from leadbridge.store.models.fields import AccountFieldMappingRow, CustomFieldRow, FieldMappingRow
-from leadbridge.store.models.imports import ImportRunRow
+from leadbridge.store.models.imports import ImportRunRow, ImportRunRowRow
 from leadbridge.store.models.prospects import (
     LIVE,
     RECYCLED,
@@ -83,6 +83,7 @@ __all__ = [
     "FormHandlerRow",
     "FormSubmissionRow",
     "ImportRunRow",
+    "ImportRunRowRow",
     "MarketingCampaignRow",
     "OutboxRow",
     "ProspectCrmKeyRow",

@@ -7,7 +7,6 @@ import csv
 import io
 from collections.abc import Iterator
 from pathlib import PurePath
-from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -15,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from leadbridge.api.intake import MAX_UPLOAD_BYTES
-from leadbridge.api.state import services
+from leadbridge.api.state import Services, services
 from leadbridge.auth import Principal
 from leadbridge.diagnostics.export import safe_cell
 from leadbridge.domain.access import Permission
-from leadbridge.store.import_runs import ImportRun, ImportRunRepository
+from leadbridge.store.import_runs import WRITTEN, ImportRun, ImportRunRepository
 from leadbridge.web.auth import allowed
 from leadbridge.web.errors import redirect
 from leadbridge.web.gateway import gateway
@@ -30,7 +29,7 @@ from leadbridge.web.templating import render, with_notice
 router = APIRouter(include_in_schema=False, dependencies=[Depends(allowed(Permission.IMPORT))])
 PAST = 25
 REPORT_ROWS = 500
-WRITTEN = frozenset({"created", "updated", "linked", "restored", "unchanged"})
+CSV_PAGE = 5000
 REPORT_COLUMNS = ("line", "email", "status", "reason", "prospect_id", "crm_object", "crm_id")
 
 
@@ -84,30 +83,41 @@ async def upload(request: Request, tasks: BackgroundTasks) -> Response:
     return with_notice(redirect(request, f"/imports/{run.id}"), f"Importing {name}…")
 
 
-def _run(request: Request, run_id: int) -> tuple[ImportRun, list[dict[str, Any]] | None]:
+def _run(request: Request, run_id: int) -> ImportRun:
     found = services(request)
     with found.database.session(readonly=True) as session:
-        runs = ImportRunRepository(session, found.clock)
-        run = runs.get(run_id)
-        return run, runs.results(run_id) if run.finished else None
+        return ImportRunRepository(session, found.clock).get(run_id)
+
+
+def _after(request: Request) -> int | None:
+    raw = request.query_params.get("after", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        return int(raw)
+    return None
 
 
 @router.get("/imports/{run_id}")
 def show(request: Request, run_id: RowId) -> Response:
-    run, results = _run(request, run_id)
-    every = results or []
-    attention = [result for result in every if result.get("status") not in WRITTEN]
+    found = services(request)
     only_problems = request.query_params.get("show") == "problems"
-    shown = attention if only_problems else every
+    after = _after(request)
+    with found.database.session(readonly=True) as session:
+        runs = ImportRunRepository(session, found.clock)
+        run = runs.get(run_id)
+        rows = runs.report(run_id, REPORT_ROWS + 1, after_id=after, attention=only_problems)
+    more = len(rows) > REPORT_ROWS
+    rows = rows[:REPORT_ROWS]
+    show_param = "show=problems&" if only_problems else ""
+    base = f"/imports/{run.id}?{show_param}"
     context = {
         "title": f"Import {run.filename}",
         "run": run,
-        "results": shown[:REPORT_ROWS],
-        "shown_count": len(shown),
-        "result_count": len(every),
-        "attention_count": len(attention),
+        "results": rows,
+        "result_count": sum(run.counts.values()),
+        "attention_count": sum(n for status, n in run.counts.items() if status not in WRITTEN),
         "only_problems": only_problems,
-        "report_rows": REPORT_ROWS,
+        "next_url": f"{base}after={rows[-1].id}" if more else None,
+        "first_url": base.rstrip("?&") if after is not None else None,
     }
     return render(request, "imports/run.html", context)
 
@@ -115,7 +125,7 @@ def show(request: Request, run_id: RowId) -> Response:
 @router.get("/imports/{run_id}/progress")
 def progress(request: Request, run_id: RowId) -> Response:
     """The progress card, for htmx polling; once the run is finished the page reloads."""
-    run, _ = _run(request, run_id)
+    run = _run(request, run_id)
     response = render(request, "imports/progress.html", {"run": run})
     if run.finished:
         response.headers["HX-Refresh"] = "true"
@@ -124,23 +134,32 @@ def progress(request: Request, run_id: RowId) -> Response:
 
 @router.get("/imports/{run_id}/report.csv")
 def report(request: Request, run_id: RowId) -> Response:
-    run, results = _run(request, run_id)
-    if results is None:
+    run = _run(request, run_id)
+    if not run.finished:
         return with_notice(redirect(request, f"/imports/{run_id}"), "The import is still running.")
     filename = f"import-{run.id}-report.csv"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return StreamingResponse(_csv(results), media_type="text/csv; charset=utf-8", headers=headers)
+    lines = _csv(services(request), run.id)
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def _csv(results: list[dict[str, Any]]) -> Iterator[str]:
+def _csv(found: Services, run_id: int) -> Iterator[str]:
+    """The report as CSV, formula-safe, a page per transaction."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow((*REPORT_COLUMNS, "warnings"))
-    for number, result in enumerate(results, start=1):
-        cells = [safe_cell(result.get(column)) for column in REPORT_COLUMNS]
-        writer.writerow([*cells, safe_cell("; ".join(result.get("warnings") or []))])
-        if number % 1000 == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
+    after: int | None = None
+    while True:
+        with found.database.session(readonly=True) as session:
+            rows = ImportRunRepository(session, found.clock).report(
+                run_id, CSV_PAGE, after_id=after
+            )
+        for row in rows:
+            cells = [safe_cell(getattr(row, column)) for column in REPORT_COLUMNS]
+            writer.writerow([*cells, safe_cell("; ".join(row.warnings))])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(rows) < CSV_PAGE:
+            return
+        after = rows[-1].id

@@ -95,6 +95,10 @@ def test_upload_imports_and_reports_every_row(web: Web, connected: IntakeGateway
     past = client.get("/imports")
     assert 'href="' + run_url + '">people.csv</a>' in past.text
     assert "hx-trigger" not in page.text  # finished: no more polling
+    problems = client.get(f"{run_url}?show=problems")
+    assert "not-an-email" in problems.text and "ada@import.example" not in problems.text
+    attention = sum(1 for row in rows if row["status"] not in ("created", "updated"))
+    assert f"Need attention ({attention})" in problems.text
 
 
 def test_progress_is_polled_until_done(web: Web, connected: IntakeGateway) -> None:

@@ -1,4 +1,5 @@
-"""Console imports (import_runs), and indexes for the Sync Errors and Audit log pages.
+"""Console imports (import_runs, and their reports in import_run_rows); indexes for the
+Sync Errors and Audit log pages.
 
 Revision ID: 0009
 Revises: 0007
@@ -36,7 +37,6 @@ def upgrade() -> None:
         sa.Column("total_rows", sa.Integer(), nullable=True),
         sa.Column("rows_done", sa.Integer(), nullable=False),
         sa.Column("counts", JSON, nullable=False),
-        sa.Column("results", JSON, nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'done', 'stopped', 'failed')",
@@ -48,6 +48,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_import_runs"),
     )
     op.create_index("ix_import_runs_started_at", "import_runs", ["started_at", "id"])
+    op.create_table(
+        "import_run_rows",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=True),
+        sa.Column("email", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("attention", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("prospect_id", sa.Integer(), nullable=True),
+        sa.Column("crm_object", sa.String(length=40), nullable=True),
+        sa.Column("crm_id", sa.String(length=18), nullable=True),
+        sa.Column("warnings", JSON, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["import_runs.id"],
+            name="fk_import_run_rows_run_id_import_runs",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_import_run_rows"),
+    )
+    op.create_index("ix_import_run_rows_run_id", "import_run_rows", ["run_id", "id"])
+    op.create_index(
+        "ix_import_run_rows_attention", "import_run_rows", ["run_id", "attention", "id"]
+    )
     op.create_index(
         "ix_sync_errors_open_recent",
         "sync_errors",
@@ -79,5 +104,8 @@ def downgrade() -> None:
     op.drop_index("ix_sync_errors_open_code", table_name="sync_errors")
     op.drop_index("ix_sync_errors_code_recent", table_name="sync_errors")
     op.drop_index("ix_sync_errors_open_recent", table_name="sync_errors")
+    op.drop_index("ix_import_run_rows_attention", table_name="import_run_rows")
+    op.drop_index("ix_import_run_rows_run_id", table_name="import_run_rows")
+    op.drop_table("import_run_rows")
     op.drop_index("ix_import_runs_started_at", table_name="import_runs")
     op.drop_table("import_runs")
