@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 
 from bench.cli import cli_bench
+from bench.console_pages import conditions, console_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
@@ -115,7 +116,7 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects")
+    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console")
     parser.add_argument("--only", choices=suites_names, default=None)
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
@@ -132,6 +133,9 @@ def main() -> None:
         suites.append(pull_bench())
     if args.only in (None, "prospects"):
         suites.append(prospects_bench())
+    if args.only in (None, "console"):
+        print(f"console pages: {conditions()}")
+        suites.append(console_bench())
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"

@@ -16,6 +16,7 @@ from leadbridge.api.errors import ApiError, error_response
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 IMPORT_MAX_BODY_BYTES = 50 * 1024 * 1024 + 64 * 1024  # a 50 MB CSV and its multipart framing
 IMPORT_PATH = "/api/v1/imports"
+CONSOLE_IMPORT_PATH = "/imports"  # the console's upload form (leadbridge.web.imports)
 
 
 class BodyTooLargeError(ApiError):
@@ -27,7 +28,8 @@ class BodyTooLargeError(ApiError):
 
 def body_limit(path: str) -> int:
     """The cap on the body of a request to `path`."""
-    return IMPORT_MAX_BODY_BYTES if path.rstrip("/") == IMPORT_PATH else DEFAULT_MAX_BODY_BYTES
+    uploads = (IMPORT_PATH, CONSOLE_IMPORT_PATH)
+    return IMPORT_MAX_BODY_BYTES if path.rstrip("/") in uploads else DEFAULT_MAX_BODY_BYTES
 
 
 class BodyLimitMiddleware:

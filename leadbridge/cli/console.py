@@ -4,7 +4,7 @@ console, with the Salesforce-side actions the console needs (a `ConsoleGateway`)
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -60,8 +60,15 @@ class CliConsoleGateway:
     def send_to_leadbridge(self, ids: list[str]) -> dict[str, Any]:
         return intake_service().send_json(ids)
 
-    def import_csv(self, data: bytes, *, undelete: bool) -> dict[str, Any]:
-        return intake_service().import_json(data, undelete=undelete)
+    def import_csv(
+        self,
+        data: bytes,
+        *,
+        undelete: bool,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        service = intake_service()
+        return service.import_csv(data, undelete=undelete, progress=progress).as_dict()
 
 
 def console_app(

@@ -40,7 +40,8 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _row(view: ErrorView) -> list[str]:
+def csv_row(view: ErrorView) -> list[str]:
+    """One error as CSV cells, formula-safe, in the order of COLUMNS."""
     data = view.to_json()
     data["fields"] = "; ".join(view.fields)
     return [safe_cell(data[column]) for column in COLUMNS]
@@ -51,7 +52,7 @@ def _write(out: IO[str], views: Iterable[ErrorView]) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for view in views:
-        writer.writerow(_row(view))
+        writer.writerow(csv_row(view))
         count += 1
     return count
 

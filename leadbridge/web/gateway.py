@@ -7,6 +7,7 @@ Everything else the pages show comes from the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -36,8 +37,15 @@ class ConsoleGateway(Protocol):
         """Bring these Salesforce leads and contacts in: a result per id."""
         ...
 
-    def import_csv(self, data: bytes, *, undelete: bool) -> dict[str, Any]:
-        """Import a CSV file: a result per row."""
+    def import_csv(
+        self,
+        data: bytes,
+        *,
+        undelete: bool,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Import a CSV file: a result per row; `progress(rows done, rows in the file)` is
+        called after each batch written."""
         ...
 
 

@@ -35,6 +35,7 @@ from leadbridge.store.models.crm import (
     CustomObjectTypeRow,
 )
 from leadbridge.store.models.fields import AccountFieldMappingRow, CustomFieldRow, FieldMappingRow
+from leadbridge.store.models.imports import ImportRunRow, ImportRunRowRow
 from leadbridge.store.models.prospects import (
     LIVE,
     RECYCLED,
@@ -81,6 +82,8 @@ __all__ = [
     "FieldMappingRow",
     "FormHandlerRow",
     "FormSubmissionRow",
+    "ImportRunRow",
+    "ImportRunRowRow",
     "MarketingCampaignRow",
     "OutboxRow",
     "ProspectCrmKeyRow",

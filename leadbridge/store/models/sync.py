@@ -35,6 +35,33 @@ Index(
     sqlite_where=SyncErrorRow.resolved_at.is_(None),
     postgresql_where=SyncErrorRow.resolved_at.is_(None),
 )
+# The Sync Errors page: open errors newest first, and any errors of a code newest first.
+Index(
+    "ix_sync_errors_open_recent",
+    SyncErrorRow.last_seen_at,
+    SyncErrorRow.id,
+    sqlite_where=SyncErrorRow.resolved_at.is_(None),
+    postgresql_where=SyncErrorRow.resolved_at.is_(None),
+)
+Index(
+    "ix_sync_errors_code_recent",
+    SyncErrorRow.error_code,
+    SyncErrorRow.last_seen_at,
+    SyncErrorRow.id,
+)
+# Open errors counted by code (an index-only scan), and the objects errors are about.
+Index(
+    "ix_sync_errors_open_code",
+    SyncErrorRow.error_code,
+    sqlite_where=SyncErrorRow.resolved_at.is_(None),
+    postgresql_where=SyncErrorRow.resolved_at.is_(None),
+)
+Index(
+    "ix_sync_errors_object_recent",
+    SyncErrorRow.crm_object,
+    SyncErrorRow.last_seen_at,
+    SyncErrorRow.id,
+)
 
 
 class AuditRow(Base):
@@ -54,6 +81,9 @@ class AuditRow(Base):
     __table_args__ = (
         CheckConstraint(one_of("origin", Origin), name="origin"),
         Index("ix_audit_log_prospect_id", "prospect_id", "id"),
+        # The Audit log page: by actor, and by date, newest first.
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_at_id", "at", "id"),
     )
 
 
