@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.acceptance.browser.test_ops_browser import refused_prospect
 from tests.acceptance.test_connect_org import Cli
 from tests.console import LiveConsole, sign_in_page
 
@@ -25,8 +26,9 @@ DEMO_PROSPECTS = (
 )
 
 
-def _seed(cli: Cli) -> None:
-    """A few prospects, most assigned and pushed, so the pages have something to show."""
+def _seed(cli: Cli, live: LiveConsole) -> None:
+    """Prospects (most assigned and pushed, one Salesforce refuses), a rule, a form handler
+    with a submission and an import, so every page has something to show."""
     reps = [user["email"] for user in cli.json("users", "list") if user.get("crm_user_id")]
     for n, (email, first, last, company, country) in enumerate(DEMO_PROSPECTS):
         cli(
@@ -35,7 +37,17 @@ def _seed(cli: Cli) -> None:
         )
         if n < 4 and reps:
             cli("prospects", "assign", email, reps[n % len(reps)])
+    refused_prospect(live.database)
     cli("sync", "once")
+    cli("rules", "add", "US to sales", "--when", "country equals United States",
+        "--assign-user", reps[0], "--adjust-score", "10")  # fmt: skip
+    form = cli.json("forms", "add", "Contact us", "--field", "work_email=email",
+                    "--field", "org=company", "--required", "org")  # fmt: skip
+    admin = live.client("admin")
+    posted = admin.post(form["path"], data={"work_email": "lin@example.com", "org": "Lin & Co"})
+    assert posted.status_code == 200, posted.text
+    upload = {"file": ("people.csv", b"email,first_name\nmae@example.com,Mae\nbad,Bad\n")}
+    assert admin.post("/imports", files=upload).status_code == 303
 
 
 def _shots_dir(tmp_path: Path) -> Path:
@@ -52,7 +64,7 @@ def _slug(path: str) -> str:
 def test_every_page_of_the_menu_renders_cleanly(
     connected_cli: Cli, live_console: LiveConsole, browser_page: Any, tmp_path: Path
 ) -> None:
-    _seed(connected_cli)
+    _seed(connected_cli, live_console)
     page = browser_page
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -74,10 +74,15 @@ def test_a_refused_value_is_fixed_retried_and_leaves_sync_errors(
     assert row.locator(f'a[href="/prospects/{prospect_id}"]').count() == 1
     shoot(page, "sync-errors")
 
-    with live.database.session() as session:  # the fix, as the prospect page would make it
-        ProspectRepository(session, SystemClock()).update(
-            prospect_id, {"phone": "+1 555 0100"}, origin=Origin.USER, actor="marketing"
-        )
+    # The fix, on the prospect's page (linked from the error's row).
+    row.locator(f'a[href="/prospects/{prospect_id}"]').click()
+    page.wait_for_url(re.compile(rf"/prospects/{prospect_id}$"))
+    page.fill("#f-phone", "+1 555 0100")
+    with page.expect_navigation():
+        page.click("text=Save changes")
+    assert page.input_value("#f-phone") == "+1 555 0100"
+    page.goto(f"{live.url}/sync-errors?kind=data")
+    row = page.locator("tbody tr", has_text=REFUSED)
     row.locator('input[name="ids"]').check()
     page.click("text=Retry selected")
     page.wait_for_selector(".notice")
