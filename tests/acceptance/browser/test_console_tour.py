@@ -16,6 +16,7 @@ from tests.acceptance.browser.test_ops_browser import refused_prospect
 from tests.acceptance.test_connect_org import Cli
 from tests.console import LiveConsole, sign_in_page
 
+REPO = Path(__file__).resolve().parents[3]
 DEMO_PROSPECTS = (
     ("ada.lovelace@example.com", "Ada", "Lovelace", "Analytical Engines", "United Kingdom"),
     ("grace.hopper@example.com", "Grace", "Hopper", "Navy Labs", "United States"),
@@ -52,7 +53,8 @@ def _seed(cli: Cli, live: LiveConsole) -> None:
 
 def _shots_dir(tmp_path: Path) -> Path:
     chosen = os.environ.get("LEADBRIDGE_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path / "shots"
+    # Relative to the repository (the fixtures chdir to a temporary home).
+    folder = REPO / chosen if chosen else tmp_path / "shots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
