@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadbridge.auth.service import ACCOUNT_FAILURES
 from tests.console import LiveConsole, email_for, sign_in_page
 
 
@@ -44,3 +45,31 @@ def test_an_api_key_is_shown_once_and_works_on_the_api(
     page.goto(f"{live_console.url}/account")
     assert key not in page.content()
     assert "My script" in page.inner_text("table")
+
+
+def test_repeated_wrong_passwords_lock_the_account(
+    live_console: LiveConsole, browser_page: Any
+) -> None:
+    page = browser_page
+    for _ in range(ACCOUNT_FAILURES):
+        sign_in_page(page, live_console.url, "sales_manager", password="a wrong guess")
+        assert "Wrong email or password." in page.inner_text("#sign-in-error")
+    sign_in_page(page, live_console.url, "sales_manager")  # the right one, too late
+    assert "Too many failed sign-ins" in page.inner_text("#sign-in-error")
+    assert page.url.startswith(f"{live_console.url}/sign-in")
+
+
+def test_a_post_without_the_csrf_token_is_refused(
+    live_console: LiveConsole, browser_page: Any
+) -> None:
+    """The browser sends the session cookie by itself; without the page's token the server
+    refuses the change (what a forged form on another site would send)."""
+    page = browser_page
+    sign_in_page(page, live_console.url, "admin")
+    forged = page.request.post(
+        f"{live_console.url}/account/api-keys", form={"name": "forged"}, max_redirects=0
+    )
+    assert forged.status == 403
+    assert "expired or did not come from leadbridge" in forged.text()
+    page.goto(f"{live_console.url}/account")
+    assert "forged" not in page.inner_text("main")
