@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError
@@ -17,7 +17,7 @@ SECRET_FIELDS = frozenset(
     {"password", "client_secret", "security_token", "private_key", "token", "api_key"}
 )
 CHANGED = "changed"
-MAX_PAGE = 200
+MAX_PAGE = 1000
 _MAX_VALUE = 2000
 
 
@@ -77,11 +77,15 @@ class SettingsChangeRepository:
         self, area: str | None = None, *, limit: int = 50, before_id: int | None = None
     ) -> list[SettingsChange]:
         """The newest changes first (of one `area` when given); page with `before_id`."""
+        return self.page(SettingsFilter(area=area), limit, before_id=before_id)
+
+    def page(
+        self, flt: SettingsFilter, limit: int, *, before_id: int | None = None
+    ) -> list[SettingsChange]:
+        """Up to `limit` changes matching `flt`, newest first (by id), older than `before_id`."""
         if not 1 <= limit <= MAX_PAGE:
             raise InputError(f"must be between 1 and {MAX_PAGE}", item="limit")
-        query = select(SettingsChangeRow)
-        if area is not None:
-            query = query.where(SettingsChangeRow.area == area)
+        query = select(SettingsChangeRow).where(*_conditions(flt))
         if before_id is not None:
             query = query.where(SettingsChangeRow.id < before_id)
         rows = self.session.scalars(query.order_by(SettingsChangeRow.id.desc()).limit(limit))
@@ -91,3 +95,29 @@ class SettingsChangeRepository:
             )
             for r in rows
         ]
+
+    def areas(self) -> list[str]:
+        """The areas that have changes, for a filter's choices."""
+        query = select(SettingsChangeRow.area).distinct()
+        return sorted(area for area in self.session.scalars(query) if area)
+
+
+@dataclass(frozen=True)
+class SettingsFilter:
+    actor: str | None = None
+    area: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _conditions(flt: SettingsFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if flt.actor:
+        where.append(SettingsChangeRow.actor == flt.actor)
+    if flt.area:
+        where.append(SettingsChangeRow.area == flt.area)
+    if flt.since is not None:
+        where.append(SettingsChangeRow.at >= flt.since)
+    if flt.until is not None:
+        where.append(SettingsChangeRow.at < flt.until)
+    return where

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from leadbridge.domain.fields import Origin
 from leadbridge.errors import InputError
 from leadbridge.store.audit_query import AuditFilter
-from leadbridge.store.settings_changes_query import SettingsFilter
+from leadbridge.store.settings_changes import SettingsFilter
 from leadbridge.web.params import MAX_ROW_ID
 
 MAX_TEXT = 255

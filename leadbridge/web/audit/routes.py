@@ -10,7 +10,7 @@ from leadbridge.api.state import services
 from leadbridge.domain.access import Permission
 from leadbridge.domain.fields import Origin
 from leadbridge.store.audit_query import audit_actors, audit_page
-from leadbridge.store.settings_changes_query import settings_areas, settings_changes_page
+from leadbridge.store.settings_changes import SettingsChangeRepository
 from leadbridge.web.audit.filters import parse_audit, parse_settings
 from leadbridge.web.auth import allowed
 from leadbridge.web.templating import render
@@ -46,8 +46,9 @@ def prospect_changes(request: Request) -> Response:
 def settings_changes(request: Request) -> Response:
     parsed, flt = parse_settings(dict(request.query_params))
     with services(request).database.session(readonly=True) as session:
-        changes = settings_changes_page(session, flt, PAGE_SIZE + 1, before_id=parsed.before)
-        areas = settings_areas(session)
+        trail = SettingsChangeRepository(session)
+        changes = trail.page(flt, PAGE_SIZE + 1, before_id=parsed.before)
+        areas = trail.areas()
     more = len(changes) > PAGE_SIZE
     changes = changes[:PAGE_SIZE]
     context = {
