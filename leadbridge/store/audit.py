@@ -65,16 +65,17 @@ class AuditRepository:
         if before_id is not None:
             query = query.where(AuditRow.id < before_id)
         rows = self.session.scalars(query.order_by(AuditRow.id.desc()).limit(limit))
-        return [
-            AuditEntry(
-                row.id,
-                row.prospect_id,
-                row.field,
-                row.old_value,
-                row.new_value,
-                row.at,
-                row.origin,
-                row.actor,
-            )
-            for row in rows
-        ]
+        return [entry_of(row) for row in rows]
+
+
+def entry_of(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        row.id,
+        row.prospect_id,
+        row.field,
+        row.old_value,
+        row.new_value,
+        row.at,
+        row.origin,
+        row.actor,
+    )

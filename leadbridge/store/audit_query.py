@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
 from leadbridge.errors import InputError
-from leadbridge.store.audit import MAX_AUDIT_PAGE, AuditEntry
+from leadbridge.store.audit import MAX_AUDIT_PAGE, AuditEntry, entry_of
 from leadbridge.store.models import AuditRow, ProspectRow
 
 
@@ -67,22 +67,7 @@ def audit_page(
     if before_id is not None:
         query = query.where(AuditRow.id < before_id)
     rows = session.execute(query.order_by(AuditRow.id.desc()).limit(limit))
-    return [
-        AuditLine(
-            AuditEntry(
-                row.id,
-                row.prospect_id,
-                row.field,
-                row.old_value,
-                row.new_value,
-                row.at,
-                row.origin,
-                row.actor,
-            ),
-            email,
-        )
-        for row, email in rows
-    ]
+    return [AuditLine(entry_of(row), email) for row, email in rows]
 
 
 def audit_actors(session: Session, limit: int = 200) -> list[str]:
