@@ -77,7 +77,7 @@ class ActionRow:
 def rows_from_form(form: FormData) -> list[ActionRow]:
     types, targets, values = (form.getlist(f"a_{name}") for name in ("type", "target", "value"))
     return [
-        ActionRow(str(kind), _at(targets, index), _at(values, index))
+        ActionRow(str(kind), value_at(targets, index), value_at(values, index))
         for index, kind in enumerate(types)
     ]
 
@@ -88,7 +88,7 @@ def rows_from_json(actions: list[Mapping[str, Any]]) -> list[ActionRow]:
         kind = str(action.get("type", ""))
         target = action.get(_TARGET_KEY.get(kind, ""), "")
         value = action.get(_VALUE_KEY.get(kind, ""), "")
-        rows.append(ActionRow(kind, _shown(target), _shown(value)))
+        rows.append(ActionRow(kind, shown(target), shown(value)))
     return rows
 
 
@@ -102,11 +102,13 @@ def row_errors(problems: Mapping[str, str]) -> dict[int, str]:
     return found
 
 
-def _at(values: list[Any], index: int) -> str:
+def value_at(values: list[Any], index: int) -> str:
+    """The form's `index`-th value of a repeated field, or blank."""
     return str(values[index]) if index < len(values) else ""
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A stored value as a form's text box shows it."""
     if value is None:
         return ""
     if isinstance(value, bool):

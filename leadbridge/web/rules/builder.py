@@ -15,7 +15,14 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from leadbridge.domain.criteria import OPERATORS_BY_KIND, Kind, Operator
-from leadbridge.web.action_rows import ActionRow, edit_rows, rows_from_form, rows_from_json
+from leadbridge.web.action_rows import (
+    ActionRow,
+    edit_rows,
+    rows_from_form,
+    rows_from_json,
+    shown,
+    value_at,
+)
 
 MAX_REPEAT_DAYS_TEXT = 10
 OPERATOR_LABELS = {
@@ -84,7 +91,7 @@ class RuleDraft:
 def draft_from_form(form: FormData) -> RuleDraft:
     fields, ops, values = (form.getlist(f"c_{name}") for name in ("field", "op", "value"))
     conditions = [
-        ConditionRow(str(name), _at(ops, index), _at(values, index))
+        ConditionRow(str(name), value_at(ops, index), value_at(values, index))
         for index, name in enumerate(fields)
     ]
     return RuleDraft(
@@ -101,7 +108,7 @@ def draft_from_form(form: FormData) -> RuleDraft:
 def draft_from_rule(rule: Mapping[str, Any]) -> RuleDraft:
     """A saved rule (`RuleService.show`) as a draft to edit."""
     conditions = [
-        ConditionRow(str(item.get("field", "")), str(item.get("op", "")), _shown(item.get("value")))
+        ConditionRow(str(item.get("field", "")), str(item.get("op", "")), shown(item.get("value")))
         for item in rule["criteria"]
     ]
     days = rule["repeat_after_days"]
@@ -153,17 +160,3 @@ def operators_for(kind: str | None) -> list[tuple[str, str]]:
 def value_hint(kind: str | None) -> str:
     hints = {str(k): hint for k, hint in VALUE_HINTS.items()}
     return hints.get(kind or "", "value")
-
-
-def _at(values: list[Any], index: int) -> str:
-    return str(values[index]) if index < len(values) else ""
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ";".join(str(item) for item in value)
-    return str(value)
