@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from leadbridge.automation import FormHandlerService
 from leadbridge.domain.fields import Origin
@@ -60,6 +61,9 @@ def test_build_a_rule_that_assigns_and_run_it(live_console: LiveConsole, browser
     page.wait_for_selector("select#c1-value")
     page.select_option("#c1-value", "false")
     page.fill("#a0-target", email_for("sales"))
+    # Let the builder's own refreshes (after each change) land first: one arriving after the
+    # preview would redraw the form without it.
+    expect(page.locator(".htmx-request")).to_have_count(0)
     page.click("text=Preview matches")
     page.wait_for_selector("#preview-matching")
     assert page.inner_text("#preview-matching") == "2"
