@@ -166,9 +166,13 @@ def test_send_to_leadbridge_confirms_and_brings_the_lead_in(
     assert "lbk_" not in page.content() and "LEADBRIDGE_API_TOKEN" not in page.content()
     _shot(page, "send-to-confirm")
     page.click("text=Confirm: send to leadbridge")
+    page.wait_for_url(lambda at: at.startswith(f"{url}/send-to-leadbridge/results/"))
     page.wait_for_selector("#send-results")
     assert "Created" in page.inner_text("#send-results")
     _shot(page, "send-to-result")
+    page.reload()  # redirected after the POST: a refresh shows the results, sends nothing
+    page.wait_for_selector("#send-results")
+    assert "Created" in page.inner_text("#send-results")  # sent again, it would say Unchanged
     with live_console.database.session(readonly=True) as session:
         found = ProspectRepository(session, SystemClock()).by_email("hopper@example.com")
     assert found is not None and found.crm_lead_id is not None
