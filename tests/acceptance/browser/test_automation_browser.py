@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from leadbridge.automation import FormHandlerService
 from leadbridge.domain.fields import Origin
@@ -69,7 +70,8 @@ def test_build_a_rule_that_assigns_and_run_it(live_console: LiveConsole, browser
     assert "added (active)" in page.inner_text(".notice")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:text-is('Run now')")
-    page.wait_for_selector("text=fired 2 times")
+    expect(page.locator("#run-status")).to_contain_text("fired 2 times")  # polled while it runs
+    page.reload()
     assert page.inner_text("#fired-for") == "2"
     _shot(page, "rule-show")
     sales = live_console.users["sales"]
