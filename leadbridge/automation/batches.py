@@ -28,8 +28,10 @@ def for_each_page(
     readonly: bool,
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Call `work` with each page of live prospects, in id order; how many there were."""
+    """Call `work` with each page of live prospects, in id order; how many there were (how
+    many it went through, when `stop` said, after a page, that it was enough)."""
     if not 1 <= batch_size <= MAX_PAGE:
         raise InputError(f"must be between 1 and {MAX_PAGE}", item="batch size")
     total = 0
@@ -46,6 +48,6 @@ def for_each_page(
         done += len(page)
         if progress is not None:
             progress(done, max(total, done))
-        if len(page) < batch_size:
+        if len(page) < batch_size or (stop is not None and stop()):
             return done
         after = page[-1].id

@@ -5,6 +5,7 @@ Results are JSON-friendly dicts. A rule is named by its id or its name everywher
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,16 @@ from leadbridge.store.users import UserRepository
 
 MAX_SAMPLE = 1000
 MAX_REPEAT_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class PreviewBound:
+    """How far a preview may go: it stops counting once `matching` prospects match, or
+    after `seconds` (both checked after each page). A bounded preview's result says whether
+    it went through every prospect (`complete`); an unbounded one (the CLI's) always does."""
+
+    matching: int = 10_000
+    seconds: float = 2.0
 
 
 def find_rule(session: Session, clock: Clock, key: str) -> AutomationRule:
@@ -189,33 +200,55 @@ class RuleService:
         sample: int = 20,
         batch_size: int = 1000,
         progress: Progress | None = None,
+        bound: PreviewBound | None = None,
     ) -> dict[str, Any]:
         """Which live prospects the rule matches now (a count and the first `sample`), and how
-        many of them it would fire for; changes nothing."""
+        many of them it would fire for; changes nothing. `bound` stops it early."""
         with self.db.session(readonly=True) as session:
             rule = find_rule(session, self.clock, key)
         tally = _PreviewTally(rule.criteria, rule.match, self.clock, sample, rule)
         return {
             "rule": rule.name,
             "active": rule.active,
-            **self._tally(tally, batch_size=batch_size, progress=progress),
+            **self._tally(tally, batch_size=batch_size, progress=progress, bound=bound),
         }
 
     def preview_criteria(
-        self, criteria: Any, *, match: str = "all", sample: int = 20, batch_size: int = 1000
+        self,
+        criteria: Any,
+        *,
+        match: str = "all",
+        sample: int = 20,
+        batch_size: int = 1000,
+        bound: PreviewBound | None = None,
     ) -> dict[str, Any]:
         """What criteria not saved yet would match now (a rule being written); every
         matching prospect is one it would fire for."""
         with self.db.session(readonly=True) as session:
             compiled = checked_criteria(session, criteria, match)
         tally = _PreviewTally(compiled.to_json(), str(compiled.match), self.clock, sample)
-        return self._tally(tally, batch_size=batch_size, progress=None)
+        return self._tally(tally, batch_size=batch_size, progress=None, bound=bound)
 
     def _tally(
-        self, tally: _PreviewTally, *, batch_size: int, progress: Progress | None
+        self,
+        tally: _PreviewTally,
+        *,
+        batch_size: int,
+        progress: Progress | None,
+        bound: PreviewBound | None,
     ) -> dict[str, Any]:
         if not 0 <= tally.sample_size <= MAX_SAMPLE:
             raise InputError(f"must be between 0 and {MAX_SAMPLE}", item="sample")
+        stopped = False
+        deadline = None if bound is None else time.monotonic() + bound.seconds
+
+        def enough() -> bool:
+            nonlocal stopped
+            stopped = bound is not None and (
+                tally.matching >= bound.matching or time.monotonic() >= (deadline or 0)
+            )
+            return stopped
+
         scanned = for_each_page(
             self.db,
             self.clock,
@@ -223,13 +256,15 @@ class RuleService:
             readonly=True,
             batch_size=batch_size,
             progress=progress,
+            stop=None if bound is None else enough,
         )
-        return {
+        result = {
             "scanned": scanned,
             "matching": tally.matching,
             "would_fire": tally.would_fire,
             "sample": tally.sample,
         }
+        return result if bound is None else {**result, "complete": not stopped}
 
     def run(
         self,
@@ -237,10 +272,13 @@ class RuleService:
         *,
         batch_size: int = DEFAULT_BATCH,
         progress: Progress | None = None,
+        report: RulesReport | None = None,
     ) -> dict[str, Any]:
-        """Run one active rule, or all of them, over every live prospect, page by page."""
+        """Run one active rule, or all of them, over every live prospect, page by page.
+        `report`, when given, is added to as each page is done (for a caller showing
+        progress); the result is its JSON in the end."""
         rule_id = None if key is None else self._active_rule_id(key)
-        report = RulesReport()
+        report = RulesReport() if report is None else report
         with self.db.session(readonly=True) as session:
             if not AutomationRuleRepository(session, self.clock).list(active_only=True):
                 return report_json(report)

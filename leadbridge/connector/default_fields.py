@@ -9,7 +9,12 @@ value always comes from leadbridge."""
 
 from __future__ import annotations
 
-from leadbridge.domain.fields import DEFAULT_FIELD_NAMES, LEADBRIDGE_OWNED, SyncBehaviour
+from leadbridge.domain.fields import (
+    DEFAULT_FIELD_NAMES,
+    IDENTITY_FIELD,
+    LEADBRIDGE_OWNED,
+    SyncBehaviour,
+)
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.store.field_mappings import FieldMapping, FieldMappingRepository
 
@@ -27,7 +32,7 @@ def set_default_behaviour(
     """Give the default field `name` a new sync behaviour, keeping its Salesforce fields and
     blank rule. `crm_field`, when given, must be one of its Salesforce fields."""
     item = f"field {name}"
-    if name == "email":
+    if name == IDENTITY_FIELD:
         raise InputError(
             "the email is the prospect's identity: its sync behaviour is fixed. Whether an "
             "email changed in Salesforce changes the prospect's is the connector setting "

@@ -84,6 +84,9 @@ DEFAULT_FIELDS: tuple[ProspectField, ...] = (
 DEFAULT_FIELD_NAMES = frozenset(field.name for field in DEFAULT_FIELDS)
 # Fields leadbridge owns: their value always comes from leadbridge.
 LEADBRIDGE_OWNED = frozenset({"score", "grade", "marketing_campaign"})
+# The prospect's identity: its sync rule is fixed; whether an email changed in Salesforce
+# changes the prospect's is the connector setting `apply_crm_email_changes`.
+IDENTITY_FIELD = "email"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.models import ImportRunRow, ImportRunRowRow
 
-FINISHED = frozenset({"done", "stopped", "failed"})
+FINISHED = frozenset({"done", "stopped", "failed", "interrupted"})
+UNFINISHED = ("queued", "running")
+INTERRUPTED = (
+    "The server stopped during this import; upload the file again: rows already imported "
+    "are recognised."
+)
 WRITTEN = frozenset({"created", "updated", "linked", "restored", "unchanged"})
 REPORT_CHUNK = 5000
 
@@ -178,6 +183,19 @@ class ImportRunRepository:
         row.rows_done = row.total_rows if not stopped else row.rows_done
         row.error = None if not stopped else _stop_words(stopped)
         row.finished_at = self.clock.now()
+
+    def interrupt_unfinished(self) -> int:
+        """Mark every run still queued or running as interrupted; how many there were.
+
+        Imports run inside the server's process, so when it starts, no run can still be
+        going: one left unfinished was cut short by a restart (or a crash) and would
+        otherwise say "running" for ever."""
+        result = self.session.execute(
+            update(ImportRunRow)
+            .where(ImportRunRow.status.in_(UNFINISHED))
+            .values(status="interrupted", error=INTERRUPTED, finished_at=self.clock.now())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def fail(self, run_id: int, error: str) -> None:
         row = self._row(run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -144,3 +145,14 @@ class UserRepository:
 
     def _by_key(self, key: str) -> UserRow | None:
         return self.session.scalar(select(UserRow).where(UserRow.email_key == key))
+
+
+def user_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """Each user's name (its email when the name is blank), in one query for all of them."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(UserRow.id, UserRow.name, UserRow.email).where(UserRow.id.in_(wanted))
+    )
+    return {user_id: (name or "").strip() or email for user_id, name, email in rows}

@@ -50,6 +50,7 @@ from leadbridge.store.models.push import (
     CrmSyncStateRow,
     ProspectCrmKeyRow,
 )
+from leadbridge.store.models.send_to import SendToResultRow
 from leadbridge.store.models.sync import AuditRow, OutboxRow, SyncErrorRow, SyncLeaseRow
 from leadbridge.store.models.users import CrmUserLinkRow, UserRole, UserRow
 
@@ -90,6 +91,7 @@ __all__ = [
     "ProspectRow",
     "ProspectValueRow",
     "RuleMatchRow",
+    "SendToResultRow",
     "SettingsChangeRow",
     "SignInFailureRow",
     "SyncCursorRow",

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadbridge.store.models.base import Base
 from leadbridge.store.types import Json, UtcDateTime
 
-IMPORT_STATES = ("queued", "running", "done", "stopped", "failed")
+IMPORT_STATES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 
 
 class ImportRunRow(Base):
     """One upload: who and what file, how far it got (rows_done of total_rows), its counts
-    by outcome and, for a run that stopped or failed, why (`error`). Its report is in
-    `import_run_rows`."""
+    by outcome and, for a run that stopped, failed or was interrupted, why (`error`). Its
+    report is in `import_run_rows`."""
 
     __tablename__ = "import_runs"
 
@@ -36,7 +36,8 @@ class ImportRunRow(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('queued', 'running', 'done', 'stopped', 'failed')", name="status"
+            "status IN ('queued', 'running', 'done', 'stopped', 'failed', 'interrupted')",
+            name="status",
         ),
         Index("ix_import_runs_started_at", "started_at", "id"),
     )

@@ -12,6 +12,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.store.audit_query import audit_actors, audit_page
 from leadbridge.store.settings_changes import SettingsChangeRepository
 from leadbridge.web.audit.filters import parse_audit, parse_settings
+from leadbridge.web.audit_changes import shown_changes
 from leadbridge.web.auth import allowed
 from leadbridge.web.templating import render
 
@@ -25,14 +26,16 @@ def prospect_changes(request: Request) -> Response:
     with services(request).database.session(readonly=True) as session:
         lines = audit_page(session, flt, PAGE_SIZE + 1, before_id=parsed.before)
         actors = audit_actors(session)
-    more = len(lines) > PAGE_SIZE
-    lines = lines[:PAGE_SIZE]
+        more = len(lines) > PAGE_SIZE
+        lines = lines[:PAGE_SIZE]
+        shown = shown_changes(session, (line.entry for line in lines))
     context = {
         "title": "Audit log",
         "tab": "prospects",
         "f": parsed,
         "errors": parsed.errors,
         "lines": lines,
+        "shown": shown,
         "actors": actors,
         "origins": list(Origin),
         "next_url": f"?{parsed.query(before=str(lines[-1].entry.id))}" if more else None,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from leadbridge.domain.fields import (
     DEFAULT_FIELD_NAMES,
     DEFAULT_FIELDS,
+    IDENTITY_FIELD,
     LEADBRIDGE_OWNED,
     FieldType,
     SyncBehaviour,
@@ -39,6 +40,11 @@ TYPE_LABELS = {
     FieldType.MULTISELECT: "Multi-select",
 }
 _LABELS = {f.name: f.label for f in DEFAULT_FIELDS}
+IDENTITY_RULE = (
+    "the email is the prospect's identity, so its sync behaviour is fixed; whether an email "
+    "changed in Salesforce changes the prospect's is the connector setting "
+    "“Apply email changes made in Salesforce” (apply_crm_email_changes)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,12 @@ class Row:
     default: bool
     owned: bool  # leadbridge owns the value: its behaviour is fixed
     mapping: FieldMapping
+    identity: bool = False  # the email: its behaviour is fixed, see IDENTITY_RULE
+
+    @property
+    def fixed(self) -> bool:
+        """Its sync behaviour cannot change here (shown read-only)."""
+        return self.owned or self.identity
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,7 @@ def fields_view(database: Database, field_type: FieldType = FieldType.TEXT) -> F
             m.field_name in DEFAULT_FIELD_NAMES,
             m.field_name in LEADBRIDGE_OWNED,
             m,
+            m.field_name == IDENTITY_FIELD,
         )
         for m in mappings
     ]
@@ -121,6 +134,8 @@ def set_behaviour(
         current = mappings.get(name)
         if current is None:
             raise NotFoundError(f"the field {name!r} is not mapped")
+        if name == IDENTITY_FIELD:
+            raise InputError(IDENTITY_RULE, item="behaviour")
         if name in LEADBRIDGE_OWNED and behaviour is not current.behaviour:
             raise InputError(
                 "this field is computed by leadbridge, so leadbridge's value always wins",

@@ -9,6 +9,7 @@ import io
 import logging
 from typing import Any
 
+from leadbridge.api.state import Services
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
@@ -54,6 +55,15 @@ def run_import(
     else:
         with db.session() as session:
             ImportRunRepository(session, clock).finish(run_id, report)
+
+
+def interrupt_unfinished(found: Services) -> int:
+    """Mark the runs a stopped server left unfinished as interrupted; how many."""
+    with found.database.session() as session:
+        count = ImportRunRepository(session, found.clock).interrupt_unfinished()
+    if count:
+        log.warning("%d import(s) were cut short by a restart: marked interrupted", count)
+    return count
 
 
 def _reason(error: LeadbridgeError) -> str:

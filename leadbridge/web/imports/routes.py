@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import PurePath
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -22,11 +23,25 @@ from leadbridge.store.import_runs import WRITTEN, ImportRun, ImportRunRepository
 from leadbridge.web.auth import allowed
 from leadbridge.web.errors import redirect
 from leadbridge.web.gateway import gateway
-from leadbridge.web.imports.job import check_upload, run_import
+from leadbridge.web.imports.job import check_upload, interrupt_unfinished, run_import
 from leadbridge.web.params import RowId
 from leadbridge.web.templating import render, with_notice
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(allowed(Permission.IMPORT))])
+
+@asynccontextmanager
+async def interrupt_on_start(app: FastAPI) -> AsyncIterator[None]:
+    """When the server starts, no import of this process can be going yet: runs left queued
+    or running were cut short by a restart, and are marked interrupted (their page says to
+    upload the file again)."""
+    await run_in_threadpool(interrupt_unfinished, app.state.leadbridge)
+    yield
+
+
+router = APIRouter(
+    include_in_schema=False,
+    dependencies=[Depends(allowed(Permission.IMPORT))],
+    lifespan=interrupt_on_start,
+)
 PAST = 25
 REPORT_ROWS = 500
 CSV_PAGE = 5000

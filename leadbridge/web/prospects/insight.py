@@ -21,6 +21,7 @@ from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.sync_errors import SyncError, SyncErrorRepository
 from leadbridge.store.users import User, UserRepository
+from leadbridge.web.audit_changes import ShownChange, shown_changes
 from leadbridge.web.prospects.links import record_url
 
 AUDIT_PAGE = 20
@@ -34,6 +35,7 @@ class Insight:
     record_url: str | None
     why: WhyReport
     audit: list[AuditEntry]
+    audit_shown: dict[int, ShownChange]  # each entry in words, by its id
     audit_next: int | None  # `audit_before` for the next (older) page
     memberships: list[Membership]
     account: MirroredAccount | None
@@ -87,6 +89,7 @@ def load_insight(
             record_url=record_url(connector.login_url if connector else None, prospect.crm_id),
             why=_why(session, db, clock, prospect.id),
             audit=audit[:AUDIT_PAGE],
+            audit_shown=shown_changes(session, audit[:AUDIT_PAGE]),
             audit_next=audit[AUDIT_PAGE - 1].id if len(audit) > AUDIT_PAGE else None,
             memberships=CampaignMirrorRepository(session).memberships(prospect.id),
             account=account,

@@ -4,20 +4,22 @@ buttons post the whole form (to `/rules/builder` and `/rules/preview` with htmx,
 with the part of the page to replace; to the form's own address without JavaScript).
 
 Everything goes through `RuleService`: running a rule changes prospects in the store, and
-what must reach Salesforce goes through the outbox like any other change.
+what must reach Salesforce goes through the outbox like any other change. Within a request,
+nothing reads every prospect: a preview is bounded (PREVIEW_BOUND) and "Run now" is a
+background job (web/rules/runs.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from leadbridge.api.state import services
 from leadbridge.automation import RuleService
-from leadbridge.automation.rules import MAX_REPEAT_DAYS
+from leadbridge.automation.rules import MAX_REPEAT_DAYS, PreviewBound
 from leadbridge.domain.access import Permission
 from leadbridge.errors import ConflictError, InputError
 from leadbridge.web.action_rows import ACTION_KINDS, row_errors
@@ -36,12 +38,17 @@ from leadbridge.web.rules.builder import (
     repeat_days,
     value_hint,
 )
+from leadbridge.web.rules.runs import rule_runs, run_rule
 from leadbridge.web.templating import render, with_notice
 
 router = APIRouter(include_in_schema=False)
 VIEW = [Depends(allowed(Permission.RULES_VIEW))]
 MANAGE = [Depends(allowed(Permission.RULES_MANAGE))]
 PREVIEW_SAMPLE = 10
+# A preview answers within a request: it stops counting at 10,000 matches or after 2 s
+# (a million prospects are not all read to answer "how many").
+PREVIEW_BOUND = PreviewBound(matching=10_000, seconds=2.0)
+PREVIEW_BATCH = 1000  # prospects read at a time (the bound is checked after each)
 
 
 def _service(request: Request) -> RuleService:
@@ -88,7 +95,14 @@ async def rule_page(request: Request, rule_id: RowId, preview: bool = False) -> 
     rule = await run_in_threadpool(service.show, str(rule_id))
     shown = await run_in_threadpool(_rule_preview, service, rule_id) if preview else None
     labels = {str(op): label for op, label in OPERATOR_LABELS.items()}
-    context = {"title": rule["name"], "rule": rule, "preview": shown, "operator_labels": labels}
+    context = {
+        "title": rule["name"],
+        "rule": rule,
+        "preview": shown,
+        "operator_labels": labels,
+        "run": rule_runs(request.app).latest(rule_id),
+        "rule_id": rule_id,
+    }
     return render(request, "rules/show.html", context)
 
 
@@ -128,20 +142,27 @@ async def resume_rule(request: Request, rule_id: RowId) -> Response:
 
 
 @router.post("/rules/{rule_id}/run", dependencies=MANAGE)
-async def run_rule(request: Request, rule_id: RowId) -> Response:
+async def run_now(request: Request, rule_id: RowId, tasks: BackgroundTasks) -> Response:
+    """Start running the rule over every prospect after the response (a background job:
+    a million prospects take minutes); its page shows how far it got."""
     service = _service(request)
-    try:
-        report = await run_in_threadpool(lambda: service.run(str(rule_id)))
-    except InputError as error:
-        return with_notice(redirect(request, f"/rules/{rule_id}"), f"Not run: {error.reason}")
-    message = (
-        f"Ran over {report['prospects']:,} prospects: {report['matched']:,} matched, "
-        f"fired {report['fired']:,} times."
-    )
-    if report["failed"]:
-        first = report["failures"][0]
-        message += f" {report['failed']:,} failed (first: {first})."
-    return with_notice(redirect(request, f"/rules/{rule_id}"), message)
+    rule = await run_in_threadpool(service.show, str(rule_id))
+    page = redirect(request, f"/rules/{rule_id}")
+    if not rule["active"]:
+        reason = f"rule {rule['name']!r} is paused: preview it, then resume it to run it"
+        return with_notice(page, f"Not run: {reason}")
+    runs = rule_runs(request.app)
+    if not runs.start(rule_id, services(request).clock.now()):
+        return with_notice(page, "It is running already: its progress is below.")
+    tasks.add_task(run_rule, service, runs, rule_id)
+    return with_notice(page, f"Running “{rule['name']}” over every prospect now.")
+
+
+@router.get("/rules/{rule_id}/run", dependencies=VIEW)
+def run_progress(request: Request, rule_id: RowId) -> Response:
+    """htmx: the latest run's progress (polled while it runs) or outcome."""
+    run = rule_runs(request.app).latest(rule_id)
+    return render(request, "rules/_run.html", {"run": run, "rule_id": rule_id})
 
 
 @router.post("/rules/{rule_id}/delete", dependencies=MANAGE)
@@ -214,14 +235,21 @@ def _draft_preview(service: RuleService, draft: RuleDraft) -> dict[str, Any]:
     if problems:
         return {"problems": {item_label(item): reason for item, reason in problems.items()}}
     result = service.preview_criteria(
-        draft.criteria_json(), match=draft.match, sample=PREVIEW_SAMPLE
+        draft.criteria_json(),
+        match=draft.match,
+        sample=PREVIEW_SAMPLE,
+        bound=PREVIEW_BOUND,
+        batch_size=PREVIEW_BATCH,
     )
     return {"result": result}
 
 
 def _rule_preview(service: RuleService, rule_id: int) -> dict[str, Any]:
     try:
-        return {"result": service.preview(str(rule_id), sample=PREVIEW_SAMPLE)}
+        result = service.preview(
+            str(rule_id), sample=PREVIEW_SAMPLE, bound=PREVIEW_BOUND, batch_size=PREVIEW_BATCH
+        )
+        return {"result": result}
     except InputError as error:
         return {"problems": {item_label(error.item or "rule"): error.reason}}
 

@@ -1,9 +1,11 @@
 """`/send-to-leadbridge?ids=ID1,ID2`: the page Salesforce's "Send to leadbridge" button opens.
 
 A signed-in user sees the ids (bad ones named with the reason) and confirms; the records are
-brought in through the console gateway (the HTTP app never calls Salesforce itself) and each
-id's outcome is shown in plain words with a link to its prospect. Nobody signed in goes to
-the sign-in page and comes back here. No token is ever part of the page or the button.
+brought in through the console gateway (the HTTP app never calls Salesforce itself); the
+confirm then redirects to a results page (kept a day, for its sender: a refresh never sends
+again) that gives each id's outcome in plain words with a link to its prospect. Nobody
+signed in goes to the sign-in page and comes back here. No token is ever part of the page
+or the button.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from leadbridge.api.state import services
+from leadbridge.auth import Principal
 from leadbridge.domain.access import Permission
 from leadbridge.errors import ConfigurationError, LeadbridgeError
+from leadbridge.store.send_to_results import SendToResultRepository
 from leadbridge.web.auth import allowed
+from leadbridge.web.errors import redirect
 from leadbridge.web.gateway import gateway
+from leadbridge.web.params import RowId
 from leadbridge.web.send_to.ids import MAX_IDS, SentIds, parse_ids
 from leadbridge.web.templating import render
 
@@ -53,7 +60,25 @@ async def send(request: Request, ids: Annotated[str, Form(max_length=MAX_RAW)] =
     except LeadbridgeError as error:
         status = 503 if isinstance(error, ConfigurationError) else 502
         return _page(request, sent, failure=str(error), status=status)
-    return _page(request, sent, results=[_result(item) for item in summary["results"]])
+    principal: Principal = request.state.principal
+    result_id = await run_in_threadpool(_keep, request, principal.user_id, summary["results"])
+    return redirect(request, f"/send-to-leadbridge/results/{result_id}")
+
+
+@router.get("/send-to-leadbridge/results/{result_id}")
+def results_page(request: Request, result_id: RowId) -> Response:
+    """The outcome of a send, for the user who sent it (a refresh here sends nothing)."""
+    principal: Principal = request.state.principal
+    found = services(request)
+    with found.database.session(readonly=True) as session:
+        kept = SendToResultRepository(session, found.clock).get(result_id, principal.user_id)
+    return _page(request, SentIds(), results=[_result(item) for item in kept])
+
+
+def _keep(request: Request, user_id: int, results: list[dict[str, Any]]) -> int:
+    found = services(request)
+    with found.database.session() as session:
+        return SendToResultRepository(session, found.clock).save(user_id, results)
 
 
 def _result(item: dict[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,8 @@ def test_build_a_rule_that_assigns_and_run_it(live_console: LiveConsole, browser
     assert "added (active)" in page.inner_text(".notice")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:text-is('Run now')")
-    page.wait_for_selector("text=fired 2 times")
+    expect(page.locator("#run-status")).to_contain_text("fired 2 times")  # polled while it runs
+    page.reload()
     assert page.inner_text("#fired-for") == "2"
     _shot(page, "rule-show")
     sales = live_console.users["sales"]
@@ -170,9 +171,13 @@ def test_send_to_leadbridge_confirms_and_brings_the_lead_in(
     assert "lbk_" not in page.content() and "LEADBRIDGE_API_TOKEN" not in page.content()
     _shot(page, "send-to-confirm")
     page.click("text=Confirm: send to leadbridge")
+    page.wait_for_url(lambda at: at.startswith(f"{url}/send-to-leadbridge/results/"))
     page.wait_for_selector("#send-results")
     assert "Created" in page.inner_text("#send-results")
     _shot(page, "send-to-result")
+    page.reload()  # redirected after the POST: a refresh shows the results, sends nothing
+    page.wait_for_selector("#send-results")
+    assert "Created" in page.inner_text("#send-results")  # sent again, it would say Unchanged
     with live_console.database.session(readonly=True) as session:
         found = ProspectRepository(session, SystemClock()).by_email("hopper@example.com")
     assert found is not None and found.crm_lead_id is not None

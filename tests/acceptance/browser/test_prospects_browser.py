@@ -96,6 +96,9 @@ def test_insight_shows_assigned_user_link_why_audit_and_syncs(
     assert "Salesforce user" in page.inner_text("#assigned-user")
     audit = page.inner_text("#audit")
     assert "assigned_user_id" in audit and "marketing@console.example.com" in audit
+    with live_console.database.session(readonly=True) as session:
+        rep_name = UserRepository(session).get(rep).name
+    assert "Assigned user" in audit and f"→ {rep_name}" in audit  # the name, not the id
     assert "Verdict:" in page.inner_text("#why")
     leads = "SELECT Id FROM Lead WHERE Email = 'grace.hopper@example.com'"
     assert sandbox.api("GET", "/query", params={"q": leads}).json()["totalSize"] == 0

@@ -139,3 +139,41 @@ def test_expression_indexes_exist(empty_url: str) -> None:
         database.dispose()
     for column in ("first_name", "last_name", "company"):
         assert f"ix_prospects_{column}_lower" in names
+
+
+def test_0011_keeps_import_runs_and_their_reports_and_allows_interrupted(empty_url: str) -> None:
+    """0011 rebuilds `import_runs` on SQLite to widen its status CHECK; the runs and their
+    report rows (which cascade from them) stay."""
+    from sqlalchemy import create_engine, exc, text
+    from sqlalchemy.engine import make_url
+
+    from leadbridge.store.database import _sqlite_engine
+
+    url = make_url(empty_url)
+    engine = (
+        _sqlite_engine(url, create=True)
+        if url.get_backend_name() == "sqlite"
+        else create_engine(url)
+    )
+    command.upgrade(alembic_config(engine), "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO import_runs (id, actor, filename, undelete, status, started_at, "
+                "rows_done, counts) VALUES (1, 'a', 'f.csv', false, 'running', "
+                "'2026-01-01 00:00:00', 0, '{}')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO import_run_rows (run_id, status, attention, warnings) "
+                "VALUES (1, 'created', false, '[]')"
+            )
+        )
+    command.upgrade(alembic_config(engine), "head")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT count(*) FROM import_run_rows")).scalar() == 1
+        connection.execute(text("UPDATE import_runs SET status = 'interrupted' WHERE id = 1"))
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        connection.execute(text("UPDATE import_runs SET status = 'lost' WHERE id = 1"))
+    engine.dispose()

@@ -87,6 +87,30 @@ def test_bad_behaviour_changes_are_refused_with_the_reason(
     assert changes(console_db, "field_mapping") == []
 
 
+def test_the_email_is_shown_read_only_and_its_change_is_refused(
+    web: Callable[..., WebClient], verified: ConnectorService, console_db: Database
+) -> None:
+    admin = web("admin")
+    page = admin.get("/fields").text
+    row = page.split('id="field-email"', 1)[1].split("</tr>", 1)[0]
+    assert 'name="behaviour"' not in row and "<form" not in row
+    assert "Fixed: the prospect's identity" in row
+    assert "Apply email changes made in Salesforce" in row
+    assert 'href="/connector#s-apply_crm_email_changes"' in row
+    assert 'name="behaviour"' in page.split('id="field-job_title"', 1)[1].split("</tr>", 1)[0]
+    before = _mapping(console_db, "email")
+    for data in (
+        {"behaviour": "use_leadbridge"},
+        {"behaviour": before[0], "blank_overwrites": "on"},
+    ):
+        refused = admin.post("/fields/email/behaviour", data=data)
+        assert refused.status_code == 422
+        assert "the prospect's identity" in refused.text
+        assert "apply_crm_email_changes" in refused.text
+    assert _mapping(console_db, "email") == before
+    assert changes(console_db, "field_mapping") == []
+
+
 def test_a_custom_field_is_offered_only_compatible_org_fields_and_mapped(
     web: Callable[..., WebClient], verified: ConnectorService, console_db: Database
 ) -> None:

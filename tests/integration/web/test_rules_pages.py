@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from leadbridge.automation import RuleService
+from leadbridge.automation.rules import PreviewBound
 from leadbridge.domain.fields import FieldType, Origin
 from leadbridge.ports import SystemClock
 from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.web.rules import routes as rule_routes
+from leadbridge.web.rules.runs import rule_runs
 from tests.console import WebClient, add_user, email_for
 from tests.integration.web.forms_html import form_fields
 
@@ -289,10 +293,12 @@ def test_pause_resume_and_run_now_assign_in_the_store(web: Web, console_db: Data
     preview = client.get(f"{rule_url}/preview").text
     assert 'id="preview-matching">2<' in preview
 
-    ran = client.post(f"{rule_url}/run")
+    ran = client.post(f"{rule_url}/run")  # the TestClient runs the job before answering
     assert ran.status_code == 303
     page = client.get(rule_url).text
-    assert "Ran over 3 prospects: 2 matched, fired 2 times." in page
+    assert "Running “Hot” over every prospect now." in page
+    assert "Ran over 3 prospects:" in page and "2</strong> matched, fired 2 times." in page
+    assert "Ran over 3 prospects:" in client.get(f"{rule_url}/run").text
     assert re.search(r'id="fired-for">2<', page)
     with console_db.session(readonly=True) as session:
         prospects = ProspectRepository(session, SystemClock())
@@ -339,3 +345,57 @@ def test_bad_ids_are_a_clear_4xx(web: Web) -> None:
     assert client.get("/rules/abc").status_code == 422
     assert client.post("/rules/999/run").status_code == 404
     assert client.post("/rules/999/edit", data={"name": "x"}).status_code == 404
+
+
+def test_a_preview_is_bounded_and_says_so(
+    web: Web, console_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prospects(console_db, *range(50, 70))
+    criteria = [{"field": "score", "op": "greater", "value": 10}]
+    service = _service(console_db)
+    capped = service.preview_criteria(
+        criteria, batch_size=5, bound=PreviewBound(matching=7, seconds=60)
+    )
+    assert (capped["matching"], capped["scanned"], capped["complete"]) == (10, 10, False)
+    timed = service.preview_criteria(
+        criteria, batch_size=5, bound=PreviewBound(matching=1000, seconds=0)
+    )
+    assert (timed["scanned"], timed["complete"]) == (5, False)
+    whole = service.preview_criteria(criteria, batch_size=5, bound=PreviewBound())
+    assert (whole["matching"], whole["complete"]) == (20, True)
+    assert "complete" not in service.preview_criteria(criteria)  # the CLI's: unchanged
+
+    monkeypatch.setattr(rule_routes, "PREVIEW_BOUND", PreviewBound(matching=3, seconds=60))
+    monkeypatch.setattr(rule_routes, "PREVIEW_BATCH", 5)
+    form = _rule_form("Hot", criteria, [("adjust_score", "1", "")])
+    shown = web("marketing").post("/rules/preview", data=form).text
+    assert re.search(
+        r'id="preview-matching">5\+</strong> prospects match now, among the first 5', shown
+    )
+    assert 'id="preview-bounded"' in shown
+
+
+def test_run_now_shows_its_progress_and_is_not_started_twice(
+    web: Web, console_db: Database
+) -> None:
+    _prospects(console_db, 60, 70)
+    client = web("marketing")
+    criteria = [{"field": "score", "op": "greater", "value": 50}]
+    rule_url = client.post(
+        "/rules/new", data=_rule_form("Hot", criteria, [("adjust_score", "1", "")])
+    ).headers["location"]
+    rule_id = int(rule_url.rsplit("/", 1)[1])
+    assert 'id="rule-run"' not in client.get(rule_url).text  # never run: nothing shown
+    runs = rule_runs(client.app)  # type: ignore[arg-type]
+    assert runs.start(rule_id, datetime.now(UTC))  # as if a run were going
+    runs.update(rule_id, prospects=500, total=2000, matched=42)
+    page = client.get(rule_url).text
+    assert 'Running now; <strong id="run-matched">42</strong> matched so far' in page
+    assert "500 of 2,000 prospects, 25%" in page
+    assert f'hx-get="/rules/{rule_id}/run" hx-trigger="every 1s"' in page
+    again = client.post(f"{rule_url}/run")
+    assert "It is running already" in client.get(again.headers["location"]).text
+    assert runs.latest(rule_id) is not None and runs.latest(rule_id).matched == 42  # type: ignore[union-attr]
+    runs.update(rule_id, finished=True, prospects=2000, matched=99, fired=98)
+    done = client.get(f"{rule_url}/run").text
+    assert "Ran over 2,000 prospects:" in done and "hx-trigger" not in done

@@ -6,14 +6,17 @@ drives the real one against the sandbox org)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 
 from leadbridge.api import create_app
 from leadbridge.errors import CrmTransientError
 from leadbridge.ports import SystemClock
 from leadbridge.store.database import Database
+from leadbridge.store.models import SendToResultRow
 from leadbridge.web.gateway import install_gateway
 from tests.console import WebClient, add_user
 
@@ -65,7 +68,11 @@ def test_confirm_sends_the_ids_and_shows_each_outcome(web: Web) -> None:
     assert recorder.sent == []  # nothing happens on GET
     assert "token" not in page.text.lower().replace("csrf_token", "").replace("x-csrf-token", "")
 
-    done = client.post("/send-to-leadbridge", data={"ids": f"{LEAD},{CONTACT}"})
+    posted = client.post("/send-to-leadbridge", data={"ids": f"{LEAD},{CONTACT}"})
+    assert posted.status_code == 303
+    results_url = posted.headers["location"]
+    assert results_url.startswith("/send-to-leadbridge/results/")
+    done = client.get(results_url)
     assert done.status_code == 200
     assert recorder.sent == [[LEAD, CONTACT]]
     assert "1 of 2 records are in leadbridge; 1 failed" in done.text
@@ -130,3 +137,31 @@ def test_sales_users_may_not(web: Web) -> None:
     client = web("sales")
     assert client.get(f"/send-to-leadbridge?ids={LEAD}").status_code == 403
     assert client.post("/send-to-leadbridge", data={"ids": LEAD}).status_code == 403
+
+
+def test_refreshing_the_results_sends_nothing_and_only_the_sender_sees_them(
+    web: Web, console_db: Database
+) -> None:
+    client = web("sales_manager")
+    recorder = RecordingGateway()
+    install_gateway(client.app, recorder)  # type: ignore[arg-type]
+    url = client.post("/send-to-leadbridge", data={"ids": f"{LEAD},{CONTACT}"}).headers["location"]
+    for _ in range(3):  # a browser refresh is a GET of the results page
+        assert "1 of 2 records are in leadbridge" in client.get(url).text
+    assert recorder.sent == [[LEAD, CONTACT]]
+    assert web("admin").get(url).status_code == 404
+    assert client.get("/send-to-leadbridge/results/99999999999999999999").status_code == 422
+
+
+def test_results_older_than_a_day_go_when_new_ones_are_kept(web: Web, console_db: Database) -> None:
+    client = web("sales_manager")
+    install_gateway(client.app, RecordingGateway())  # type: ignore[arg-type]
+    first = client.post("/send-to-leadbridge", data={"ids": f"{LEAD},{CONTACT}"})
+    with console_db.session() as session:
+        session.execute(
+            update(SendToResultRow).values(created_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    client.post("/send-to-leadbridge", data={"ids": f"{LEAD},{CONTACT}"})
+    with console_db.session(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(SendToResultRow)) == 1
+    assert client.get(first.headers["location"]).status_code == 404
