@@ -107,7 +107,9 @@ def map_user(
 @handle_errors
 def list_users(json_output: JsonOption = False) -> None:
     """List leadbridge users and their Salesforce usernames."""
-    users = context.connector_service().list_users()
+    from leadbridge.marketing.users import list_users
+
+    users = list_users(context.database())
     if json_output:
         print_json(users)
         return

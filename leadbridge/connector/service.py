@@ -30,6 +30,7 @@ from leadbridge.errors import (
     InputError,
     NotFoundError,
 )
+from leadbridge.marketing.users import list_users, user_json
 from leadbridge.ports import Clock, CrmClient, CrmObject, CrmUser
 from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.auto_create import LOCAL_MARGIN, SWITCH_ON_MARGIN, AutoCreateState
@@ -447,15 +448,14 @@ class ConnectorService:
                 raise ConflictError(f"{crm_username} is already mapped to {holder.email}")
             users.map_crm_user(local.id, crm_user.id, crm_user.username)
             mapped = users.get(local.id)
-            return _user_json(mapped)
+            return user_json(mapped)
 
     def add_user(self, email: str, name: str, role: str) -> dict[str, Any]:
         with self.db.session() as session:
-            return _user_json(UserRepository(session).add(email, name, role=role))
+            return user_json(UserRepository(session).add(email, name, role=role))
 
     def list_users(self) -> list[dict[str, Any]]:
-        with self.db.session() as session:
-            return [_user_json(user) for user in UserRepository(session).list()]
+        return list_users(self.db)
 
 
 def _default_field_json(mapping: FieldMapping) -> dict[str, Any]:
@@ -473,18 +473,6 @@ def _default_field_json(mapping: FieldMapping) -> dict[str, Any]:
 
 def _crm_user_entry(user: CrmUser) -> dict[str, str]:
     return {"id": user.id, "email": user.email, "crm_username": user.username, "name": user.name}
-
-
-def _user_json(user: Any) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": str(user.role),
-        "active": user.active,
-        "crm_user_id": user.crm_user_id,
-        "crm_username": user.crm_username,
-    }
 
 
 def _field_json(definition: Any, mappings: FieldMappingRepository) -> dict[str, Any]:

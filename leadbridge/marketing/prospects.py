@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from leadbridge.automation import run_rules_for
+from sqlalchemy.orm import Session
+
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
@@ -15,6 +16,14 @@ from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.users import UserRepository
+
+
+def run_rules_for(session: Session, clock: Clock, prospect_ids: list[int], origin: Origin) -> None:
+    """The automation rules on changed prospects. The engine loads here, on a write: listing
+    and showing prospects (simple commands that must start fast) never import it."""
+    from leadbridge.automation.engine import run_rules_for as run
+
+    run(session, clock, prospect_ids, origin)
 
 
 class ProspectService:

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError
 from leadbridge.ports import Clock
+from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.models import SyncLeaseRow
 
 
@@ -125,10 +125,8 @@ class LeaseRepository:
         )
 
     def _insert_if_absent(self, values: dict[str, object]) -> bool:
-        dialect = self.session.get_bind().dialect.name
-        module = postgresql if dialect == "postgresql" else sqlite
         statement = (
-            module.insert(SyncLeaseRow)
+            dialect_insert(self.session, SyncLeaseRow)
             .values(**values)
             .on_conflict_do_nothing()
             .returning(SyncLeaseRow.name)

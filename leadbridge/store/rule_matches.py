@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
 from leadbridge.store.chunks import chunked
+from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.models import RuleMatchRow
 
 
@@ -79,6 +79,6 @@ class RuleMatchRepository:
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
     """INSERT … ON CONFLICT (rule_id, prospect_id) DO NOTHING, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(RuleMatchRow).on_conflict_do_nothing(index_elements=["rule_id", "prospect_id"])
+    return dialect_insert(session, RuleMatchRow).on_conflict_do_nothing(
+        index_elements=["rule_id", "prospect_id"]
+    )

@@ -7,11 +7,25 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Dialect, String
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# JSON everywhere; JSONB on PostgreSQL so values compare and index there.
-Json: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+
+class Json(TypeDecorator[Any]):
+    """JSON everywhere; JSONB on PostgreSQL so values compare and index there.
+
+    A decorator rather than `JSON().with_variant(JSONB(), "postgresql")`: the variant needs
+    SQLAlchemy's PostgreSQL dialect at import time, which every command on SQLite would then
+    load for nothing (a good part of a simple command's start-up)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 class UtcDateTime(TypeDecorator[datetime]):

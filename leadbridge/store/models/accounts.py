@@ -11,6 +11,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The modules of the tables our foreign keys point at: loaded with us, always.
+import leadbridge.store.models.users  # noqa: F401
 from leadbridge.store.models.base import Base
 from leadbridge.store.types import UtcDateTime
 

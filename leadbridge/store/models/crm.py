@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The modules of the tables our foreign keys point at: loaded with us, always.
+import leadbridge.store.models.prospects  # noqa: F401
 from leadbridge.store.models.base import Base
 from leadbridge.store.types import Json, UtcDateTime
 

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The modules of the tables our foreign keys point at: loaded with us, always.
+import leadbridge.store.models.users  # noqa: F401
 from leadbridge.store.models.base import Base
 from leadbridge.store.types import Json, UtcDateTime
 

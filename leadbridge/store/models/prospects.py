@@ -18,6 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The modules of the tables our foreign keys point at: loaded with us, always.
+import leadbridge.store.models.fields
+import leadbridge.store.models.users  # noqa: F401
 from leadbridge.store.models.base import Base
 from leadbridge.store.types import UtcDateTime
 

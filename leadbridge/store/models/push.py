@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The modules of the tables our foreign keys point at: loaded with us, always.
+import leadbridge.store.models.prospects  # noqa: F401
 from leadbridge.store.models.base import Base, one_of
 from leadbridge.store.types import Json, StrEnumType, UtcDateTime
 

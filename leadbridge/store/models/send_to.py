@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Its foreign key's table, so loading this model alone (see models/__init__) is complete.
+import leadbridge.store.models.users  # noqa: F401
 from leadbridge.store.models.base import Base
 from leadbridge.store.types import Json, UtcDateTime
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The modules of the tables our foreign keys point at: loaded with us, always.
+import leadbridge.store.models.prospects  # noqa: F401
 from leadbridge.domain.fields import Origin
 from leadbridge.store.models.base import Base, one_of
 from leadbridge.store.types import Json, StrEnumType, UtcDateTime
