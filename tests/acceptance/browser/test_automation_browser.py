@@ -43,6 +43,12 @@ def _add_prospects(live: LiveConsole, *scores: int) -> list[int]:
         ]
 
 
+def _settle(page: Any) -> None:
+    """Wait until the builder's redraws (after a change) have landed: a redraw computed from
+    the form before a later edit would put the older values back."""
+    expect(page.locator(".htmx-request")).to_have_count(0)
+
+
 def test_build_a_rule_that_assigns_and_run_it(live_console: LiveConsole, browser_page: Any) -> None:
     page, url = browser_page, live_console.url
     ids = _add_prospects(live_console, 10, 75, 90)
@@ -52,18 +58,19 @@ def test_build_a_rule_that_assigns_and_run_it(live_console: LiveConsole, browser
     page.click("text=New rule")
     page.fill("#name", "Hot leads to sales")
     page.select_option("#c0-field", "score")
-    page.wait_for_selector("#c0-op option[value=greater]", state="attached")
+    _settle(page)  # the builder redraws the row for a number field
     page.select_option("#c0-op", "greater")
+    _settle(page)
     page.fill("#c0-value", "50")
     page.click("text=+ Add condition")
     page.wait_for_selector("#c1-field")
+    _settle(page)
     page.select_option("#c1-field", "assigned")
     page.wait_for_selector("select#c1-value")
+    _settle(page)
     page.select_option("#c1-value", "false")
     page.fill("#a0-target", email_for("sales"))
-    # Let the builder's own refreshes (after each change) land first: one arriving after the
-    # preview would redraw the form without it.
-    expect(page.locator(".htmx-request")).to_have_count(0)
+    _settle(page)
     page.click("text=Preview matches")
     page.wait_for_selector("#preview-matching")
     assert page.inner_text("#preview-matching") == "2"
