@@ -140,6 +140,40 @@ def test_keyset_pages_walk_every_prospect_once(web: Web, console_db: Database) -
     assert client.get("/prospects?after=not-a-date~12").status_code == 400
 
 
+def test_a_search_pages_its_matches_in_every_order_with_filters(
+    web: Web, console_db: Database
+) -> None:
+    """A narrow search (read with its sort key in one pass) pages like the plain list: each
+    match once, in order, the count "from here on" after the first page, filters applied."""
+    with console_db.session() as session:
+        repo = ProspectRepository(session, StepClock())
+        repo.bulk_insert(
+            ({"email": f"p{n:03}@example.com", "last_name": f"Pager{n}"} for n in range(120)),
+            origin=Origin.IMPORT,
+        )
+        repo.bulk_insert(
+            ({"email": f"q{n:03}@example.com"} for n in range(5)), origin=Origin.IMPORT
+        )
+    client = web("marketing")
+    for sort in ("updated", "created", "email"):
+        seen: list[str] = []
+        url: str | None = f"/prospects?q=p0&sort={sort}"
+        counts = []
+        while url:
+            page = client.get(url).text
+            seen.extend(emails(page))
+            counts.append(re.search(r"([\d,]+) match", page).group(1))  # type: ignore[union-attr]
+            found = re.search(r'href="([^"]+)" rel="next"', page)
+            url = found.group(1).replace("&amp;", "&") if found else None
+        assert sorted(seen) == [f"p{n:03}@example.com" for n in range(100)], sort
+        assert counts == ["100", "50"], sort
+        if sort == "email":
+            assert seen == sorted(seen)
+    assert len(emails(client.get("/prospects?q=pager1").text)) == 31  # 1, 10-19, 100-119
+    assert emails(client.get("/prospects?q=pager1&assigned=none&crm=yes").text) == []
+    assert len(emails(client.get("/prospects?q=pager1&crm=no").text)) == 31
+
+
 def test_bulk_assign_delete_and_sync_need_their_permissions(
     web: Web, console_db: Database, people: dict[str, int]
 ) -> None:
