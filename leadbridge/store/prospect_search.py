@@ -14,6 +14,11 @@ gets the fast one without statistics:
   matches after a few hundred rows. The match is then written so that no prefix index can
   serve it, or SQLite would collect every match before sorting.
 
+The "open sync errors" filter is served the same way: up to `NARROW` open errors, their
+prospects are looked up by id, filtered, sorted and paged here; more, and the sort index is
+walked, each prospect's open errors probed (they are then dense enough to fill a page soon).
+A broad search with that filter takes the same path.
+
 Pages are keyset pages (the last row's sort key and id), never OFFSET.
 """
 
@@ -192,14 +197,18 @@ class ProspectSearch:
             conditions.append(_after(query.sort, query.after))
         matches: int | None = None
         broad = False
+        found: list[tuple[Any, int]] | None = None
         if search:
             found = self._matched(search, and_(*conditions), query.sort)
             if found is None:
                 broad = True
                 conditions.append(_unindexed_match(search))
-            else:  # the page's ids, already filtered and sorted: only those now
+            else:
                 matches = len(found)
-                conditions = [ProspectRow.id.in_(_page_ids(found, query))]
+        if found is None and query.open_errors:
+            found = self._with_few_errors(and_(*conditions), query.sort)
+        if found is not None:  # the page's ids, already filtered and sorted: only those now
+            conditions = [ProspectRow.id.in_(_page_ids(found, query))]
         statement = cast("Select[Any]", select(*_LIST_COLUMNS).where(*conditions))
         rows = self.session.execute(_ordered(statement, query.sort).limit(query.limit + 1)).all()
         listed = self._listed(rows[: query.limit])
@@ -230,7 +239,7 @@ class ProspectSearch:
         if query.in_crm is False:
             conditions.append(and_(row.crm_lead_id.is_(None), row.crm_contact_id.is_(None)))
         if query.open_errors:
-            conditions.append(row.id.in_(_open_error_prospects()))
+            conditions.append(_has_open_errors())
         if query.deleted_in_crm:
             conditions.append(row.deleted_in_crm == true())
         return conditions
@@ -256,6 +265,24 @@ class ProspectSearch:
             if len(found) > NARROW:
                 return None
         return [(value, row_id) for row_id, (value, ok) in found.items() if ok]
+
+    def _with_few_errors(
+        self, passes: ColumnElement[bool], sort: Sort
+    ) -> list[tuple[Any, int]] | None:
+        """The (sort key, id) of the prospects with open sync errors that pass the filters,
+        or None when more than NARROW errors are open. Few are looked up by id: walking the
+        sort index would test every prospect before finding a page of them. Many are dense
+        enough for the walk to find a page soon (around NARROW both take about as long:
+        a look-up per error against a walk of a page's worth of prospects per error)."""
+        ids = set(self.session.scalars(_open_error_prospects().limit(NARROW + 1)))
+        if len(ids) > NARROW:
+            return None
+        rows = self.session.execute(
+            select(ProspectRow.id, _sort_key(sort), passes.label("passes")).where(
+                ProspectRow.id.in_(ids)
+            )
+        )
+        return [(row[1], row[0]) for row in rows if row[2]]
 
     def _listed(self, rows: Sequence[Any]) -> list[ListedProspect]:
         user_ids = {row.assigned_user_id for row in rows if row.assigned_user_id is not None}
@@ -294,6 +321,16 @@ def _page_ids(found: list[tuple[Any, int]], query: ProspectQuery) -> list[int]:
 def _open_error_prospects() -> Select[Any]:
     return select(SyncErrorRow.prospect_id).where(
         SyncErrorRow.resolved_at.is_(None), SyncErrorRow.prospect_id.is_not(None)
+    )
+
+
+def _has_open_errors() -> ColumnElement[bool]:
+    """Correlated, so that with many open errors SQLite walks the sort index and probes
+    each prospect's errors, rather than sorting every prospect with one."""
+    return (
+        select(SyncErrorRow.id)
+        .where(SyncErrorRow.prospect_id == ProspectRow.id, SyncErrorRow.resolved_at.is_(None))
+        .exists()
     )
 
 
