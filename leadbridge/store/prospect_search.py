@@ -274,12 +274,15 @@ class ProspectSearch:
         sort index would test every prospect before finding a page of them. Many are dense
         enough for the walk to find a page soon (around NARROW both take about as long:
         a look-up per error against a walk of a page's worth of prospects per error)."""
-        ids = set(self.session.scalars(_open_error_prospects().limit(NARROW + 1)))
-        if len(ids) > NARROW:
+        open_errors = _open_error_prospects()
+        bounded = open_errors.limit(NARROW + 1).subquery()
+        if int(self.session.scalar(select(func.count()).select_from(bounded)) or 0) > NARROW:
             return None
+        # A subquery, not the ids as parameters: thousands of parameters cost more to send
+        # than the look-ups; without ORDER BY and LIMIT both databases drive from the errors.
         rows = self.session.execute(
             select(ProspectRow.id, _sort_key(sort), passes.label("passes")).where(
-                ProspectRow.id.in_(ids)
+                ProspectRow.id.in_(open_errors)
             )
         )
         return [(row[1], row[0]) for row in rows if row[2]]
