@@ -37,7 +37,7 @@ from leadbridge.store.prospect_search import ListedProspect, Sort, cursor_of
 PROSPECTS = 1_000_000
 RUNS = 15
 TARGET = "<= 150 ms"
-DATA_VERSION = 2  # 2: recycled, deleted in Salesforce and sync errors; search indexes
+DATA_VERSION = 2  # 2: recycled, deleted in Salesforce and sync errors; ANALYZE after load
 CACHE_DIR = Path(".leadbridge/bench")
 PG_ADMIN_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
