@@ -7,11 +7,17 @@ btree whatever their LIKE rules or collation; a LIKE re-checks what the range fo
 
 Which plan serves a page depends on how many prospects the words match, so each database
 gets the fast one without statistics:
-- few (≤ `NARROW` found through the indexes): those ids, filtered, sorted and paged, with
-  their exact count;
+- few (≤ `NARROW` found through the indexes): each read once, with its sort key and whether
+  it passes the filters, in the query that finds it; sorted and paged here, with their exact
+  count;
 - many: the sort index is walked in order and each row tested, which finds a page of
   matches after a few hundred rows. The match is then written so that no prefix index can
   serve it, or SQLite would collect every match before sorting.
+
+The "open sync errors" filter is served the same way: up to `NARROW` open errors, their
+prospects are looked up by id, filtered, sorted and paged here; more, and the sort index is
+walked, each prospect's open errors probed (they are then dense enough to fill a page soon).
+A broad search with that filter takes the same path.
 
 Pages are keyset pages (the last row's sort key and id), never OFFSET.
 """
@@ -28,7 +34,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    false,
     func,
     literal,
     or_,
@@ -188,20 +193,22 @@ class ProspectSearch:
             raise InputError(f"must be between 1 and {MAX_LIMIT}", item="limit")
         search = clean_search(query.search)
         conditions = self._filters(query)
+        if query.after:
+            conditions.append(_after(query.sort, query.after))
         matches: int | None = None
         broad = False
+        found: list[tuple[Any, int]] | None = None
         if search:
-            ids = self._candidates(search)
-            if ids is None:
+            found = self._matched(search, and_(*conditions), query.sort)
+            if found is None:
                 broad = True
                 conditions.append(_unindexed_match(search))
             else:
-                conditions.append(ProspectRow.id.in_(ids) if ids else false())
-        if query.after:
-            conditions.append(_after(query.sort, query.after))
-        if search and not broad:  # the page's ids, already filtered: only those now
-            matches, page_ids = self._narrow_page(conditions, query)
-            conditions = [ProspectRow.id.in_(page_ids)]
+                matches = len(found)
+        if found is None and query.open_errors:
+            found = self._with_few_errors(and_(*conditions), query.sort)
+        if found is not None:  # the page's ids, already filtered and sorted: only those now
+            conditions = [ProspectRow.id.in_(_page_ids(found, query))]
         statement = cast("Select[Any]", select(*_LIST_COLUMNS).where(*conditions))
         rows = self.session.execute(_ordered(statement, query.sort).limit(query.limit + 1)).all()
         listed = self._listed(rows[: query.limit])
@@ -232,34 +239,53 @@ class ProspectSearch:
         if query.in_crm is False:
             conditions.append(and_(row.crm_lead_id.is_(None), row.crm_contact_id.is_(None)))
         if query.open_errors:
-            conditions.append(row.id.in_(_open_error_prospects()))
+            conditions.append(_has_open_errors())
         if query.deleted_in_crm:
             conditions.append(row.deleted_in_crm == true())
         return conditions
 
-    def _candidates(self, search: str) -> list[int] | None:
-        """The ids the prefix indexes find, or None when more than NARROW match."""
-        found: set[int] = set()
+    def _matched(
+        self, search: str, passes: ColumnElement[bool], sort: Sort
+    ) -> list[tuple[Any, int]] | None:
+        """The (sort key, id) of the prospects the prefix indexes find that pass the filters
+        and the page position, or None when more than NARROW match, filters aside.
+
+        Each match's sort key and filters are read in the same query that finds it (one row
+        look-up per match); sorting and paging the few found happens here: given an ORDER BY
+        and a LIMIT, PostgreSQL would rather walk the whole sort index than look them up."""
+        sort_key = _sort_key(sort)
+        found: dict[int, tuple[Any, bool]] = {}
         for key in search_keys():
-            ids = self.session.scalars(
-                select(ProspectRow.id).where(_prefix_match(key, search)).limit(NARROW + 1)
-            ).all()
-            found.update(ids)
+            rows = self.session.execute(
+                select(ProspectRow.id, sort_key, passes.label("passes"))
+                .where(_prefix_match(key, search))
+                .limit(NARROW + 1)
+            )
+            found.update((row[0], (row[1], bool(row[2]))) for row in rows)
             if len(found) > NARROW:
                 return None
-        return sorted(found)
+        return [(value, row_id) for row_id, (value, ok) in found.items() if ok]
 
-    def _narrow_page(
-        self, conditions: list[ColumnElement[bool]], query: ProspectQuery
-    ) -> tuple[int, list[int]]:
-        """How many of the few matched pass the filters (and the page position), and the
-        ids of the page, sorted here: given an ORDER BY and a LIMIT, PostgreSQL would rather
-        walk the whole sort index than look the ids up."""
-        key = _sort_key(query.sort)
-        found = list(self.session.execute(select(key, ProspectRow.id).where(*conditions)))
-        descending = query.sort is not Sort.EMAIL
-        found.sort(key=lambda row: (row[0], row[1]), reverse=descending)
-        return len(found), [row[1] for row in found[: query.limit + 1]]
+    def _with_few_errors(
+        self, passes: ColumnElement[bool], sort: Sort
+    ) -> list[tuple[Any, int]] | None:
+        """The (sort key, id) of the prospects with open sync errors that pass the filters,
+        or None when more than NARROW errors are open. Few are looked up by id: walking the
+        sort index would test every prospect before finding a page of them. Many are dense
+        enough for the walk to find a page soon (around NARROW both take about as long:
+        a look-up per error against a walk of a page's worth of prospects per error)."""
+        open_errors = _open_error_prospects()
+        bounded = open_errors.limit(NARROW + 1).subquery()
+        if int(self.session.scalar(select(func.count()).select_from(bounded)) or 0) > NARROW:
+            return None
+        # A subquery, not the ids as parameters: thousands of parameters cost more to send
+        # than the look-ups; without ORDER BY and LIMIT both databases drive from the errors.
+        rows = self.session.execute(
+            select(ProspectRow.id, _sort_key(sort), passes.label("passes")).where(
+                ProspectRow.id.in_(open_errors)
+            )
+        )
+        return [(row[1], row[0]) for row in rows if row[2]]
 
     def _listed(self, rows: Sequence[Any]) -> list[ListedProspect]:
         user_ids = {row.assigned_user_id for row in rows if row.assigned_user_id is not None}
@@ -289,9 +315,25 @@ class ProspectSearch:
         ]
 
 
+def _page_ids(found: list[tuple[Any, int]], query: ProspectQuery) -> list[int]:
+    """The ids of the page (and one more, to tell whether another follows) among `found`."""
+    found.sort(reverse=query.sort is not Sort.EMAIL)
+    return [row_id for _, row_id in found[: query.limit + 1]]
+
+
 def _open_error_prospects() -> Select[Any]:
     return select(SyncErrorRow.prospect_id).where(
         SyncErrorRow.resolved_at.is_(None), SyncErrorRow.prospect_id.is_not(None)
+    )
+
+
+def _has_open_errors() -> ColumnElement[bool]:
+    """Correlated, so that with many open errors SQLite walks the sort index and probes
+    each prospect's errors, rather than sorting every prospect with one."""
+    return (
+        select(SyncErrorRow.id)
+        .where(SyncErrorRow.prospect_id == ProspectRow.id, SyncErrorRow.resolved_at.is_(None))
+        .exists()
     )
 
 

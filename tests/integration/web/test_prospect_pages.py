@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from leadbridge.domain.fields import Origin
 from leadbridge.ports import SystemClock
+from leadbridge.store import prospect_search
 from leadbridge.store.database import Database
+from leadbridge.store.models import ProspectRow
 from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.sync_errors import SyncErrorRepository
 from tests.console import WebClient
@@ -138,6 +141,80 @@ def test_keyset_pages_walk_every_prospect_once(web: Web, console_db: Database) -
             assert seen == sorted(seen)
     assert client.get("/prospects?after=nonsense").status_code == 400
     assert client.get("/prospects?after=not-a-date~12").status_code == 400
+
+
+def test_a_search_pages_its_matches_in_every_order_with_filters(
+    web: Web, console_db: Database
+) -> None:
+    """A narrow search (read with its sort key in one pass) pages like the plain list: each
+    match once, in order, the count "from here on" after the first page, filters applied."""
+    with console_db.session() as session:
+        repo = ProspectRepository(session, StepClock())
+        repo.bulk_insert(
+            ({"email": f"p{n:03}@example.com", "last_name": f"Pager{n}"} for n in range(120)),
+            origin=Origin.IMPORT,
+        )
+        repo.bulk_insert(
+            ({"email": f"q{n:03}@example.com"} for n in range(5)), origin=Origin.IMPORT
+        )
+    client = web("marketing")
+    for sort in ("updated", "created", "email"):
+        seen: list[str] = []
+        url: str | None = f"/prospects?q=p0&sort={sort}"
+        counts = []
+        while url:
+            page = client.get(url).text
+            seen.extend(emails(page))
+            counts.append(re.search(r"([\d,]+) match", page).group(1))  # type: ignore[union-attr]
+            found = re.search(r'href="([^"]+)" rel="next"', page)
+            url = found.group(1).replace("&amp;", "&") if found else None
+        assert sorted(seen) == [f"p{n:03}@example.com" for n in range(100)], sort
+        assert counts == ["100", "50"], sort
+        if sort == "email":
+            assert seen == sorted(seen)
+    assert len(emails(client.get("/prospects?q=pager1").text)) == 31  # 1, 10-19, 100-119
+    assert emails(client.get("/prospects?q=pager1&assigned=none&crm=yes").text) == []
+    assert len(emails(client.get("/prospects?q=pager1&crm=no").text)) == 31
+
+
+def walk(client: WebClient, url: str) -> list[str]:
+    """Every email the list shows from `url` on, following its "next" links."""
+    seen: list[str] = []
+    next_url: str | None = url
+    while next_url:
+        page = client.get(next_url).text
+        seen.extend(emails(page))
+        found = re.search(r'href="([^"]+)" rel="next"', page)
+        next_url = found.group(1).replace("&amp;", "&") if found else None
+    return seen
+
+
+def test_few_and_many_matches_list_the_same_pages(
+    web: Web, console_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searches and the open-errors filter take one plan when they find few prospects (looked
+    up by id) and another when many (the sort index walked): both list the same pages."""
+    with console_db.session() as session:
+        ProspectRepository(session, StepClock()).bulk_insert(
+            ({"email": f"p{n:03}@example.com"} for n in range(120)), origin=Origin.IMPORT
+        )
+        ids = session.scalars(select(ProspectRow.id).order_by(ProspectRow.email)).all()
+        errors = SyncErrorRepository(session, SystemClock())
+        for n, prospect_id in enumerate(ids):
+            if n % 2 == 0 or n % 3 == 0:
+                errors.record(prospect_id, error_code="E", message="m", crm_object="Lead")
+            if n % 3 == 0:
+                errors.resolve_for_prospect(prospect_id)
+    client = web("marketing")
+    urls = [f"/prospects?{query}&sort={sort}" for query in ("errors=1", "q=p", "q=p&errors=1")
+            for sort in ("updated", "created", "email")]  # fmt: skip
+    few = {url: walk(client, url) for url in urls}
+    monkeypatch.setattr(prospect_search, "NARROW", 5)
+    assert {url: walk(client, url) for url in urls} == few
+    with_errors = {f"p{n:03}@example.com" for n in range(120) if n % 2 == 0 and n % 3 != 0}
+    assert sorted(few["/prospects?errors=1&sort=email"]) == sorted(with_errors)
+    assert few["/prospects?q=p&errors=1&sort=email"] == sorted(with_errors)
+    assert len(few["/prospects?q=p&sort=created"]) == 120
 
 
 def test_bulk_assign_delete_and_sync_need_their_permissions(
