@@ -71,7 +71,20 @@ def add(
         ),
     ] = None,
     private_key_file: Annotated[Path | None, typer.Option(help="PEM key for the JWT flow.")] = None,
-    edition: Annotated[str, typer.Option(help="standard, plus or advanced.")] = "plus",
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="PEM file of the CA that signed the org's certificate (a private CA); "
+            "with --login-url."
+        ),
+    ] = None,
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            help="standard, plus or advanced (custom objects need plus or advanced); "
+            "default advanced with --sandbox, plus otherwise."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Store the connector (paused until you resume it).
@@ -83,12 +96,20 @@ def add(
     in `ps`. leadbridge keeps them encrypted with the key in .leadbridge/secret.key (0600, in
     a 0700 folder) and never prints them.
 
+    An org whose certificate comes from a private CA needs --ca-file: the CA's certificate
+    (PEM), kept with the connector and the only CA its calls then trust.
+
     Example: leadbridge connector add --login-url https://acme.my.salesforce.com
     --client-id 3MVG9… --client-secret -
     """
     service = context.connector_service()
     if sandbox is not None:
-        described = service.add_sandbox(sandbox, edition="advanced")
+        if ca_file is not None:
+            raise InputError(
+                "the sandbox brings its own CA file; give --ca-file with --login-url",
+                item="--ca-file",
+            )
+        described = service.add_sandbox(sandbox, edition=edition or "advanced")
     else:
         credentials = _credentials(
             SecretReader(ctx),
@@ -99,8 +120,9 @@ def add(
             password,
             security_token,
             private_key_file,
+            ca_file,
         )
-        described = service.add(credentials, edition=edition)
+        described = service.add(credentials, edition=edition or "plus")
     if json_output:
         print_json(described)
         return
@@ -120,13 +142,16 @@ def _credentials(
     password: str | None,
     security_token: str | None,
     private_key_file: Path | None,
+    ca_file: Path | None,
 ) -> CrmCredentials:
+    from leadbridge.salesforce.ca_file import checked_ca_file
     from leadbridge.salesforce.credentials import CrmCredentials
 
     if not login_url:
         raise InputError(
             "give --sandbox DIR, or --login-url with the credentials", item="connector add"
         )
+    trusted = checked_ca_file(ca_file) if ca_file is not None else None  # before any prompt
     flow: Flow
     if private_key_file is not None:
         flow = "jwt"
@@ -149,6 +174,7 @@ def _credentials(
         client_id=client_id,
         client_secret=client_secret,
         private_key=private_key_file.read_text() if private_key_file else None,
+        ca_file=trusted,
     )
 
 

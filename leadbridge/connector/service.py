@@ -67,6 +67,15 @@ class _SwitchOn:
     note: str = ""
 
 
+def _edition(value: str) -> Edition:
+    try:
+        return Edition(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(edition.value for edition in Edition)
+        reason = f"unknown edition; expected one of {choices}"
+        raise InputError(reason, item=f"edition {value!r}") from None
+
+
 class ConnectorService:
     def __init__(
         self, db: Database, clock: Clock, client_factory: ClientFactory, secret_box: SecretBox
@@ -103,7 +112,7 @@ class ConnectorService:
                 username=credentials.username,
                 client_id=credentials.client_id,
                 ca_file=credentials.ca_file,
-                edition=Edition(edition),
+                edition=_edition(edition),
                 paused=existing.paused if existing else True,
             )
             repo.save(config, secrets)

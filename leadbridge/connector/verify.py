@@ -56,6 +56,10 @@ class VerifyReport:
         return data
 
 
+# The org cannot be talked to at all: saying each object is unreadable would mislead.
+UNREACHABLE = frozenset({"TLS_ERROR"})
+
+
 def describe_org(
     client: CrmClient, *, custom_objects_allowed: bool, report: VerifyReport
 ) -> dict[str, CrmObject]:
@@ -67,7 +71,9 @@ def describe_org(
     described: dict[str, CrmObject] = {}
     try:
         described = client.describe(names)
-    except CrmError:
+    except CrmError as exc:
+        if exc.error_code in UNREACHABLE:
+            raise
         described = {}
         for name in names:  # one by one to name exactly what is not visible
             try:

@@ -146,7 +146,7 @@ def log_in(
     except SalesforceAuthenticationFailed as exc:
         raise from_auth_failure(exc, redact=redact) from None
     except requests.RequestException as exc:
-        raise from_transport_error(exc) from None
+        raise from_transport_error(exc, login_url=credentials.login_url) from None
     if not session_id or not instance:
         raise make_error("LOGIN_FAILED", "the login answer had no session or instance URL")
     return LoginResult(str(session_id), str(instance))

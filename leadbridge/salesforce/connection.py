@@ -126,7 +126,7 @@ class Connection:
         except SalesforceOperationError as exc:
             raise from_bulk_error(exc, redact=self.redact) from None
         except requests.RequestException as exc:
-            raise from_transport_error(exc) from None
+            raise from_transport_error(exc, login_url=self.credentials.login_url) from None
 
     def close(self) -> None:
         self.session.close()

@@ -141,7 +141,7 @@ def from_salesforce_error(exc: SalesforceError, *, redact: Redactor = no_redacti
     return from_body(exc.content, exc.status, redact=redact)
 
 
-def from_transport_error(exc: requests.RequestException) -> CrmError:
+def from_transport_error(exc: requests.RequestException, *, login_url: str = "") -> CrmError:
     """A timeout or lost connection is transient; a TLS failure is configuration.
 
     `details["maybe_applied"]` is True when the request may have reached Salesforce (the
@@ -150,10 +150,7 @@ def from_transport_error(exc: requests.RequestException) -> CrmError:
     host = urlsplit(exc.request.url).netloc if exc.request is not None and exc.request.url else ""
     where = f" {host}" if host else " Salesforce"
     if isinstance(exc, requests.exceptions.SSLError):
-        return make_error(
-            "TLS_ERROR",
-            f"could not verify the TLS certificate of{where} (is the CA file right?)",
-        )
+        return tls_error(where.strip(), login_url)
     if isinstance(exc, requests.exceptions.JSONDecodeError):
         return make_error("INVALID_RESPONSE", f"{where.strip()} answered with invalid JSON")
     details = {"maybe_applied": not _never_sent(exc)}
@@ -161,6 +158,19 @@ def from_transport_error(exc: requests.RequestException) -> CrmError:
         return make_error("CONNECTION_ERROR", f"timed out waiting for{where}", details=details)
     return make_error(
         "CONNECTION_ERROR", f"could not reach{where} ({type(exc).__name__})", details=details
+    )
+
+
+def tls_error(host: str, login_url: str) -> CrmError:
+    """A certificate problem, said plainly: the server's certificate is not trusted. The text
+    of the SSL error is left out (it says little to a person and may quote the request)."""
+    org = f" for the login URL {login_url}" if login_url else ""
+    return make_error(
+        "TLS_ERROR",
+        f"certificate problem: the TLS certificate of {host}{org} could not be verified. "
+        "If the org uses a private certificate authority, add the connector again with "
+        "--ca-file PATH (the CA's certificate, PEM); if a CA file is set, check it is the "
+        "right one",
     )
 
 

@@ -156,6 +156,13 @@ def test_transport_errors() -> None:
     tls = errors.from_transport_error(requests.exceptions.SSLError("bad cert"))
     assert isinstance(tls, CrmConfigurationError)
     assert tls.error_code == "TLS_ERROR"
+    named = errors.from_transport_error(
+        requests.exceptions.SSLError("bad cert", request=request),
+        login_url="https://acme.my.salesforce.com",
+    )
+    assert named.message.startswith("certificate problem")
+    assert "login URL https://acme.my.salesforce.com" in named.message
+    assert "--ca-file" in named.message and "bad cert" not in named.message
 
 
 @pytest.mark.parametrize(
