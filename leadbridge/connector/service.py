@@ -18,6 +18,7 @@ from leadbridge.connector.schema_codec import object_from_json, object_to_json
 from leadbridge.connector.verify import (
     VerifyReport,
     account_mappings,
+    check_leadbridge_fields,
     default_mapping_problems,
     default_mappings,
     describe_org,
@@ -243,6 +244,7 @@ class ConnectorService:
             for name, obj in described.items():
                 connector.save_schema(name, object_to_json(obj), now)
             self._default_mappings(FieldMappingRepository(session), described, report)
+            check_leadbridge_fields(described, report)
             if report.ok:
                 connector.mark_verified(now)
             instance = getattr(self.client(), "instance", None)

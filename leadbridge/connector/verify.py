@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from leadbridge.connector.org_fields import HOW_TO_ADD, MissingField, missing_fields
 from leadbridge.domain.fields import (
     DEFAULT_ACCOUNT_MAPPINGS,
     DEFAULT_MAPPINGS,
@@ -45,6 +46,8 @@ class VerifyReport:
     mappings: list[MappingOutcome] = field(default_factory=list)
     account_mappings: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # leadbridge's own fields the org lacks (key, score, grade, campaign) and what each costs.
+    missing_fields: list[MissingField] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +91,14 @@ def describe_org(
     return described
 
 
+def check_leadbridge_fields(described: dict[str, CrmObject], report: VerifyReport) -> None:
+    """Report leadbridge's own fields the org lacks, each with its cost, then how to add them."""
+    report.missing_fields = missing_fields(described)
+    report.problems.extend(missing.problem() for missing in report.missing_fields)
+    if report.missing_fields:
+        report.problems.append(HOW_TO_ADD)
+
+
 def _missing_object(name: str, exc: CrmError | None) -> str:
     reason = f" ({exc.error_code}: {exc.message})" if exc else ""
     if name in REQUIRED_OBJECTS:
@@ -117,17 +128,13 @@ def default_mapping_problems(
         (mapping.lead_field, lead_field, "Lead"),
         (mapping.contact_field, contact_field, "Contact"),
     ):
-        if wanted and not found:
+        # leadbridge's own fields are reported with their cost by check_leadbridge_fields.
+        if wanted and not found and mapping.field not in LEADBRIDGE_OWNED:
             problems.append(_missing_field(mapping.field, object_name, wanted))
     return lead_field, contact_field, problems
 
 
 def _missing_field(prospect_field: str, object_name: str, api_name: str) -> str:
-    if prospect_field in LEADBRIDGE_OWNED:
-        return (
-            f"{object_name} has no field {api_name}, so the prospect's {prospect_field} will "
-            f"not be written to Salesforce. Create it on {object_name} to sync it."
-        )
     return (
         f"{object_name} has no field {api_name} (or the connector user cannot see it), so "
         f"{prospect_field} will not sync with {object_name}s."

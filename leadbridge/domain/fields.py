@@ -82,6 +82,8 @@ DEFAULT_FIELDS: tuple[ProspectField, ...] = (
     ProspectField("marketing_campaign", "Campaign", FieldType.TEXT, 255),
 )
 DEFAULT_FIELD_NAMES = frozenset(field.name for field in DEFAULT_FIELDS)
+# The upsert key: the prospect's id in Salesforce (an External ID, unique) when the org has it.
+PROSPECT_KEY_FIELD = "LeadBridge_Prospect_Id__c"
 # Fields leadbridge owns: their value always comes from leadbridge.
 LEADBRIDGE_OWNED = frozenset({"score", "grade", "marketing_campaign"})
 # The prospect's identity: its sync rule is fixed; whether an email changed in Salesforce

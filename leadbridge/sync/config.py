@@ -8,7 +8,7 @@ from typing import Any
 
 from leadbridge.connector.schema_codec import object_from_json
 from leadbridge.domain.field_rules import FieldRule
-from leadbridge.domain.fields import LEADBRIDGE_OWNED, SyncBehaviour
+from leadbridge.domain.fields import LEADBRIDGE_OWNED, PROSPECT_KEY_FIELD, SyncBehaviour
 from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.errors import ConfigurationError
 from leadbridge.ports import CrmObject
@@ -16,7 +16,7 @@ from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.field_mappings import FieldMappingRepository
 
-KEY_FIELD = "LeadBridge_Prospect_Id__c"
+KEY_FIELD = PROSPECT_KEY_FIELD
 PERSON_OBJECTS = (CONTACT, LEAD)
 # Read besides the mapped fields: identity, match order, owner, conversion.
 _ALWAYS = ("Id", "Email", "LastModifiedDate", "OwnerId", KEY_FIELD)
