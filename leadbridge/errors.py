@@ -97,7 +97,7 @@ class CrmTransientError(CrmError):
 
 
 class CrmLimitError(CrmTransientError):
-    """Stop syncing until the allowance resets; retrying now would only burn more calls."""
+    """Stop syncing until the rolling 24-hour allowance frees up; retrying only burns calls."""
 
     retryable = False
 

@@ -15,8 +15,8 @@ __all__ = ["ADVICE", "ErrorKind", "kind_of", "parse_kind", "retries_automaticall
 ADVICE: dict[ErrorKind, str] = {
     ErrorKind.TRANSIENT: "Salesforce was busy or unreachable; leadbridge tries again by itself.",
     ErrorKind.LIMIT: (
-        "The Salesforce API allowance was used up; retry once it resets (or raise "
-        "api_budget_percent with leadbridge connector set)."
+        "The Salesforce API allowance was used up; retry once calls older than 24 hours free "
+        "it up (or raise api_budget_percent with leadbridge connector set)."
     ),
     ErrorKind.DATA: (
         "Salesforce refused the values (or leadbridge stopped them first, for codes starting "

@@ -1,10 +1,11 @@
 """API usage accounting: every HTTP call counted by kind, the org's usage read from each reply,
-and leadbridge's budget (a share of the org's daily allowance) enforced before each call.
+and leadbridge's budget (a share of the org's API allowance) enforced before each call.
 
 The org's figure comes from the `Sforce-Limit-Info: api-usage=USED/LIMIT` header. Only a reply
 tells us, so the budget check uses the last known figure, and a figure older than
-`stale_after` seconds is not trusted: the next call goes out and brings a fresh one (the daily
-allowance is a rolling window, so usage goes down again).
+`stale_after` seconds is not trusted: the next call goes out and brings a fresh one. Salesforce
+counts calls over a rolling 24 hours (no reset at midnight), so usage goes down again as calls
+older than 24 hours drop out; nothing here waits for a calendar day.
 """
 
 from __future__ import annotations
@@ -125,8 +126,9 @@ class UsageMeter:
             spent = f" ({self.used:,} of {self.limit:,} calls)" if self.limit else ""
             raise CrmLimitError(
                 "REQUEST_LIMIT_EXCEEDED",
-                f"Salesforce refused a call because the org's daily API allowance is spent{spent}. "
-                "leadbridge stops calling Salesforce until the allowance frees up.",
+                "Salesforce refused a call because the org's API allowance (calls over a rolling "
+                f"24 hours) is spent{spent}. leadbridge stops calling Salesforce until the "
+                "allowance frees up as older calls drop out of the window.",
                 status=403,
                 details={"used": self.used, "limit": self.limit},
             )
@@ -137,7 +139,8 @@ class UsageMeter:
             share = 100 * self.used / self.limit
             raise CrmLimitError(
                 "API_BUDGET_EXCEEDED",
-                f"the org has used {self.used:,} of its {self.limit:,} daily API calls "
+                f"the org has used {self.used:,} of its {self.limit:,} API calls per rolling "
+                f"24 hours "
                 f"({share:.0f}%); leadbridge may use up to {self.budget_percent:g}% "
                 f"({allowed:,.0f} calls), so it stops calling Salesforce until usage drops "
                 "below that.",

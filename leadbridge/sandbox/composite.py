@@ -16,6 +16,10 @@ from .responses import save_options
 MAX_COLLECTION = 200
 MAX_RETRIEVE = 2000
 MAX_SUBREQUESTS = 25
+MAX_QUERY_SUBREQUESTS = 5  # query/queryAll subrequests per Composite request
+_QUERY_PATH = re.compile(
+    r"^/?(?:services/data/)?v\d+\.\d+/query(?:All)?(?:/[^/?]*)?/?$", re.IGNORECASE
+)
 _ROLLED_BACK = SalesforceError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using AllOrNone "
@@ -197,6 +201,7 @@ def composite(request: ApiRequest) -> Reply:
         raise SalesforceError(
             "INVALID_BATCH_REQUEST", f"Limit Exceeded: {MAX_SUBREQUESTS} subrequests at most"
         )
+    _check_query_count(subrequests)
     all_or_none = bool(body.get("allOrNone", False))
     outputs: list[dict[str, Any]] = []
     references: dict[str, Any] = {}
@@ -209,6 +214,24 @@ def composite(request: ApiRequest) -> Reply:
     except _RollBackError:
         outputs = [_halted(output) for output in outputs]
     return Reply(body={"compositeResponse": outputs})
+
+
+def _check_query_count(subrequests: list[Any]) -> None:
+    """Refuse the whole request, before running any of it, when it holds more than five query
+    subrequests (Salesforce's documented limit; the exact wording is our choice)."""
+    queries = sum(1 for sub in subrequests if _is_query(sub))
+    if queries > MAX_QUERY_SUBREQUESTS:
+        raise SalesforceError(
+            "INVALID_BATCH_REQUEST",
+            f"Limit Exceeded: {queries} query subrequests; a composite request allows "
+            f"{MAX_QUERY_SUBREQUESTS} at most",
+        )
+
+
+def _is_query(sub: Any) -> bool:
+    if not isinstance(sub, dict) or str(sub.get("method", "GET")).upper() != "GET":
+        return False
+    return bool(_QUERY_PATH.match(urlsplit(str(sub.get("url", ""))).path))
 
 
 def _run_subrequests(

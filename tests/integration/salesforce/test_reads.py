@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from leadbridge.salesforce import SalesforceClient, soql
 from tests.conftest import SandboxClient
-from tests.integration.salesforce.conftest import insert_leads, org_usage
+from tests.integration.salesforce.conftest import client_for, insert_leads, org_usage
 
 
 def test_a_lookup_of_5000_emails_takes_at_most_10_calls(
@@ -165,3 +165,18 @@ def test_describe_and_custom_objects(client: SalesforceClient) -> None:
     contact = described["Contact"].fields["AccountId"]
     assert contact.reference_to == ("Account",) and contact.relationship_name == "Account"
     assert client.custom_objects() == ["Subscription__c"]
+
+
+def test_a_lookup_needing_many_statements_sends_at_most_5_queries_per_composite_call(
+    sandbox: SandboxClient,
+) -> None:
+    """The sandbox refuses a composite request with more than 5 queries, as Salesforce does;
+    12 statements go out as composite calls of 5, 5 and 2."""
+    wanted = [f"many{i}@example.com" for i in range(12)]
+    insert_leads(sandbox, [{"Email": email} for email in wanted])
+    limits = soql.StatementLimits(max_values=1)
+    with client_for(sandbox, statement_limits=limits) as client:
+        before = org_usage(sandbox)
+        found = client.find_by_emails("Lead", wanted, ["Email"])
+        assert sorted(record["Email"] for record in found) == sorted(wanted)
+        assert org_usage(sandbox) - before == 3
