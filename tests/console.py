@@ -71,14 +71,19 @@ class WebClient(TestClient):
         return super().request(method, url, *args, **kwargs)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign `client` in through the sign-in form; the session's CSRF token."""
+def form_token(client: TestClient) -> str:
+    """The sign-in form's own token (its cookie is set on `client` by the same request)."""
     page = client.get("/sign-in")
     token = re.search(r'name="form_token" value="([^"]+)"', page.text)
     assert token, page.text
+    return token.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign `client` in through the sign-in form; the session's CSRF token."""
     response = client.post(
         "/sign-in",
-        data={"email": email, "password": password, "form_token": token.group(1), "next": "/"},
+        data={"email": email, "password": password, "form_token": form_token(client), "next": "/"},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

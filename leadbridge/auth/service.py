@@ -72,27 +72,48 @@ class AuthService:
     def sign_in(self, email: str, password: str, *, client: str) -> SessionGrant:
         """A new session for this user; SignInError (or SignInThrottledError) otherwise."""
         now = self.clock.now()
-        keys = (f"account:{email_key(email)[:250]}", f"address:{client[:250]}")
         with self.database.session() as session:
             accounts = AccountRepository(session)
-            self._refuse_if_locked(accounts, keys, now)
-            row = accounts.user_row_by_key(email_key(email))
-            ok = secrets.password_matches(None if row is None else row.password_hash, password)
-            if row is None or not ok or not row.active:
-                self._count_failure(accounts, keys, now)
-                failed = True
-            else:
-                failed = False
-                accounts.clear_failures(keys[0])
+            row = self._checked(accounts, email, password, client, now)
+            if row is not None:
                 token, csrf = secrets.new_token(), secrets.new_token()
                 expires = now + SESSION_IDLE
                 accounts.add_session(secrets.digest(token), row.id, csrf, now, expires)
-                if row.password_hash and secrets.needs_rehash(row.password_hash):
-                    accounts.set_password_hash(row.id, secrets.hash_password(password))
                 grant = SessionGrant(token, _principal(row, "session", csrf), expires)
-        if failed:  # raised after the commit, so the failure is counted
+        if row is None:  # raised after the commit, so the failure is counted
             raise SignInError(WRONG)
         return grant
+
+    def change_password(self, email: str, current: str, new: str, *, client: str) -> None:
+        """Set a new password for a user who proves the current one (throttled like a
+        sign-in); their sessions end."""
+        hashed = secrets.hash_password(new)  # InputError before anything is counted
+        now = self.clock.now()
+        with self.database.session() as session:
+            accounts = AccountRepository(session)
+            row = self._checked(accounts, email, current, client, now)
+            if row is not None:
+                accounts.set_password_hash(row.id, hashed)
+                accounts.delete_sessions_of(row.id)
+        if row is None:
+            raise SignInError(WRONG)
+
+    def _checked(
+        self, accounts: AccountRepository, email: str, password: str, client: str, now: datetime
+    ) -> UserRow | None:
+        """The active user whose password this is (its hash upgraded if argon2's parameters
+        changed), or None with the failure counted; locked accounts and addresses refused."""
+        keys = (f"account:{email_key(email)[:250]}", f"address:{client[:250]}")
+        self._refuse_if_locked(accounts, keys, now)
+        row = accounts.user_row_by_key(email_key(email))
+        ok = secrets.password_matches(None if row is None else row.password_hash, password)
+        if row is None or not ok or not row.active:
+            self._count_failure(accounts, keys, now)
+            return None
+        accounts.clear_failures(keys[0])
+        if row.password_hash and secrets.needs_rehash(row.password_hash):
+            accounts.set_password_hash(row.id, secrets.hash_password(password))
+        return row
 
     def _refuse_if_locked(
         self, accounts: AccountRepository, keys: tuple[str, ...], now: datetime

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadbridge.api.state import services
 from leadbridge.auth import Principal
-from leadbridge.errors import InputError, SignInError
+from leadbridge.errors import InputError, SignInError, SignInThrottledError
 from leadbridge.web.auth import Viewer
 from leadbridge.web.errors import redirect
 from leadbridge.web.params import RowId
@@ -74,10 +74,12 @@ async def change_password(
     auth = services(request).auth
     client = request.client.host if request.client else "unknown"
     try:
-        await run_in_threadpool(lambda: auth.sign_in(principal.email, current, client=client))
-        await run_in_threadpool(lambda: auth.set_password(principal.email, new))
-    except SignInError:
-        errors = {"current": "That is not your current password."}
+        await run_in_threadpool(
+            lambda: auth.change_password(principal.email, current, new, client=client)
+        )
+    except SignInError as error:
+        throttled = isinstance(error, SignInThrottledError)
+        errors = {"current": str(error) if throttled else "That is not your current password."}
         return await run_in_threadpool(lambda: _page(request, principal, errors=errors, status=422))
     except InputError as error:
         errors = {"new": error.reason}

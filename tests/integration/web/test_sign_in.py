@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from leadbridge.api import create_app
 from leadbridge.auth import AuthService
@@ -13,19 +13,13 @@ from leadbridge.auth.service import ACCOUNT_FAILURES
 from leadbridge.domain.fields import Origin
 from leadbridge.ports import SystemClock
 from leadbridge.store.database import Database
+from leadbridge.store.models import WebSessionRow
 from leadbridge.store.prospects import ProspectRepository
-from tests.console import PASSWORD, WebClient, add_user, email_for
-
-
-def _form_token(client: TestClient) -> str:
-    page = client.get("/sign-in")
-    found = re.search(r'name="form_token" value="([^"]+)"', page.text)
-    assert found
-    return found.group(1)
+from tests.console import PASSWORD, WebClient, add_user, email_for, form_token
 
 
 def _try(client: TestClient, email: str, password: str) -> int:
-    data = {"email": email, "password": password, "form_token": _form_token(client)}
+    data = {"email": email, "password": password, "form_token": form_token(client)}
     return client.post("/sign-in", data=data, follow_redirects=False).status_code
 
 
@@ -59,7 +53,7 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(
     for _ in range(ACCOUNT_FAILURES):
         assert _try(client, email_for("marketing"), "guess") == 401
     data = {"email": email_for("marketing"), "password": PASSWORD}
-    response = client.post("/sign-in", data={**data, "form_token": _form_token(client)})
+    response = client.post("/sign-in", data={**data, "form_token": form_token(client)})
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.text
     assert int(response.headers["retry-after"]) > 0
@@ -75,7 +69,7 @@ def test_the_sign_in_form_needs_its_own_token_and_never_redirects_off_site(
     data = {
         "email": email_for("admin"),
         "password": PASSWORD,
-        "form_token": _form_token(client),
+        "form_token": form_token(client),
         "next": "//evil.example.com/",
     }
     response = client.post("/sign-in", data=data)
@@ -112,7 +106,6 @@ def test_the_api_needs_a_key_or_a_session_and_health_says_only_ok(
 
 def test_an_api_key_acts_as_its_user_with_that_users_role(console_db: Database) -> None:
     clock = SystemClock()
-    marketing = add_user(console_db, "marketing")
     sales = add_user(console_db, "sales")
     auth = AuthService(console_db, clock)
     with console_db.session() as session:
@@ -131,4 +124,30 @@ def test_an_api_key_acts_as_its_user_with_that_users_role(console_db: Database) 
     hidden = client.get(f"/api/v1/prospects/{theirs.id}", headers=bearer)
     assert hidden.status_code == 404
     assert client.post("/api/v1/imports", headers=bearer, content=b"x").status_code == 403
-    assert marketing
+
+
+def _sessions(database: Database) -> int:
+    with database.session(readonly=True) as session:
+        return int(session.scalar(select(func.count()).select_from(WebSessionRow)) or 0)
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_every_session(
+    console_db: Database, web: Callable[..., WebClient]
+) -> None:
+    client = web("marketing")
+    before = _sessions(console_db)
+    wrong = client.post("/account/password", data={"current": "nope", "new": "x" * 20})
+    assert wrong.status_code == 422
+    assert "not your current password" in wrong.text
+    short = client.post("/account/password", data={"current": PASSWORD, "new": "short"})
+    assert short.status_code == 422
+    assert "at least 12 characters" in short.text
+    assert _sessions(console_db) == before  # checking a password opens no session
+    new = "a brand new passphrase"
+    done = client.post("/account/password", data={"current": PASSWORD, "new": new})
+    assert done.status_code == 303
+    assert _sessions(console_db) == 0
+    assert client.get("/account").status_code == 303  # signed out
+    other = TestClient(create_app(console_db, SystemClock()), follow_redirects=False)
+    assert _try(other, email_for("marketing"), PASSWORD) == 401
+    assert _try(other, email_for("marketing"), new) == 303
