@@ -44,9 +44,13 @@ def _add_prospects(live: LiveConsole, *scores: int) -> list[int]:
 
 
 def _settle(page: Any) -> None:
-    """Wait until the builder's redraws (after a change) have landed: a redraw computed from
-    the form before a later edit would put the older values back."""
-    expect(page.locator(".htmx-request")).to_have_count(0)
+    """Wait until the builder's redraws (after a change) have landed and settled.
+
+    A redraw computed from the form before a later edit would put the older values back, and
+    htmx wires up swapped-in controls only when they settle (20 ms after the swap): a select
+    changed before then sends nothing.
+    """
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def test_build_a_rule_that_assigns_and_run_it(live_console: LiveConsole, browser_page: Any) -> None:
@@ -117,13 +121,16 @@ def test_a_form_snippet_on_another_origin_posts_a_prospect(
     page.fill("#f0-name", "work_email")
     page.click("text=+ Add field")
     page.wait_for_selector("#f1-name")
+    _settle(page)
     page.fill("#f1-name", "given_name")
     page.select_option("#f1-target", "first_name")
     page.select_option("#f1-required", "required")
     page.click("text=+ Add action")
     page.wait_for_selector("#a0-type")
+    _settle(page)
     page.select_option("#a0-type", "adjust_score")
     page.wait_for_selector("#a0-target[placeholder^='Points']")
+    _settle(page)
     page.fill("#a0-target", "15")
     page.click("button:text-is('Save form handler')")
     page.wait_for_url(re.compile(r"/forms/\d+$"))  # not /forms/new, where it already is
