@@ -58,11 +58,13 @@ def serve_command(
     seed_demo: Annotated[bool, typer.Option(help="Seed demo data into an empty org.")] = False,
     memory: Annotated[bool, typer.Option(help="Keep records in memory only.")] = False,
     schema: Annotated[Path | None, typer.Option(help="Schema file (YAML).")] = None,
-    fresh_org: Annotated[
+    bare_schema: Annotated[
         bool,
         typer.Option(
-            help="Start as a fresh org: without leadbridge's own fields (no upsert key) and "
-            "without duplicate rules."
+            "--bare-schema",
+            "--fresh-org",
+            help="Start as an org leadbridge has never seen: without leadbridge's own fields "
+            "(no upsert key, score, grade or campaign) and without duplicate rules.",
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed for demo data.")] = 42,
@@ -89,12 +91,12 @@ def serve_command(
     from leadbridge.sandbox import SandboxConfig, serve
     from leadbridge.sandbox.schema import FRESH_ORG_SCHEMA_FILE
 
-    if fresh_org and schema is not None:
-        raise typer.BadParameter("give --schema or --fresh-org, not both")
+    if bare_schema and schema is not None:
+        raise typer.BadParameter("give --schema or --bare-schema, not both")
     config = SandboxConfig(
         data_dir=data,
         memory=memory,
-        schema_file=FRESH_ORG_SCHEMA_FILE if fresh_org else schema,
+        schema_file=FRESH_ORG_SCHEMA_FILE if bare_schema else schema,
         daily_api_allowance=daily_api_allowance,
         leadbridge_url=leadbridge_url,
         control_token=control_token or None,
