@@ -160,6 +160,7 @@ def test_describe_is_json_serialisable(injector: FaultInjector) -> None:
             "next_n": 3,
             "latency_ms": 20,
             "path_contains": None,
+            "object": None,
             "fired": 0,
         },
         {
@@ -168,6 +169,7 @@ def test_describe_is_json_serialisable(injector: FaultInjector) -> None:
             "next_n": 0,
             "latency_ms": 0,
             "path_contains": "/sobjects/",
+            "object": None,
             "fired": 0,
         },
     ]
