@@ -5,9 +5,12 @@ simple-salesforce's bulk2 job client, each step its own retried call. Retrying a
 `bulk2.<Type>.insert()` after a transient failure could submit the records twice; retrying
 one step cannot.
 
-Result CSVs are not in upload order. Each result row repeats the uploaded columns, so a row is
-matched back to its record by those values (records with identical values are
-interchangeable, and take the results in turn).
+Result CSVs are not in upload order (Salesforce guarantees none), so a result row is never
+matched by its position. Each row repeats the uploaded columns: a row is matched back to its
+record by those values (records with identical values are interchangeable, and take the
+results in turn); a row whose echo differs from what was sent (a value Salesforce rewrote) is
+matched by the job's key column instead: `Id` for an update, the external id for an upsert,
+`Email` for an insert, when that value names exactly one record still waiting.
 """
 
 from __future__ import annotations
@@ -104,18 +107,23 @@ def match_results(
     unprocessed: str,
     *,
     operation: Operation,
+    key: str | None = None,
 ) -> dict[int, SaveResult]:
-    """Result rows matched back to request positions by their echoed column values."""
+    """Result rows matched back to request positions by their echoed column values, then
+    (rows whose echo matches no record) by the `key` column (default: the operation's)."""
     waiting: dict[tuple[str, ...], deque[int]] = defaultdict(deque)
     for index, values in zip(job.indexes, job.rows, strict=True):
         waiting[values].append(index)
     results: dict[int, SaveResult] = {}
+    unmatched: list[tuple[Mapping[str, str], SaveResult]] = []
 
     def claim(row: Mapping[str, str], result: SaveResult) -> None:
-        key = tuple(row.get(name) or "" for name in job.header)
-        queue = waiting.get(key)
+        values = tuple(row.get(name) or "" for name in job.header)
+        queue = waiting.get(values)
         if queue:
             results[queue.popleft()] = result
+        else:
+            unmatched.append((row, result))
 
     for row in _rows(successful):
         created = (row.get("sf__Created") or "").lower() == "true"
@@ -127,13 +135,46 @@ def match_results(
     for row in _rows(unprocessed):
         error = make_error("BULK_UNPROCESSED", "the job ended before this record was processed")
         claim(row, SaveResult(id=None, success=False, errors=(error,)))
+    column = key or _KEY_COLUMNS.get(operation)
+    if unmatched and column in job.header:
+        _claim_by_key(job, waiting, job.header.index(column), unmatched, results)
     return results
+
+
+_KEY_COLUMNS: dict[str, str] = {"update": "Id", "insert": "Email"}
+
+
+def _claim_by_key(
+    job: JobData,
+    waiting: Mapping[tuple[str, ...], deque[int]],
+    position: int,
+    unmatched: Sequence[tuple[Mapping[str, str], SaveResult]],
+    results: dict[int, SaveResult],
+) -> None:
+    """Rows whose echo matched no record: by the key column's value (trimmed, compared
+    case-insensitively), when it names exactly one record still waiting."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for values, queue in waiting.items():
+        for index in queue:
+            by_key[values[position].strip().lower()].append(index)
+    name = job.header[position]
+    for row, result in unmatched:
+        value = (row.get(name) or "").strip().lower()
+        candidates = [i for i in by_key.get(value, []) if i not in results]
+        if value and len(candidates) == 1:
+            results[candidates[0]] = result
 
 
 def _rows(text: str) -> list[dict[str, str]]:
     if not text.strip():
         return []
     return list(csv.DictReader(io.StringIO(text)))
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    results: list[SaveResult]  # one per record, in request order
+    reported: frozenset[int]  # positions a result row of the job was matched to
 
 
 class BulkIngest:
@@ -162,14 +203,35 @@ class BulkIngest:
         *,
         external_id_field: str | None = None,
     ) -> list[SaveResult]:
+        """One result per record, in request order."""
+        return self.run_reporting(
+            object_name, operation, records, external_id_field=external_id_field
+        ).results
+
+    def run_reporting(
+        self,
+        object_name: str,
+        operation: Operation,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        external_id_field: str | None = None,
+    ) -> BulkOutcome:
+        """`run`, also saying which records the job reported on row by row (the others carry
+        a job-level error: their outcome may be unknown)."""
         results: dict[int, SaveResult] = {}
+        reported: set[int] = set()
         for job in plan_jobs(records):
-            results.update(self._job(object_name, operation, job, external_id_field))
+            rows, job_results = self._job(object_name, operation, job, external_id_field)
+            results.update(job_results)
+            reported.update(rows)
         missing = make_error("BULK_RESULT_MISSING", "the bulk job reported nothing for this record")
-        return [
-            results.get(index, SaveResult(id=None, success=False, errors=(missing,)))
-            for index in range(len(records))
-        ]
+        return BulkOutcome(
+            [
+                results.get(index, SaveResult(id=None, success=False, errors=(missing,)))
+                for index in range(len(records))
+            ],
+            frozenset(reported),
+        )
 
     def _step(
         self, object_name: str, step: Callable[[Any], Any], *, replayable: bool = True
@@ -185,7 +247,9 @@ class BulkIngest:
         operation: Operation,
         job: JobData,
         external_id_field: str | None,
-    ) -> dict[int, SaveResult]:
+    ) -> tuple[set[int], dict[int, SaveResult]]:
+        """(positions matched to a result row, every position's result)."""
+
         def failed(error: CrmError) -> dict[int, SaveResult]:
             return {
                 index: SaveResult(id=None, success=False, errors=(error,)) for index in job.indexes
@@ -197,7 +261,7 @@ class BulkIngest:
                 lambda jobs: jobs.create_job(operation, external_id_field=external_id_field),
             )
         except CrmError as error:
-            return failed(error)
+            return set(), failed(error)
         job_id = str(info["id"])
         try:
             # A second upload to an open job adds the rows again; a second close fails.
@@ -210,7 +274,7 @@ class BulkIngest:
             info = self._wait(object_name, job_id)
         except CrmError as error:
             self._abort(object_name, job_id)
-            return failed(error)
+            return set(), failed(error)
         outcome = failed(
             make_error(
                 "BULK_JOB_FAILED",
@@ -225,10 +289,16 @@ class BulkIngest:
             ]
         except CrmError as error:
             if info.get("state") == "JobComplete":
-                return failed(error)
-            return outcome
-        outcome.update(match_results(job, *texts, operation=operation))
-        return outcome
+                return set(), failed(error)
+            return set(), outcome
+        matched = match_results(
+            job,
+            *texts,
+            operation=operation,
+            key=external_id_field if operation == "upsert" else None,
+        )
+        outcome.update(matched)
+        return set(matched), outcome
 
     def _results(self, object_name: str, job_id: str, kind: str) -> str:
         return str(self._step(object_name, lambda jobs: jobs.get_ingest_results(job_id, kind)))

@@ -19,7 +19,7 @@ CrmLimitError in a SaveResult means: stop syncing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
@@ -46,7 +46,7 @@ from . import soql
 from .bulk import BulkIngest, Operation
 from .connection import Connection, json_result
 from .credentials import CrmCredentials
-from .errors import from_body
+from .errors import from_body, make_error
 from .records import (
     chunks,
     clean_record,
@@ -335,6 +335,27 @@ class SalesforceClient:
         *,
         created: bool | None,
     ) -> list[SaveResult]:
+        results, failure = self._send(kind, items, path, method, created=created)
+        if failure is not None:  # the org refused a whole call: no per-record resends now
+            return results
+
+        def resend(again: list[int]) -> tuple[list[SaveResult], CrmError | None]:
+            chosen = [items[i] for i in again]
+            return self._send(kind, chosen, path, method, created=created)
+
+        return self._retry_locked(kind, results, range(len(results)), resend)
+
+    def _send(
+        self,
+        kind: CallKind,
+        items: list[dict[str, Any]],
+        path: str,
+        method: str,
+        *,
+        created: bool | None,
+    ) -> tuple[list[SaveResult], CrmError | None]:
+        """One pass over `items`, 200 per call: their results, and the error that stopped
+        the calls (that chunk and every later one carry it), if one did."""
         results: list[SaveResult] = []
         failure: CrmError | None = None
         for group in chunks(items, WRITE_BATCH):
@@ -348,46 +369,45 @@ class SalesforceClient:
                     log.warning("Salesforce %s of %d records failed: %s", kind, len(group), error)
                     failure = error
                 else:
-                    saved = save_results(
-                        answer, len(group), created=created, redact=self._conn.redact
+                    results.extend(
+                        save_results(answer, len(group), created=created, redact=self._conn.redact)
                     )
-                    retried = self._retry_locked(kind, list(group), saved, (path, method), created)
-                    results.extend(retried)
                     continue
             results.extend(failed(len(group), failure))
-        return results
+        return results, failure
 
     def _retry_locked(
         self,
         kind: CallKind,
-        items: list[dict[str, Any]],
         results: list[SaveResult],
-        where: tuple[str, str],
-        created: bool | None,
+        candidates: Iterable[int],
+        resend: Callable[[list[int]], tuple[list[SaveResult], CrmError | None]],
     ) -> list[SaveResult]:
-        """Send again, at once and alone, the records Salesforce refused with a transient
-        per-record error (UNABLE_TO_LOCK_ROW inside a 200 response), with the retry policy's
-        backoff. Salesforce says they were not saved, so even a create is safe to resend.
-        Whatever still fails keeps its error (a transient sync error, retried later)."""
-        path, method = where
+        """Send again, alone, the records Salesforce refused with a transient per-record
+        error (UNABLE_TO_LOCK_ROW inside a 200 response or a Bulk job's failedResults), with
+        the retry policy's backoff, at most `attempts` tries in all. Salesforce says they were
+        not saved, so even a create is safe to resend; the records that succeeded are never
+        sent again. `candidates`: the positions whose result Salesforce reported per record.
+        Whatever is still locked after the last try keeps a transient error in plain words
+        (the sync retries it in a later cycle)."""
         results = list(results)
-        for attempt in range(1, self._conn.retry.attempts):
-            again = [i for i, result in enumerate(results) if _only_transient(result)]
-            if not again:
-                break
-            self._conn.retry.sleep(self._conn.retry.backoff(attempt))
-            body = {"allOrNone": False, "records": [items[i] for i in again]}
-            call = partial(_restful, path=path, method=method, json=body)
-            try:
-                answer = self._conn.call(kind, call, replayable=kind != "create")
-            except CrmError as error:
-                log.warning("Salesforce %s retry of %d records failed: %s", kind, len(again), error)
-                for i in again:
-                    results[i] = failed(1, error)[0]
-                break
-            retried = save_results(answer, len(again), created=created, redact=self._conn.redact)
+        again = [i for i in candidates if _only_transient(results[i])]
+        tries = 1
+        while again and tries < self._conn.retry.attempts:
+            self._conn.retry.sleep(self._conn.retry.backoff(tries))
+            log.info("Salesforce %s: resending %d locked record(s)", kind, len(again))
+            retried, failure = resend(again)
             for i, result in zip(again, retried, strict=True):
                 results[i] = result
+            tries += 1
+            if failure is not None:
+                log.warning(
+                    "Salesforce %s resend of %d records failed: %s", kind, len(again), failure
+                )
+                return results
+            again = [i for i in again if _only_transient(results[i])]
+        for i in again:
+            results[i] = _still_locked(results[i], tries)
         return results
 
     def _use_bulk(self, records: Sequence[object]) -> bool:
@@ -420,14 +440,37 @@ class SalesforceClient:
         *,
         external_id_field: str | None = None,
     ) -> list[SaveResult]:
+        """A Bulk API 2.0 job; records whose result row says they were locked are sent again
+        (a smaller job, or composite calls below the bulk threshold). Records whose outcome
+        the job did not report row by row are never resent: the job may have saved them."""
         if not records:
             return []
-        return self._bulk.run(
-            soql.object_name(object_name),
-            operation,
-            records,
-            external_id_field=external_id_field,
+        name = soql.object_name(object_name)
+        outcome = self._bulk.run_reporting(
+            name, operation, records, external_id_field=external_id_field
         )
+
+        def resend(again: list[int]) -> tuple[list[SaveResult], CrmError | None]:
+            chosen = [records[i] for i in again]
+            if self._use_bulk(chosen):
+                retried = self._bulk.run_reporting(
+                    name, operation, chosen, external_id_field=external_id_field
+                )
+                unreported = [
+                    result.errors[0]
+                    for position, result in enumerate(retried.results)
+                    if position not in retried.reported and result.errors
+                ]
+                return retried.results, unreported[0] if unreported else None
+            items = [sobject(name, record) for record in chosen]
+            if operation == "insert":
+                return self._send("create", items, "composite/sobjects", "POST", created=True)
+            if operation == "update":
+                return self._send("update", items, "composite/sobjects", "PATCH", created=False)
+            path = f"composite/sobjects/{name}/{external_id_field}"
+            return self._send("upsert", items, path, "PATCH", created=None)
+
+        return self._retry_locked("bulk", outcome.results, sorted(outcome.reported), resend)
 
     # ------------------------------------------------------------------ field history
 
@@ -557,6 +600,24 @@ def _only_transient(result: SaveResult) -> bool:
         isinstance(error, CrmTransientError) and not isinstance(error, CrmLimitError)
         for error in result.errors
     )
+
+
+def _still_locked(result: SaveResult, tries: int) -> SaveResult:
+    """A record still refused after the last resend: its errors said plainly, still transient
+    (same code), so the sync keeps it queued for a later cycle."""
+    said = "try" if tries == 1 else f"{tries} tries"
+    errors = tuple(
+        make_error(
+            error.error_code,
+            f"Salesforce still had this record locked (another process was saving it) after "
+            f"{said}; leadbridge sends it again in a later sync. Salesforce said: {error.message}",
+            fields=list(error.fields),
+            status=error.status,
+            details=error.details,
+        )
+        for error in result.errors
+    )
+    return SaveResult(id=result.id, success=False, created=result.created, errors=errors)
 
 
 def _iso(moment: datetime) -> str:

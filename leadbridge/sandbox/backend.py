@@ -58,7 +58,6 @@ class SandboxBackend:
         self.credentials = self._load_or_make_credentials()
         self.org = Org(self.schema, self.db, self.clock, admin_username=self.credentials.username)
         self.queries = QueryEngine(self.schema, self.db, self.clock)
-        self.bulk = BulkJobs(self.org, self.queries)
         self.tokens = TokenStore(self.clock.now, config.token_lifetime, org_id=self.org.org_id)
         certificates = []
         if config.jwt_certificate_file:
@@ -67,6 +66,7 @@ class SandboxBackend:
             self.credentials, self.tokens, self.org.active_user_id, self.org.org_id, certificates
         )
         self.faults = FaultInjector(random.Random(config.random_seed))
+        self.bulk = BulkJobs(self.org, self.queries, self.faults)
         self.usage = ApiUsage(self.clock, config.daily_api_allowance)
         self.router = build_router()
         self.instance_url = ""

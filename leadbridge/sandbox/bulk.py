@@ -3,6 +3,10 @@
 Ingest: Open → (upload CSV) → UploadComplete → InProgress → JobComplete | Failed, or Aborted.
 Query: UploadComplete → InProgress → JobComplete | Failed. Jobs run on a worker thread when the
 server starts one, or step by step through `process_next()` (tests).
+
+Fault injection reaches ingest jobs per row (`record_lock`: the row fails with
+UNABLE_TO_LOCK_ROW, unsaved) and per finished job (`bulk_shuffle`: the result rows come back in
+a random order). Rules' `path_contains` is matched against `/jobs/ingest/JOBID`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from . import ids
 from .clock import format_datetime
 from .exceptions import SalesforceError, not_found
+from .faults import FaultInjector
 from .org import Org, SaveOptions
 from .query import QueryEngine
 from .soql import CompiledQuery, shape_csv_row
@@ -103,9 +108,10 @@ class Job:
 
 
 class BulkJobs:
-    def __init__(self, org: Org, queries: QueryEngine) -> None:
+    def __init__(self, org: Org, queries: QueryEngine, faults: FaultInjector | None = None) -> None:
         self.org = org
         self.queries = queries
+        self.faults = faults
         self._jobs: dict[str, Job] = {}
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
@@ -249,6 +255,10 @@ class BulkJobs:
         try:
             if job.kind == "ingest":
                 self._ingest(job)
+                if self.faults is not None:
+                    self.faults.shuffle_results(
+                        _job_path(job), job.object, job.successes, job.failures, job.unprocessed
+                    )
             else:
                 self._run_query(job)
         except SalesforceError as exc:
@@ -299,8 +309,14 @@ class BulkJobs:
             job.failed += 1
             job.failures.append(["", "INVALID_ROW:Row has the wrong number of columns:--", *row])
             return
+        raw = dict(zip(header, row, strict=True))
         try:
-            record_id, created = self._apply(job, dict(zip(header, row, strict=True)), options)
+            locked = None
+            if self.faults is not None:
+                locked = self.faults.record_lock(_job_path(job), raw.get("Id"), job.object)
+            if locked is not None:
+                raise locked
+            record_id, created = self._apply(job, raw, options)
         except SalesforceError as exc:
             job.failed += 1
             fields = ",".join(exc.fields or [])
@@ -436,6 +452,11 @@ class BulkJobs:
             next_locator,
             len(page),
         )
+
+
+def _job_path(job: Job) -> str:
+    """The path fault rules are matched against for an ingest job's rows and results."""
+    return f"/jobs/ingest/{job.id}"
 
 
 def _encode_locator(position: int) -> str:

@@ -66,7 +66,9 @@ def _run_all(
         with org.batch():
             for item in items:
                 try:
-                    locked = request.backend.faults.record_lock(request.path, _item_id(item))
+                    locked = request.backend.faults.record_lock(
+                        request.path, _item_id(item), _item_object(request, item)
+                    )
                     if locked is not None:
                         raise locked
                     with org.db.transaction():
@@ -86,6 +88,18 @@ def _run_all(
             for result in results
         ]
     return results
+
+
+def _item_object(request: ApiRequest, item: Any) -> str | None:
+    """The object of a collection item (its `attributes.type`, or a bare id's key prefix)."""
+    if isinstance(item, dict):
+        attributes = item.get("attributes")
+        kind = attributes.get("type") if isinstance(attributes, dict) else None
+        return str(kind) if kind else None
+    try:
+        return request.backend.org.object_for_id(str(item)).name
+    except SalesforceError:
+        return None
 
 
 def _item_id(item: Any) -> str | None:
@@ -383,8 +397,15 @@ def _locked_subrequest(request: ApiRequest, sub: dict[str, Any]) -> Reply | None
     if str(sub.get("method", "GET")).upper() == "GET":
         return None
     url = str(sub.get("url", ""))
-    locked = request.backend.faults.record_lock(url, _id_in_url(url))
+    locked = request.backend.faults.record_lock(url, _id_in_url(url), _object_in_url(url))
     return None if locked is None else Reply.error(locked)
+
+
+def _object_in_url(url: str) -> str | None:
+    """`Lead` in `/services/data/v59.0/sobjects/Lead/...`."""
+    parts = urlsplit(url).path.strip("/").split("/")
+    after = parts.index("sobjects") + 1 if "sobjects" in parts else len(parts)
+    return parts[after] if after < len(parts) else None
 
 
 def _id_in_url(url: str) -> str | None:

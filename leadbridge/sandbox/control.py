@@ -14,7 +14,7 @@ from .exceptions import SalesforceError
 from .faults import KINDS
 from .org import SaveOptions
 
-FAULT_KINDS = KINDS  # latency, the whole-request errors, connection_cut, record_lock
+FAULT_KINDS = KINDS  # latency, the whole-request errors, connection_cut, record_lock, bulk_shuffle
 
 
 def _body(request: ApiRequest) -> dict[str, Any]:
@@ -64,6 +64,7 @@ def faults(request: ApiRequest) -> Reply:
             next_n=int(body.get("next_n", 0)),
             latency_ms=int(body.get("latency_ms", 0)),
             path_contains=body.get("path_contains"),
+            sobject=body.get("object"),
         )
     return Reply(body={"faults": injector.describe()})
 

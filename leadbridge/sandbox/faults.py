@@ -7,11 +7,15 @@ Every matching rule may add latency, but at most one error is returned per reque
 `ERROR_KINDS` order; rules after the chosen one are not consumed, so queued faults are served
 one per request instead of being swallowed together.
 
-Two kinds act after the request has been applied instead of refusing it:
+Three kinds act on single records or jobs instead of refusing the request:
 
-- `record_lock`: inside a 200 sObject Collections (or Composite Batch) response, single records
-  fail with `UNABLE_TO_LOCK_ROW`, as Salesforce reports a row lock per record; the others are
-  saved. It is rolled once per record (per subrequest in a batch), a `next_n` unit per record.
+- `record_lock`: inside a 200 sObject Collections (or Composite Batch) response, or in a Bulk
+  API 2.0 ingest job's failedResults, single records fail with `UNABLE_TO_LOCK_ROW`, as
+  Salesforce reports a row lock per record; the others are saved. It is rolled once per record
+  (per subrequest in a batch, per row in a job), a `next_n` unit per record.
+- `bulk_shuffle`: a finished Bulk API 2.0 ingest job's successfulResults, failedResults and
+  unprocessedRecords rows come back in a random (seeded) order, as Salesforce guarantees none.
+  Rolled once per job, a `next_n` unit per job.
 - `connection_cut`: the org applies the request, then the connection is dropped halfway through
   the reply (a truncated body), so the client sees a connection error after the write happened.
   Rolled after the error kinds: a refused request is never also cut.
@@ -33,11 +37,13 @@ REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 SERVER_UNAVAILABLE = "SERVER_UNAVAILABLE"
 UNABLE_TO_LOCK_ROW = "UNABLE_TO_LOCK_ROW"
 RECORD_LOCK = "record_lock"
+BULK_SHUFFLE = "bulk_shuffle"
 CONNECTION_CUT = "connection_cut"
 # Priority order: an expired session is noticed before limits, limits before record locks.
 ERROR_KINDS = (INVALID_SESSION_ID, REQUEST_LIMIT_EXCEEDED, SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW)
 REQUEST_KINDS = (LATENCY, *ERROR_KINDS, CONNECTION_CUT)  # decided once per request
-KINDS = (*REQUEST_KINDS, RECORD_LOCK)
+RECORD_KINDS = (RECORD_LOCK, BULK_SHUFFLE)  # rolled per record or per job, may name an object
+KINDS = (*REQUEST_KINDS, *RECORD_KINDS)
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,13 @@ class _Rule:
     next_n: int
     latency_ms: int
     path_contains: str | None
+    sobject: str | None = None  # only records of this object (record kinds)
     fired: int = 0
 
-    def applies_to(self, path: str) -> bool:
-        return self.path_contains is None or self.path_contains in path
+    def applies_to(self, path: str, sobject: str | None = None) -> bool:
+        if self.path_contains is not None and self.path_contains not in path:
+            return False
+        return self.sobject is None or (sobject or "").lower() == self.sobject.lower()
 
     def roll(self, rng: random.Random) -> bool:
         """Consume one queued unit, else roll the probability (no draw when it is 0)."""
@@ -78,6 +87,7 @@ class _Rule:
             "next_n": self.next_n,
             "latency_ms": self.latency_ms,
             "path_contains": self.path_contains,
+            "object": self.sobject,
             "fired": self.fired,
         }
 
@@ -96,14 +106,20 @@ class FaultInjector:
         next_n: int = 0,
         latency_ms: int = 0,
         path_contains: str | None = None,
+        sobject: str | None = None,
     ) -> None:
         """Replace the rule for `kind`; its counters start again from zero.
 
         `latency_ms` is added whenever the rule fires, also for error kinds (a slow failure).
         A `latency` rule fires like any other, so give it `probability=1.0` to slow every request.
+        `sobject` (record kinds only) limits the rule to records of that object.
         """
         _validate(kind, probability, next_n, latency_ms)
-        rule = _Rule(kind, float(probability), next_n, latency_ms, path_contains or None)
+        if sobject and kind not in RECORD_KINDS:
+            raise ValueError(f"object applies only to {' and '.join(RECORD_KINDS)} rules")
+        rule = _Rule(
+            kind, float(probability), next_n, latency_ms, path_contains or None, sobject or None
+        )
         with self._lock:
             self._rules[kind] = rule
 
@@ -148,14 +164,28 @@ class FaultInjector:
             return FaultDecision(latency, None, cut=True)
         return FaultDecision(latency, fault_error(fired, path))
 
-    def record_lock(self, path: str, record_id: str | None = None) -> SalesforceError | None:
-        """For one record of a collection (or one batch subrequest) of the request for `path`:
-        the per-record UNABLE_TO_LOCK_ROW to report instead of saving it, if the rule fires."""
+    def record_lock(
+        self, path: str, record_id: str | None = None, sobject: str | None = None
+    ) -> SalesforceError | None:
+        """For one record (of object `sobject`) of a collection, batch subrequest or Bulk job
+        for `path`: the per-record UNABLE_TO_LOCK_ROW to report instead of saving it, if the
+        rule fires."""
         with self._lock:
             rule = self._rules.get(RECORD_LOCK)
-            if rule is None or not rule.applies_to(path) or not rule.roll(self._rng):
+            if rule is None or not rule.applies_to(path, sobject) or not rule.roll(self._rng):
                 return None
         return fault_error(UNABLE_TO_LOCK_ROW, record_id or "")
+
+    def shuffle_results(self, path: str, sobject: str, *row_lists: list[list[str]]) -> bool:
+        """For a finished Bulk ingest job (`path`, object `sobject`): shuffle each list of
+        result rows in place (seeded draws) if the `bulk_shuffle` rule fires."""
+        with self._lock:
+            rule = self._rules.get(BULK_SHUFFLE)
+            if rule is None or not rule.applies_to(path, sobject) or not rule.roll(self._rng):
+                return False
+            for rows in row_lists:
+                self._rng.shuffle(rows)
+        return True
 
 
 def fault_error(kind: str, path: str = "") -> SalesforceError:

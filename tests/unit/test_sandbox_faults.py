@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from leadbridge.sandbox.faults import (
+    BULK_SHUFFLE,
     CONNECTION_CUT,
     INVALID_SESSION_ID,
     LATENCY,
@@ -160,6 +161,7 @@ def test_describe_is_json_serialisable(injector: FaultInjector) -> None:
             "next_n": 3,
             "latency_ms": 20,
             "path_contains": None,
+            "object": None,
             "fired": 0,
         },
         {
@@ -168,6 +170,7 @@ def test_describe_is_json_serialisable(injector: FaultInjector) -> None:
             "next_n": 0,
             "latency_ms": 0,
             "path_contains": "/sobjects/",
+            "object": None,
             "fired": 0,
         },
     ]
@@ -216,6 +219,33 @@ def test_next_n_is_exact_under_concurrency(injector: FaultInjector) -> None:
 
 
 # ---------------------------------------------------------------- per-record locks, cut replies
+
+
+def test_a_record_rule_for_one_object_skips_the_others(injector: FaultInjector) -> None:
+    injector.set_rule(RECORD_LOCK, next_n=1, sobject="lead")
+    assert injector.record_lock(COLLECTION_PATH, None, "Contact") is None
+    assert injector.record_lock(COLLECTION_PATH) is None  # object unknown: not a Lead
+    assert injector.record_lock(COLLECTION_PATH, None, "Lead") is not None
+    assert injector.describe()[0]["object"] == "lead"
+    with pytest.raises(ValueError, match="object applies only to"):
+        injector.set_rule(SERVER_UNAVAILABLE, next_n=1, sobject="Lead")
+
+
+def test_bulk_shuffle_is_rolled_per_job_and_seeded(injector: FaultInjector) -> None:
+    def shuffled(seed: int) -> tuple[list[list[str]], list[list[str]]]:
+        injector.reseed(seed)
+        injector.set_rule(BULK_SHUFFLE, next_n=1)
+        successes = [[str(n)] for n in range(20)]
+        failures = [[f"f{n}"] for n in range(20)]
+        assert injector.shuffle_results("/jobs/ingest/750X", "Lead", successes, failures)
+        assert not injector.shuffle_results("/jobs/ingest/750Y", "Lead", [], [])  # spent
+        return successes, failures
+
+    first = shuffled(3)
+    assert first[0] != [[str(n)] for n in range(20)]
+    assert sorted(first[1]) == sorted([f"f{n}"] for n in range(20))
+    assert shuffled(3) == first
+    assert injector.decide(COLLECTION_PATH) == NO_FAULT  # never a whole-request fault
 
 
 def test_record_lock_is_rolled_per_record(injector: FaultInjector) -> None:

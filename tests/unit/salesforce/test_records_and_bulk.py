@@ -155,3 +155,31 @@ def test_match_results_puts_rows_back_in_request_order() -> None:
     assert results[3].errors[0].fields == ["LastName"]
     assert isinstance(results[4].errors[0], CrmTransientError)
     assert all(results[index].created for index in (0, 1, 2))
+
+
+def test_match_results_falls_back_to_the_key_column_never_the_order() -> None:
+    rows = [
+        {"Id": "00Q000000000001AAA", "Title": "cto "},
+        {"Id": "00Q000000000002AAA", "Title": "ceo"},
+    ]
+    (job,) = bulk.plan_jobs(rows)
+    # the echo of the first row differs from what was sent (a value rewritten), and the
+    # rows come back in the other order
+    successful = (
+        "sf__Id,sf__Created,Id,Title\n"
+        "00Q000000000002AAA,false,00Q000000000002AAA,ceo\n"
+        "00Q000000000001AAA,false,00q000000000001aaa,cto\n"
+    )
+    results = bulk.match_results(job, successful, "", "", operation="update")
+    assert results[0].id == "00Q000000000001AAA"
+    assert results[1].id == "00Q000000000002AAA"
+
+
+def test_match_results_leaves_an_ambiguous_key_unmatched() -> None:
+    rows = [
+        {"Email": "a@example.com", "LastName": "A"},
+        {"Email": "a@example.com", "LastName": "B"},
+    ]
+    (job,) = bulk.plan_jobs(rows)
+    successful = "sf__Id,sf__Created,Email,LastName\n00Q1,true,a@example.com,a\n"
+    assert bulk.match_results(job, successful, "", "", operation="insert") == {}
