@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -10,6 +11,8 @@ from leadbridge.domain.crm_values import crm_value, is_blank, is_echo, same_valu
 from tests.unit.sync.schema import field
 
 TEXT, NUMBER, BOOLEAN = field("T"), field("N", "double"), field("B", "boolean")
+# A multi-select whose definition order is not alphabetical.
+MULTI = field("M", "multipicklist", picklist_values=("Email", "Web", "Analytics", "API"))
 
 
 @pytest.mark.parametrize(
@@ -29,6 +32,14 @@ TEXT, NUMBER, BOOLEAN = field("T"), field("N", "double"), field("B", "boolean")
         (datetime(2026, 1, 31, 10, tzinfo=UTC), field("D", "datetime"), "2026-01-31T10:00:00.000Z"),
         ("2026-01-31T11:00:00.000+0100", field("D", "datetime"), "2026-01-31T10:00:00.000Z"),
         (("a", "b"), field("M", "multipicklist"), "a;b"),
+        (("API", "Email", "Analytics"), MULTI, "Email;Analytics;API"),  # definition order
+        ("API;Email", MULTI, "Email;API"),  # Salesforce's text the same way
+        (["Web", " Web ", "", "Email"], MULTI, "Email;Web"),  # each value once, no blanks
+        ("Podcasts;API;Email;Blogs", MULTI, "Email;API;Podcasts;Blogs"),  # undefined ones last
+        (" ; ", MULTI, None),
+        (Decimal("2.50"), NUMBER, 2.5),
+        ("2.50", NUMBER, 2.5),
+        (1234.5678, NUMBER, 1234.5678),  # more places than a scale: kept, as Salesforce does
     ],
 )
 def test_crm_value(value: object, crm_field: object, expected: object) -> None:
@@ -49,3 +60,21 @@ def test_a_value_we_pushed_comes_back_as_an_echo() -> None:
     assert not is_echo(field("Title"), "CEO", remembered)  # Salesforce changed it
     assert not is_echo(field("Phone"), None, remembered)  # never synced: not an echo
     assert not is_echo(None, "CTO", remembered)
+
+
+def test_numbers_compare_by_value_not_by_text() -> None:
+    assert same_value(Decimal("2.50"), 2.5)
+    assert same_value(Decimal("0.1"), 0.1)  # what Salesforce's double holds for it
+    assert same_value(2, Decimal("2.000"))
+    assert not same_value(Decimal("2.51"), 2.5)
+    assert same_value(10**30, 10**30) and not same_value(10**30, 1.0)
+
+
+def test_a_multi_select_pushed_out_of_order_comes_back_as_an_echo() -> None:
+    """Salesforce returns a multi-select in the picklist's definition order: the order leadbridge
+    sent it in is no change, a different selection is."""
+    remembered = {"M": crm_value(("API", "Email"), MULTI), "N": crm_value(Decimal("2.50"), NUMBER)}
+    assert is_echo(MULTI, "Email;API", remembered)
+    assert not is_echo(MULTI, "Email;API;Web", remembered)
+    assert is_echo(NUMBER, 2.5, remembered)
+    assert not is_echo(NUMBER, 2.55, remembered)
