@@ -119,7 +119,15 @@ def is_echo(field: CrmField | None, crm_value_now: Any, remembered: Mapping[str,
     key = _key(field.name, remembered)
     if key is None:
         return False
-    return same_value(crm_value(crm_value_now, field), remembered[key])
+    return same_value(crm_value(crm_value_now, field), as_remembered(remembered[key], field))
+
+
+def as_remembered(value: Any, field: CrmField) -> Any:
+    """A value from the sync state in today's `crm_value` form. Values are remembered in that
+    form, and `crm_value` leaves its own output unchanged; this only puts right a value an
+    older leadbridge remembered differently (a multi-select in the order it was sent, where
+    Salesforce returns the picklist's definition order). A remembered None stays None."""
+    return value if value is None else crm_value(value, field)
 
 
 def _key(name: str, remembered: Mapping[str, Any]) -> str | None:

@@ -8,6 +8,9 @@ from decimal import Decimal
 import pytest
 
 from leadbridge.domain.crm_values import crm_value, is_blank, is_echo, same_value
+from leadbridge.domain.field_rules import FieldRule, Side
+from leadbridge.domain.fields import SyncBehaviour
+from leadbridge.domain.push_record import decide_field
 from tests.unit.sync.schema import field
 
 TEXT, NUMBER, BOOLEAN = field("T"), field("N", "double"), field("B", "boolean")
@@ -78,3 +81,20 @@ def test_a_multi_select_pushed_out_of_order_comes_back_as_an_echo() -> None:
     assert not is_echo(MULTI, "Email;API;Web", remembered)
     assert is_echo(NUMBER, 2.5, remembered)
     assert not is_echo(NUMBER, 2.55, remembered)
+
+
+def test_a_multi_select_remembered_in_the_order_sent_is_still_an_echo() -> None:
+    """Sync state written before values were kept in Salesforce's form holds the order
+    leadbridge sent; Salesforce's reordering of it is no change either."""
+    assert is_echo(MULTI, "Email;API", {"M": "API;Email"})
+    assert not is_echo(MULTI, "Email", {"M": "API;Email"})
+
+
+def test_a_remembered_order_is_no_salesforce_move_for_the_field_rules() -> None:
+    """Only leadbridge moved (Salesforce merely reordered what was remembered): the most
+    recent change is leadbridge's, whatever the record's modification time says."""
+    rule = FieldRule("interest", "M", SyncBehaviour.MOST_RECENT)
+    existing = {"Id": "00QA", "M": "Email;API", "LastModifiedDate": "2030-01-01T00:00:00Z"}
+    ours_at = datetime(2026, 1, 1, tzinfo=UTC)  # long before the record's last modification
+    decision = decide_field(rule, MULTI, "Web", existing, {"M": "API;Email"}, ours_at)
+    assert decision.side is Side.LEADBRIDGE
