@@ -69,10 +69,16 @@ def crm_value(value: Any, field: CrmField | None) -> Any:
 
 def multiselect_value(value: Any, defined: Sequence[str]) -> Any:
     """A multi-select picklist value as Salesforce stores and returns it: each selected value
-    once, in the picklist's definition order (`defined`, as describe lists it), joined by ';';
-    values the picklist does not define follow, in the order given. Blank items are dropped;
-    nothing chosen is None. Text ("B;A") and sequences (("B", "A")) alike; any other value
-    comes back unchanged, for the pre-flight checks to report."""
+    once, in the picklist's definition order (`defined`, as describe lists it), joined by ';'.
+    Blank items are dropped; nothing chosen is None. Text ("B;A") and sequences (("B", "A"))
+    alike; any other value comes back unchanged, for the pre-flight checks to report.
+
+    The result never depends on the order it is given in, so whatever order Salesforce returns
+    a selection in, it compares equal to the same selection pushed in any other. That holds
+    where Salesforce's order is not describe's too: values the picklist does not list (an
+    inactive value, or one an unrestricted picklist took in) come last, sorted, and Salesforce
+    returns values in the order they were created in Setup even after an admin reorders the
+    list describe shows (knowledge article 000231088)."""
     if isinstance(value, str):
         items: Sequence[Any] = value.split(MULTISELECT_SEPARATOR)
     elif isinstance(value, list | tuple):
@@ -86,7 +92,7 @@ def multiselect_value(value: Any, defined: Sequence[str]) -> Any:
             chosen.append(text)
     position = {name: index for index, name in enumerate(defined)}
     known = sorted((item for item in chosen if item in position), key=position.__getitem__)
-    ordered = [*known, *(item for item in chosen if item not in position)]
+    ordered = [*known, *sorted(item for item in chosen if item not in position)]
     return MULTISELECT_SEPARATOR.join(ordered) or None
 
 

@@ -10,11 +10,14 @@ and blank rule.
 
 The fake Salesforce stores what it is sent the way Salesforce does (`salesforce_stores`): a
 multi-select picklist in the picklist's definition order, each value once, and a number as the
-double the API sent, every decimal place kept past the field's scale. So the draws include
-multi-selects in any order (with repeats and a value the picklist does not define), decimals
-with more places than the field's scale (as `Decimal` too, `2.50` for `2.5`), and transient
-per-record faults: the record's next push attempt is refused with UNABLE_TO_LOCK_ROW, nothing
-is written and nothing is remembered as agreed, and a later push or cycle retries it.
+double the API sent, every decimal place kept past the field's scale. That definition order is
+the order the values were created in, which Salesforce keeps after an admin reorders the list
+describe shows (the one leadbridge knows), and it also places values describe does not list
+(inactive ones); so here it differs from describe's. The draws include multi-selects in any
+order (with repeats, and values describe does not list), decimals with more places than the
+field's scale (as `Decimal` too, `2.50` for `2.5`), and transient per-record faults: the
+record's next push attempt is refused with UNABLE_TO_LOCK_ROW, nothing is written and nothing
+is remembered as agreed, and a later push or cycle retries it.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ from tests.unit.sync.schema import field as crm_field
 
 EMAIL = "ada@example.com"
 START = datetime(2026, 1, 1, tzinfo=UTC)
-INTERESTS = ("Email", "Web", "Analytics", "API")  # the picklist's definition order
+INTERESTS = ("Email", "Web", "Analytics", "API")  # the picklist's order in describe
+# The order Salesforce returns selections in: the values' creation order, including two it
+# holds that describe does not list (inactive values).
+CREATED = ("Web", "Email", "Podcasts", "API", "Analytics", "Blogs")
 LEAD = CrmObject(
     "Lead",
     "Lead",
@@ -51,8 +57,8 @@ LEAD = CrmObject(
         "Budget__c": crm_field("Budget__c", "double"),  # scale 2 in the org; kept past it
     },
 )
-# Any selection, in any order, repeats included, and a value the picklist does not define.
-selections = st.lists(st.sampled_from([*INTERESTS, "Podcasts"]), max_size=5)
+# Any selection, in any order, repeats included.
+selections = st.lists(st.sampled_from(CREATED), max_size=5)
 # prospect field → (Lead field, the values leadbridge may hold, the values Salesforce is sent)
 FIELDS: dict[str, tuple[str, st.SearchStrategy[Any], st.SearchStrategy[Any]]] = {
     name: (api_name, st.sampled_from(values), st.sampled_from(values))
@@ -95,9 +101,7 @@ def salesforce_stores(api_name: str, value: Any) -> Any:
     if target.type == "multipicklist":
         items = value.split(";") if isinstance(value, str) else list(value)
         chosen = list(dict.fromkeys(item.strip() for item in items if item.strip()))
-        defined = [item for item in target.picklist_values if item in chosen]
-        undefined = [item for item in chosen if item not in target.picklist_values]
-        return ";".join(defined + undefined) or None
+        return ";".join(item for item in CREATED if item in chosen) or None
     if target.type in NUMBER_TYPES:
         return float(value)  # a double, with every decimal place the API sent
     return value

@@ -38,7 +38,7 @@ MULTI = field("M", "multipicklist", picklist_values=("Email", "Web", "Analytics"
         (("API", "Email", "Analytics"), MULTI, "Email;Analytics;API"),  # definition order
         ("API;Email", MULTI, "Email;API"),  # Salesforce's text the same way
         (["Web", " Web ", "", "Email"], MULTI, "Email;Web"),  # each value once, no blanks
-        ("Podcasts;API;Email;Blogs", MULTI, "Email;API;Podcasts;Blogs"),  # undefined ones last
+        ("Podcasts;API;Email;Blogs", MULTI, "Email;API;Blogs;Podcasts"),  # undefined: last
         (" ; ", MULTI, None),
         (Decimal("2.50"), NUMBER, 2.5),
         ("2.50", NUMBER, 2.5),
@@ -98,3 +98,11 @@ def test_a_remembered_order_is_no_salesforce_move_for_the_field_rules() -> None:
     ours_at = datetime(2026, 1, 1, tzinfo=UTC)  # long before the record's last modification
     decision = decide_field(rule, MULTI, "Web", existing, {"M": "API;Email"}, ours_at)
     assert decision.side is Side.LEADBRIDGE
+
+
+def test_a_multi_select_compares_in_any_order_salesforce_returns() -> None:
+    """Salesforce's order may differ from describe's (values reordered in Setup, inactive
+    values): the selection is the same whatever order either side holds it in."""
+    pushed = crm_value(("Blogs", "API", "Podcasts", "Web"), MULTI)
+    for returned in ("API;Web;Podcasts;Blogs", "Podcasts;Blogs;Web;API"):
+        assert crm_value(returned, MULTI) == pushed
