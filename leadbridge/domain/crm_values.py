@@ -7,7 +7,7 @@ state remembers values in this form too, which is what makes `is_echo` a plain c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -58,8 +58,8 @@ def crm_value(value: Any, field: CrmField | None) -> Any:
         return _date(value)
     if kind == "datetime":
         return _datetime(value)
-    if kind == "multipicklist" and isinstance(value, list | tuple):
-        return MULTISELECT_SEPARATOR.join(str(item) for item in value) or None
+    if kind == "multipicklist" and field is not None:
+        return multiselect_value(value, field.picklist_values)
     if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
         return _number(value) if kind is None else str(value)
     if isinstance(value, datetime | date):
@@ -67,12 +67,48 @@ def crm_value(value: Any, field: CrmField | None) -> Any:
     return value
 
 
+def multiselect_value(value: Any, defined: Sequence[str]) -> Any:
+    """A multi-select picklist value as Salesforce stores and returns it: each selected value
+    once, in the picklist's definition order (`defined`, as describe lists it), joined by ';'.
+    Blank items are dropped; nothing chosen is None. Text ("B;A") and sequences (("B", "A"))
+    alike; any other value comes back unchanged, for the pre-flight checks to report.
+
+    The result never depends on the order it is given in, so whatever order Salesforce returns
+    a selection in, it compares equal to the same selection pushed in any other. That holds
+    where Salesforce's order is not describe's too: values the picklist does not list (an
+    inactive value, or one an unrestricted picklist took in) come last, sorted, and Salesforce
+    returns values in the order they were created in Setup even after an admin reorders the
+    list describe shows (knowledge article 000231088)."""
+    if isinstance(value, str):
+        items: Sequence[Any] = value.split(MULTISELECT_SEPARATOR)
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return value
+    chosen: list[str] = []
+    for item in items:
+        text = str(item).strip()
+        if text and text not in chosen:
+            chosen.append(text)
+    position = {name: index for index, name in enumerate(defined)}
+    known = sorted((item for item in chosen if item in position), key=position.__getitem__)
+    ordered = [*known, *sorted(item for item in chosen if item not in position)]
+    return MULTISELECT_SEPARATOR.join(ordered) or None
+
+
 def same_value(left: Any, right: Any) -> bool:
-    """Equal once both are in `crm_value` form (1 == 1.0; text is case-sensitive, as
-    Salesforce's restricted picklists are)."""
+    """Equal once both are in `crm_value` form (1 == 1.0 and 2.50 == 2.5: numbers by value,
+    never by their text; text is case-sensitive, as Salesforce's restricted picklists are)."""
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
+    if isinstance(left, Decimal) or isinstance(right, Decimal):
+        # Salesforce holds a double: Decimal("0.1") is the 0.1 it returns.
+        return bool(_as_double(left) == _as_double(right))
     return bool(left == right)
+
+
+def _as_double(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def is_echo(field: CrmField | None, crm_value_now: Any, remembered: Mapping[str, Any]) -> bool:
@@ -89,7 +125,15 @@ def is_echo(field: CrmField | None, crm_value_now: Any, remembered: Mapping[str,
     key = _key(field.name, remembered)
     if key is None:
         return False
-    return same_value(crm_value(crm_value_now, field), remembered[key])
+    return same_value(crm_value(crm_value_now, field), as_remembered(remembered[key], field))
+
+
+def as_remembered(value: Any, field: CrmField) -> Any:
+    """A value from the sync state in today's `crm_value` form. Values are remembered in that
+    form, and `crm_value` leaves its own output unchanged; this only puts right a value an
+    older leadbridge remembered differently (a multi-select in the order it was sent, where
+    Salesforce returns the picklist's definition order). A remembered None stays None."""
+    return value if value is None else crm_value(value, field)
 
 
 def _key(name: str, remembered: Mapping[str, Any]) -> str | None:

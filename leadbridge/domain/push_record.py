@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadbridge.domain.crm_values import crm_value, is_blank, same_value
+from leadbridge.domain.crm_values import as_remembered, crm_value, is_blank, same_value
 from leadbridge.domain.field_rules import UNKNOWN, FieldRule, Side, Sides, in_conflict, resolve
 from leadbridge.domain.matching import modified_at
 from leadbridge.domain.preflight import Problem, preflight
@@ -229,7 +229,15 @@ def field_sides(
 ) -> Sides:
     """The rules' inputs for one field of a record's sync state."""
     sent = (agreed.get(SENT) or {}).get(target.name, UNKNOWN)
-    return Sides(ours, theirs, agreed.get(target.name, UNKNOWN), ours_at, theirs_at, sent)
+    before = agreed.get(target.name, UNKNOWN)
+    return Sides(
+        ours,
+        theirs,
+        before if before is UNKNOWN else as_remembered(before, target),
+        ours_at,
+        theirs_at,
+        sent if sent is UNKNOWN else as_remembered(sent, target),
+    )
 
 
 def seen_at(agreed: Mapping[str, Any], name: str, theirs: Any) -> datetime | None:

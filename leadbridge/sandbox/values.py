@@ -59,6 +59,10 @@ def _text(field: FieldDef, value: Any) -> str | None:
         return None
     if field.type in {"id", "reference"}:
         return _reference(field, text)
+    if field.type == "multipicklist":
+        text = multiselect(field, text)
+        if not text:
+            return None
     if field.length and len(text) > field.length:
         raise SalesforceError(
             "STRING_TOO_LONG",
@@ -73,13 +77,24 @@ def _text(field: FieldDef, value: Any) -> str | None:
         )
     if field.type == "picklist" and field.restricted_picklist:
         _check_picklist(field, text)
-    if field.type == "multipicklist":
-        parts = [part.strip() for part in text.split(";") if part.strip()]
-        if field.restricted_picklist:
-            for part in parts:
-                _check_picklist(field, part)
-        text = ";".join(parts)
     return text
+
+
+def multiselect(field: FieldDef, text: str) -> str:
+    """A multi-select picklist value as Salesforce stores it: each selected value once, in the
+    picklist's definition order, joined by ';' (blank items dropped). Values the picklist does
+    not define (accepted only when it is unrestricted) follow, in the order first sent."""
+    chosen: list[str] = []
+    for part in text.split(";"):
+        item = part.strip()
+        if item and item not in chosen:
+            chosen.append(item)
+    if field.restricted_picklist:
+        for item in chosen:
+            _check_picklist(field, item)
+    position = {value: index for index, value in enumerate(field.picklist_values)}
+    known = sorted((item for item in chosen if item in position), key=position.__getitem__)
+    return ";".join([*known, *(item for item in chosen if item not in position)])
 
 
 def _check_picklist(field: FieldDef, text: str) -> None:

@@ -7,37 +7,112 @@ where Salesforce wins and remembering agreed values, so a value leadbridge pushe
 not a Salesforce change). Edits on both sides interleave with pushes, pulls and whole
 cycles (pull then push, as `sync.cycle` runs them). Each field gets a random sync behaviour
 and blank rule.
+
+The fake Salesforce stores what it is sent the way Salesforce does (`salesforce_stores`): a
+multi-select picklist in the picklist's definition order, each value once, and a number as the
+double the API sent, every decimal place kept past the field's scale. That definition order is
+the order the values were created in, which Salesforce keeps after an admin reorders the list
+describe shows (the one leadbridge knows), and it also places values describe does not list
+(inactive ones); so here it differs from describe's. The draws include multi-selects in any
+order (with repeats, and values describe does not list), decimals with more places than the
+field's scale (as `Decimal` too, `2.50` for `2.5`), and transient per-record faults: the
+record's next push attempt is refused with UNABLE_TO_LOCK_ROW, nothing is written and nothing
+is remembered as agreed, and a later push or cycle retries it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadbridge.domain.crm_values import crm_value, is_echo, same_value
+from leadbridge.domain.crm_values import NUMBER_TYPES, crm_value, is_echo, same_value
 from leadbridge.domain.field_rules import FieldRule
 from leadbridge.domain.fields import SyncBehaviour
 from leadbridge.domain.pull import plan_pull
 from leadbridge.domain.push_record import FILLED, Creation, ProspectValues, plan_write
-from tests.unit.sync.schema import LEAD
+from leadbridge.ports import CrmObject
+from tests.unit.sync.schema import LEAD as BASE_LEAD
+from tests.unit.sync.schema import field as crm_field
 
 EMAIL = "ada@example.com"
 START = datetime(2026, 1, 1, tzinfo=UTC)
-# prospect field → (Lead field, the values either side may hold)
-FIELDS: dict[str, tuple[str, list[Any]]] = {
-    "first_name": ("FirstName", [None, "Ada", "Grace"]),
-    "last_name": ("LastName", [None, "Lovelace", "Hopper"]),
-    "company": ("Company", [None, "Acme", "Initech"]),
-    "job_title": ("Title", [None, "CTO", "CEO"]),
-    "phone": ("Phone", [None, "+1 555", "+44 20"]),
-    "opted_out": ("HasOptedOutOfEmail", [False, True]),
-    "annual_revenue": ("AnnualRevenue", [None, 0, 2.5, 1000]),
-    "score": ("LeadBridge_Score__c", [0, 7, 42]),
+INTERESTS = ("Email", "Web", "Analytics", "API")  # the picklist's order in describe
+# The order Salesforce returns selections in: the values' creation order, including two it
+# holds that describe does not list (inactive values).
+CREATED = ("Web", "Email", "Podcasts", "API", "Analytics", "Blogs")
+LEAD = CrmObject(
+    "Lead",
+    "Lead",
+    False,
+    {
+        **BASE_LEAD.fields,
+        "Product_Interest__c": crm_field(
+            "Product_Interest__c", "multipicklist", picklist_values=INTERESTS
+        ),
+        "Budget__c": crm_field("Budget__c", "double"),  # scale 2 in the org; kept past it
+    },
+)
+# Any selection, in any order, repeats included.
+selections = st.lists(st.sampled_from(CREATED), max_size=5)
+# prospect field → (Lead field, the values leadbridge may hold, the values Salesforce is sent)
+FIELDS: dict[str, tuple[str, st.SearchStrategy[Any], st.SearchStrategy[Any]]] = {
+    name: (api_name, st.sampled_from(values), st.sampled_from(values))
+    for name, (api_name, values) in {
+        "first_name": ("FirstName", [None, "Ada", "Grace"]),
+        "last_name": ("LastName", [None, "Lovelace", "Hopper"]),
+        "company": ("Company", [None, "Acme", "Initech"]),
+        "job_title": ("Title", [None, "CTO", "CEO"]),
+        "phone": ("Phone", [None, "+1 555", "+44 20"]),
+        "opted_out": ("HasOptedOutOfEmail", [False, True]),
+        "score": ("LeadBridge_Score__c", [0, 7, 42]),
+    }.items()
+} | {
+    # Currency, scale 2: a sales rep's 2.5 is leadbridge's Decimal("2.50").
+    "annual_revenue": (
+        "AnnualRevenue",
+        st.sampled_from([None, 0, 2.5, Decimal("2.50"), 1000, 1234.5678, Decimal("1234.5678")]),
+        st.sampled_from([None, 0, 2.5, 1000.0, 1234.5678]),
+    ),
+    "budget": (
+        "Budget__c",
+        st.sampled_from([None, 0.125, Decimal("0.1250"), 19.999, Decimal("0.1"), 3]),
+        st.sampled_from([None, 0.125, 19.999, 0.1, 3.0]),
+    ),
+    # leadbridge holds a tuple; a sales rep types text.
+    "product_interest": (
+        "Product_Interest__c",
+        selections.map(tuple),
+        selections.map(";".join),
+    ),
 }
+
+
+def salesforce_stores(api_name: str, value: Any) -> Any:
+    """The value Salesforce keeps (and returns) for `value` written to `api_name`."""
+    target = LEAD.field(api_name)
+    assert target is not None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if target.type == "multipicklist":
+        items = value.split(";") if isinstance(value, str) else list(value)
+        chosen = list(dict.fromkeys(item.strip() for item in items if item.strip()))
+        return ";".join(item for item in CREATED if item in chosen) or None
+    if target.type in NUMBER_TYPES:
+        return float(value)  # a double, with every decimal place the API sent
+    return value
+
+
+def leadbridge_stores(name: str, value: Any) -> Any:
+    """The value leadbridge's store keeps for a value the pull takes (a multi-select's text
+    becomes its tuple, in the order Salesforce gave)."""
+    if name == "product_interest" and isinstance(value, str):
+        return tuple(value.split(";"))
+    return value
 
 
 @dataclass
@@ -49,6 +124,8 @@ class World:
     crm_at: datetime = START
     agreed: dict[str, Any] = field(default_factory=dict)
     now: datetime = START
+    locks: int = 0  # push attempts still to be refused with UNABLE_TO_LOCK_ROW
+    refused: bool = False  # the last push attempt was refused
 
     def tick(self) -> None:
         self.now += timedelta(seconds=1)
@@ -56,7 +133,7 @@ class World:
     def record(self) -> dict[str, Any] | None:
         if self.crm is None:
             return None
-        read = {api_name: None for api_name, _ in FIELDS.values()}  # a query returns every field
+        read = {api_name: None for api_name, _, _ in FIELDS.values()}  # a query returns all
         return {**read, **self.crm, "Id": "00QA", "LastModifiedDate": self.crm_at.isoformat()}
 
     # -- edits ---------------------------------------------------------------------------
@@ -70,8 +147,13 @@ class World:
     def edit_crm(self, name: str, value: Any) -> None:
         self.tick()
         if self.crm is not None:
-            self.crm[FIELDS[name][0]] = value
+            api_name = FIELDS[name][0]
+            self.crm[api_name] = salesforce_stores(api_name, value)
             self.crm_at = self.now
+
+    def lock(self) -> None:
+        """Another transaction holds the record: its next push attempt is refused."""
+        self.locks += 1
 
     # -- syncs ---------------------------------------------------------------------------
 
@@ -84,14 +166,22 @@ class World:
             LEAD, self.rules, prospect, self.record(), agreed=self.agreed, creation=creation
         )
         assert plan.problems == ()
+        self.refused = False
+        if (self.crm is None or plan.values) and self.locks:
+            # UNABLE_TO_LOCK_ROW for this record: nothing written, nothing agreed; the record
+            # stays due and a later push retries it.
+            self.locks -= 1
+            self.refused = True
+            return 0
+        stored = {name: salesforce_stores(name, value) for name, value in plan.values.items()}
         if self.crm is None:
-            self.crm = {"HasOptedOutOfEmail": False, **plan.values}
+            self.crm = {"HasOptedOutOfEmail": False, **stored}
             self.agreed = dict(plan.agreed)
             self.crm_at = self.now
             return len(plan.values)
         self.agreed = {**self.agreed, **plan.agreed}
         if plan.values:
-            self.crm.update(plan.values)
+            self.crm.update(stored)
             self.crm_at = self.now
             for name in plan.values:  # what we pushed never looks like a Salesforce change
                 assert is_echo(LEAD.field(name), self.crm[name], self.agreed)
@@ -106,7 +196,7 @@ class World:
         prospect = ProspectValues(EMAIL, dict(self.local), dict(self.local_at), START)
         plan = plan_pull(LEAD, self.rules, prospect, record, self.agreed)
         for name, value in plan.changes.items():
-            self.local[name] = value
+            self.local[name] = leadbridge_stores(name, value)
             self.local_at[name] = self.now
         self.agreed = {**self.agreed, **plan.agreed}
         for api_name in plan.taken:  # what we took is remembered: never pushed back
@@ -146,24 +236,33 @@ rules = st.tuples(
             st.booleans(),
             st.just(name == "score"),
         )
-        for name, (api_name, _) in FIELDS.items()
+        for name, (api_name, _, _) in FIELDS.items()
     ]
 )
 edits = st.one_of(
     *[
-        st.tuples(st.sampled_from(["local", "crm"]), st.just(name), st.sampled_from(values))
-        for name, (_, values) in FIELDS.items()
+        st.one_of(
+            st.tuples(st.just("local"), st.just(name), ours),
+            st.tuples(st.just("crm"), st.just(name), theirs),
+        )
+        for name, (_, ours, theirs) in FIELDS.items()
     ]
 )
 steps = st.lists(
-    st.one_of(edits, st.just(("push",)), st.just(("pull",)), st.just(("cycle",))), max_size=40
+    st.one_of(
+        edits,
+        st.just(("push",)),
+        st.just(("pull",)),
+        st.just(("cycle",)),
+        st.just(("lock",)),
+    ),
+    max_size=40,
 )
-initial = st.fixed_dictionaries(
-    {name: st.sampled_from(values) for name, (_, values) in FIELDS.items()}
-)
+initial = st.fixed_dictionaries({name: ours for name, (_, ours, _) in FIELDS.items()})
+EXAMPLES = 500
 
 
-@settings(max_examples=300, deadline=None, database=None)  # no .hypothesis/ folder
+@settings(max_examples=EXAMPLES, deadline=None, database=None)  # no .hypothesis/ folder
 @given(rules=rules, start=initial, script=steps, pull_first=st.booleans())
 def test_random_edits_and_syncs_converge_without_ping_pong(
     rules: tuple[FieldRule, ...],
@@ -180,6 +279,8 @@ def test_random_edits_and_syncs_converge_without_ping_pong(
         elif step[0] == "crm":
             world.edit_crm(step[1], step[2])
             synced_since_edit = False
+        elif step[0] == "lock":
+            world.lock()
         elif step[0] == "push":
             written = world.push()
             if synced_since_edit:
@@ -193,13 +294,19 @@ def test_random_edits_and_syncs_converge_without_ping_pong(
             if synced_since_edit:
                 assert moved == 0, "a cycle after a full sync wrote again: ping-pong"
         synced_since_edit = synced_since_edit or _full_sync_done(world, step)
-    # Edits stop: one full sync (pull and push, in either order) makes both sides agree …
+    # Edits stop: one full sync (pull and push, in either order) makes both sides agree, once
+    # a push refused by a lock has been retried on the following cycles …
     if pull_first:
         world.pull()
         world.push()
     else:
         world.push()
         world.pull()
+    retries = 0
+    while world.refused:
+        retries += 1
+        assert retries <= 40, "a refused push was never retried through"
+        world.cycle()
     assert world.converged()
     # … and from then on syncing changes nothing on either side.
     for _ in range(2):
