@@ -73,8 +73,9 @@ STAGE_WEIGHTS = {"Prospecting": 20, "Qualification": 20, "Needs Analysis": 15,
 PLAN_WEIGHTS = {"Free": 50, "Pro": 35, "Enterprise": 15}
 DEALS = ("New Licenses", "Renewal", "Expansion", "Professional Services", "Pilot", "Upgrade")
 SEEDED_OBJECTS = (
-    "User", "Group", "QueueSobject", "Account", "Contact", "Lead", "Opportunity", "OpportunityContactRole", "Campaign",
-    "CampaignMemberStatus", "CampaignMember", "Subscription__c",
+    "User", "Group", "QueueSobject", "Account", "Contact", "Lead", "Opportunity",
+    "OpportunityContactRole", "Campaign", "CampaignMemberStatus", "CampaignMember",
+    "Subscription__c",
 )  # fmt: skip
 # Lead queues (Name, DeveloperName); about one lead in QUEUE_SHARE is owned by one of them.
 QUEUES = (("Inbound Leads", "Inbound_Leads"), ("Partner Leads", "Partner_Leads"))
@@ -378,14 +379,11 @@ class _Seeder:
         missing = [(name, api) for name, api in wanted if api not in existing]
         _, stamps = self.timeline.stamps(self._random("queues").random, until_ms=self.staffed_ms)
         rows = [
-            {"Name": name, "DeveloperName": api, "Type": "Queue", **stamps}
-            for name, api in missing
+            {"Name": name, "DeveloperName": api, "Type": "Queue", **stamps} for name, api in missing
         ]
         created = dict(zip((api for _, api in missing), self._insert("Group", rows), strict=True))
-        self._insert(
-            "QueueSobject",
-            [{"QueueId": queue_id, "SobjectType": "Lead", **stamps} for queue_id in created.values()],
-        )
+        supports = [{"QueueId": q, "SobjectType": "Lead", **stamps} for q in created.values()]
+        self._insert("QueueSobject", supports)
         self.queue_ids = [existing.get(api) or created[api] for _, api in wanted]
 
     # ---------------------------------------------------------------- accounts and contacts
