@@ -115,3 +115,15 @@ def test_a_queue_owned_lead_sent_to_leadbridge_is_taken_in_without_a_warning(
     assert any("owned by queue Partner Leads" in r["message"] for r in why["reasons"])
     assert not any(r["code"] == "not_assigned" for r in why["reasons"])
     assert "Unassigned in leadbridge" in insight(int(shown["id"]))
+
+
+def test_users_sync_reads_the_queue_names_so_taking_a_lead_in_costs_no_extra_call(
+    cli: Cli, sandbox: SandboxClient
+) -> None:
+    queue_id = make_queue(sandbox, "Web Leads")
+    cli("users", "sync")
+    fields = {"LastName": "Byron", "Company": "Poets", "Email": "byron@example.com"}
+    lead_id = sandbox.control("POST", "/records/Lead", {"fields": {**fields, "OwnerId": queue_id}})
+    report = cli.json("pull", str(lead_id["id"]))
+    assert report["crm_calls"] == 1  # the lead only: the queue's name was known
+    assert cli.json("prospects", "show", "byron@example.com")["crm_owner_queue"] == "Web Leads"
