@@ -108,6 +108,15 @@ class CrmUser:
     active: bool
 
 
+@dataclass(frozen=True)
+class CrmQueue:
+    """A Salesforce queue: a group that can own records (leads) instead of a user."""
+
+    id: str
+    name: str
+    developer_name: str = ""
+
+
 @dataclass
 class ApiUsageReport:
     """What leadbridge knows of the org's API allowance and its own spending."""
@@ -167,6 +176,10 @@ class CrmClient(Protocol):
     def deleted(self, object_name: str, start: datetime, end: datetime) -> DeletedWindow: ...
 
     def users(self, *, active_only: bool = True) -> list[CrmUser]: ...
+
+    def queues(self) -> list[CrmQueue]:
+        """Every queue of the org (one query): the owners of queue-owned leads."""
+        ...
 
     def field_history(
         self, object_name: str, ids: Sequence[str], fields: Sequence[str]

@@ -42,6 +42,7 @@ from leadbridge.store.custom_fields import CustomFieldRepository
 from leadbridge.store.database import Database
 from leadbridge.store.field_mappings import FieldMapping, FieldMappingRepository
 from leadbridge.store.models import AuthFlow, Edition
+from leadbridge.store.queues import record_queues
 from leadbridge.store.secret_box import Secret, SecretBox
 from leadbridge.store.user_matching import match_crm_users
 from leadbridge.store.users import UserRepository
@@ -420,8 +421,11 @@ class ConnectorService:
 
     def sync_users(self, *, create: bool = False) -> UserSyncReport:
         """Match active Salesforce users to leadbridge users by email (one batch query)."""
-        crm_users = self.client().users(active_only=True)
+        client = self.client()
+        crm_users = client.users(active_only=True)
+        queues = client.queues()  # the owners that are no users: their names, for display
         with self.db.session() as session:
+            record_queues(session, queues, self.clock.now())
             match = match_crm_users(UserRepository(session), crm_users, create=create)
             # Kept for the console, which maps users by hand from this list.
             record_crm_users(

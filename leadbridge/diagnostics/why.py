@@ -27,6 +27,7 @@ from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.queues import queue_name
 from leadbridge.store.users import UserRepository
 
 
@@ -87,6 +88,7 @@ class WhyService:
             crm_lead_id=prospect.crm_lead_id,
             crm_contact_id=prospect.crm_contact_id,
             last_pushed_at=prospect.last_crm_sync_at,
+            owner_queue=queue_name(session, prospect.crm_owner_id),
         )
 
     def _find(self, session: Session, key: str) -> Prospect | None:

@@ -90,6 +90,7 @@ class ProspectFacts:
     crm_lead_id: str | None = None
     crm_contact_id: str | None = None
     last_pushed_at: datetime | None = None
+    owner_queue: str | None = None  # the Salesforce queue owning its record (name, else id)
 
     @property
     def linked(self) -> bool:
@@ -115,7 +116,9 @@ def explain(facts: ProspectFacts) -> Explanation:
     if facts.prospect_id is None:
         return _verdict([_not_found(facts)])
     reasons = _blockers(facts)
-    if facts.assigned_user is None and facts.linked:
+    if facts.owner_queue is not None and facts.linked:
+        reasons.append(_queue_owner(facts, facts.owner_queue))
+    elif facts.assigned_user is None and facts.linked:
         reasons.append(
             Reason(
                 "not_assigned",
@@ -149,6 +152,25 @@ def explain(facts: ProspectFacts) -> Explanation:
             )
         )
     return _verdict(reasons)
+
+
+def owned_by_queue(name: str) -> str:
+    """How leadbridge says that a queue owns the record, everywhere (Insight, `why`, CLI)."""
+    return f"owned by queue {name}"
+
+
+def _queue_owner(facts: ProspectFacts, queue: str) -> Reason:
+    """A queue owns the record: its changes sync, its owner is Salesforce's to change."""
+    message = (
+        f"{_name(facts)} is {owned_by_queue(queue)} in Salesforce; leadbridge never changes "
+        "a queue owner, and its changes still sync."
+    )
+    if facts.assigned_user is not None:
+        message += (
+            f" Its assignment to {facts.assigned_user.email} in leadbridge is not pushed: the "
+            "record stays with the queue until someone in Salesforce takes it."
+        )
+    return Reason("queue_owner", message, Severity.INFO)
 
 
 def push_facts(facts: ProspectFacts) -> PushFacts:

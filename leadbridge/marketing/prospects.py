@@ -15,6 +15,7 @@ from leadbridge.store.audit import AuditRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.queues import queue_name
 from leadbridge.store.users import UserRepository
 
 
@@ -139,6 +140,7 @@ class ProspectService:
         data["assigned_user"] = user.email if user else None
         data["assigned_user_crm"] = user.crm_username if user else None
         data["crm_link"] = _crm_link(prospect)
+        data["crm_owner_queue"] = queue_name(session, prospect.crm_owner_id)
         return data
 
 

@@ -34,6 +34,7 @@ from leadbridge.ports import (
     ApiUsageReport,
     CrmClient,
     CrmObject,
+    CrmQueue,
     CrmRecord,
     CrmUser,
     DeletedRecord,
@@ -278,6 +279,17 @@ class SalesforceClient:
                 active=bool(row.get("IsActive")),
             )
             for row in self.query(f"{statement} ORDER BY Username")
+        ]
+
+    def queues(self) -> list[CrmQueue]:
+        statement = "SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' ORDER BY Name"
+        return [
+            CrmQueue(
+                id=str(row["Id"]),
+                name=str(row.get("Name") or row.get("DeveloperName") or row["Id"]),
+                developer_name=str(row.get("DeveloperName") or ""),
+            )
+            for row in self.query(statement)
         ]
 
     # ------------------------------------------------------------------ writes

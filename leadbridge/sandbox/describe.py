@@ -111,7 +111,7 @@ def describe_field(field: FieldDef) -> dict[str, Any]:
         "polymorphicForeignKey": len(field.reference_to) > 1,
         "precision": field.precision if field.type in {"double", "currency", "percent"} else 0,
         "referenceTargetField": None,
-        "referenceTo": list(field.reference_to),
+        "referenceTo": sorted(field.reference_to),  # Salesforce: ["Group", "User"]
         "relationshipName": field.relationship_name if field.type == "reference" else None,
         "relationshipOrder": None,
         "restrictedDelete": False,

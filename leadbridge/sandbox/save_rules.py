@@ -5,6 +5,7 @@ rules. `Org` runs them in this order inside a savepoint, so a failure leaves not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,17 @@ def derive(obj: ObjectDef, row: Row) -> None:
             row[field.name] = " ".join(text.split()) or None
     if obj.name == "Opportunity":
         row.update(opportunity_stage_flags(_as_str(row.get("StageName"))))
+    elif obj.name == "Group" and not row.get("DeveloperName") and row.get("Name"):
+        row["DeveloperName"] = developer_name(str(row["Name"]))
+
+
+def developer_name(label: str) -> str:
+    """The API name Salesforce makes of a label when none is given: letters, digits and
+    single underscores, starting with a letter (`Inbound leads (EMEA)` → `Inbound_leads_EMEA`)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")
+    if not name or not name[0].isalpha():
+        name = "X" + (name and "_" + name)
+    return name[:80].rstrip("_")
 
 
 def _check_required(org: Org, obj: ObjectDef, row: Row, changes: Row, *, creating: bool) -> None:
@@ -139,6 +151,12 @@ def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
                 "invalid cross reference id",
                 fields=[field.name],
             )
+        if target.name == "Group" and not _may_own(org, parent, obj, field):
+            raise SalesforceError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                f"{field.label}: id value of incorrect type: {value}",
+                fields=[field.name],
+            )
         if target.name == "User" and field.name == "OwnerId" and not parent.get("IsActive"):
             raise SalesforceError(
                 "INACTIVE_OWNER_OR_USER",
@@ -148,9 +166,50 @@ def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
             )
 
 
+def _may_own(org: Org, group: Row, obj: ObjectDef, field: Any) -> bool:
+    """Whether this Group may be the record's owner: only a queue, and only of the objects
+    its QueueSobject rows name (Salesforce refuses any other group as an invalid id type).
+    Other references to Group (QueueSobject.QueueId) take any group; see `_check_queue`."""
+    if field.name != "OwnerId":
+        return True
+    if group.get("Type") != "Queue":
+        return False
+    return queue_supports(org, str(group["Id"]), obj.name)
+
+
+def queue_supports(org: Org, queue_id: str, object_name: str) -> bool:
+    found = org.db.conn.execute(
+        'SELECT 1 FROM "QueueSobject" WHERE "QueueId" = ? AND "SobjectType" = ? '
+        'AND "IsDeleted" = 0 LIMIT 1',
+        (queue_id, object_name),
+    ).fetchone()
+    return found is not None
+
+
 def _check_object_rules(org: Org, obj: ObjectDef, row: Row, existing: Row | None) -> None:
     if obj.name == "CampaignMember":
         _check_campaign_member(org, row, existing)
+    elif obj.name == "QueueSobject" and existing is None:
+        _check_queue_sobject(org, row)
+
+
+def _check_queue_sobject(org: Org, row: Row) -> None:
+    """A QueueSobject names a queue (a Group of Type Queue), once per object type."""
+    queue_id = str(row["QueueId"])
+    group = org.load(org.object("Group"), queue_id) or {}
+    if group.get("Type") != "Queue":
+        raise SalesforceError(
+            "FIELD_INTEGRITY_EXCEPTION",
+            f"Group ID: id value of incorrect type: {queue_id}",
+            fields=["QueueId"],
+        )
+    if queue_supports(org, queue_id, str(row["SobjectType"])):
+        raise SalesforceError(
+            "DUPLICATE_VALUE",
+            f"duplicate value found: SobjectType duplicates value on record with id: "
+            f"{queue_id[:15]}",
+            fields=[],
+        )
 
 
 def _check_campaign_member(org: Org, row: Row, existing: Row | None) -> None:

@@ -73,9 +73,13 @@ STAGE_WEIGHTS = {"Prospecting": 20, "Qualification": 20, "Needs Analysis": 15,
 PLAN_WEIGHTS = {"Free": 50, "Pro": 35, "Enterprise": 15}
 DEALS = ("New Licenses", "Renewal", "Expansion", "Professional Services", "Pilot", "Upgrade")
 SEEDED_OBJECTS = (
-    "User", "Account", "Contact", "Lead", "Opportunity", "OpportunityContactRole", "Campaign",
-    "CampaignMemberStatus", "CampaignMember", "Subscription__c",
+    "User", "Group", "QueueSobject", "Account", "Contact", "Lead", "Opportunity",
+    "OpportunityContactRole", "Campaign", "CampaignMemberStatus", "CampaignMember",
+    "Subscription__c",
 )  # fmt: skip
+# Lead queues (Name, DeveloperName); about one lead in QUEUE_SHARE is owned by one of them.
+QUEUES = (("Inbound Leads", "Inbound_Leads"), ("Partner Leads", "Partner_Leads"))
+QUEUE_SHARE = 20
 COMPANY_NOISE = frozenset({"and", "llc", "inc", "ltd", "plc", "group", "sons", "co", "the"})
 
 
@@ -91,12 +95,15 @@ class SeedSizes:
     campaigns: int = 4
     campaign_members: int = 80
     subscriptions: int = 20
+    queues: int = 2  # lead queues (at most len(QUEUES)), each owning some leads
 
     def __post_init__(self) -> None:
         for size in fields(self):
             value = getattr(self, size.name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{size.name} must be a non-negative integer, got {value!r}")
+        if self.queues > len(QUEUES):
+            raise ValueError(f"queues must be at most {len(QUEUES)}, got {self.queues}")
         if self.leads > MAX_LEADS:
             raise ValueError(f"leads must be at most {MAX_LEADS:,}, got {self.leads:,}")
         for child, parent in (("contacts", "accounts"), ("opportunities", "contacts"),
@@ -291,6 +298,7 @@ class _Seeder:
         self.staffed_ms = self.timeline.start_ms + 2 * DAY_MS
         self.counts = dict.fromkeys(SEEDED_OBJECTS, 0)
         self.owner_ids: list[str] = []
+        self.queue_ids: list[str] = []
         self.accounts: list[_Account] = []
         self.contacts: list[_Person] = []
         self.campaign_created: list[int] = []
@@ -300,6 +308,7 @@ class _Seeder:
 
     def run(self) -> dict[str, int]:
         self._users()
+        self._queues()
         self._accounts()
         self._contacts()
         plan = _MemberPlan(self._random("members"), self.sizes, len(self.contacts))
@@ -355,6 +364,27 @@ class _Seeder:
             "Phone": _phone(rng.random), "TimeZoneSidKey": _pick(rng.random, REP_TIME_ZONES),
             **stamps,
         }  # fmt: skip
+
+    def _queues(self) -> None:
+        """Lead queues (Group of Type Queue, with a QueueSobject for Lead); those the org
+        already has (by DeveloperName) are reused."""
+        wanted = QUEUES[: self.sizes.queues]
+        with self.org.db.lock:
+            existing = {
+                str(row[1]): str(row[0])
+                for row in self.org.db.conn.execute(
+                    'SELECT "Id", "DeveloperName" FROM "Group" WHERE "Type" = \'Queue\''
+                )
+            }
+        missing = [(name, api) for name, api in wanted if api not in existing]
+        _, stamps = self.timeline.stamps(self._random("queues").random, until_ms=self.staffed_ms)
+        rows = [
+            {"Name": name, "DeveloperName": api, "Type": "Queue", **stamps} for name, api in missing
+        ]
+        created = dict(zip((api for _, api in missing), self._insert("Group", rows), strict=True))
+        supports = [{"QueueId": q, "SobjectType": "Lead", **stamps} for q in created.values()]
+        self._insert("QueueSobject", supports)
+        self.queue_ids = [existing.get(api) or created[api] for _, api in wanted]
 
     # ---------------------------------------------------------------- accounts and contacts
 
@@ -434,10 +464,15 @@ class _Seeder:
     def _leads(self, plan: _MemberPlan) -> None:
         """Leads in chunks of LEAD_CHUNK; keeps only those that become campaign members."""
         factory = _LeadFactory(self, self._random("leads"))
+        # Its own stream: queue owners do not change any other value of the leads.
+        queues = self._random("queue-owners").random
         with self._lead_loading():
             for start in range(0, self.sizes.leads, LEAD_CHUNK):
                 indexes = range(start, min(start + LEAD_CHUNK, self.sizes.leads))
                 rows = [factory.row(index) for index in indexes]
+                for row in rows:
+                    if self.queue_ids and queues() * QUEUE_SHARE < 1:
+                        row["OwnerId"] = _pick(queues, self.queue_ids)
                 record_ids = self._insert("Lead", rows)
                 for index in plan.lead_indexes.intersection(indexes):
                     person = _lead_person(rows[index - start], record_ids[index - start])

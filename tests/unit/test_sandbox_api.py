@@ -332,7 +332,7 @@ def test_describe_shapes(api: Api) -> None:
     assert fields["Status"]["restrictedPicklist"] is True
     assert fields["LeadBridge_Prospect_Id__c"]["externalId"] is True
     assert fields["IsConverted"]["updateable"] is False
-    assert fields["OwnerId"]["referenceTo"] == ["User"]
+    assert fields["OwnerId"]["referenceTo"] == ["Group", "User"]
     assert described["keyPrefix"] == "00Q"
     names = [obj["name"] for obj in api.call("GET", "/sobjects").body["sobjects"]]
     assert {"Lead", "Contact", "Subscription__c"} <= set(names)

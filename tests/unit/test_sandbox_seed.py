@@ -109,8 +109,27 @@ def test_exactly_one_inactive_user(org: Org) -> None:
 
 def test_records_are_owned_by_active_reps(org: Org) -> None:
     active = {row["Id"] for row in rows(org, "User", '"IsActive" = 1')} - {org.admin_user_id}
-    for name in ("Account", "Contact", "Lead", "Opportunity", "Campaign", "Subscription__c"):
+    for name in ("Account", "Contact", "Opportunity", "Campaign", "Subscription__c"):
         assert {row["OwnerId"] for row in rows(org, name)} <= active, name
+    queues = {row["Id"] for row in rows(org, "Group", "\"Type\" = 'Queue'")}
+    owners = [row["OwnerId"] for row in rows(org, "Lead")]
+    assert set(owners) <= active | queues
+    assert 0 < sum(owner in queues for owner in owners) < len(owners) // 5
+
+
+def test_lead_queues_support_leads_and_are_reused_by_a_second_seeding() -> None:
+    org = seeded()
+    queues = rows(org, "Group")
+    assert [(q["Name"], q["DeveloperName"], q["Type"]) for q in queues] == [
+        ("Inbound Leads", "Inbound_Leads", "Queue"),
+        ("Partner Leads", "Partner_Leads", "Queue"),
+    ]
+    supported = {(row["QueueId"], row["SobjectType"]) for row in rows(org, "QueueSobject")}
+    assert supported == {(q["Id"], "Lead") for q in queues}
+    counts = seed_org(org, sizes=SMALL)
+    assert (counts["Group"], counts["QueueSobject"]) == (0, 0)
+    assert len(rows(org, "Group")) == 2
+    assert len(rows(org, "Lead", f"\"OwnerId\" = '{queues[0]['Id']}'")) > 0
 
 
 def test_every_value_passes_the_orgs_field_checks(org: Org) -> None:

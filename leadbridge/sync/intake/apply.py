@@ -17,6 +17,7 @@ from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.prospect_loading import load_by
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.queues import is_queue_id
 from leadbridge.store.sync_state import Agreed, SyncStateRepository
 from leadbridge.store.users import UserRepository
 from leadbridge.sync.config import PushConfig
@@ -183,8 +184,8 @@ class Intake:
         only_if_unassigned: bool,
     ) -> Prospect:
         owner = source.record.get("OwnerId")
-        if not owner:
-            return prospect
+        if not owner or is_queue_id(str(owner)):
+            return prospect  # a queue is no user: recorded as the owner (`_link`), no warning
         user = self.users.by_crm_user_id(str(owner))
         if user is None or not user.active:
             if prospect.assigned_user_id is None:

@@ -39,6 +39,7 @@ from leadbridge.sync.intake.report import (
     IntakeSummary,
 )
 from leadbridge.sync.intake.values import read_fields
+from leadbridge.sync.queues import learn_queues
 
 OVERLAP = timedelta(minutes=5)  # records become visible late; re-read, de-duplicated
 
@@ -81,6 +82,8 @@ def send_to_leadbridge(
     crm_ids = [s.crm_id for s in sources.values() if isinstance(s, Source)]
     with db.session() as session:
         intake = Intake(session, clock, config)
+        owners = [s.record.get("OwnerId") for s in sources.values() if isinstance(s, Source)]
+        summary.crm_calls += learn_queues(session, crm, clock, owners)
         known = intake.known(emails, crm_ids)
         for raw, source in sources.items():
             if isinstance(source, IntakeOutcome):
@@ -195,6 +198,8 @@ def auto_create_step(
     found, newest = _created_since(crm, config, since, seen, summary)
     with db.session() as session:
         intake = Intake(session, clock, config)
+        owners = [source.record.get("OwnerId") for source in found]
+        summary.crm_calls += learn_queues(session, crm, clock, owners)
         known = intake.known([str(s.record["Email"]) for s in found], [s.crm_id for s in found])
         for source in found:
             if (

@@ -98,7 +98,7 @@ class _Step:
             self._windows()
             self.read_at[USERS] = self.crm.server_now()
             if users_due(self.cursors[USERS], self.read_at[USERS]):
-                self.summary.users = poll_users(self.db, self.crm)
+                self.summary.users = poll_users(self.db, self.crm, self.clock)
                 self._advance(USERS)
         except CrmError as error:
             self.summary.stopped = f"stopped: Salesforce refused or could not be reached ({error})"

@@ -36,6 +36,7 @@ from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_pull_writes import apply_crm_values
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.queues import is_queue_id
 from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.store.sync_state import Agreed, Link, SyncStateRepository
 from leadbridge.store.users import UserRepository
@@ -43,6 +44,7 @@ from leadbridge.sync.config import PushConfig
 from leadbridge.sync.field_times import RecordTimes, history_times, server_offset
 from leadbridge.sync.pull.summary import PullSummary
 from leadbridge.sync.push.inputs import with_sent
+from leadbridge.sync.queues import learn_queues
 
 ACTOR = "salesforce"
 # Called in the pull's transaction with the prospects it changed (automation rules).
@@ -92,6 +94,12 @@ class PageApplier:
         self.owners = {
             u.crm_user_id: u.id for u in UserRepository(self.session).list() if u.crm_user_id
         }
+        learn_queues(
+            self.session,
+            self.crm,
+            self.clock,
+            [_text(r.get("OwnerId")) for r in records if str(r["Id"]) in linked],
+        )
         for record in records:
             prospect = linked.get(str(record["Id"]))
             if prospect is None or not self._follows(prospect, str(record["Id"])):
@@ -254,10 +262,15 @@ class PageApplier:
         return {"email": theirs}
 
     def _owner(self, prospect: Prospect, record: CrmRecord) -> str | None:
-        """Follow a new Salesforce owner; the owner id to record (None: unchanged)."""
+        """Follow a new Salesforce owner; the owner id to record (None: unchanged).
+
+        A queue (`store.queues`) is recorded as the owner and nothing more: it is no user, so
+        no warning, and the prospect's assignment in leadbridge stays as it is."""
         owner = _text(record.get("OwnerId"))
         if owner is None or owner == prospect.crm_owner_id:
             return None
+        if is_queue_id(owner):
+            return owner
         user_id = self.owners.get(owner)
         if user_id is None:
             message = f"the Salesforce owner {owner} is not mapped to a leadbridge user"

@@ -25,10 +25,13 @@ from leadbridge.domain.push_record import (
 )
 from leadbridge.errors import CrmError
 from leadbridge.ports import Clock, CrmClient
+from leadbridge.store.queues import is_queue_id
 from leadbridge.sync.config import PushConfig
 from leadbridge.sync.field_times import history_times, server_offset
 from leadbridge.sync.push.inputs import Candidate, owner_problem
 from leadbridge.sync.push.lookup import Found
+
+OWNER = "OwnerId"
 
 
 @dataclass
@@ -168,11 +171,28 @@ def plan(
         creation=creation,
         theirs_at=theirs_at,
     )
+    outcome.plan = keep_queue_owner(outcome.plan, chosen.record)
     if found.relinked:  # the converted lead's agreed values stay, updated by this push
         carried = {key: value for key, value in agreed.items() if key != SENT}
         outcome.plan = replace(outcome.plan, agreed={**carried, **outcome.plan.agreed})
     outcome.problems = outcome.plan.problems
     outcome.warning = chosen.duplicate_warning(candidate.prospect.email)
+
+
+def keep_queue_owner(write: WritePlan, record: Mapping[str, Any] | None) -> WritePlan:
+    """Never overwrite a queue owner: OwnerId is left out of a write to a record a queue owns,
+    whoever the prospect is assigned to in leadbridge (a person in Salesforce takes the lead
+    from the queue; the pull then follows that owner)."""
+    if record is None or not is_queue_id(_owner(record)) or OWNER not in write.values:
+        return write
+    values = {name: value for name, value in write.values.items() if name != OWNER}
+    agreed = {name: value for name, value in write.agreed.items() if name != OWNER}
+    return replace(write, values=values, agreed=agreed)
+
+
+def _owner(record: Mapping[str, Any]) -> str | None:
+    owner = record.get(OWNER)
+    return None if owner is None else str(owner)
 
 
 def _missing(candidate: Candidate, object_name: str) -> Problem:

@@ -19,6 +19,7 @@ from leadbridge.store.mirrors import MirroredAccount, MirroredOpportunity, Mirro
 from leadbridge.store.mirrors_campaigns import CampaignMirrorRepository, Membership
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.queues import owner_queue
 from leadbridge.store.sync_errors import SyncError, SyncErrorRepository
 from leadbridge.store.users import User, UserRepository
 from leadbridge.web.audit_changes import ShownChange, shown_changes
@@ -42,6 +43,7 @@ class Insight:
     opportunities: list[MirroredOpportunity]
     errors: list[SyncError]
     submissions: list[tuple[FormSubmission, str]]  # with the form handler's name
+    owner_queue: str | None = None  # "owned by queue NAME": a Salesforce queue owns its record
 
 
 def visible_prospect(
@@ -96,6 +98,7 @@ def load_insight(
             opportunities=mirrors.opportunities(prospect_id=prospect.id, limit=50),
             errors=SyncErrorRepository(session, clock).for_prospect(prospect.id),
             submissions=submissions,
+            owner_queue=owner_queue(session, prospect.crm_owner_id),
         )
 
 

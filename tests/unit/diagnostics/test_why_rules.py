@@ -316,3 +316,22 @@ def test_why_asks_the_push_engine_with_the_same_facts() -> None:
     assert facts.assigned_user == "rep@example.com" and not facts.manual
     assert push_facts(replace(HEALTHY, connector=ConnectorState.PAUSED)).paused
     assert push_facts(replace(NEW, assigned_user=None)).assigned_user_mapped
+
+
+def test_a_queue_owner_is_said_and_still_syncs() -> None:
+    unassigned = replace(HEALTHY, assigned_user=None, owner_queue="Inbound Leads")
+    result = explain(unassigned)
+    message, severity, action = reason(result, "queue_owner")
+    assert "is owned by queue Inbound Leads in Salesforce" in message
+    assert "not pushed" not in message
+    assert (severity, action) == (Severity.INFO, None)
+    assert "not_assigned" not in codes(result)  # the queue says it: no "not assigned" too
+    assert result.verdict is Verdict.SYNCING
+
+
+def test_a_leadbridge_assignment_over_a_queue_owner_is_said_not_pushed() -> None:
+    result = explain(replace(HEALTHY, owner_queue="Inbound Leads"))
+    message, severity, _ = reason(result, "queue_owner")
+    assert "Its assignment to rep@example.com in leadbridge is not pushed" in message
+    assert severity is Severity.INFO
+    assert result.verdict is Verdict.SYNCING
