@@ -82,6 +82,23 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def queries(request: ApiRequest) -> Reply:
+    """Query cursors: `GET` reports them; `POST {"max_batch_size": N}` makes every page at
+    most N records (Salesforce may return fewer than the batch size asked for)."""
+    engine = request.backend.queries
+    if request.method == "POST":
+        engine.configure(max_batch_size=_optional_int(_body(request).get("max_batch_size")))
+    stats = engine.stats()
+    return Reply(
+        body={
+            "open_cursors": stats.open,
+            "peak_open_per_user": stats.peak,
+            "released": stats.released,
+            "max_batch_size": engine.max_batch_size,
+        }
+    )
+
+
 def tokens(request: ApiRequest) -> Reply:
     body = _body(request)
     store = request.backend.tokens
@@ -208,6 +225,7 @@ def build_control_router() -> Router:
     router.add("POST", "/seed", seed)
     router.add("GET POST DELETE", "/faults", faults)
     router.add("GET POST", "/usage", usage)
+    router.add("GET POST", "/queries", queries)
     router.add("POST", "/tokens", tokens)
     router.add("POST", "/clock", clock)
     router.add("POST", "/jwt-certificates", jwt_certificates)
