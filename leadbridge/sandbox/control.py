@@ -84,10 +84,15 @@ def _optional_int(value: Any) -> int | None:
 
 def queries(request: ApiRequest) -> Reply:
     """Query cursors: `GET` reports them; `POST {"max_batch_size": N}` makes every page at
-    most N records (Salesforce may return fewer than the batch size asked for)."""
+    most N records (Salesforce may return fewer than the batch size asked for), and
+    `{"max_cursors_per_user": N}` sets the cap on open cursors (10; 0 for none)."""
     engine = request.backend.queries
     if request.method == "POST":
-        engine.configure(max_batch_size=_optional_int(_body(request).get("max_batch_size")))
+        body = _body(request)
+        engine.configure(
+            max_batch_size=_optional_int(body.get("max_batch_size")),
+            max_cursors_per_user=_optional_int(body.get("max_cursors_per_user")),
+        )
     stats = engine.stats()
     return Reply(
         body={
@@ -95,6 +100,7 @@ def queries(request: ApiRequest) -> Reply:
             "peak_open_per_user": stats.peak,
             "released": stats.released,
             "max_batch_size": engine.max_batch_size,
+            "max_cursors_per_user": engine.max_cursors,
         }
     )
 

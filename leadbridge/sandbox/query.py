@@ -3,11 +3,13 @@
 Pages of a query without ORDER BY are read by keyset on the internal row number, so page 500 of
 a million-row result costs the same as page 1. Ordered queries page with OFFSET.
 
-Open cursors (query locators) are capped as Salesforce caps them: at most `MAX_CURSORS` (10) per
-user; opening an 11th releases that user's oldest, and a queryMore on a released locator fails
-with `INVALID_QUERY_LOCATOR`. A cursor is open from the first page that has more to read until
-its last page is read. `max_batch_size` (control plane) makes pages smaller than asked, as
-Salesforce may, so tests can page through many pages cheaply.
+Open cursors (query locators) are capped as Salesforce's SOAP and REST guides long documented
+it: at most `MAX_CURSORS` (10) per user; opening an 11th releases that user's oldest, and a
+queryMore on a released locator fails with `INVALID_QUERY_LOCATOR`. (Salesforce's limits cheat
+sheet says the cap was lifted with API 56.0; the sandbox keeps the stricter rule by default,
+and the control plane can lift it: `max_cursors_per_user` 0.) A cursor is open from the first
+page that has more to read until its last page is read. `max_batch_size` (control plane) makes
+pages smaller than asked, as Salesforce may, so tests can page through many pages cheaply.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class QueryEngine:
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
         self.max_batch_size = DEFAULT_BATCH_SIZE
+        self.max_cursors = MAX_CURSORS  # per user; 0: no cap
         self._peak = 0
         self._released = 0
 
@@ -165,10 +168,10 @@ class QueryEngine:
 
     def _register(self, cursor: Cursor) -> str:
         """A locator for a cursor with more pages; the user's oldest cursor is released
-        when they already have `MAX_CURSORS` open."""
+        when they already have `max_cursors` open."""
         with self._lock:
             mine = [key for key, other in self._cursors.items() if other.owner == cursor.owner]
-            if len(mine) >= MAX_CURSORS:
+            if self.max_cursors and len(mine) >= self.max_cursors:
                 self._cursors.pop(mine[0])
                 self._released += 1
                 mine = mine[1:]
@@ -181,11 +184,17 @@ class QueryEngine:
         with self._lock:
             return CursorStats(len(self._cursors), self._peak, self._released)
 
-    def configure(self, *, max_batch_size: int | None = None) -> None:
+    def configure(
+        self, *, max_batch_size: int | None = None, max_cursors_per_user: int | None = None
+    ) -> None:
         if max_batch_size is not None:
             if max_batch_size < 1:
                 raise ValueError("max_batch_size must be at least 1")
             self.max_batch_size = max_batch_size
+        if max_cursors_per_user is not None:
+            if max_cursors_per_user < 0:
+                raise ValueError("max_cursors_per_user must be 0 (no cap) or more")
+            self.max_cursors = max_cursors_per_user
 
     def forget_all(self) -> None:
         """Reset: no cursors, counters at zero, full-size pages."""
@@ -194,3 +203,4 @@ class QueryEngine:
             self._peak = 0
             self._released = 0
             self.max_batch_size = DEFAULT_BATCH_SIZE
+            self.max_cursors = MAX_CURSORS

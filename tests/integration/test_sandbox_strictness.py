@@ -167,4 +167,16 @@ def test_cursors_read_to_the_end_are_closed(sandbox: SandboxClient, sf: Salesfor
         "peak_open_per_user": 1,
         "released": 0,
         "max_batch_size": 10,
+        "max_cursors_per_user": 10,
     }
+
+
+def test_the_cursor_cap_can_be_lifted(sandbox: SandboxClient, sf: Salesforce) -> None:
+    sandbox.server.backend.org.insert_raw(
+        "Lead", [{"LastName": f"L{i}", "Company": "Co"} for i in range(30)]
+    )
+    sandbox.control("POST", "/queries", {"max_batch_size": 10, "max_cursors_per_user": 0})
+    pages = [sf.query("SELECT Id FROM Lead") for _ in range(12)]
+    first = sf.query_more(pages[0]["nextRecordsUrl"], identifier_is_url=True)
+    assert len(first["records"]) == 10
+    assert sandbox.control("GET", "/queries")["released"] == 0
