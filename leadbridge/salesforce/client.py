@@ -10,6 +10,10 @@ Call budget per operation (each "call" is one API request against the org's allo
 | bulk_*               | create + upload + close + polls + 3 result reads, per job            |
 | query/changed        | one per page of up to 2,000 records                                  |
 
+An upsert that repeats a key sends it in rounds (Salesforce fails every record of one call
+whose key repeats), one more round of calls per repeat. GET queries stay under Salesforce's
+16 KB request URI limit (`soql.check_query_uri`).
+
 Writes never raise CrmError for a failed request: when a chunk fails as a whole (after
 retries), its records and every later record carry that error in their SaveResult and no
 further chunk is sent, so the results still say exactly which records were saved. A
