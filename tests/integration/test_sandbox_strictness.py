@@ -180,3 +180,28 @@ def test_the_cursor_cap_can_be_lifted(sandbox: SandboxClient, sf: Salesforce) ->
     first = sf.query_more(pages[0]["nextRecordsUrl"], identifier_is_url=True)
     assert len(first["records"]) == 10
     assert sandbox.control("GET", "/queries")["released"] == 0
+
+
+def test_cursors_are_capped_per_user(sandbox: SandboxClient, sf: Salesforce) -> None:
+    none = ["accounts", "contacts", "leads", "opportunities", "campaigns", "campaign_members"]
+    sandbox.control("POST", "/seed", {"users": 1, "subscriptions": 0, **dict.fromkeys(none, 0)})
+    backend = sandbox.server.backend
+    admin = backend.org.admin_user_id
+    rep = next(
+        str(row[0])
+        for row in backend.db.conn.execute('SELECT "Id" FROM "User" WHERE "IsActive" = 1')
+        if str(row[0]) != admin
+    )
+    other = Salesforce(  # a token for the rep, as a JWT bearer login would give
+        instance_url=sandbox.instance_url,
+        session_id=backend.tokens.issue(rep),
+        session=sandbox.session(),
+    )
+    backend.org.insert_raw("Lead", [{"LastName": f"L{i}", "Company": "Co"} for i in range(30)])
+    sandbox.control("POST", "/queries", {"max_batch_size": 10})
+    mine = [sf.query("SELECT Id FROM Lead") for _ in range(10)]
+    theirs = [other.query("SELECT Id FROM Lead") for _ in range(10)]
+    assert len(sf.query_more(mine[0]["nextRecordsUrl"], identifier_is_url=True)["records"]) == 10
+    assert len(other.query_more(theirs[0]["nextRecordsUrl"], True)["records"]) == 10
+    report = sandbox.control("GET", "/queries")
+    assert (report["open_cursors"], report["released"]) == (20, 0)
