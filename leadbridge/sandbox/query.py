@@ -29,6 +29,7 @@ from .storage import OrgDatabase
 DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200
 MAX_CURSORS = 10  # open query cursors per user
+MAX_CURSORS_KEPT = 10_000  # all users together, whatever the cap: memory stays bounded
 LOCATOR_PREFIX = "01g"
 
 
@@ -175,6 +176,8 @@ class QueryEngine:
                 self._cursors.pop(mine[0])
                 self._released += 1
                 mine = mine[1:]
+            if len(self._cursors) >= MAX_CURSORS_KEPT:
+                self._cursors.pop(next(iter(self._cursors)))
             locator_id = ids.make_id(LOCATOR_PREFIX, next(self._sequence))
             self._cursors[locator_id] = cursor
             self._peak = max(self._peak, len(mine) + 1)
