@@ -10,6 +10,10 @@ Call budget per operation (each "call" is one API request against the org's allo
 | bulk_*               | create + upload + close + polls + 3 result reads, per job            |
 | query/changed        | one per page of up to 2,000 records                                  |
 
+An upsert that repeats a key sends it in rounds (Salesforce fails every record of one call
+whose key repeats), one more round of calls per repeat. GET queries stay under Salesforce's
+16 KB request URI limit (`soql.check_query_uri`).
+
 Writes never raise CrmError for a failed request: when a chunk fails as a whole (after
 retries), its records and every later record carry that error in their SaveResult and no
 further chunk is sent, so the results still say exactly which records were saved. A
@@ -59,6 +63,7 @@ from .records import (
     sobject,
 )
 from .retry import RetryPolicy
+from .soql import check_query_uri
 from .usage import CallKind, UsageMeter
 
 log = logging.getLogger("leadbridge.salesforce")
@@ -91,6 +96,7 @@ class SalesforceClient:
         )
         self._bulk = BulkIngest(self._conn, sleep=retry.sleep)
         self.bulk_threshold = bulk_threshold
+        statement_limits.check_uri_room()
         self.statement_limits = statement_limits
         self.skipped: list[soql.Skipped] = []  # values the last find_by_emails could not look up
 
@@ -160,7 +166,10 @@ class SalesforceClient:
     # ------------------------------------------------------------------ reads
 
     def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[CrmRecord]:
-        """Every record of a query, page after page (lazily). `include_deleted`: queryAll."""
+        """Every record of a query, page after page (lazily). `include_deleted`: queryAll.
+
+        A statement too long for a request URI is refused before anything is sent."""
+        check_query_uri(soql, self.api_version)
         first = partial(_query, statement=soql, include_deleted=include_deleted)
         page = self._conn.call("query", first)
         yield from self._all_pages(page)
@@ -310,13 +319,44 @@ class SalesforceClient:
     def upsert(
         self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
     ) -> list[SaveResult]:
-        """Each record carries its `external_id_field` value; `created` says which were new."""
-        if self._use_bulk(records):
-            return self.bulk_upsert(object_name, external_id_field, records)
-        name = soql.object_name(object_name)
-        path = f"composite/sobjects/{name}/{soql.field_name(external_id_field)}"
-        items = [sobject(name, record) for record in records]
-        return self._write("upsert", items, path, "PATCH", created=None)
+        """Each record carries its `external_id_field` value; `created` says which were new.
+
+        Salesforce fails every record of one upsert call (or Bulk chunk) whose external id
+        repeats in it (`DUPLICATE_VALUE`, "Duplicate external id specified"), so a key given
+        more than once is sent in rounds: first occurrences, then second ones, and so on, each
+        round after the previous one is saved. A repeat thus updates the record its earlier
+        occurrence created, as separate calls would."""
+        return self._upsert_in_rounds(object_name, external_id_field, records, bulk=None)
+
+    def _upsert_in_rounds(
+        self,
+        object_name: str,
+        external_id_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        bulk: bool | None,
+    ) -> list[SaveResult]:
+        """`bulk` None: Bulk API 2.0 for a round at or above the threshold."""
+        field_name = soql.field_name(external_id_field)
+        results: list[SaveResult | None] = [None] * len(records)
+        stop: CrmError | None = None
+        for indices in upsert_rounds(records, field_name):
+            if stop is not None:
+                for index, result in zip(indices, failed(len(indices), stop), strict=True):
+                    results[index] = result
+                continue
+            part = [records[i] for i in indices]
+            if bulk or (bulk is None and self._use_bulk(part)):
+                saved = self._bulk_run(object_name, "upsert", part, external_id_field=field_name)
+            else:
+                name = soql.object_name(object_name)
+                items = [sobject(name, record) for record in part]
+                path = f"composite/sobjects/{name}/{field_name}"
+                saved = self._write("upsert", items, path, "PATCH", created=None)
+            for index, result in zip(indices, saved, strict=True):
+                results[index] = result
+            stop = next((e for r in saved for e in r.errors if isinstance(e, CrmLimitError)), None)
+        return [result for result in results if result is not None]
 
     def delete(self, ids: Sequence[str]) -> list[SaveResult]:
         """Move records (of any type) to the recycle bin, 200 per call."""
@@ -440,9 +480,8 @@ class SalesforceClient:
     def bulk_upsert(
         self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
     ) -> list[SaveResult]:
-        return self._bulk_run(
-            object_name, "upsert", records, external_id_field=soql.field_name(external_id_field)
-        )
+        """Bulk API 2.0 upsert; a key given more than once goes in rounds (see `upsert`)."""
+        return self._upsert_in_rounds(object_name, external_id_field, records, bulk=True)
 
     def _bulk_run(
         self,
@@ -588,6 +627,28 @@ def _queries(sf: Salesforce, *, statements: list[str], client: Connection) -> li
             raise from_body(item.get("body"), status, redact=client.redact)
         pages.append(item["body"])
     return pages
+
+
+def upsert_rounds(records: Sequence[Mapping[str, Any]], field_name: str) -> list[list[int]]:
+    """Record indexes in rounds in which no external id repeats, in request order: a key's
+    n-th occurrence goes in round n. Keys compare as Salesforce matches them (text
+    case-insensitively, record ids by their 15-character form); records without one go in
+    the first round (Salesforce refuses them alone)."""
+    seen: dict[str, int] = {}
+    rounds: list[list[int]] = []
+    for index, record in enumerate(records):
+        value = record.get(field_name)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            number = 0
+        else:
+            key = text[:15] if field_name.lower() == "id" else text.lower()
+            number = seen.get(key, 0)
+            seen[key] = number + 1
+        while len(rounds) <= number:
+            rounds.append([])
+        rounds[number].append(index)
+    return rounds
 
 
 def history_names(object_name: str) -> tuple[str, str]:

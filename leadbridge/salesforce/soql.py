@@ -3,10 +3,15 @@
 Chunking choice: an `IN (...)` list is cut so that each statement stays under a budget of
 URL-encoded characters (`StatementLimits.max_url_chars`, 10,000 by default) and at most
 `max_values` values (500). The budget, not a fixed count, is what matters: Salesforce answers
-414 once a GET URI passes roughly 16 KB (about 800 record ids), and emails vary in length, so
-~300-400 typical emails fit in one statement. Statements also stay under SOQL's own limits:
-100,000 characters per statement and 4,000 per string literal. A value that cannot fit (a
-literal over 4,000 characters) is skipped with a reason instead of failing the whole lookup.
+414 once a request URI passes 16,384 bytes (`MAX_URI_BYTES`, about 800 record ids), emails
+vary in length, and a quote, a backslash or a non-ASCII letter takes 3 to 12 bytes once
+percent-encoded, so ~300-400 typical emails fit in one statement. Salesforce counts the
+headers with the URI (431 Request Header Fields Too Large), so the client refuses a budget
+past the limit less the query path and `HEADER_ROOM` (`StatementLimits.check_uri_room`) and
+checks every GET query it sends (`check_query_uri`). Statements also stay under
+SOQL's own limits: 100,000 characters per statement and 4,000 per string literal. A value
+that cannot fit (a literal over 4,000 characters) is skipped with a reason instead of
+failing the whole lookup.
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ from leadbridge.errors import InputError
 
 MAX_STATEMENT_CHARS = 100_000
 MAX_LITERAL_CHARS = 4_000
+MAX_URI_BYTES = 16_384  # Salesforce answers 414 URI Too Long past this
+# Salesforce counts the headers with the URI (431 past 16,384 bytes together): room for the
+# Authorization header (a token of a few hundred bytes) and the HTTP client's own headers.
+HEADER_ROOM = 2_048
+_LONGEST_QUERY_PATH = "/services/data/v99.9/queryAll/?q="
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _OBJECT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -133,6 +143,33 @@ class StatementLimits:
     max_url_chars: int = 10_000  # URL-encoded length of one statement (see the module docstring)
     max_values: int = 500
     max_statement_chars: int = MAX_STATEMENT_CHARS
+
+    def check_uri_room(self) -> None:
+        """ValueError when statements this long could not be sent as a GET query."""
+        room = MAX_URI_BYTES - HEADER_ROOM - len(_LONGEST_QUERY_PATH)
+        if self.max_url_chars > room:
+            raise ValueError(
+                f"max_url_chars {self.max_url_chars:,} leaves no room under Salesforce's "
+                f"{MAX_URI_BYTES:,}-byte request URI limit, headers included (at most {room:,})"
+            )
+
+
+def query_uri_length(statement: str, api_version: str) -> int:
+    """The bytes of the request URI that runs `statement` as a GET query (or queryAll)."""
+    return len(f"/services/data/v{api_version}/queryAll/?q=") + _encoded_len(statement)
+
+
+def check_query_uri(statement: str, api_version: str) -> None:
+    """InputError, before anything is sent, for a statement Salesforce would refuse as too
+    long a request URI."""
+    length = query_uri_length(statement, api_version)
+    if length + HEADER_ROOM > MAX_URI_BYTES:
+        raise InputError(
+            f"would make a {length:,}-byte request URI once URL-encoded; Salesforce refuses "
+            f"requests whose URI and headers pass {MAX_URI_BYTES:,} bytes (select fewer fields "
+            "or split the IN list)",
+            item=f"SOQL query {statement[:60]!r}…",
+        )
 
 
 @dataclass(frozen=True)

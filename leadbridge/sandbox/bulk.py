@@ -27,6 +27,7 @@ from .faults import FaultInjector
 from .org import Org, SaveOptions
 from .query import QueryEngine
 from .soql import CompiledQuery, shape_csv_row
+from .upsert_keys import duplicate_external_id, external_key, repeated_keys
 from .values import from_csv
 
 JOB_PREFIX = "750"
@@ -297,12 +298,29 @@ class BulkJobs:
             if job.state == "Aborted":
                 job.unprocessed.extend(rows[start:])
                 return
+            chunk = rows[start : start + CHUNK]
+            repeated = self._repeated_keys(job, header, chunk)
             with self.org.db.transaction():
-                for row in rows[start : start + CHUNK]:
-                    self._ingest_row(job, header, row, options)
+                for row in chunk:
+                    self._ingest_row(job, header, row, options, repeated)
+
+    def _repeated_keys(self, job: Job, header: list[str], rows: list[list[str]]) -> set[str]:
+        """An upsert's external ids given more than once in these rows (saved together)."""
+        if job.operation != "upsert" or not job.external_id_field:
+            return set()
+        name = job.external_id_field.lower()
+        if name == "id" or name not in (column.lower() for column in header):
+            return set()
+        index = [column.lower() for column in header].index(name)
+        return repeated_keys(row[index] for row in rows if len(row) == len(header))
 
     def _ingest_row(
-        self, job: Job, header: list[str], row: list[str], options: SaveOptions
+        self,
+        job: Job,
+        header: list[str],
+        row: list[str],
+        options: SaveOptions,
+        repeated: set[str],
     ) -> None:
         job.processed += 1
         if len(row) != len(header):
@@ -316,7 +334,7 @@ class BulkJobs:
                 locked = self.faults.record_lock(_job_path(job), raw.get("Id"), job.object)
             if locked is not None:
                 raise locked
-            record_id, created = self._apply(job, raw, options)
+            record_id, created = self._apply(job, raw, options, repeated)
         except SalesforceError as exc:
             job.failed += 1
             fields = ",".join(exc.fields or [])
@@ -324,7 +342,9 @@ class BulkJobs:
             return
         job.successes.append([record_id, "true" if created else "false", *row])
 
-    def _apply(self, job: Job, raw: dict[str, str], options: SaveOptions) -> tuple[str, bool]:
+    def _apply(
+        self, job: Job, raw: dict[str, str], options: SaveOptions, repeated: set[str]
+    ) -> tuple[str, bool]:
         obj = self.org.object(job.object)
         values: dict[str, Any] = {}
         for name, text in raw.items():
@@ -350,6 +370,8 @@ class BulkJobs:
         ext_field = obj.field(job.external_id_field)
         assert ext_field is not None
         key = record_id if ext_field.name == "Id" else str(values.pop(ext_field.name, "") or "")
+        if ext_field.name != "Id" and external_key(key) in repeated:
+            raise duplicate_external_id(ext_field.name, key)
         return self.org.upsert(obj.name, ext_field.name, key, values, options)
 
     @staticmethod

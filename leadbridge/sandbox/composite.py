@@ -12,6 +12,7 @@ from . import ids
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError
 from .responses import save_options
+from .upsert_keys import duplicate_external_id, external_key, repeated_keys
 
 MAX_COLLECTION = 200
 MAX_RETRIEVE = 2000
@@ -165,6 +166,7 @@ def collection_upsert(request: ApiRequest) -> Reply:
         )
     body = request.json_object()
     records = _records(body)
+    repeated = repeated_keys(item.get(ext_field.name) for item in records)
 
     def upsert(item: dict[str, Any]) -> dict[str, Any]:
         if _type_of(item).lower() != obj.name.lower():
@@ -174,6 +176,8 @@ def collection_upsert(request: ApiRequest) -> Reply:
             raise SalesforceError(
                 "MISSING_ARGUMENT", f"{ext_field.name} not specified", fields=[ext_field.name]
             )
+        if ext_field.name != "Id" and external_key(value) in repeated:
+            raise duplicate_external_id(ext_field.name, value)
         values = {k: v for k, v in item.items() if k not in {"attributes", ext_field.name}}
         record_id, created = org.upsert(obj.name, ext_field.name, str(value), values, options)
         return {"id": record_id, "success": True, "errors": [], "created": created}

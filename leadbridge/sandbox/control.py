@@ -83,6 +83,29 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def queries(request: ApiRequest) -> Reply:
+    """Query cursors: `GET` reports them; `POST {"max_batch_size": N}` makes every page at
+    most N records (Salesforce may return fewer than the batch size asked for), and
+    `{"max_cursors_per_user": N}` sets the cap on open cursors (10; 0 for none)."""
+    engine = request.backend.queries
+    if request.method == "POST":
+        body = _body(request)
+        engine.configure(
+            max_batch_size=_optional_int(body.get("max_batch_size")),
+            max_cursors_per_user=_optional_int(body.get("max_cursors_per_user")),
+        )
+    stats = engine.stats()
+    return Reply(
+        body={
+            "open_cursors": stats.open,
+            "peak_open_per_user": stats.peak,
+            "released": stats.released,
+            "max_batch_size": engine.max_batch_size,
+            "max_cursors_per_user": engine.max_cursors,
+        }
+    )
+
+
 def tokens(request: ApiRequest) -> Reply:
     body = _body(request)
     store = request.backend.tokens
@@ -209,6 +232,7 @@ def build_control_router() -> Router:
     router.add("POST", "/seed", seed)
     router.add("GET POST DELETE", "/faults", faults)
     router.add("GET POST", "/usage", usage)
+    router.add("GET POST", "/queries", queries)
     router.add("POST", "/tokens", tokens)
     router.add("POST", "/clock", clock)
     router.add("POST", "/jwt-certificates", jwt_certificates)

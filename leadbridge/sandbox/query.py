@@ -2,6 +2,14 @@
 
 Pages of a query without ORDER BY are read by keyset on the internal row number, so page 500 of
 a million-row result costs the same as page 1. Ordered queries page with OFFSET.
+
+Open cursors (query locators) are capped as Salesforce's SOAP and REST guides long documented
+it: at most `MAX_CURSORS` (10) per user; opening an 11th releases that user's oldest, and a
+queryMore on a released locator fails with `INVALID_QUERY_LOCATOR`. (Salesforce's limits cheat
+sheet says the cap was lifted with API 56.0; the sandbox keeps the stricter rule by default,
+and the control plane can lift it: `max_cursors_per_user` 0.) A cursor is open from the first
+page that has more to read until its last page is read. `max_batch_size` (control plane) makes
+pages smaller than asked, as Salesforce may, so tests can page through many pages cheaply.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from .storage import OrgDatabase
 
 DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200
-MAX_CURSORS = 10_000
+MAX_CURSORS = 10  # open query cursors per user
+MAX_CURSORS_KEPT = 10_000  # all users together, whatever the cap: memory stays bounded
 LOCATOR_PREFIX = "01g"
 
 
@@ -31,6 +40,17 @@ class Cursor:
     position: int
     last_rowid: int
     batch_size: int
+    owner: str = ""  # the user whose cursor it is
+
+
+@dataclass
+class CursorStats:
+    """What the control plane reports: cursors open now, the most ever open for one user at
+    once, and how many were released because their user opened one too many."""
+
+    open: int
+    peak: int
+    released: int
 
 
 def batch_size_from_header(header: str | None) -> int:
@@ -53,9 +73,13 @@ class QueryEngine:
         self.schema = schema
         self.db = db
         self.clock = clock
-        self._cursors: dict[str, Cursor] = {}
+        self._cursors: dict[str, Cursor] = {}  # in opening order
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
+        self.max_batch_size = DEFAULT_BATCH_SIZE
+        self.max_cursors = MAX_CURSORS  # per user; 0: no cap
+        self._peak = 0
+        self._released = 0
 
     def compile(self, soql: str, *, include_deleted: bool) -> CompiledQuery:
         return compile_query(
@@ -63,7 +87,13 @@ class QueryEngine:
         )
 
     def query(
-        self, soql: str, *, include_deleted: bool, batch_size: int, version: str
+        self,
+        soql: str,
+        *,
+        include_deleted: bool,
+        batch_size: int,
+        version: str,
+        user_id: str = "",
     ) -> dict[str, Any]:
         compiled = self.compile(soql, include_deleted=include_deleted)
         with self.db.lock:
@@ -72,7 +102,8 @@ class QueryEngine:
                 return {"totalSize": total, "done": True, "records": []}
             if compiled.is_aggregate:
                 return self._aggregate(compiled, version)
-            cursor = Cursor(compiled, total, 0, 0, batch_size)
+            size = max(1, min(batch_size, self.max_batch_size))
+            cursor = Cursor(compiled, total, 0, 0, size, user_id)
             return self._page(cursor, None, version)
 
     def query_more(self, locator: str, version: str) -> dict[str, Any]:
@@ -137,13 +168,42 @@ class QueryEngine:
         return self.db.conn.execute(sql, (*params, size, start)).fetchall()
 
     def _register(self, cursor: Cursor) -> str:
+        """A locator for a cursor with more pages; the user's oldest cursor is released
+        when they already have `max_cursors` open."""
         with self._lock:
-            if len(self._cursors) >= MAX_CURSORS:
+            mine = [key for key, other in self._cursors.items() if other.owner == cursor.owner]
+            if self.max_cursors and len(mine) >= self.max_cursors:
+                self._cursors.pop(mine[0])
+                self._released += 1
+                mine = mine[1:]
+            if len(self._cursors) >= MAX_CURSORS_KEPT:
                 self._cursors.pop(next(iter(self._cursors)))
             locator_id = ids.make_id(LOCATOR_PREFIX, next(self._sequence))
             self._cursors[locator_id] = cursor
+            self._peak = max(self._peak, len(mine) + 1)
             return locator_id
 
+    def stats(self) -> CursorStats:
+        with self._lock:
+            return CursorStats(len(self._cursors), self._peak, self._released)
+
+    def configure(
+        self, *, max_batch_size: int | None = None, max_cursors_per_user: int | None = None
+    ) -> None:
+        if max_batch_size is not None:
+            if max_batch_size < 1:
+                raise ValueError("max_batch_size must be at least 1")
+            self.max_batch_size = max_batch_size
+        if max_cursors_per_user is not None:
+            if max_cursors_per_user < 0:
+                raise ValueError("max_cursors_per_user must be 0 (no cap) or more")
+            self.max_cursors = max_cursors_per_user
+
     def forget_all(self) -> None:
+        """Reset: no cursors, counters at zero, full-size pages."""
         with self._lock:
             self._cursors.clear()
+            self._peak = 0
+            self._released = 0
+            self.max_batch_size = DEFAULT_BATCH_SIZE
+            self.max_cursors = MAX_CURSORS

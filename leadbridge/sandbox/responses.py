@@ -205,7 +205,11 @@ def query(request: ApiRequest) -> Reply:
     batch_size = batch_size_from_header(request.headers.get("sforce-query-options"))
     return Reply(
         body=engine.query(
-            soql, include_deleted=include_deleted, batch_size=batch_size, version=request.version
+            soql,
+            include_deleted=include_deleted,
+            batch_size=batch_size,
+            version=request.version,
+            user_id=request.user_id,
         )
     )
 

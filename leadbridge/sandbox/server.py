@@ -32,6 +32,7 @@ from .control_access import control_token_for, refused, warn_if_exposed
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
 from .login_responses import oauth_token, soap_call
+from .request_size import MAX_REQUEST_HEAD_BYTES, oversized, request_uri
 from .responses import CURRENT_VERSION, OLDEST_VERSION, versions_body
 from .tls import TlsFiles, ensure_certificates
 from .web import WEB_PREFIX
@@ -52,6 +53,17 @@ class SandboxApp:
 
     def asgi(self) -> Starlette:
         async def endpoint(request: Request) -> Response:
+            if not request.url.path.startswith(CONTROL_PREFIX):
+                scope = request.scope
+                uri = request_uri(scope.get("raw_path") or b"", scope["query_string"])
+                refusal = oversized(uri, scope["headers"])
+                if refusal is not None:
+                    return Response(
+                        content=refusal.encoded(),
+                        status_code=refusal.status,
+                        headers={"Date": http_date(self.backend.clock.now())},
+                        media_type=refusal.content_type,
+                    )
             try:
                 body = await request.body()
             except ClientDisconnect:  # the client went away mid-upload: nothing to apply
@@ -245,6 +257,8 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
         timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
         date_header=False,  # the app sends the org clock's Date, not the host's
+        # room for request heads past Salesforce's 16 KB, so the app answers them 414/431
+        h11_max_incomplete_event_size=4 * MAX_REQUEST_HEAD_BYTES,
     )
     return _Server(config)
 
