@@ -66,6 +66,7 @@ WRITE_BATCH = 200  # records per composite/sobjects call
 RETRIEVE_BATCH = 2_000  # ids per composite/sobjects/{Type} retrieve
 QUERIES_PER_COMPOSITE = 5  # Salesforce allows 5 query subrequests per composite request
 DEFAULT_BULK_THRESHOLD = 10_000
+AUTO_ASSIGN = "Sforce-Auto-Assign"  # the REST header that runs lead assignment rules
 
 
 class SalesforceClient:
@@ -282,29 +283,56 @@ class SalesforceClient:
 
     # ------------------------------------------------------------------ writes
 
-    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
-        if self._use_bulk(records):
+    # Every write says whether Salesforce's active assignment rule may run: the REST API runs
+    # it on lead (and case, account) creates and updates unless told `Sforce-Auto-Assign:
+    # FALSE`, which would silently replace the owner leadbridge chose. `auto_assign` asks for
+    # it (the records then carry no OwnerId); such writes never go through Bulk API 2.0, which
+    # applies a rule only when a job names one.
+
+    def create(
+        self,
+        object_name: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = False,
+    ) -> list[SaveResult]:
+        if self._use_bulk(records) and not auto_assign:
             return self.bulk_create(object_name, records)
         items = [sobject(soql.object_name(object_name), record) for record in records]
-        return self._write("create", items, "composite/sobjects", "POST", created=True)
+        return self._write(
+            "create", items, "composite/sobjects", "POST", created=True, auto_assign=auto_assign
+        )
 
-    def update(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+    def update(
+        self,
+        object_name: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = False,
+    ) -> list[SaveResult]:
         """Each record names its record by `Id`."""
-        if self._use_bulk(records):
+        if self._use_bulk(records) and not auto_assign:
             return self.bulk_update(object_name, records)
         items = [sobject(soql.object_name(object_name), record) for record in records]
-        return self._write("update", items, "composite/sobjects", "PATCH", created=False)
+        return self._write(
+            "update", items, "composite/sobjects", "PATCH", created=False, auto_assign=auto_assign
+        )
 
     def upsert(
-        self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+        self,
+        object_name: str,
+        external_id_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = False,
     ) -> list[SaveResult]:
         """Each record carries its `external_id_field` value; `created` says which were new."""
-        if self._use_bulk(records):
+        if self._use_bulk(records) and not auto_assign:
             return self.bulk_upsert(object_name, external_id_field, records)
         name = soql.object_name(object_name)
         path = f"composite/sobjects/{name}/{soql.field_name(external_id_field)}"
         items = [sobject(name, record) for record in records]
-        return self._write("upsert", items, path, "PATCH", created=None)
+        return self._write("upsert", items, path, "PATCH", created=None, auto_assign=auto_assign)
 
     def delete(self, ids: Sequence[str]) -> list[SaveResult]:
         """Move records (of any type) to the recycle bin, 200 per call."""
@@ -334,13 +362,15 @@ class SalesforceClient:
         method: str,
         *,
         created: bool | None,
+        auto_assign: bool = False,
     ) -> list[SaveResult]:
         results: list[SaveResult] = []
         failure: CrmError | None = None
+        headers = {AUTO_ASSIGN: "TRUE" if auto_assign else "FALSE"}
         for group in chunks(items, WRITE_BATCH):
             if failure is None:
                 body = {"allOrNone": False, "records": list(group)}
-                call = partial(_restful, path=path, method=method, json=body)
+                call = partial(_restful, path=path, method=method, json=body, headers=headers)
                 try:
                     # A create replayed after a lost reply could save the records twice.
                     answer = self._conn.call(kind, call, replayable=kind != "create")
@@ -351,7 +381,9 @@ class SalesforceClient:
                     saved = save_results(
                         answer, len(group), created=created, redact=self._conn.redact
                     )
-                    retried = self._retry_locked(kind, list(group), saved, (path, method), created)
+                    retried = self._retry_locked(
+                        kind, list(group), saved, (path, method, headers), created
+                    )
                     results.extend(retried)
                     continue
             results.extend(failed(len(group), failure))
@@ -362,14 +394,14 @@ class SalesforceClient:
         kind: CallKind,
         items: list[dict[str, Any]],
         results: list[SaveResult],
-        where: tuple[str, str],
+        where: tuple[str, str, dict[str, str]],
         created: bool | None,
     ) -> list[SaveResult]:
         """Send again, at once and alone, the records Salesforce refused with a transient
         per-record error (UNABLE_TO_LOCK_ROW inside a 200 response), with the retry policy's
         backoff. Salesforce says they were not saved, so even a create is safe to resend.
         Whatever still fails keeps its error (a transient sync error, retried later)."""
-        path, method = where
+        path, method, headers = where
         results = list(results)
         for attempt in range(1, self._conn.retry.attempts):
             again = [i for i, result in enumerate(results) if _only_transient(result)]
@@ -377,7 +409,7 @@ class SalesforceClient:
                 break
             self._conn.retry.sleep(self._conn.retry.backoff(attempt))
             body = {"allOrNone": False, "records": [items[i] for i in again]}
-            call = partial(_restful, path=path, method=method, json=body)
+            call = partial(_restful, path=path, method=method, json=body, headers=headers)
             try:
                 answer = self._conn.call(kind, call, replayable=kind != "create")
             except CrmError as error:
