@@ -255,7 +255,7 @@ def _count(outcome: Outcome, summary: PushSummary) -> None:
     if outcome.plan.creates:
         summary.created += int(outcome.created)
         summary.updated += int(not outcome.created)  # an upsert that found its lead
-    elif outcome.plan.values:
+    elif outcome.plan.values or outcome.plan.auto_assign:
         summary.updated += 1
     else:
         summary.unchanged += 1
