@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from leadbridge.api import create_app
+from leadbridge.cli import context
+from leadbridge.ports import SystemClock
 from tests.acceptance.test_connect_org import Cli
 from tests.conftest import SandboxClient
 
@@ -98,6 +103,25 @@ def test_salesforces_rule_picks_the_owner_and_it_comes_back_as_the_assignment(
     cli("prospects", "edit", "kept@example.com", "-s", "job_title=CTO")
     cli.json("sync", "once")
     assert owner_of(sandbox, "kept@example.com") == germany["Id"]
+
+
+def test_a_form_handlers_completion_action_leaves_the_owner_to_the_rule(
+    connected_cli: Cli, sandbox: SandboxClient
+) -> None:
+    cli = connected_cli
+    sandbox.control("POST", "/seed", {"users": 1, **NO_DATA})
+    cli("users", "sync", "--create")
+    [rep] = reps(sandbox)
+    every_lead = {"name": "All to one", "entries": [{"criteria": [], "owner_id": rep["Id"]}]}
+    sandbox.control("PUT", "/assignment-rules", {"rules": [every_lead]})
+    handler = cli.json("forms", "add", "Demo request", "--assign-salesforce-rule")
+    with TestClient(create_app(context.database(), SystemClock())) as client:
+        posted = client.post(handler["path"], data={"email": "form@example.com"})
+    assert posted.status_code == 200, posted.text
+    assert cli.json("sync", "once")["created"] == 1
+    assert owner_of(sandbox, "form@example.com") == rep["Id"]
+    shown = cli.json("prospects", "show", "form@example.com")
+    assert shown["assigned_user_crm"] == rep["Username"].lower()
 
 
 def test_assign_needs_a_user_or_the_salesforce_rule(connected_cli: Cli) -> None:
