@@ -81,6 +81,9 @@ def test_salesforces_rule_picks_the_owner_and_it_comes_back_as_the_assignment(
     requested = cli.json("prospects", "assign", "amelie@example.com", "--salesforce-rule")
     assert requested["salesforce_rule_requested"] is True
     assert requested["assigned_user"] is None
+    why = cli.json("why", "amelie@example.com")
+    assert why["verdict"] != "not_syncing"
+    assert "salesforce_rule" in [reason["code"] for reason in why["reasons"]]
     assert cli.json("sync", "once")["created"] == 1
     assert owner_of(sandbox, "amelie@example.com") == france["Id"]
     shown = cli.json("prospects", "show", "amelie@example.com")
