@@ -157,16 +157,23 @@ class CrmClient(Protocol):
 
     def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[CrmRecord]: ...
 
+    # auto_assign: Salesforce's active lead assignment rule picks the owner (else it never
+    # runs: the owner leadbridge sends, or the record's, stays).
     def create(
-        self, object_name: str, records: Sequence[Mapping[str, Any]]
+        self, object_name: str, records: Sequence[Mapping[str, Any]], *, auto_assign: bool = ...
     ) -> list[SaveResult]: ...
 
     def update(
-        self, object_name: str, records: Sequence[Mapping[str, Any]]
+        self, object_name: str, records: Sequence[Mapping[str, Any]], *, auto_assign: bool = ...
     ) -> list[SaveResult]: ...
 
     def upsert(
-        self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+        self,
+        object_name: str,
+        external_id_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = ...,
     ) -> list[SaveResult]: ...
 
     def changed(

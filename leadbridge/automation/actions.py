@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session
 from leadbridge.automation import campaigns
 from leadbridge.domain.automation import (
     Action,
+    AssignBySalesforceRule,
     AssignGroup,
-    Assignment,
     AssignUser,
     describe_action,
     plan_actions,
 )
 from leadbridge.domain.fields import Origin
 from leadbridge.ports import Clock
+from leadbridge.store.assignment_requests import AssignmentRequestRepository
 from leadbridge.store.groups import UserGroupRepository
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
@@ -60,14 +61,24 @@ class ActionRunner:
             )
             done.append("changed " + ", ".join(sorted(plan.changes)))
         for index, assignment in enumerate(plan.assignments):
-            assignee = self._assignee(assignment, skipped)
-            if assignee is None:
-                continue
-            user_id, email = assignee
-            prospect = self._prospects.assign(
-                prospect.id, user_id, origin=self.origin, actor=self.actor, only_if_unassigned=True
-            )
-            done.append(f"assigned to {email} ({describe_action(assignment)})")
+            if isinstance(assignment, AssignBySalesforceRule):
+                AssignmentRequestRepository(self.session, self.clock).request(
+                    prospect.id, actor=self.actor
+                )
+                done.append("assignment by Salesforce's lead assignment rule requested")
+            else:
+                assignee = self._assignee(assignment, skipped)
+                if assignee is None:
+                    continue
+                user_id, email = assignee
+                prospect = self._prospects.assign(
+                    prospect.id,
+                    user_id,
+                    origin=self.origin,
+                    actor=self.actor,
+                    only_if_unassigned=True,
+                )
+                done.append(f"assigned to {email} ({describe_action(assignment)})")
             skipped.extend(
                 f"{describe_action(later)}: assigned by an earlier action"
                 for later in plan.assignments[index + 1 :]
@@ -85,7 +96,9 @@ class ActionRunner:
             done.append("sync with Salesforce requested")
         return ActionOutcome(prospect, tuple(done), tuple(skipped))
 
-    def _assignee(self, assignment: Assignment, skipped: list[str]) -> tuple[int, str] | None:
+    def _assignee(
+        self, assignment: AssignUser | AssignGroup, skipped: list[str]
+    ) -> tuple[int, str] | None:
         """The user (id, email) to assign to, or None with the reason added to `skipped`.
 
         A group's turn is spent here, so call it only when the prospect will be assigned."""

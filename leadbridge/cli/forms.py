@@ -12,6 +12,7 @@ from leadbridge.cli.output import console, handle_errors, print_json
 from leadbridge.cli.rules import (
     ActionsJsonOption,
     AssignGroupOption,
+    AssignSalesforceRuleOption,
     AssignUserOption,
     CampaignOption,
     MarketingCampaignOption,
@@ -58,6 +59,7 @@ def add(
     ] = False,
     assign_user: AssignUserOption = None,
     assign_group: AssignGroupOption = None,
+    assign_salesforce_rule: AssignSalesforceRuleOption = False,
     add_to_campaign: CampaignOption = None,
     adjust_score: ScoreOption = None,
     set_values: SetOption = None,
@@ -79,6 +81,7 @@ def add(
         add_to_campaign=add_to_campaign or [],
         assign_user=assign_user,
         assign_group=assign_group,
+        assign_salesforce_rule=assign_salesforce_rule,
     )
     handler = _service().add(
         name,

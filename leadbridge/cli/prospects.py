@@ -186,13 +186,38 @@ def edit(
 @handle_errors
 def assign(
     prospect: Annotated[str, typer.Argument(help="Id or email.")],
-    user: Annotated[str, typer.Argument(help="The user's email.")],
+    user: Annotated[
+        str | None, typer.Argument(help="The user's email (or give --salesforce-rule).")
+    ] = None,
+    salesforce_rule: Annotated[
+        bool,
+        typer.Option(
+            "--salesforce-rule",
+            help="Let Salesforce's active lead assignment rule choose: the lead is written "
+            "with the rule on at the next push, and the owner it picks becomes the assigned "
+            "user.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Assign a prospect to a user (assigned prospects sync to Salesforce).
+    """Assign a prospect to a user (assigned prospects sync to Salesforce), or let
+    Salesforce's active lead assignment rule choose.
 
     Example: leadbridge prospects assign ada@example.com rep@example.com
+    Example: leadbridge prospects assign ada@example.com --salesforce-rule
     """
+    if salesforce_rule == (user is not None):
+        raise InputError("give a user's email or --salesforce-rule (one of them)", item="user")
+    if user is None:
+        requested = _service().assign_by_salesforce_rule(prospect)
+        if json_output:
+            print_json(requested)
+            return
+        console.print(
+            f"Prospect {requested['id']} goes to Salesforce with its active lead assignment "
+            "rule on at the next push; the owner the rule picks becomes its assigned user."
+        )
+        return
     assigned = _service().assign(prospect, user)
     if json_output:
         print_json(assigned)

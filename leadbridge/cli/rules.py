@@ -32,6 +32,14 @@ AssignGroupOption = Annotated[
         help="Assign round-robin within this user group (never reassigns).", metavar="NAME"
     ),
 ]
+AssignSalesforceRuleOption = Annotated[
+    bool,
+    typer.Option(
+        "--assign-salesforce-rule",
+        help="Assign with Salesforce's active lead assignment rule: the lead is written with "
+        "the rule on and the owner it picks becomes the assigned user (never reassigns).",
+    ),
+]
 CampaignOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -111,6 +119,7 @@ def add(
     ] = False,
     assign_user: AssignUserOption = None,
     assign_group: AssignGroupOption = None,
+    assign_salesforce_rule: AssignSalesforceRuleOption = False,
     add_to_campaign: CampaignOption = None,
     adjust_score: ScoreOption = None,
     set_values: SetOption = None,
@@ -141,6 +150,7 @@ def add(
         add_to_campaign=add_to_campaign or [],
         assign_user=assign_user,
         assign_group=assign_group,
+        assign_salesforce_rule=assign_salesforce_rule,
         sync_with_crm=sync_with_crm,
     )
     if repeat_after_days is not None and once:

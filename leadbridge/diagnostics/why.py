@@ -23,6 +23,7 @@ from leadbridge.domain.why import (
 )
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
+from leadbridge.store.assignment_requests import AssignmentRequestRepository
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
@@ -89,6 +90,9 @@ class WhyService:
             crm_contact_id=prospect.crm_contact_id,
             last_pushed_at=prospect.last_crm_sync_at,
             owner_queue=queue_name(session, prospect.crm_owner_id),
+            rule_assignment=bool(
+                AssignmentRequestRepository(session, self.clock).pending([prospect.id])
+            ),
         )
 
     def _find(self, session: Session, key: str) -> Prospect | None:

@@ -9,7 +9,9 @@ sync. Planning is pure; carrying a plan out is `leadbridge.automation.actions`.
 Assignment actions never reassign: a prospect that has an assigned user keeps it (Pardot's
 rule, which users rely on). When a prospect is unassigned, the assignment actions are tried
 in order and the first one that can assign wins (a group with no active member, or an
-inactive user, falls through to the next).
+inactive user, falls through to the next). "Assign with Salesforce's active lead assignment
+rule" (Pardot's action of that name) always can: it asks for the prospect to be pushed with
+the rule on, and the owner Salesforce's rule picks comes back as the assignment.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ UNCHANGEABLE_FIELDS = frozenset({"email"})
 class ActionType(StrEnum):
     ASSIGN_USER = "assign_user"
     ASSIGN_GROUP = "assign_group"
+    ASSIGN_SALESFORCE_RULE = "assign_salesforce_rule"
     ADD_TO_CRM_CAMPAIGN = "add_to_crm_campaign"
     CHANGE_FIELD = "change_field"
     ADJUST_SCORE = "adjust_score"
@@ -52,6 +55,11 @@ class AssignUser:
 @dataclass(frozen=True)
 class AssignGroup:
     group: str  # the user group's name
+
+
+@dataclass(frozen=True)
+class AssignBySalesforceRule:
+    """Salesforce's active lead assignment rule picks the owner when the lead is written."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class SetMarketingCampaign:
 Action = (
     AssignUser
     | AssignGroup
+    | AssignBySalesforceRule
     | AddToCrmCampaign
     | ChangeField
     | AdjustScore
@@ -96,7 +105,7 @@ Action = (
     | SetDoNotSync
     | SetMarketingCampaign
 )
-Assignment = AssignUser | AssignGroup
+Assignment = AssignUser | AssignGroup | AssignBySalesforceRule
 
 
 def parse_actions(items: Any) -> list[Action]:
@@ -176,6 +185,7 @@ def _set_marketing_campaign(item: Mapping[str, Any], name: str) -> Action:
 _PARSERS = {
     ActionType.ASSIGN_USER: _assign_user,
     ActionType.ASSIGN_GROUP: _assign_group,
+    ActionType.ASSIGN_SALESFORCE_RULE: lambda _item, _name: AssignBySalesforceRule(),
     ActionType.ADD_TO_CRM_CAMPAIGN: _add_to_campaign,
     ActionType.CHANGE_FIELD: _change_field,
     ActionType.ADJUST_SCORE: _adjust_score,
@@ -192,6 +202,8 @@ def action_to_json(action: Action) -> dict[str, Any]:
             return {"type": str(ActionType.ASSIGN_USER), "user": user}
         case AssignGroup(group):
             return {"type": str(ActionType.ASSIGN_GROUP), "group": group}
+        case AssignBySalesforceRule():
+            return {"type": str(ActionType.ASSIGN_SALESFORCE_RULE)}
         case AddToCrmCampaign(campaign_id, status):
             return {
                 "type": str(ActionType.ADD_TO_CRM_CAMPAIGN),
@@ -218,6 +230,8 @@ def describe_action(action: Action) -> str:
             return f"assign to user {user} (if unassigned)"
         case AssignGroup(group):
             return f"assign round-robin within group {group!r} (if unassigned)"
+        case AssignBySalesforceRule():
+            return "assign with Salesforce's active lead assignment rule (if unassigned)"
         case AddToCrmCampaign(campaign_id, status):
             return f"add to Salesforce campaign {campaign_id} with status {status!r}"
         case ChangeField(field_name, value):
@@ -241,6 +255,7 @@ def actions_from_options(
     add_to_campaign: Sequence[str] = (),
     assign_user: str | None = None,
     assign_group: str | None = None,
+    assign_salesforce_rule: bool = False,
     sync_with_crm: bool = False,
 ) -> list[dict[str, Any]]:
     """The CLI's friendly action options as actions' JSON form, in the order they run."""
@@ -267,6 +282,8 @@ def actions_from_options(
         actions.append({"type": "assign_user", "user": assign_user})
     if assign_group is not None:
         actions.append({"type": "assign_group", "group": assign_group})
+    if assign_salesforce_rule:
+        actions.append({"type": "assign_salesforce_rule"})
     if sync_with_crm:
         actions.append({"type": "sync_with_crm"})
     return actions
@@ -312,7 +329,7 @@ def plan_actions(actions: Sequence[Action], prospect: ActionTarget) -> Plan:
     skipped: list[str] = []
     for action in actions:
         match action:
-            case AssignUser() | AssignGroup():
+            case AssignUser() | AssignGroup() | AssignBySalesforceRule():
                 if prospect.assigned_user_id is not None:
                     skipped.append(f"{describe_action(action)}: already assigned")
                 else:

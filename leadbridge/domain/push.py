@@ -70,6 +70,9 @@ class PushFacts:
     manual: bool = False  # someone asked for this sync ("sync with CRM")
     assigned_user: str | None = None  # the assigned user's email
     assigned_user_mapped: bool = True  # the assigned user has a Salesforce user
+    # Salesforce's lead assignment rule is to pick the owner (`prospects assign
+    # --salesforce-rule`, the assign_salesforce_rule action): no leadbridge owner needed.
+    rule_assignment: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def push_blockers(facts: PushFacts) -> list[Blocker]:
                 'It is marked "do not sync with CRM"; clear do_not_sync to sync it.',
             )
         )
-    if not facts.assigned and not facts.linked:
+    if not facts.assigned and not facts.linked and not facts.rule_assignment:
         found.append(
             Blocker(
                 BlockerCode.NOT_ASSIGNED,
@@ -119,7 +122,12 @@ def push_blockers(facts: PushFacts) -> list[Blocker]:
                 "EMAIL`) pushes it until `leadbridge connector resume`.",
             )
         )
-    if facts.assigned and not facts.linked and not facts.assigned_user_mapped:
+    if (
+        facts.assigned
+        and not facts.linked
+        and not facts.assigned_user_mapped
+        and not facts.rule_assignment
+    ):
         found.append(
             Blocker(
                 BlockerCode.USER_NOT_MAPPED,

@@ -76,6 +76,9 @@ class WritePlan:
     values: dict[str, Any]  # API name → value to send
     agreed: dict[str, Any]  # API name → the value both sides hold once the write succeeds
     problems: tuple[Problem, ...] = ()
+    # Written with Salesforce's active lead assignment rule on (which then picks the owner):
+    # a call even when no value changed, since the save is what runs the rule.
+    auto_assign: bool = False
 
     @property
     def creates(self) -> bool:
@@ -83,7 +86,7 @@ class WritePlan:
 
     @property
     def needs_call(self) -> bool:
-        return self.creates or bool(self.values)
+        return self.creates or bool(self.values) or self.auto_assign
 
     def record(self) -> dict[str, Any]:
         """The values to send, with the Id of the record to update."""

@@ -91,6 +91,7 @@ class ProspectFacts:
     crm_contact_id: str | None = None
     last_pushed_at: datetime | None = None
     owner_queue: str | None = None  # the Salesforce queue owning its record (name, else id)
+    rule_assignment: bool = False  # its next push leaves the owner to Salesforce's rule
 
     @property
     def linked(self) -> bool:
@@ -116,6 +117,16 @@ def explain(facts: ProspectFacts) -> Explanation:
     if facts.prospect_id is None:
         return _verdict([_not_found(facts)])
     reasons = _blockers(facts)
+    if facts.rule_assignment:
+        reasons.append(
+            Reason(
+                "salesforce_rule",
+                f"{_name(facts)} is to be assigned by Salesforce's active lead assignment "
+                "rule: its next push writes the lead with the rule on, and the owner the rule "
+                "picks becomes its assigned user.",
+                Severity.INFO,
+            )
+        )
     if facts.owner_queue is not None and facts.linked:
         reasons.append(_queue_owner(facts, facts.owner_queue))
     elif facts.assigned_user is None and facts.linked:
@@ -185,6 +196,7 @@ def push_facts(facts: ProspectFacts) -> PushFacts:
         paused=facts.connector is ConnectorState.PAUSED,
         assigned_user=None if user is None else user.email,
         assigned_user_mapped=user is None or user.crm_username is not None,
+        rule_assignment=facts.rule_assignment,
     )
 
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.ids import row_id
-from leadbridge.errors import NotFoundError
+from leadbridge.errors import InputError, NotFoundError
 from leadbridge.ports import Clock
+from leadbridge.store.assignment_requests import AssignmentRequestRepository
 from leadbridge.store.audit import AuditRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
@@ -117,6 +118,30 @@ class ProspectService:
                 raise NotFoundError(f"no leadbridge user with the email {user_email!r}")
             assigned = repo.assign(prospect.id, user.id, origin=self.origin, actor=self.actor)
             return self._json(session, assigned)
+
+    def assign_by_salesforce_rule(self, key: str) -> dict[str, Any]:
+        """Have the prospect pushed with Salesforce's active lead assignment rule on: the
+        owner the rule picks becomes its assigned user (the mark and its push are written
+        in this transaction)."""
+        with self.db.session() as session:
+            repo = ProspectRepository(session, self.clock)
+            prospect = self._find(repo, key)
+            if prospect.recycled:
+                raise InputError(f"prospect {prospect.id} is in the recycle bin", item="prospect")
+            if prospect.do_not_sync:
+                raise InputError(
+                    f"prospect {prospect.id} is marked do-not-sync; clear it first",
+                    item="prospect",
+                )
+            if prospect.deleted_in_crm:
+                raise InputError(
+                    f"prospect {prospect.id}'s Salesforce record was deleted", item="prospect"
+                )
+            actor = self.actor or "leadbridge prospects assign --salesforce-rule"
+            AssignmentRequestRepository(session, self.clock).request(prospect.id, actor=actor)
+            shown = self._json(session, prospect)
+            shown["salesforce_rule_requested"] = True
+            return shown
 
     def delete(self, key: str) -> dict[str, Any]:
         with self.db.session() as session:

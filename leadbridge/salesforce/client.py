@@ -72,6 +72,8 @@ WRITE_BATCH = 200  # records per composite/sobjects call
 RETRIEVE_BATCH = 2_000  # ids per composite/sobjects/{Type} retrieve
 QUERIES_PER_COMPOSITE = 5  # Salesforce allows 5 query subrequests per composite request
 DEFAULT_BULK_THRESHOLD = 10_000
+AUTO_ASSIGN = "Sforce-Auto-Assign"  # the REST header that runs lead assignment rules
+NO_RULE = {AUTO_ASSIGN: "FALSE"}  # REST runs the active rule unless told not to
 
 
 class SalesforceClient:
@@ -303,21 +305,48 @@ class SalesforceClient:
 
     # ------------------------------------------------------------------ writes
 
-    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
-        if self._use_bulk(records):
+    # Every write says whether Salesforce's active assignment rule may run: the REST API runs
+    # it on lead (and case, account) creates and updates unless told `Sforce-Auto-Assign:
+    # FALSE`, which would silently replace the owner leadbridge chose. `auto_assign` asks for
+    # it (the records then carry no OwnerId); such writes never go through Bulk API 2.0, which
+    # applies a rule only when a job names one.
+
+    def create(
+        self,
+        object_name: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = False,
+    ) -> list[SaveResult]:
+        if self._use_bulk(records) and not auto_assign:
             return self.bulk_create(object_name, records)
         items = [sobject(soql.object_name(object_name), record) for record in records]
-        return self._write("create", items, "composite/sobjects", "POST", created=True)
+        return self._write(
+            "create", items, "composite/sobjects", "POST", created=True, auto_assign=auto_assign
+        )
 
-    def update(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[SaveResult]:
+    def update(
+        self,
+        object_name: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = False,
+    ) -> list[SaveResult]:
         """Each record names its record by `Id`."""
-        if self._use_bulk(records):
+        if self._use_bulk(records) and not auto_assign:
             return self.bulk_update(object_name, records)
         items = [sobject(soql.object_name(object_name), record) for record in records]
-        return self._write("update", items, "composite/sobjects", "PATCH", created=False)
+        return self._write(
+            "update", items, "composite/sobjects", "PATCH", created=False, auto_assign=auto_assign
+        )
 
     def upsert(
-        self, object_name: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+        self,
+        object_name: str,
+        external_id_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        auto_assign: bool = False,
     ) -> list[SaveResult]:
         """Each record carries its `external_id_field` value; `created` says which were new.
 
@@ -326,7 +355,13 @@ class SalesforceClient:
         more than once is sent in rounds: first occurrences, then second ones, and so on, each
         round after the previous one is saved. A repeat thus updates the record its earlier
         occurrence created, as separate calls would."""
-        return self._upsert_in_rounds(object_name, external_id_field, records, bulk=None)
+        return self._upsert_in_rounds(
+            object_name,
+            external_id_field,
+            records,
+            bulk=False if auto_assign else None,
+            auto_assign=auto_assign,
+        )
 
     def _upsert_in_rounds(
         self,
@@ -335,6 +370,7 @@ class SalesforceClient:
         records: Sequence[Mapping[str, Any]],
         *,
         bulk: bool | None,
+        auto_assign: bool = False,
     ) -> list[SaveResult]:
         """`bulk` None: Bulk API 2.0 for a round at or above the threshold."""
         field_name = soql.field_name(external_id_field)
@@ -352,7 +388,9 @@ class SalesforceClient:
                 name = soql.object_name(object_name)
                 items = [sobject(name, record) for record in part]
                 path = f"composite/sobjects/{name}/{field_name}"
-                saved = self._write("upsert", items, path, "PATCH", created=None)
+                saved = self._write(
+                    "upsert", items, path, "PATCH", created=None, auto_assign=auto_assign
+                )
             for index, result in zip(indices, saved, strict=True):
                 results[index] = result
             stop = next((e for r in saved for e in r.errors if isinstance(e, CrmLimitError)), None)
@@ -386,14 +424,16 @@ class SalesforceClient:
         method: str,
         *,
         created: bool | None,
+        auto_assign: bool = False,
     ) -> list[SaveResult]:
-        results, failure = self._send(kind, items, path, method, created=created)
+        headers = {AUTO_ASSIGN: "TRUE"} if auto_assign else NO_RULE
+        results, failure = self._send(kind, items, path, method, created=created, headers=headers)
         if failure is not None:  # the org refused a whole call: no per-record resends now
             return results
 
         def resend(again: list[int]) -> tuple[list[SaveResult], CrmError | None]:
             chosen = [items[i] for i in again]
-            return self._send(kind, chosen, path, method, created=created)
+            return self._send(kind, chosen, path, method, created=created, headers=headers)
 
         return self._retry_locked(kind, results, range(len(results)), resend)
 
@@ -405,6 +445,7 @@ class SalesforceClient:
         method: str,
         *,
         created: bool | None,
+        headers: Mapping[str, str],
     ) -> tuple[list[SaveResult], CrmError | None]:
         """One pass over `items`, 200 per call: their results, and the error that stopped
         the calls (that chunk and every later one carry it), if one did."""
@@ -413,7 +454,7 @@ class SalesforceClient:
         for group in chunks(items, WRITE_BATCH):
             if failure is None:
                 body = {"allOrNone": False, "records": list(group)}
-                call = partial(_restful, path=path, method=method, json=body)
+                call = partial(_restful, path=path, method=method, json=body, headers=headers)
                 try:
                     # A create replayed after a lost reply could save the records twice.
                     answer = self._conn.call(kind, call, replayable=kind != "create")
@@ -515,11 +556,15 @@ class SalesforceClient:
                 return retried.results, unreported[0] if unreported else None
             items = [sobject(name, record) for record in chosen]
             if operation == "insert":
-                return self._send("create", items, "composite/sobjects", "POST", created=True)
+                return self._send(
+                    "create", items, "composite/sobjects", "POST", created=True, headers=NO_RULE
+                )
             if operation == "update":
-                return self._send("update", items, "composite/sobjects", "PATCH", created=False)
+                return self._send(
+                    "update", items, "composite/sobjects", "PATCH", created=False, headers=NO_RULE
+                )
             path = f"composite/sobjects/{name}/{external_id_field}"
-            return self._send("upsert", items, path, "PATCH", created=None)
+            return self._send("upsert", items, path, "PATCH", created=None, headers=NO_RULE)
 
         return self._retry_locked("bulk", outcome.results, sorted(outcome.reported), resend)
 

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ids
+from . import assignment, ids
 from .clock import format_datetime
 from .exceptions import SalesforceError, not_found
 from .faults import FaultInjector
@@ -61,6 +61,7 @@ class Job:
     line_ending: str = "LF"
     delimiter: str = "COMMA"
     external_id_field: str | None = None
+    assignment_rule_id: str | None = None
     query: str | None = None
     state: str = "Open"
     modstamp: str = ""
@@ -103,6 +104,8 @@ class Job:
             result["query"] = self.query
         if self.external_id_field:
             result["externalIdFieldName"] = self.external_id_field
+        if self.assignment_rule_id:
+            result["assignmentRuleId"] = self.assignment_rule_id
         if self.error_message:
             result["errorMessage"] = self.error_message
         return result
@@ -201,6 +204,13 @@ class BulkJobs:
                 )
         if spec.get("contentType", "CSV") != "CSV":
             raise _error("INVALIDJOB", "Only contentType CSV is supported")
+        rule_id = spec.get("assignmentRuleId")
+        if rule_id:
+            try:
+                with self.org.db.lock:
+                    rule_id = assignment.check_rule_id(self.org, str(rule_id))
+            except SalesforceError as exc:
+                raise _error("INVALIDJOB", exc.message) from None
         job = Job(
             id=self._new_id(),
             kind="ingest",
@@ -212,6 +222,7 @@ class BulkJobs:
             line_ending=spec.get("lineEnding", "LF"),
             delimiter=delimiter,
             external_id_field=external,
+            assignment_rule_id=rule_id or None,
         )
         with self._lock:
             self._jobs[job.id] = job
@@ -293,7 +304,11 @@ class BulkJobs:
         for name in header:
             if "." not in name and obj.field(name) is None:
                 raise _error("InvalidBatch", f"Field name not found : {name}")
-        options = SaveOptions(actor_id=job.created_by, api_version=job.version)
+        options = SaveOptions(
+            actor_id=job.created_by,
+            api_version=job.version,
+            assignment_rule=job.assignment_rule_id,  # Bulk runs a rule only when named
+        )
         for start in range(0, len(rows), CHUNK):
             if job.state == "Aborted":
                 job.unprocessed.extend(rows[start:])

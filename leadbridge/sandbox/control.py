@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from . import assignment
 from .conversion import LeadConvert, convert_lead, merge
 from .dispatch import ApiRequest, Reply, Router
 from .exceptions import SalesforceError
@@ -225,6 +226,16 @@ def undelete(request: ApiRequest) -> Reply:
     return Reply(body=results)
 
 
+def assignment_rules(request: ApiRequest) -> Reply:
+    """The org's lead assignment rules and default lead owner (Setup, in Salesforce)."""
+    org = request.backend.org
+    if request.method == "PUT":
+        return Reply(body=assignment.configure(org, _body(request)))
+    if request.method == "DELETE":
+        assignment.configure(org, {})
+    return Reply(body=assignment.describe(org))
+
+
 def build_control_router() -> Router:
     router = Router()
     router.add("GET", "", status)
@@ -241,4 +252,5 @@ def build_control_router() -> Router:
     router.add("POST", "/convert", convert)
     router.add("POST", "/merge", merge_records)
     router.add("POST", "/undelete", undelete)
+    router.add("GET PUT DELETE", "/assignment-rules", assignment_rules)
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import ids, replication
+from .assignment import header_rule
 from .describe import describe_global, describe_object, object_summary
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
@@ -34,7 +35,10 @@ def save_options(request: ApiRequest) -> SaveOptions:
     header = request.headers.get("sforce-duplicate-rule-header", "")
     allow = "allowsave=true" in header.replace(" ", "").lower()
     return SaveOptions(
-        actor_id=request.user_id, allow_duplicate_save=allow, api_version=request.version
+        actor_id=request.user_id,
+        allow_duplicate_save=allow,
+        api_version=request.version,
+        assignment_rule=header_rule(request.headers),
     )
 
 

@@ -28,6 +28,7 @@ class ActionKind:
 ACTION_KINDS: tuple[ActionKind, ...] = (
     ActionKind("assign_user", "Assign to a user", "User's email", None, "users"),
     ActionKind("assign_group", "Assign round-robin in a group", "User group", None, "groups"),
+    ActionKind("assign_salesforce_rule", "Assign with Salesforce's active lead assignment rule"),
     ActionKind("add_to_crm_campaign", "Add to a Salesforce campaign", "Campaign id", "Status"),
     ActionKind("adjust_score", "Adjust the score", "Points (+ or -)"),
     ActionKind("change_field", "Change a field", "Field", "New value (blank clears)", "fields"),

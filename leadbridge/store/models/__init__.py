@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from leadbridge.store.models.push import (
         CampaignRequestRow,
         CampaignRequestState,
+        CrmAssignmentRequestRow,
         CrmSentValuesRow,
         CrmSyncStateRow,
         ProspectCrmKeyRow,
@@ -117,6 +118,7 @@ _HOMES = {
     "ProspectValueRow": "leadbridge.store.models.prospects",
     "CampaignRequestRow": "leadbridge.store.models.push",
     "CampaignRequestState": "leadbridge.store.models.push",
+    "CrmAssignmentRequestRow": "leadbridge.store.models.push",
     "CrmSentValuesRow": "leadbridge.store.models.push",
     "CrmSyncStateRow": "leadbridge.store.models.push",
     "ProspectCrmKeyRow": "leadbridge.store.models.push",
@@ -144,6 +146,7 @@ __all__ = [
     "ConnectorRow",
     "ConnectorSecretRow",
     "CrmAccountRow",
+    "CrmAssignmentRequestRow",
     "CrmCampaignMemberRow",
     "CrmCampaignRow",
     "CrmContactRoleRow",

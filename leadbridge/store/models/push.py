@@ -95,3 +95,17 @@ Index(
     sqlite_where=_PENDING,
     postgresql_where=_PENDING,
 )
+
+
+class CrmAssignmentRequestRow(Base):
+    """A prospect to be pushed with Salesforce's active lead assignment rule on: written in
+    the transaction of the action that asks for it, deleted in the transaction that records
+    the owner Salesforce picked (so a crash in between pushes it again, rule on)."""
+
+    __tablename__ = "crm_assignment_requests"
+
+    prospect_id: Mapped[int] = mapped_column(
+        ForeignKey("prospects.id", ondelete="CASCADE"), primary_key=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    requested_by: Mapped[str | None] = mapped_column(String(255))

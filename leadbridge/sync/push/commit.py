@@ -15,19 +15,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT, LEAD, MULTIPLE_MATCHES
-from leadbridge.domain.pull import PULL_WARNINGS
+from leadbridge.domain.pull import OWNER_NOT_MAPPED, PULL_WARNINGS
 from leadbridge.domain.push import error_kind, retry_delay
 from leadbridge.ports import Clock
+from leadbridge.store.assignment_requests import AssignmentRequestRepository
 from leadbridge.store.database import Database
 from leadbridge.store.outbox import PUSH, OutboxRepository
+from leadbridge.store.prospects import ProspectRepository
+from leadbridge.store.queues import is_queue_id
 from leadbridge.store.sync_errors import SyncErrorRepository
 from leadbridge.store.sync_state import Agreed, Link, SyncStateRepository
+from leadbridge.store.users import UserRepository
 from leadbridge.sync.push.plan import Outcome
 from leadbridge.sync.push.summary import PushSummary
 
 PUSH_OBJECTS = (LEAD, CONTACT, None)  # sync errors a successful push resolves
 WARNINGS = (MULTIPLE_MATCHES, *PULL_WARNINGS)
+RULE_ACTOR = "salesforce lead assignment rule"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ def commit(
 
 class _Batch:
     def __init__(self, session: Any, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+        self.prospects = ProspectRepository(session, clock)
         self.now = clock.now()
         self.outbox = OutboxRepository(session, clock)
         self.errors = SyncErrorRepository(session, clock)
@@ -97,6 +106,8 @@ class _Batch:
             crm_id = outcome.crm_id or outcome.plan.crm_id
             record = outcome.found.match.record or {}
             owner = outcome.plan.values.get("OwnerId") or record.get("OwnerId")
+            if outcome.plan.auto_assign:
+                owner = outcome.rule_owner
             links.append(
                 Link(
                     outcome.prospect_id,
@@ -118,6 +129,42 @@ class _Batch:
         ids = [o.prospect_id for o in outcomes]
         # A duplicate warning is not a failure: it stays until the duplicates are dealt with.
         self.errors.resolve(self.state.open_errors(ids, PUSH_OBJECTS, except_codes=WARNINGS))
+        self._rule_assignments(outcomes)
+
+    def _rule_assignments(self, outcomes: Sequence[Outcome]) -> None:
+        """The owner Salesforce's assignment rule picked becomes the prospect's assignment
+        (through the user mapping, as a pull would take it), and the requests are done."""
+        requested = [o for o in outcomes if o.candidate.rule_assignment]
+        if not requested:
+            return
+        owners: dict[str, int] | None = None
+        for outcome in requested:
+            owner = outcome.rule_owner
+            if owner is None or outcome.plan is None or not outcome.plan.auto_assign:
+                continue  # a contact (rules assign leads only) or a lead gone since
+            if owners is None:
+                owners = {
+                    u.crm_user_id: u.id
+                    for u in UserRepository(self.session).list(active_only=True)
+                    if u.crm_user_id
+                }
+            user_id = owners.get(owner)
+            if user_id is not None:
+                self.prospects.assign(
+                    outcome.prospect_id, user_id, origin=Origin.SALESFORCE, actor=RULE_ACTOR
+                )
+            elif not is_queue_id(owner):  # a queue owns it: crm_owner_id says so
+                self.errors.record(
+                    outcome.prospect_id,
+                    error_code=OWNER_NOT_MAPPED,
+                    message=f"Salesforce's lead assignment rule gave the lead to {owner}, "
+                    "who is not mapped to an active leadbridge user",
+                    crm_object=LEAD,
+                    crm_id=outcome.crm_id,
+                )
+        AssignmentRequestRepository(self.session, self.clock).clear(
+            [o.prospect_id for o in requested]
+        )
 
     def _failed(self, outcome: Outcome, summary: PushSummary) -> list[int]:
         """Record the failure; the outbox items to mark done (the rest retry later)."""
@@ -204,7 +251,7 @@ def _count(outcome: Outcome, summary: PushSummary) -> None:
     if outcome.plan.creates:
         summary.created += int(outcome.created)
         summary.updated += int(not outcome.created)  # an upsert that found its lead
-    elif outcome.plan.values:
+    elif outcome.plan.values or outcome.plan.auto_assign:
         summary.updated += 1
     else:
         summary.unchanged += 1

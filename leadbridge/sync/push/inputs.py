@@ -16,6 +16,7 @@ from typing import Any
 from leadbridge.domain.push import PushFacts, user_not_mapped_message
 from leadbridge.domain.push_record import SENT, ProspectValues
 from leadbridge.ports import Clock
+from leadbridge.store.assignment_requests import AssignmentRequestRepository
 from leadbridge.store.outbox import OutboxItem
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.sync_state import SyncStateRepository
@@ -35,6 +36,7 @@ class Candidate:
     agreed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # by object
     owner_id: str | None = None  # the assigned user's Salesforce user
     attempts: int = 0  # failed attempts so far (for the retry backoff)
+    rule_assignment: bool = False  # Salesforce's lead assignment rule is to pick the owner
 
 
 def load_wave(
@@ -54,7 +56,12 @@ def load_wave(
     changes = state.last_changes(ids, fields)
     agreed = with_sent(state.agreed(ids), state.sent(ids))
     users = _users(session, {p.assigned_user_id for p in prospects.values()})
-    unlinked = [p.id for p in prospects.values() if p.crm_id is None and _may_create(p)]
+    by_rule = AssignmentRequestRepository(session, clock).pending(ids)
+    unlinked = [
+        p.id
+        for p in prospects.values()
+        if p.crm_id is None and _may_create(p, rule_assignment=p.id in by_rule)
+    ]
     keys = state.keys(unlinked) if config.key_field and unlinked else {}
     candidates = []
     for prospect_id in ids:
@@ -72,6 +79,7 @@ def load_wave(
             manual=manual,
             assigned_user=None if user is None else user.email,
             assigned_user_mapped=user is not None and user.crm_user_id is not None,
+            rule_assignment=prospect_id in by_rule,
         )
         values = ProspectValues(
             email=prospect.email,
@@ -90,6 +98,7 @@ def load_wave(
                 {name: agreed.get((prospect_id, name), {}) for name in config.objects},
                 None if user is None else user.crm_user_id,
                 max((item.attempts for item in pending), default=0),
+                prospect_id in by_rule,
             )
         )
     return candidates
@@ -107,17 +116,18 @@ def with_sent(
 
 
 def owner_problem(candidate: Candidate) -> str | None:
-    """Why a new lead for this candidate would have no owner (None: it has one)."""
-    if candidate.owner_id is not None:
+    """Why a new lead for this candidate would have no owner (None: it has one, or
+    Salesforce's assignment rule picks it)."""
+    if candidate.owner_id is not None or candidate.rule_assignment:
         return None
     return user_not_mapped_message(candidate.facts.assigned_user)
 
 
-def _may_create(prospect: Prospect) -> bool:
+def _may_create(prospect: Prospect, *, rule_assignment: bool = False) -> bool:
     """Whether a new lead could be made for it (only those get an upsert key)."""
-    return (
-        prospect.assigned_user_id is not None and prospect.syncable and not prospect.deleted_in_crm
-    )
+    owned = prospect.assigned_user_id is not None or rule_assignment
+    live = not prospect.recycled and not prospect.do_not_sync
+    return owned and live and not prospect.deleted_in_crm
 
 
 def _users(session: Any, user_ids: set[int | None]) -> dict[int | None, User]:

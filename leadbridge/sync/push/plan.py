@@ -48,6 +48,7 @@ class Outcome:
     crm_id: str | None = None  # the record written (after success)
     created: bool = False
     warning: str | None = None  # a duplicate in Salesforce (the push still happens)
+    rule_owner: str | None = None  # the owner Salesforce's assignment rule picked (read back)
 
     @property
     def prospect_id(self) -> int:
@@ -157,7 +158,8 @@ def plan(
     if chosen.creates:
         creation = Creation(
             placeholder_company=config.settings.placeholder_company,
-            owner_id=candidate.owner_id,
+            # Salesforce's assignment rule picks the owner: none is sent.
+            owner_id=None if candidate.rule_assignment else candidate.owner_id,
             owner_problem=owner_problem(candidate),
             key_field=config.key_field,
             key=candidate.key,
@@ -172,6 +174,8 @@ def plan(
         theirs_at=theirs_at,
     )
     outcome.plan = keep_queue_owner(outcome.plan, chosen.record)
+    if candidate.rule_assignment and chosen.object_name == LEAD:
+        outcome.plan = replace(outcome.plan, auto_assign=True)
     if found.relinked:  # the converted lead's agreed values stay, updated by this push
         carried = {key: value for key, value in agreed.items() if key != SENT}
         outcome.plan = replace(outcome.plan, agreed={**carried, **outcome.plan.agreed})

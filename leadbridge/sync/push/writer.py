@@ -10,6 +10,7 @@ change (which could put leadbridge's older value back over a newer edit).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from leadbridge.domain.matching import CONTACT, LEAD
@@ -18,6 +19,8 @@ from leadbridge.ports import Clock, CrmClient, SaveResult
 from leadbridge.store.database import Database
 from leadbridge.store.sync_state import Agreed, SyncStateRepository
 from leadbridge.sync.push.plan import Outcome
+
+log = logging.getLogger(__name__)
 
 
 def record_sent(db: Database, clock: Clock, outcomes: Sequence[Outcome]) -> None:
@@ -44,26 +47,71 @@ def send(
     made instead of making a second one."""
     ready = [outcome for outcome in outcomes if outcome.ready]
     stop: CrmLimitError | None = None
-    for object_name in (CONTACT, LEAD):
+    for object_name, auto_assign in ((CONTACT, False), (LEAD, False), (LEAD, True)):
         updates = [
-            o for o in ready if o.plan and o.plan.object_name == object_name and not o.plan.creates
+            o
+            for o in ready
+            if o.plan
+            and o.plan.object_name == object_name
+            and not o.plan.creates
+            and o.plan.auto_assign == auto_assign
         ]
         if updates and stop is None:
-            results = crm.update(object_name, [o.plan.record() for o in updates if o.plan])
+            records = [o.plan.record() for o in updates if o.plan]
+            if auto_assign:
+                results = crm.update(object_name, records, auto_assign=True)
+            else:
+                results = crm.update(object_name, records)
             stop = _apply(updates, results, created=False) or stop
         elif updates:
             _defer(updates)
-    creates = [o for o in ready if o.plan is not None and o.plan.creates]
-    if creates and stop is None:
-        records = [o.plan.record() for o in creates if o.plan]
-        if key_field is not None:
-            results = crm.upsert(LEAD, key_field, records)
-        else:
-            results = crm.create(LEAD, records)
-        stop = _apply(creates, results, created=None) or stop
-    elif creates:
-        _defer(creates)
+    for auto_assign in (False, True):
+        creates = [
+            o for o in ready if o.plan and o.plan.creates and o.plan.auto_assign == auto_assign
+        ]
+        if creates and stop is None:
+            stop = _create(crm, creates, key_field, auto_assign=auto_assign) or stop
+        elif creates:
+            _defer(creates)
+    if stop is None:
+        stop = read_rule_owners(crm, ready)
     return stop
+
+
+def _create(
+    crm: CrmClient, creates: Sequence[Outcome], key_field: str | None, *, auto_assign: bool
+) -> CrmLimitError | None:
+    records = [o.plan.record() for o in creates if o.plan]
+    extra = {"auto_assign": True} if auto_assign else {}
+    if key_field is not None:
+        results = crm.upsert(LEAD, key_field, records, **extra)
+    else:
+        results = crm.create(LEAD, records, **extra)
+    return _apply(creates, results, created=None)
+
+
+def read_rule_owners(crm: CrmClient, outcomes: Sequence[Outcome]) -> CrmLimitError | None:
+    """The owner Salesforce's assignment rule picked for each lead written with the rule on,
+    read back in one batch (a write's reply has no owner). Unread (Salesforce unreachable),
+    the outcome is deferred: its request stays and the next push asks the rule again."""
+    written = [
+        o
+        for o in outcomes
+        if o.plan is not None and o.plan.auto_assign and o.crm_id is not None and o.succeeded
+    ]
+    if not written:
+        return None
+    try:
+        records = crm.retrieve(LEAD, [str(o.crm_id) for o in written], ["Id", "OwnerId"])
+    except CrmError as error:
+        log.warning("Reading the owners Salesforce's assignment rule picked failed: %s", error)
+        _defer(written)
+        return error if isinstance(error, CrmLimitError) else None
+    owners = {str(record["Id"]): record.get("OwnerId") for record in records}
+    for outcome in written:
+        owner = owners.get(str(outcome.crm_id))
+        outcome.rule_owner = None if owner is None else str(owner)
+    return None
 
 
 def _apply(

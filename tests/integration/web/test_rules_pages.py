@@ -150,6 +150,7 @@ def test_every_action_the_cli_has_saves_from_the_form(web: Web, console_db: Data
     actions = [
         ("assign_user", email_for("sales"), ""),
         ("assign_group", "EMEA", ""),
+        ("assign_salesforce_rule", "", ""),
         ("add_to_crm_campaign", "701000000000001AAA", "Responded"),
         ("adjust_score", "-3", ""),
         ("change_field", "industry", "Retail"),
@@ -166,6 +167,7 @@ def test_every_action_the_cli_has_saves_from_the_form(web: Web, console_db: Data
     assert saved["actions"] == [
         {"type": "assign_user", "user": email_for("sales")},
         {"type": "assign_group", "group": "EMEA"},
+        {"type": "assign_salesforce_rule"},
         {"type": "add_to_crm_campaign", "campaign_id": "701000000000001AAA", "status": "Responded"},
         {"type": "adjust_score", "by": -3},
         {"type": "change_field", "field": "industry", "value": "Retail"},
