@@ -44,6 +44,18 @@ def reps(sandbox: SandboxClient) -> list[dict[str, Any]]:
     )
 
 
+def make_queue(sandbox: SandboxClient, name: str, owns: str) -> dict[str, str]:
+    """A queue made as an administrator does in Setup: the Group, then what it may own."""
+    token = sandbox.token()
+    made = sandbox.api("POST", "/sobjects/Group", token, json={"Name": name, "Type": "Queue"})
+    assert made.status_code == 201, made.text
+    queue_id = str(made.json()["id"])
+    body = {"QueueId": queue_id, "SobjectType": owns}
+    supported = sandbox.api("POST", "/sobjects/QueueSobject", token, json=body)
+    assert supported.status_code == 201, supported.text
+    return {"Id": queue_id, "Name": name}
+
+
 def owner_of(sandbox: SandboxClient, email: str) -> str:
     [lead] = query(sandbox, f"SELECT OwnerId FROM Lead WHERE Email = '{email}'")
     return str(lead["OwnerId"])
@@ -131,3 +143,35 @@ def test_assign_needs_a_user_or_the_salesforce_rule(connected_cli: Cli) -> None:
     connected_cli("prospects", "add", "ada@example.com")
     output = connected_cli("prospects", "assign", "ada@example.com", code=2)
     assert "--salesforce-rule" in output
+
+
+def test_a_rule_that_picks_a_queue_leaves_the_lead_with_the_queue(
+    connected_cli: Cli, sandbox: SandboxClient
+) -> None:
+    cli = connected_cli
+    queue = make_queue(sandbox, "Inbound Leads", "Lead")
+    to_queue = {"name": "All to the queue", "entries": [{"criteria": [], "owner_id": queue["Id"]}]}
+    sandbox.control("PUT", "/assignment-rules", {"rules": [to_queue]})
+    cli("prospects", "add", "queued@example.com", "--company", "Queue Co")
+    cli("prospects", "assign", "queued@example.com", "--salesforce-rule")
+    assert cli.json("sync", "once")["created"] == 1
+    assert owner_of(sandbox, "queued@example.com") == queue["Id"]
+    shown = cli.json("prospects", "show", "queued@example.com")
+    assert shown["assigned_user"] is None
+    assert shown["crm_owner_queue"] == "Inbound Leads"
+    assert "owned by queue Inbound Leads" in cli("why", "queued@example.com")
+    cli("prospects", "edit", "queued@example.com", "-s", "job_title=CTO")
+    cli.json("sync", "once")
+    assert owner_of(sandbox, "queued@example.com") == queue["Id"]  # never overwritten
+
+
+def test_a_rule_owner_must_be_a_user_or_a_queue_that_owns_leads(sandbox: SandboxClient) -> None:
+    cases_only = make_queue(sandbox, "Cases only", "Case")
+    rule = {"name": "Bad", "entries": [{"criteria": [], "owner_id": cases_only["Id"]}]}
+    reply = sandbox.http.put(
+        f"{sandbox.instance_url}/__sandbox__/assignment-rules",
+        json={"rules": [rule]},
+        headers={"X-Sandbox-Token": sandbox.credentials.get("control_token") or ""},
+    )
+    assert reply.status_code == 400
+    assert "cannot own leads" in reply.text
