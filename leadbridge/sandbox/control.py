@@ -119,6 +119,22 @@ def jwt_certificates(request: ApiRequest) -> Reply:
     return Reply(status=201, body={"added": True})
 
 
+def trusted_ips(request: ApiRequest) -> Reply:
+    """The org's trusted IP ranges (Setup > Network Access): `{"ranges": ["127.0.0.1/32"]}`
+    replaces them; a password without the security token is accepted only from them.
+    None by default, and `/reset` clears them."""
+    auth = request.backend.auth
+    if request.method == "POST":
+        ranges = _body(request).get("ranges")
+        if not isinstance(ranges, list):
+            raise SalesforceError("INVALID_FIELD", "ranges (a list of CIDR ranges) is required")
+        try:
+            auth.set_trusted_ip_ranges(ranges)
+        except ValueError as exc:
+            raise SalesforceError("INVALID_FIELD", str(exc)) from None
+    return Reply(body={"ranges": auth.trusted_ip_ranges()})
+
+
 def _rep_options(request: ApiRequest, body: dict[str, Any]) -> SaveOptions:
     """Act as a sales rep: `as_user` (a username) or the admin."""
     username = body.get("as_user")
@@ -211,6 +227,7 @@ def build_control_router() -> Router:
     router.add("POST", "/tokens", tokens)
     router.add("POST", "/clock", clock)
     router.add("POST", "/jwt-certificates", jwt_certificates)
+    router.add("GET POST", "/trusted-ips", trusted_ips)
     router.add("POST", "/records/(?P<sobject>\\w+)", records)
     router.add("PATCH DELETE", "/records/(?P<sobject>\\w+)/(?P<record>\\w+)", records)
     router.add("POST", "/convert", convert)
