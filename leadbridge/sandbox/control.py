@@ -100,11 +100,17 @@ def clock(request: ApiRequest) -> Reply:
         request.backend.clock.reset()
     if body.get("offset_seconds") is not None:
         request.backend.clock.set_offset(timedelta(seconds=float(body["offset_seconds"])))
+    if body.get("freeze") is not None:
+        request.backend.clock.freeze(bool(body["freeze"]))
     if body.get("advance_seconds"):
         request.backend.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
     clock = request.backend.clock
     return Reply(
-        body={"now": clock.now().isoformat(), "offset_seconds": clock.offset.total_seconds()}
+        body={
+            "now": clock.now().isoformat(),
+            "offset_seconds": clock.offset.total_seconds(),
+            "frozen": clock.frozen,
+        }
     )
 
 
