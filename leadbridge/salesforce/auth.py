@@ -176,6 +176,23 @@ def _check_private_key(pem: str) -> None:
         ) from None
 
 
+def login_hint(credentials: CrmCredentials, message: str) -> str | None:
+    """What a refused login most likely means, for the two causes leadbridge can see."""
+    text = message.lower()
+    bare_password = credentials.flow == "password" and not credentials.security_token
+    if bare_password and ("authentication failure" in text or "security token" in text):
+        return (
+            "no security token was given: Salesforce accepts the password alone only from "
+            "an address in the org's trusted IP ranges"
+        )
+    if credentials.flow == "jwt" and "audience" in text:
+        return (
+            f"the assertion named {jwt_audience(credentials.login_url)} as its audience, "
+            f"from the login URL {credentials.login_url}"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class LoginResult:
     session_id: str = field(repr=False)
@@ -198,7 +215,13 @@ def log_in(
         else:
             session_id, instance = SalesforceLogin(session=session, **arguments)
     except SalesforceAuthenticationFailed as exc:
-        raise from_auth_failure(exc, redact=redact) from None
+        error = from_auth_failure(exc, redact=redact)
+        hint = login_hint(credentials, error.message)
+        if hint:
+            error = make_error(
+                error.error_code, f"{error.message} ({hint})", status=error.status, redact=redact
+            )
+        raise error from None
     except requests.RequestException as exc:
         raise from_transport_error(exc, login_url=credentials.login_url) from None
     if not session_id or not instance:

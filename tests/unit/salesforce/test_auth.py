@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from leadbridge.errors import ConfigurationError, CrmConfigurationError
 from leadbridge.salesforce import CrmCredentials, from_sandbox_file, login_domain
-from leadbridge.salesforce.auth import jwt_audience, login_arguments
+from leadbridge.salesforce.auth import jwt_audience, login_arguments, login_hint
 
 SECRETS = {
     "password": "pw-SECRET-1",
@@ -206,3 +206,23 @@ def test_from_sandbox_file(tmp_path: Path) -> None:
     assert from_sandbox_file(tmp_path, flow="password").security_token == "t"
     with pytest.raises(ConfigurationError, match="no sandbox credentials"):
         from_sandbox_file(tmp_path / "nope")
+
+
+def test_login_hints_name_the_likely_cause() -> None:
+    bare = CrmCredentials(
+        login_url="https://login.salesforce.com", flow="password", username="u", password="p",
+        client_id="c", client_secret="s",
+    )  # fmt: skip
+    assert "no security token" in (login_hint(bare, "authentication failure") or "")
+    with_token = CrmCredentials(
+        login_url="https://login.salesforce.com", flow="password", username="u", password="p",
+        security_token="t",
+    )  # fmt: skip
+    assert login_hint(with_token, "Invalid username, password, security token") is None
+    signed = CrmCredentials(
+        login_url="https://acme.my.salesforce.com", flow="jwt", username="u", client_id="c",
+        private_key="k",
+    )  # fmt: skip
+    hint = login_hint(signed, "audience is invalid") or ""
+    assert "https://login.salesforce.com" in hint and "https://acme.my.salesforce.com" in hint
+    assert login_hint(signed, "invalid assertion") is None
