@@ -112,12 +112,22 @@ def _preferred(behaviour: SyncBehaviour, sides: Sides) -> Side:
 
 
 def later(ours_at: datetime | None, theirs_at: datetime | None) -> Side:
-    """Both changed: the later change wins. Both times are on Salesforce's clock. A tie (or
-    no time for ours) goes to Salesforce, the primary system: its time is an upper bound
-    when it comes from the pull's window, so "equal" may well mean "Salesforce's is later"."""
-    if ours_at is not None and (theirs_at is None or ours_at > theirs_at):
+    """Both changed: the later change wins. Both times are on Salesforce's clock and compared
+    to the whole second, Salesforce's resolution: its times are truncated to the second (a
+    change at 12:00:00.900 reads 12:00:00), so ours at 12:00:00.400 cannot be told apart from
+    it. A tie (same second, or no time for ours) goes to Salesforce, the primary system: its
+    time is also an upper bound when it comes from the pull's window, so "equal" may well
+    mean "Salesforce's is later"."""
+    if ours_at is None:
+        return Side.SALESFORCE
+    if theirs_at is None or whole_second(ours_at) > whole_second(theirs_at):
         return Side.LEADBRIDGE
     return Side.SALESFORCE
+
+
+def whole_second(moment: datetime) -> datetime:
+    """`moment` truncated to the second, as Salesforce stores datetimes."""
+    return moment.replace(microsecond=0)
 
 
 def in_conflict(rule: FieldRule, sides: Sides) -> bool:

@@ -11,18 +11,25 @@ URL becomes its `domain` argument:
 The last form is the fragment trick (salesforce-api.md §1.3): everything after `#` is a
 fragment that requests drops, so the login goes to the host and path we chose. The path
 depends on the login call: SOAP login or the OAuth token endpoint.
+
+The JWT bearer flow is the exception: simple-salesforce names `https://{domain}.salesforce.com`
+as the assertion's audience, which is wrong for any other host (the sandbox, an Experience
+Cloud site). leadbridge signs that assertion itself, with `jwt_audience(login_url)`, and posts it
+to the login URL's token endpoint with simple-salesforce's `token_login`.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import jwt
 import requests
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-from simple_salesforce.login import SalesforceLogin
+from simple_salesforce.login import SalesforceLogin, token_login
 
 from leadbridge.errors import ConfigurationError
 
@@ -35,6 +42,11 @@ SALESFORCE_SUFFIX = ".salesforce.com"
 GENERIC_LOGIN_DOMAINS = frozenset({"login", "test"})
 # SOAP login() is gone from API 65.0 on; the session it returns works with any REST version.
 LAST_SOAP_LOGIN_VERSION = "64.0"
+PRODUCTION_AUDIENCE = "https://login.salesforce.com"
+SANDBOX_AUDIENCE = "https://test.salesforce.com"
+# A JWT assertion is valid this long (Salesforce allows at most 3 minutes from signing).
+JWT_LIFETIME_SECONDS = 180
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 def login_domain(login_url: str, endpoint: Endpoint = "oauth", *, api_version: str = "59.0") -> str:
@@ -66,10 +78,26 @@ def soap_version(api_version: str) -> str:
     )
 
 
-def _jwt_audience(domain: str) -> str:
-    """The audience simple-salesforce puts in the JWT is `https://{domain}.salesforce.com`;
-    Salesforce wants login (production) or test (sandbox orgs), even for My Domain logins."""
-    return "test" if ".sandbox." in f".{domain}." else "login"
+def jwt_audience(login_url: str) -> str:
+    """The `aud` Salesforce wants in a JWT bearer assertion for this login URL.
+
+    On salesforce.com: https://test.salesforce.com for sandbox and scratch orgs (test, or a
+    `*.sandbox.my` / `*.scratch.my` My Domain), https://login.salesforce.com for every other
+    org, My Domain included. Elsewhere (the sandbox emulator, an Experience Cloud site) the
+    login URL itself, without a trailing slash."""
+    parts = urlsplit(login_url.strip())
+    host = (parts.hostname or "").lower()
+    if host.endswith(SALESFORCE_SUFFIX) and parts.port in (None, 443):
+        labels = host.removesuffix(SALESFORCE_SUFFIX).split(".")
+        test = labels == ["test"] or "sandbox" in labels[1:] or "scratch" in labels[1:]
+        return SANDBOX_AUDIENCE if test else PRODUCTION_AUDIENCE
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def jwt_token_url(login_url: str) -> str:
+    """The OAuth token endpoint at the login URL (a My Domain's own, the sandbox's)."""
+    parts = urlsplit(login_url.strip())
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}/services/oauth2/token"
 
 
 def login_arguments(credentials: CrmCredentials, *, api_version: str) -> dict[str, Any]:
@@ -104,15 +132,38 @@ def login_arguments(credentials: CrmCredentials, *, api_version: str) -> dict[st
             "domain": domain,
         }
     _check_private_key(credentials.private_key or "")
-    arguments: dict[str, Any] = {
+    return {  # for `jwt_login`: the token at the login URL, the audience Salesforce wants
         "username": credentials.username,
         "consumer_key": credentials.client_id,
         "privatekey": credentials.private_key,
+        "token_url": jwt_token_url(credentials.login_url),
+        "audience": jwt_audience(credentials.login_url),
         "domain": domain,
     }
-    if domain.endswith(".my") or ".my." in domain:  # My Domain: token there, audience login/test
-        arguments.update(domain=_jwt_audience(domain), instance_url=domain)
-    return arguments
+
+
+def jwt_login(
+    session: requests.Session,
+    *,
+    username: str,
+    consumer_key: str,
+    privatekey: str,
+    token_url: str,
+    audience: str,
+    domain: str,
+) -> tuple[str, str]:
+    """The JWT bearer flow, as simple-salesforce's but with the right audience: an RS256
+    assertion (iss, sub, aud, exp) posted to `token_url`; `(session id, instance)`."""
+    claims = {
+        "iss": consumer_key,
+        "sub": username,
+        "aud": audience,
+        "exp": int(time.time()) + JWT_LIFETIME_SECONDS,
+    }
+    assertion = jwt.encode(claims, privatekey, algorithm="RS256")
+    data = {"grant_type": JWT_GRANT, "assertion": assertion}
+    session_id, instance = token_login(token_url, data, domain, consumer_key, None, None, session)
+    return str(session_id), str(instance)
 
 
 def _check_private_key(pem: str) -> None:
@@ -123,6 +174,23 @@ def _check_private_key(pem: str) -> None:
             "INVALID_PRIVATE_KEY",
             "the JWT private key is not an unencrypted PEM private key",
         ) from None
+
+
+def login_hint(credentials: CrmCredentials, message: str) -> str | None:
+    """What a refused login most likely means, for the two causes leadbridge can see."""
+    text = message.lower()
+    bare_password = credentials.flow == "password" and not credentials.security_token
+    if bare_password and ("authentication failure" in text or "security token" in text):
+        return (
+            "no security token was given: Salesforce accepts the password alone only from "
+            "an address in the org's trusted IP ranges"
+        )
+    if credentials.flow == "jwt" and "audience" in text:
+        return (
+            f"the assertion named {jwt_audience(credentials.login_url)} as its audience, "
+            f"from the login URL {credentials.login_url}"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -142,9 +210,18 @@ def log_in(
     network trouble)."""
     arguments = login_arguments(credentials, api_version=api_version)
     try:
-        session_id, instance = SalesforceLogin(session=session, **arguments)
+        if credentials.flow == "jwt":
+            session_id, instance = jwt_login(session, **arguments)
+        else:
+            session_id, instance = SalesforceLogin(session=session, **arguments)
     except SalesforceAuthenticationFailed as exc:
-        raise from_auth_failure(exc, redact=redact) from None
+        error = from_auth_failure(exc, redact=redact)
+        hint = login_hint(credentials, error.message)
+        if hint:
+            error = make_error(
+                error.error_code, f"{error.message} ({hint})", status=error.status, redact=redact
+            )
+        raise error from None
     except requests.RequestException as exc:
         raise from_transport_error(exc, login_url=credentials.login_url) from None
     if not session_id or not instance:

@@ -11,11 +11,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import random
 import secrets
 import string
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,12 @@ DEFAULT_TOKEN_LIFETIME = timedelta(hours=2)
 # Clock skew tolerated on a JWT's `exp`, in seconds.
 JWT_LEEWAY_SECONDS = 30
 MIN_RSA_KEY_BITS = 2048
+# Salesforce's answers for a JWT whose `aud` is not the org's login URL, and for a password
+# login Salesforce refuses (wrong password, or no security token from an untrusted address).
+BAD_AUDIENCE = "audience is invalid"
+AUTHENTICATION_FAILURE = "authentication failure"
+
+IpRange = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _ALNUM = string.ascii_letters + string.digits
 # 70 random bytes make 94 URL-safe base64 characters, close to a real token's length.
@@ -202,9 +209,42 @@ class Authenticator:
         self.org_id = org_id
         self._user_lookup = user_lookup
         self._jwt_keys: list[rsa.RSAPublicKey] = []
+        self._trusted: tuple[IpRange, ...] = ()
         self._lock = threading.Lock()
         for pem in jwt_certificates:
             self.add_jwt_certificate(pem)
+
+    def set_trusted_ip_ranges(self, ranges: Iterable[str]) -> list[str]:
+        """The org's trusted IP ranges (Setup > Network Access), as CIDR blocks or single
+        addresses; a password without the security token is accepted only from them. Returns
+        them normalised; raises ValueError naming a range that is not one."""
+        parsed: list[IpRange] = []
+        for text in ranges:
+            try:
+                parsed.append(ipaddress.ip_network(str(text).strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR range: {text!r}") from None
+        with self._lock:
+            self._trusted = tuple(parsed)
+        return [str(network) for network in parsed]
+
+    def trusted_ip_ranges(self) -> list[str]:
+        with self._lock:
+            return [str(network) for network in self._trusted]
+
+    def is_trusted(self, client_ip: str | None) -> bool:
+        """Whether `client_ip` is in the org's trusted IP ranges (None, unknown: no)."""
+        if not client_ip:
+            return False
+        try:
+            address = ipaddress.ip_address(client_ip.strip().strip("[]"))
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        with self._lock:
+            trusted = self._trusted
+        return any(address in network for network in trusted)
 
     def add_jwt_certificate(self, pem: str) -> None:
         """Trust an RSA certificate or public key (PEM) for JWT bearer assertions."""
@@ -213,12 +253,17 @@ class Authenticator:
             self._jwt_keys.append(key)
 
     def password_grant(
-        self, client_id: str, client_secret: str, username: str, password: str
+        self,
+        client_id: str,
+        client_secret: str,
+        username: str,
+        password: str,
+        client_ip: str | None = None,
     ) -> AuthResult:
         self._check_client(client_id, client_secret)
-        user_id = self._check_password(username, password)
+        user_id = self._check_password(username, password, client_ip)
         if user_id is None:
-            raise OAuthError("invalid_grant", "authentication failure")
+            raise OAuthError("invalid_grant", AUTHENTICATION_FAILURE)
         return self._issue(user_id)
 
     def client_credentials_grant(self, client_id: str, client_secret: str) -> AuthResult:
@@ -229,12 +274,12 @@ class Authenticator:
             raise OAuthError("invalid_grant", "no client credentials user enabled")
         return self._issue(user_id)
 
-    def jwt_bearer_grant(self, assertion: str) -> AuthResult:
-        """Verify an RS256 assertion; `aud` is not checked (see section 1.3 of the API notes).
+    def jwt_bearer_grant(self, assertion: str, audiences: Collection[str]) -> AuthResult:
+        """Verify an RS256 assertion whose `aud` is one of `audiences` (the org's login URLs).
 
         `exp` is compared with real time, not the org clock: the client signs with its own clock.
         """
-        claims = self._verified_claims(assertion)
+        claims = self._verified_claims(assertion, audiences)
         if not _same(str(claims["iss"]), self.credentials.client_id):
             raise OAuthError("invalid_client_id", "client identifier invalid")
         user_id = self._user_lookup(str(claims["sub"]))
@@ -242,8 +287,8 @@ class Authenticator:
             raise OAuthError("invalid_grant", "user hasn't approved this consumer")
         return self._issue(user_id)
 
-    def soap_login(self, username: str, password: str) -> AuthResult:
-        user_id = self._check_password(username, password)
+    def soap_login(self, username: str, password: str, client_ip: str | None = None) -> AuthResult:
+        user_id = self._check_password(username, password, client_ip)
         if user_id is None:
             raise SoapFault("INVALID_LOGIN", INVALID_LOGIN_MESSAGE)
         return self._issue(user_id)
@@ -276,23 +321,20 @@ class Authenticator:
         if not _same(client_secret, self.credentials.client_secret):
             raise OAuthError("invalid_client", "invalid client credentials")
 
-    def _check_password(self, username: str, password: str) -> str | None:
-        """The active user's id when the password matches, with or without the security token.
-
-        Accepting the bare password mirrors an org whose login IP ranges trust the caller.
-        """
+    def _check_password(self, username: str, password: str, client_ip: str | None) -> str | None:
+        """The active user's id when the password matches: followed by the security token, or
+        alone when the caller's address is in the org's trusted IP ranges (as Salesforce)."""
         creds = self.credentials
         if username.strip().casefold() != creds.username.casefold():
             return None
         # `|`, not `or`: both comparisons always run, so timing does not tell which one matched.
-        matches = _same(password, creds.password + creds.security_token) | _same(
-            password, creds.password
-        )
-        if not matches:
+        with_token = _same(password, creds.password + creds.security_token)
+        bare = _same(password, creds.password) & self.is_trusted(client_ip)
+        if not (with_token | bare):
             return None
         return self._user_lookup(creds.username)
 
-    def _verified_claims(self, assertion: str) -> dict[str, Any]:
+    def _verified_claims(self, assertion: str, audiences: Collection[str]) -> dict[str, Any]:
         with self._lock:
             keys = list(self._jwt_keys)
         for key in keys:
@@ -301,11 +343,16 @@ class Authenticator:
                     assertion,
                     key,
                     algorithms=["RS256"],
-                    options={"verify_aud": False, "require": ["iss", "sub", "exp"]},
+                    audience=list(audiences),
+                    options={"require": ["iss", "sub", "exp", "aud"]},
                     leeway=JWT_LEEWAY_SECONDS,
                 )
             except jwt.InvalidSignatureError:
                 continue
+            except (jwt.InvalidAudienceError, jwt.MissingRequiredClaimError) as exc:
+                if isinstance(exc, jwt.InvalidAudienceError) or exc.claim == "aud":
+                    raise OAuthError("invalid_grant", BAD_AUDIENCE) from None
+                break
             except jwt.PyJWTError:
                 break
             return claims

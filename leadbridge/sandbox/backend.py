@@ -120,7 +120,9 @@ class SandboxBackend:
     # ------------------------------------------------------------------ control
 
     def reset(self) -> None:
-        """Back to an empty org: records, cursors, jobs, usage and faults (tokens stay valid)."""
+        """Back to an empty org: records, cursors, jobs, usage, faults and trusted IP ranges
+        (tokens and JWT certificates stay valid)."""
+        self.auth.set_trusted_ip_ranges(())
         self.db.wipe()
         self.org.ensure_bootstrap()
         self.queries.forget_all()

@@ -125,11 +125,17 @@ def clock(request: ApiRequest) -> Reply:
         request.backend.clock.reset()
     if body.get("offset_seconds") is not None:
         request.backend.clock.set_offset(timedelta(seconds=float(body["offset_seconds"])))
+    if body.get("freeze") is not None:
+        request.backend.clock.freeze(bool(body["freeze"]))
     if body.get("advance_seconds"):
         request.backend.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
     clock = request.backend.clock
     return Reply(
-        body={"now": clock.now().isoformat(), "offset_seconds": clock.offset.total_seconds()}
+        body={
+            "now": clock.now().isoformat(),
+            "offset_seconds": clock.offset.total_seconds(),
+            "frozen": clock.frozen,
+        }
     )
 
 
@@ -142,6 +148,22 @@ def jwt_certificates(request: ApiRequest) -> Reply:
     except ValueError as exc:
         raise SalesforceError("INVALID_FIELD", f"not a usable certificate: {exc}") from None
     return Reply(status=201, body={"added": True})
+
+
+def trusted_ips(request: ApiRequest) -> Reply:
+    """The org's trusted IP ranges (Setup > Network Access): `{"ranges": ["127.0.0.1/32"]}`
+    replaces them; a password without the security token is accepted only from them.
+    None by default, and `/reset` clears them."""
+    auth = request.backend.auth
+    if request.method == "POST":
+        ranges = _body(request).get("ranges")
+        if not isinstance(ranges, list):
+            raise SalesforceError("INVALID_FIELD", "ranges (a list of CIDR ranges) is required")
+        try:
+            auth.set_trusted_ip_ranges(ranges)
+        except ValueError as exc:
+            raise SalesforceError("INVALID_FIELD", str(exc)) from None
+    return Reply(body={"ranges": auth.trusted_ip_ranges()})
 
 
 def _rep_options(request: ApiRequest, body: dict[str, Any]) -> SaveOptions:
@@ -247,6 +269,7 @@ def build_control_router() -> Router:
     router.add("POST", "/tokens", tokens)
     router.add("POST", "/clock", clock)
     router.add("POST", "/jwt-certificates", jwt_certificates)
+    router.add("GET POST", "/trusted-ips", trusted_ips)
     router.add("POST", "/records/(?P<sobject>\\w+)", records)
     router.add("PATCH DELETE", "/records/(?P<sobject>\\w+)/(?P<record>\\w+)", records)
     router.add("POST", "/convert", convert)

@@ -19,12 +19,17 @@ MAX_MERGE_REQUESTS = 200
 MAX_CONVERSIONS = 100
 
 
-def oauth_token(backend: SandboxBackend, headers: dict[str, str], body: bytes) -> Reply:
-    """`POST /services/oauth2/token` for the password, client-credentials and JWT grants."""
+def oauth_token(
+    backend: SandboxBackend, headers: dict[str, str], body: bytes, client_ip: str | None = None
+) -> Reply:
+    """`POST /services/oauth2/token` for the password, client-credentials and JWT grants.
+
+    `client_ip` is the caller's address: a password without the security token is accepted
+    only from the org's trusted IP ranges."""
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     grant = form.get("grant_type", "")
     try:
-        result = _grant(backend, grant, form, headers)
+        result = _grant(backend, grant, form, headers, client_ip)
     except OAuthError as exc:
         return Reply(status=exc.status, body=exc.body())
     issued_at = int(time.time() * 1000)
@@ -32,7 +37,11 @@ def oauth_token(backend: SandboxBackend, headers: dict[str, str], body: bytes) -
 
 
 def _grant(
-    backend: SandboxBackend, grant: str, form: dict[str, str], headers: dict[str, str]
+    backend: SandboxBackend,
+    grant: str,
+    form: dict[str, str],
+    headers: dict[str, str],
+    client_ip: str | None,
 ) -> AuthResult:
     auth = backend.auth
     if grant == "password":
@@ -41,6 +50,7 @@ def _grant(
             form.get("client_secret", ""),
             form.get("username", ""),
             form.get("password", ""),
+            client_ip,
         )
     if grant == "client_credentials":
         client = basic_credentials(headers.get("authorization")) or (
@@ -49,16 +59,30 @@ def _grant(
         )
         return auth.client_credentials_grant(*client)
     if grant == JWT_GRANT:
-        return auth.jwt_bearer_grant(form.get("assertion", ""))
+        return auth.jwt_bearer_grant(form.get("assertion", ""), login_urls(backend, headers))
     raise OAuthError("unsupported_grant_type", "grant type not supported")
 
 
-def soap_call(backend: SandboxBackend, version: str, body: bytes) -> Reply:
+def login_urls(backend: SandboxBackend, headers: dict[str, str]) -> list[str]:
+    """The audiences a JWT may name: the sandbox's login URL (its instance URL, as in its
+    credentials file) and the URL the request was sent to (`https://` + its Host), the
+    sandbox's counterparts of login/test.salesforce.com and an org's My Domain login URL.
+    Compared exactly: no trailing slash, no path."""
+    urls = [backend.instance_url] if backend.instance_url else []
+    host = headers.get("host", "").strip()
+    if host:
+        urls.append(f"https://{host}")
+    return urls
+
+
+def soap_call(
+    backend: SandboxBackend, version: str, body: bytes, client_ip: str | None = None
+) -> Reply:
     """Any SOAP partner call: login needs no session; convertLead and merge need one."""
     try:
         request = soap.parse_envelope(body)
         if request.operation == "login":
-            return _login(backend, version, request)
+            return _login(backend, version, request, client_ip)
         if not request.session_id:
             raise SoapFault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader")
         try:
@@ -87,9 +111,11 @@ def _soap_reply(body: bytes, status: int = 200) -> Reply:
     return Reply(status=status, body=body, content_type=soap.CONTENT_TYPE)
 
 
-def _login(backend: SandboxBackend, version: str, request: soap.SoapRequest) -> Reply:
+def _login(
+    backend: SandboxBackend, version: str, request: soap.SoapRequest, client_ip: str | None
+) -> Reply:
     username, password = soap.parse_login(request)
-    result = backend.auth.soap_login(username, password)
+    result = backend.auth.soap_login(username, password, client_ip)
     user = backend.org.user_info(result.user_id)
     org_id = backend.org.org_id
     base = backend.instance_url

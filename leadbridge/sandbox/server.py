@@ -70,8 +70,9 @@ class SandboxApp:
                 return Response(status_code=400)
             headers = {key.lower(): value for key, value in request.headers.items()}
             query = dict(request.query_params)
+            client_ip = request.client.host if request.client else None
             reply = await run_in_threadpool(
-                self.handle, request.method, request.url.path, query, headers, body
+                self.handle, request.method, request.url.path, query, headers, body, client_ip
             )
             # Every reply carries the org's time (its own clock, which the control plane can
             # set apart from the host's), as Salesforce's replies carry Salesforce's.
@@ -88,8 +89,15 @@ class SandboxApp:
         return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
 
     def handle(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        client_ip: str | None = None,
     ) -> Reply:
+        """One request; `client_ip` is the caller's address (the trusted IP ranges need it)."""
         try:
             if path.startswith(CONTROL_PREFIX):
                 return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
@@ -97,9 +105,10 @@ class SandboxApp:
                 return web_page(self.backend, method, path, query, headers, body)
             if method == "POST" and (_is_soap_login(headers) or _SOAP_PATH.match(path)):
                 match = _SOAP_PATH.match(path)
-                return soap_call(self.backend, match.group(1) if match else "59.0", body)
+                version = match.group(1) if match else "59.0"
+                return soap_call(self.backend, version, body, client_ip)
             if method == "POST" and path.rstrip("/").lower() == "/services/oauth2/token":
-                return oauth_token(self.backend, headers, body)
+                return oauth_token(self.backend, headers, body, client_ip)
             if path.rstrip("/").lower() == "/services/data":
                 return Reply(body=versions_body())
             return self._data(method, path, query, headers, body)

@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.login import SalesforceLogin
 
 from leadbridge.sandbox.auth import (
@@ -35,6 +36,7 @@ ORG_ID = "00D5g0000000001AAA"
 ADMIN_ID = "0055g000000001AAAA"
 OTHER_ID = "0055g000000002AAAA"
 OTHER_USER = "other@sandbox.leadbridge.test"
+LOGIN_URL = "https://localhost:8443"  # the audience a JWT must name
 
 
 class FakeClock:
@@ -112,6 +114,8 @@ def auth(creds: OrgCredentials, store: TokenStore) -> Authenticator:
 
 
 def _assertion(key: rsa.RSAPrivateKey, **claims: Any) -> str:
+    """An RS256 assertion; `aud` is the sandbox's login URL unless given."""
+    claims.setdefault("aud", LOGIN_URL)
     return jwt.encode(claims, _private_pem(key), algorithm="RS256")
 
 
@@ -218,19 +222,61 @@ def test_token_store_is_thread_safe(store: TokenStore) -> None:
 # --- password grant and SOAP login -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("with_token", [True, False])
-def test_password_grant(auth: Authenticator, creds: OrgCredentials, with_token: bool) -> None:
-    password = creds.password + (creds.security_token if with_token else "")
+def test_password_grant(auth: Authenticator, creds: OrgCredentials) -> None:
+    password = creds.password + creds.security_token
     result = auth.password_grant(creds.client_id, creds.client_secret, creds.username, password)
     assert result.user_id == ADMIN_ID
     assert auth.token_store.check(result.access_token) == ADMIN_ID
+
+
+@pytest.mark.parametrize("client_ip", [None, "127.0.0.1", "203.0.113.9", "not an address"])
+def test_a_password_without_the_token_is_refused_outside_trusted_ranges(
+    auth: Authenticator, creds: OrgCredentials, client_ip: str | None
+) -> None:
+    args = (creds.client_id, creds.client_secret, creds.username, creds.password, client_ip)
+    with pytest.raises(OAuthError) as info:
+        auth.password_grant(*args)
+    assert _oauth_error(info) == ("invalid_grant", "authentication failure", 400)
+    with pytest.raises(SoapFault) as fault:
+        auth.soap_login(creds.username, creds.password, client_ip)
+    assert fault.value.code == "INVALID_LOGIN"
+    auth.set_trusted_ip_ranges(["198.51.100.0/24"])  # trusting others changes nothing
+    with pytest.raises(OAuthError):
+        auth.password_grant(*args)
+
+
+@pytest.mark.parametrize("client_ip", ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8::7"])
+def test_a_password_without_the_token_is_accepted_from_a_trusted_range(
+    auth: Authenticator, creds: OrgCredentials, client_ip: str
+) -> None:
+    assert auth.set_trusted_ip_ranges(["10.0.0.0/8", " 2001:db8::/32", "192.0.2.1"]) == [
+        "10.0.0.0/8",
+        "2001:db8::/32",
+        "192.0.2.1/32",
+    ]
+    bare = (creds.client_id, creds.client_secret, creds.username, creds.password, client_ip)
+    assert auth.password_grant(*bare).user_id == ADMIN_ID
+    assert auth.soap_login(creds.username, creds.password, client_ip).user_id == ADMIN_ID
+    with_token = creds.password + creds.security_token  # the token is still accepted there
+    assert auth.soap_login(creds.username, with_token, client_ip).user_id == ADMIN_ID
+    with pytest.raises(OAuthError):  # a wrong password is wrong from anywhere
+        auth.password_grant(creds.client_id, creds.client_secret, creds.username, "x", client_ip)
+
+
+def test_trusted_ranges_must_be_addresses(auth: Authenticator) -> None:
+    with pytest.raises(ValueError, match=re.escape("'10.0.0.0/33'")):
+        auth.set_trusted_ip_ranges(["10.0.0.0/33"])
+    assert auth.trusted_ip_ranges() == []
 
 
 def test_password_grant_username_is_case_insensitive(
     auth: Authenticator, creds: OrgCredentials
 ) -> None:
     result = auth.password_grant(
-        creds.client_id, creds.client_secret, creds.username.upper(), creds.password
+        creds.client_id,
+        creds.client_secret,
+        creds.username.upper(),
+        creds.password + creds.security_token,
     )
     assert result.user_id == ADMIN_ID
 
@@ -274,7 +320,6 @@ def test_password_grant_for_inactive_admin_fails(creds: OrgCredentials, store: T
 def test_soap_login(auth: Authenticator, creds: OrgCredentials) -> None:
     result = auth.soap_login(creds.username, creds.password + creds.security_token)
     assert result.user_id == ADMIN_ID
-    assert auth.soap_login(creds.username, creds.password).user_id == ADMIN_ID
 
 
 @pytest.mark.parametrize("which", ["username", "password"])
@@ -327,9 +372,9 @@ def test_jwt_bearer_grant(
     pem = _certificate_pem(rsa_key) if pem_kind == "certificate" else _public_pem(rsa_key)
     auth.add_jwt_certificate(pem)
     assertion = _assertion(
-        rsa_key, iss=creds.client_id, sub=OTHER_USER, aud="https://anything", exp=_future()
+        rsa_key, iss=creds.client_id, sub=OTHER_USER, aud=LOGIN_URL, exp=_future()
     )
-    assert auth.jwt_bearer_grant(assertion).user_id == OTHER_ID
+    assert auth.jwt_bearer_grant(assertion, [LOGIN_URL]).user_id == OTHER_ID
 
 
 def test_jwt_with_several_registered_keys(
@@ -346,13 +391,14 @@ def test_jwt_with_several_registered_keys(
         jwt_certificates=[_public_pem(other_rsa_key), _certificate_pem(rsa_key)],
     )
     assertion = _assertion(rsa_key, iss=creds.client_id, sub=creds.username, exp=_future())
-    assert auth.jwt_bearer_grant(assertion).user_id == ADMIN_ID
+    assert auth.jwt_bearer_grant(assertion, [LOGIN_URL]).user_id == ADMIN_ID
 
 
-def test_jwt_from_simple_salesforce(
+def test_jwt_from_simple_salesforce_names_a_salesforce_audience_and_is_refused(
     auth: Authenticator, creds: OrgCredentials, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    """simple-salesforce sends `exp` as a string and an `aud` built from its odd `domain`."""
+    """simple-salesforce always names `https://{domain}.salesforce.com`: with the fragment
+    trick that is not the sandbox's login URL, and the sandbox refuses it as Salesforce does."""
     auth.add_jwt_certificate(_certificate_pem(rsa_key))
 
     @dataclass
@@ -369,22 +415,69 @@ def test_jwt_from_simple_salesforce(
 
         def post(self, url: str, data: dict[str, str], **_: Any) -> Response:
             self.posted.append(data)
-            result = auth.jwt_bearer_grant(data["assertion"])
-            body = auth.token_response(result, "https://localhost:8443", 1_700_000_000_000)
+            try:
+                result = auth.jwt_bearer_grant(data["assertion"], [LOGIN_URL])
+            except OAuthError as exc:
+                return Response(exc.status, exc.body())
+            body = auth.token_response(result, LOGIN_URL, 1_700_000_000_000)
             return Response(200, body)
 
     session = Session()
-    token, instance = SalesforceLogin(
-        username=creds.username,
-        consumer_key=creds.client_id,
-        privatekey=_private_pem(rsa_key),
-        domain="localhost:8443/services/oauth2/token#",
-        session=session,  # type: ignore[arg-type]
-    )
-    assert instance == "localhost:8443"
-    assert auth.token_store.check(token) == ADMIN_ID
+    with pytest.raises(SalesforceAuthenticationFailed) as failure:
+        SalesforceLogin(
+            username=creds.username,
+            consumer_key=creds.client_id,
+            privatekey=_private_pem(rsa_key),
+            domain="localhost:8443/services/oauth2/token#",
+            session=session,  # type: ignore[arg-type]
+        )
+    assert "audience is invalid" in str(failure.value)
     claims = jwt.decode(session.posted[0]["assertion"], options={"verify_signature": False})
-    assert isinstance(claims["exp"], str)
+    assert isinstance(claims["exp"], str)  # simple-salesforce sends `exp` as a string: accepted
+    assert claims["aud"] == "https://localhost:8443/services/oauth2/token#.salesforce.com"
+
+
+@pytest.mark.parametrize(
+    "aud",
+    [
+        "https://login.salesforce.com",  # a real org's audience, not the sandbox's
+        "https://test.salesforce.com",
+        LOGIN_URL + "/",  # compared exactly
+        LOGIN_URL + "/services/oauth2/token",
+        "https://localhost:9999",
+        "",
+    ],
+)
+def test_jwt_audience_must_be_the_login_url(
+    auth: Authenticator, creds: OrgCredentials, rsa_key: rsa.RSAPrivateKey, aud: str
+) -> None:
+    auth.add_jwt_certificate(_public_pem(rsa_key))
+    assertion = _assertion(rsa_key, iss=creds.client_id, sub=creds.username, exp=_future(), aud=aud)
+    with pytest.raises(OAuthError) as info:
+        auth.jwt_bearer_grant(assertion, [LOGIN_URL])
+    assert _oauth_error(info) == ("invalid_grant", "audience is invalid", 400)
+
+
+def test_jwt_without_an_audience_is_refused(
+    auth: Authenticator, creds: OrgCredentials, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    auth.add_jwt_certificate(_public_pem(rsa_key))
+    claims = {"iss": creds.client_id, "sub": creds.username, "exp": _future()}
+    assertion = jwt.encode(claims, _private_pem(rsa_key), algorithm="RS256")
+    with pytest.raises(OAuthError) as info:
+        auth.jwt_bearer_grant(assertion, [LOGIN_URL])
+    assert _oauth_error(info) == ("invalid_grant", "audience is invalid", 400)
+
+
+def test_jwt_audience_may_be_any_of_the_login_urls(
+    auth: Authenticator, creds: OrgCredentials, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    auth.add_jwt_certificate(_public_pem(rsa_key))
+    other = "https://127.0.0.1:8443"
+    assertion = _assertion(
+        rsa_key, iss=creds.client_id, sub=creds.username, exp=_future(), aud=other
+    )
+    assert auth.jwt_bearer_grant(assertion, [LOGIN_URL, other]).user_id == ADMIN_ID
 
 
 def test_jwt_without_registered_key_is_invalid(
@@ -392,7 +485,7 @@ def test_jwt_without_registered_key_is_invalid(
 ) -> None:
     assertion = _assertion(rsa_key, iss=creds.client_id, sub=creds.username, exp=_future())
     with pytest.raises(OAuthError) as info:
-        auth.jwt_bearer_grant(assertion)
+        auth.jwt_bearer_grant(assertion, [LOGIN_URL])
     assert _oauth_error(info) == ("invalid_grant", "invalid assertion", 400)
 
 
@@ -418,7 +511,7 @@ def test_jwt_invalid_assertions(
     }
     assertion = makers[case]()
     with pytest.raises(OAuthError) as info:
-        auth.jwt_bearer_grant(assertion)
+        auth.jwt_bearer_grant(assertion, [LOGIN_URL])
     assert _oauth_error(info) == ("invalid_grant", "invalid assertion", 400)
 
 
@@ -428,7 +521,7 @@ def test_jwt_exp_has_small_leeway(
     auth.add_jwt_certificate(_public_pem(rsa_key))
     exp = int(time.time()) - 5
     assertion = _assertion(rsa_key, iss=creds.client_id, sub=creds.username, exp=exp)
-    assert auth.jwt_bearer_grant(assertion).user_id == ADMIN_ID
+    assert auth.jwt_bearer_grant(assertion, [LOGIN_URL]).user_id == ADMIN_ID
 
 
 def test_jwt_wrong_issuer_and_unknown_subject(
@@ -437,11 +530,11 @@ def test_jwt_wrong_issuer_and_unknown_subject(
     auth.add_jwt_certificate(_public_pem(rsa_key))
     wrong_iss = _assertion(rsa_key, iss="someone-else", sub=creds.username, exp=_future())
     with pytest.raises(OAuthError) as info:
-        auth.jwt_bearer_grant(wrong_iss)
+        auth.jwt_bearer_grant(wrong_iss, [LOGIN_URL])
     assert _oauth_error(info) == ("invalid_client_id", "client identifier invalid", 400)
     unknown = _assertion(rsa_key, iss=creds.client_id, sub="ghost@example.com", exp=_future())
     with pytest.raises(OAuthError) as info:
-        auth.jwt_bearer_grant(unknown)
+        auth.jwt_bearer_grant(unknown, [LOGIN_URL])
     assert _oauth_error(info) == ("invalid_grant", "user hasn't approved this consumer", 400)
 
 

@@ -117,3 +117,21 @@ def test_an_unreachable_org_is_transient(sandbox: SandboxClient) -> None:
         client.connect()
     assert failure.value.error_code == "CONNECTION_ERROR"
     assert client.usage().calls_by_kind["login"] == FAST_RETRY.attempts  # retried, then gave up
+
+
+@pytest.mark.parametrize("flow", ["password_oauth", "password_soap"])
+def test_a_password_without_the_token_outside_trusted_ranges_says_why(
+    sandbox: SandboxClient, flow: str
+) -> None:
+    app = {} if flow == "password_oauth" else {"client_id": None, "client_secret": None}
+    credentials = credentials_for(sandbox, "password", security_token=None, **app)
+    with pytest.raises(CrmConfigurationError) as failure, SalesforceClient(credentials) as client:
+        client.connect()
+    assert failure.value.error_code == ("INVALID_GRANT" if app == {} else "INVALID_LOGIN")
+    assert "no security token was given" in str(failure.value)
+    assert "trusted IP ranges" in str(failure.value)
+    assert sandbox.credentials["password"] not in str(failure.value)
+    sandbox.control("POST", "/trusted-ips", {"ranges": ["127.0.0.1", "::1"]})
+    with SalesforceClient(credentials, retry=FAST_RETRY) as trusted:
+        trusted.connect()  # from a trusted address the password alone is enough
+        assert trusted.logins == 1

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from leadbridge.errors import ConfigurationError, CrmConfigurationError
 from leadbridge.salesforce import CrmCredentials, from_sandbox_file, login_domain
-from leadbridge.salesforce.auth import login_arguments
+from leadbridge.salesforce.auth import jwt_audience, login_arguments, login_hint
 
 SECRETS = {
     "password": "pw-SECRET-1",
@@ -143,11 +143,33 @@ def test_jwt_on_a_my_domain_sends_the_token_there_with_a_standard_audience() -> 
         )
         return login_arguments(credentials, api_version="59.0")
 
-    assert arguments("https://acme.my.salesforce.com")["instance_url"] == "acme.my"
-    assert arguments("https://acme.my.salesforce.com")["domain"] == "login"
-    assert arguments("https://acme--uat.sandbox.my.salesforce.com")["domain"] == "test"
-    assert arguments("https://test.salesforce.com")["domain"] == "test"
-    assert "instance_url" not in arguments("https://test.salesforce.com")
+    my_domain = arguments("https://acme.my.salesforce.com")
+    assert my_domain["token_url"] == "https://acme.my.salesforce.com/services/oauth2/token"
+    assert my_domain["audience"] == "https://login.salesforce.com"
+    assert arguments("https://acme--uat.sandbox.my.salesforce.com")["audience"] == (
+        "https://test.salesforce.com"
+    )
+    assert arguments("https://test.salesforce.com")["token_url"] == (
+        "https://test.salesforce.com/services/oauth2/token"
+    )
+
+
+@pytest.mark.parametrize(
+    ("login_url", "audience"),
+    [
+        ("https://login.salesforce.com", "https://login.salesforce.com"),
+        ("https://login.salesforce.com/", "https://login.salesforce.com"),
+        ("https://test.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+        ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://fun-dev-123.scratch.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://localhost:8443", "https://localhost:8443"),  # the sandbox: its login URL
+        ("https://127.0.0.1:8443/", "https://127.0.0.1:8443"),
+        ("https://acme.my.site.com/customers", "https://acme.my.site.com/customers"),
+    ],
+)
+def test_jwt_audience_for_each_login_url(login_url: str, audience: str) -> None:
+    assert jwt_audience(login_url) == audience
 
 
 def test_jwt_with_a_bad_key_says_so_without_the_key() -> None:
@@ -184,3 +206,23 @@ def test_from_sandbox_file(tmp_path: Path) -> None:
     assert from_sandbox_file(tmp_path, flow="password").security_token == "t"
     with pytest.raises(ConfigurationError, match="no sandbox credentials"):
         from_sandbox_file(tmp_path / "nope")
+
+
+def test_login_hints_name_the_likely_cause() -> None:
+    bare = CrmCredentials(
+        login_url="https://login.salesforce.com", flow="password", username="u", password="p",
+        client_id="c", client_secret="s",
+    )  # fmt: skip
+    assert "no security token" in (login_hint(bare, "authentication failure") or "")
+    with_token = CrmCredentials(
+        login_url="https://login.salesforce.com", flow="password", username="u", password="p",
+        security_token="t",
+    )  # fmt: skip
+    assert login_hint(with_token, "Invalid username, password, security token") is None
+    signed = CrmCredentials(
+        login_url="https://acme.my.salesforce.com", flow="jwt", username="u", client_id="c",
+        private_key="k",
+    )  # fmt: skip
+    hint = login_hint(signed, "audience is invalid") or ""
+    assert "https://login.salesforce.com" in hint and "https://acme.my.salesforce.com" in hint
+    assert login_hint(signed, "invalid assertion") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -109,6 +109,19 @@ def test_a_sent_value_salesforce_does_not_hold_changes_nothing() -> None:
         (EARLY, EARLY, Side.SALESFORCE),  # a true tie: Salesforce, the primary system
         (None, EARLY, Side.SALESFORCE),
         (EARLY, None, Side.LEADBRIDGE),
+        (None, None, Side.SALESFORCE),
+        # Salesforce's times have whole seconds: within Salesforce's second is a tie, ...
+        (EARLY + timedelta(milliseconds=400), EARLY, Side.SALESFORCE),
+        (EARLY + timedelta(milliseconds=999), EARLY, Side.SALESFORCE),
+        (EARLY, EARLY + timedelta(milliseconds=999), Side.SALESFORCE),
+        # ... the next second is later
+        (EARLY + timedelta(seconds=1), EARLY, Side.LEADBRIDGE),
+        (EARLY + timedelta(seconds=1), EARLY + timedelta(milliseconds=999), Side.LEADBRIDGE),
+        (
+            EARLY + timedelta(seconds=1, milliseconds=1),
+            EARLY + timedelta(seconds=2),
+            Side.SALESFORCE,
+        ),
     ],
 )
 def test_both_changed_the_later_change_wins_and_a_tie_goes_to_salesforce(
@@ -116,6 +129,14 @@ def test_both_changed_the_later_change_wins_and_a_tie_goes_to_salesforce(
 ) -> None:
     assert later(ours_at, theirs_at) is winner
     assert resolve(rule(R), Sides("a", "b", "c", ours_at, theirs_at)) is winner
+
+
+def test_a_tie_is_decided_the_same_whatever_the_time_zone_or_order_of_reading() -> None:
+    """Deterministic: the same two times always give the same side."""
+    ours = datetime(2026, 1, 1, 12, 0, 0, 300_000, tzinfo=UTC)
+    theirs = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    paris = ours.astimezone(timezone(timedelta(hours=1)))
+    assert {later(ours, theirs), later(paris, theirs), later(ours, theirs)} == {Side.SALESFORCE}
 
 
 def test_only_most_recent_fields_where_both_moved_are_in_conflict() -> None:
