@@ -126,7 +126,7 @@ def _latency(db: Database, server: SandboxServer, service: ConnectorService) -> 
     engine.run_once()  # the cursor starts now
     stop = threading.Event()
     loop = threading.Thread(
-        target=sync_loop, args=(lambda: engine, stop), kwargs={"interval": POLL_SECONDS}
+        target=sync_loop, args=(engine.run_once, stop), kwargs={"interval": POLL_SECONDS}
     )
     loop.start()
     rng = random.Random(5)

@@ -118,7 +118,7 @@ def _print_prospect(shown: dict[str, Any]) -> None:
     )
     console.print(f"  {'salesforce':18} {escape(shown['crm_link'])}", highlight=False)
     if shown.get("crm_owner_queue"):
-        from leadbridge.domain.why import owned_by_queue
+        from leadbridge.domain.owners import owned_by_queue
 
         owned = owned_by_queue(shown["crm_owner_queue"])
         console.print(f"  {'salesforce owner':18} {escape(owned)}", highlight=False)

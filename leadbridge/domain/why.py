@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from leadbridge.domain.owners import owned_by_queue
 from leadbridge.domain.push import BlockerCode, PushFacts, push_blockers
 
 
@@ -163,11 +164,6 @@ def explain(facts: ProspectFacts) -> Explanation:
             )
         )
     return _verdict(reasons)
-
-
-def owned_by_queue(name: str) -> str:
-    """How leadbridge says that a queue owns the record, everywhere (Insight, `why`, CLI)."""
-    return f"owned by queue {name}"
 
 
 def _queue_owner(facts: ProspectFacts, queue: str) -> Reason:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from leadbridge.errors import ConfigurationError, InputError
 from leadbridge.store.connector_settings import SETTING_NAMES, ConnectorSettings, parse_setting
+from leadbridge.store.cursors import read_cursor, write_cursor
 from leadbridge.store.models import (
     AuthFlow,
     ConnectorRow,
@@ -203,18 +204,12 @@ class ConnectorRepository:
         return dict(self.session.execute(query).all())
 
     def cursor(self, object_name: str, kind: str) -> str | None:
-        row = self.session.get(SyncCursorRow, (object_name, kind))
-        return None if row is None else row.value
+        return read_cursor(self.session, object_name, kind)
 
     def set_cursor(
         self, object_name: str, kind: str, value: str, at: datetime | None = None
     ) -> None:
-        row = self.session.get(SyncCursorRow, (object_name, kind)) or SyncCursorRow(
-            object_name=object_name, kind=kind
-        )
-        row.value, row.updated_at = value, at
-        self.session.add(row)
-        self.session.flush()
+        write_cursor(self.session, object_name, kind, value, at)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from leadbridge.domain.why import owned_by_queue
+from leadbridge.domain.owners import owned_by_queue
 from leadbridge.ports import CrmQueue
-from leadbridge.store.connector import ConnectorRepository
+from leadbridge.store.cursors import read_cursor, write_cursor
 
 QUEUE_ID_PREFIX = "00G"  # Salesforce's key prefix of Group; of groups, only queues own records
 _OBJECT = "Connector"
@@ -41,11 +41,11 @@ def record_queues(session: Session, queues: Iterable[CrmQueue], at: datetime) ->
         for queue in queues
     }
     ordered = sorted(entries.values(), key=lambda entry: entry["name"].lower())
-    ConnectorRepository(session).set_cursor(_OBJECT, _QUEUES, json.dumps(ordered), at)
+    write_cursor(session, _OBJECT, _QUEUES, json.dumps(ordered), at)
 
 
 def known_queues(session: Session) -> list[CrmQueue]:
-    raw = ConnectorRepository(session).cursor(_OBJECT, _QUEUES)
+    raw = read_cursor(session, _OBJECT, _QUEUES)
     try:
         entries = json.loads(raw) if raw else []
     except ValueError:
