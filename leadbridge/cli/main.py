@@ -13,6 +13,7 @@ from leadbridge.cli.lazy import lazy_group
 COMMANDS = {
     "why": "leadbridge.cli.why:why",
     "serve": "leadbridge.cli.serve:serve",
+    "worker": "leadbridge.cli.worker:worker",
     "pull": "leadbridge.cli.pull:pull",
     "import": "leadbridge.cli.importing:import_file",
     "run": "leadbridge.cli.main:run",

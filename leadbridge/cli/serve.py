@@ -40,10 +40,36 @@ def background_task(
     return run_sync
 
 
+def wake_workers(wake: threading.Event) -> Callable[[threading.Event], None]:
+    """With --no-sync: the console's "Sync now" makes the workers' next dispatch (within
+    5 seconds) a full poll."""
+
+    def forward(stop: threading.Event) -> None:
+        from leadbridge.workers.jobs import wake_dispatch
+
+        while not stop.is_set():
+            if wake.wait(1.0):
+                wake.clear()
+                try:
+                    wake_dispatch()
+                except Exception:  # a busy store: the regular poll comes anyway
+                    context.log.warning("could not wake the workers", exc_info=True)
+
+    return forward
+
+
 @handle_errors
 def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port to listen on.")] = 8080,
+    no_sync: Annotated[
+        bool,
+        typer.Option(
+            "--no-sync",
+            help="PostgreSQL only: no sync loop in this process; `leadbridge worker` "
+            "processes do the sync.",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP app: the console at /, POST /form-handlers/PUBLIC_ID for website forms,
     and the API under /api/v1 (an API key or a signed-in session). Stop it with Ctrl-C.
@@ -62,6 +88,13 @@ def serve(
         )
     wake = threading.Event()
     settings = context.settings()
+    if no_sync and not settings.resolved_database_url.startswith("postgresql"):
+        errors.print(
+            "--no-sync needs PostgreSQL (LEADBRIDGE_DATABASE_URL): on SQLite `leadbridge "
+            "serve` runs the sync itself, and workers cannot share the database.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     app_hosts = _allowed_hosts(settings.allowed_hosts, host)
     spool = context.form_spool()
     app = console_app(wake, spool, allowed_hosts=app_hosts)
@@ -76,7 +109,10 @@ def serve(
         app,
         host,
         port,
-        background=[background_task(wake=wake), spool.drain_forever],
+        background=[
+            wake_workers(wake) if no_sync else background_task(wake=wake),
+            spool.drain_forever,
+        ],
         trusted_proxies=settings.trusted_proxies,
     )
 

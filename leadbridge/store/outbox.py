@@ -9,6 +9,12 @@ Several workers can share the work with `claim`: each claims a page of due items
 (`claimed_by`, `claimed_until`), and the others skip them until the claim lapses. On
 PostgreSQL the page is read with `FOR UPDATE SKIP LOCKED`, so workers never wait on each
 other's rows; on SQLite the writer lock (BEGIN IMMEDIATE) already serialises claims.
+
+`claim_prospects` claims by prospect, for pushes run by several workers at once: every
+unfinished item of a prospect goes to one claimer, and a prospect another worker holds a live
+claim on is left alone, so two workers never push the same prospect. On PostgreSQL the
+prospects' rows are locked (SKIP LOCKED) while claiming, which serialises two claimers that
+picked items of one prospect.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.chunks import chunked
-from leadbridge.store.models import OutboxRow
+from leadbridge.store.models import OutboxRow, ProspectRow
 
 PUSH = "push"
 MAX_REASON = 255
@@ -128,6 +134,89 @@ class OutboxRepository:
         self.session.flush()
         return [outbox_snapshot(row) for row in rows]
 
+    def claim_prospects(
+        self, kind: str, worker: str, *, limit: int = 200, ttl: timedelta
+    ) -> tuple[list[int], list[int]]:
+        """Claim for `worker`, for `ttl`, every unfinished item of `kind` of up to `limit`
+        prospects with a due item that no other worker holds a live claim on. Returns the
+        prospects claimed and the due items that have no prospect (nothing to push)."""
+        now = self.clock.now()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        query = self._due(kind, limit)
+        if postgres:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.session.scalars(query))
+        orphans = [row.id for row in rows if row.prospect_id is None]
+        picked = list(dict.fromkeys(row.prospect_id for row in rows if row.prospect_id))
+        if postgres and picked:
+            locked: set[int] = set()
+            for chunk in chunked(picked):
+                lock = (
+                    select(ProspectRow.id)
+                    .where(ProspectRow.id.in_(chunk))
+                    .with_for_update(skip_locked=True)
+                )
+                locked.update(self.session.scalars(lock))
+            picked = [pid for pid in picked if pid in locked]
+        busy: set[int] = set()
+        for chunk in chunked(picked):
+            held = select(OutboxRow.prospect_id).where(
+                OutboxRow.kind == kind,
+                OutboxRow.done_at.is_(None),
+                OutboxRow.prospect_id.in_(chunk),
+                OutboxRow.claimed_by != worker,
+                OutboxRow.claimed_until > now,
+            )
+            busy.update(pid for pid in self.session.scalars(held) if pid is not None)
+        taken = [pid for pid in picked if pid not in busy]
+        for chunk in chunked(taken):
+            self.session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.kind == kind,
+                    OutboxRow.done_at.is_(None),
+                    OutboxRow.prospect_id.in_(chunk),
+                )
+                .values(claimed_by=worker, claimed_until=now + ttl)
+            )
+        return taken, orphans
+
+    def extend_claims(self, worker: str, ttl: timedelta) -> int:
+        """Renew `worker`'s live claims for `ttl` from now; how many items it still holds."""
+        now = self.clock.now()
+        result = self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.claimed_by == worker,
+                OutboxRow.done_at.is_(None),
+                OutboxRow.claimed_until > now,
+            )
+            .values(claimed_until=now + ttl)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def claims_lost(self, kind: str, worker: str, prospect_ids: Sequence[int]) -> bool:
+        """Whether `worker` may no longer push `prospect_ids`: one of its claims lapsed, or
+        another worker holds a live claim on one of those prospects."""
+        now = self.clock.now()
+        lapsed = select(func.count()).where(
+            OutboxRow.claimed_by == worker,
+            OutboxRow.done_at.is_(None),
+            OutboxRow.claimed_until <= now,
+        )
+        if self.session.scalar(lapsed):
+            return True
+        for chunk in chunked(prospect_ids):
+            taken = select(func.count()).where(
+                OutboxRow.kind == kind,
+                OutboxRow.done_at.is_(None),
+                OutboxRow.prospect_id.in_(chunk),
+                and_(OutboxRow.claimed_by != worker, OutboxRow.claimed_until > now),
+            )
+            if self.session.scalar(taken):
+                return True
+        return False
+
     def unclaim(self, ids: Sequence[int], worker: str) -> None:
         """Give back `worker`'s claims on `ids` (left undone: due again for anyone)."""
         for chunk in chunked(ids):
@@ -151,6 +240,14 @@ class OutboxRepository:
             )
             .order_by(OutboxRow.available_at, OutboxRow.id)
             .limit(limit)
+        )
+
+    def release_claims(self, worker: str) -> None:
+        """Give back every claim `worker` still holds (its job ended)."""
+        self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.claimed_by == worker)
+            .values(claimed_by=None, claimed_until=None)
         )
 
     def count_pending(self, kind: str) -> int:

@@ -18,7 +18,7 @@ no change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -70,8 +70,9 @@ class PullEngine:
         self.overlap = overlap
         self.page_size = page_size
 
-    def run_once(self) -> PullSummary:
-        """One poll of every object; nothing while the connector is paused."""
+    def run_once(self, objects: Sequence[str] = PULL_OBJECTS) -> PullSummary:
+        """One poll of `objects` (every object by default, leads first); nothing while the
+        connector is paused. A worker polls one object per job (leadbridge/workers)."""
         summary = PullSummary()
         with self.db.session(readonly=True) as session:
             config = load_config(session)
@@ -81,7 +82,7 @@ class PullEngine:
         before = self.crm.usage().api_calls
         poll = _Poll()
         try:
-            for object_name in PULL_OBJECTS:
+            for object_name in objects:
                 self._poll(config, object_name, poll, summary)
         except CrmError as error:  # the cursor stays: the next poll reads the window again
             summary.stopped = _stopped(error)

@@ -1,0 +1,163 @@
+"""The jobs' bodies, as plain functions of this process's store and a Salesforce client.
+
+Each runs in a worker thread (procrastinate runs synchronous tasks in threads) and returns a
+small dict for the job's log line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadbridge.cli import context
+from leadbridge.domain.matching import CONTACT, LEAD
+from leadbridge.errors import CrmLimitError
+from leadbridge.ports import CrmClient
+from leadbridge.workers.clients import ClientPool
+from leadbridge.workers.push import push_claimed
+
+log = logging.getLogger("leadbridge.workers")
+PULL_OBJECTS = (LEAD, CONTACT)
+PUSH_SLOTS = 4  # push jobs at most in parallel (Salesforce allows 25 long requests at once)
+MIN_WAVE = 200
+DISPATCH_CURSOR = ("Workers", "last_dispatch")
+
+_clients = ClientPool()
+
+
+def _rules_hook() -> Any:
+    from sqlalchemy.orm import Session
+
+    from leadbridge.automation.engine import run_rules_for
+    from leadbridge.domain.fields import Origin
+
+    now = context.clock()
+
+    def run_rules(session: Session, prospect_ids: list[int]) -> None:
+        run_rules_for(session, now, prospect_ids, Origin.SALESFORCE)
+
+    return run_rules
+
+
+def pull(object_name: str) -> dict[str, Any]:
+    """Poll one object under the sync lease (skipped while another runner holds it)."""
+    from leadbridge.sync.pull import PullEngine
+    from leadbridge.sync.runner import LeaseHeldError
+
+    if object_name not in PULL_OBJECTS:
+        raise ValueError(f"pull: unknown object {object_name!r} (Lead or Contact)")
+    lease = context._sync_lease()
+    try:
+        with lease.held(wait=0), _budgeted() as crm:
+            if crm is None:
+                return {"skipped": "API budget reached"}
+            engine = PullEngine(
+                context.database(), crm, context.clock(), after_changes=_rules_hook()
+            )
+            summary = engine.run_once([object_name])
+    except LeaseHeldError as error:
+        log.info("pull %s skipped: %s", object_name, error)
+        return {"skipped": str(error)}
+    return summary.as_dict()
+
+
+def intake() -> dict[str, Any]:
+    """New Salesforce records as prospects (auto-create), under the sync lease."""
+    from leadbridge.sync.intake import auto_create_runner
+    from leadbridge.sync.runner import LeaseHeldError
+
+    lease = context._sync_lease()
+    try:
+        with lease.held(wait=0), _budgeted() as crm:
+            if crm is None:
+                return {"skipped": "API budget reached"}
+            run = auto_create_runner(context.database(), crm, context.clock(), _rules_hook())
+            return run().as_dict()
+    except LeaseHeldError as error:
+        log.info("intake skipped: %s", error)
+        return {"skipped": str(error)}
+
+
+def push(wave: int) -> dict[str, Any]:
+    """Claim and push waves of prospects until none is due."""
+    with _budgeted() as crm:
+        if crm is None:
+            return {"skipped": "API budget reached"}
+        return push_claimed(context.database(), crm, context.clock(), wave=wave).as_dict()
+
+
+def mirrors() -> dict[str, Any]:
+    from leadbridge.sync.cycle import throttled_mirrors
+
+    with _budgeted() as crm:
+        if crm is None:
+            return {"skipped": "API budget reached"}
+        summary = throttled_mirrors(context.database(), crm, context.clock())
+        return {"paused": summary.paused, "api_calls": summary.api_calls}
+
+
+@contextmanager
+def _budgeted() -> Iterator[CrmClient | None]:
+    """A pooled client for the job, or None when the org's usage has reached the budget."""
+    try:
+        held = _clients.client()
+        crm = held.__enter__()
+    except CrmLimitError as error:
+        log.warning("%s", error.message)
+        yield None
+        return
+    try:
+        yield crm
+    except BaseException as error:
+        if not held.__exit__(type(error), error, error.__traceback__):
+            raise
+    else:
+        held.__exit__(None, None, None)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What a dispatch defers: pulls and the rest once per poll interval, pushes by backlog."""
+
+    poll: bool
+    push_jobs: int
+    wave: int
+
+
+def due_work(now: datetime, *, force: bool = False) -> Due | None:
+    """Whether a poll is due (the connector's interval since the last dispatch), and how many
+    push jobs the backlog calls for; None while no connector is set up or it is paused."""
+    from leadbridge.store.connector import ConnectorRepository
+    from leadbridge.store.outbox import PUSH, OutboxRepository
+
+    with context.database().session() as session:
+        repo = ConnectorRepository(session)
+        config = repo.get()
+        if config is None or config.paused:
+            return None
+        interval = timedelta(seconds=repo.settings().poll_interval_seconds)
+        last = repo.cursor(*DISPATCH_CURSOR)
+        if not force and last and now - datetime.fromisoformat(last) < interval:
+            return Due(poll=False, push_jobs=0, wave=0)
+        repo.set_cursor(*DISPATCH_CURSOR, now.isoformat(), at=now)
+        backlog = OutboxRepository(session, context.clock()).count_pending(PUSH)
+    from leadbridge.sync.push.engine import WAVE_SIZE
+
+    jobs = min(PUSH_SLOTS, -(-backlog // MIN_WAVE)) if backlog else 0
+    wave = max(MIN_WAVE, min(WAVE_SIZE, -(-backlog // max(jobs, 1))))
+    return Due(poll=True, push_jobs=jobs, wave=wave)
+
+
+def wake_dispatch() -> None:
+    """Make the next dispatch (within 5 seconds) run a full poll ("Sync now")."""
+    from leadbridge.store.connector import ConnectorRepository
+
+    with context.database().session() as session:
+        ConnectorRepository(session).set_cursor(*DISPATCH_CURSOR, "")
+
+
+def close() -> None:
+    _clients.close()

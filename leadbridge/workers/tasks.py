@@ -1,0 +1,93 @@
+"""The jobs as procrastinate tasks, and their schedule.
+
+Queues: `sync` (dispatch, pull, intake, mirrors, retry_stalled) and `push`. Workers take both
+by default; `leadbridge worker --queue push` makes a push-only worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from procrastinate import Blueprint, JobContext, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued
+
+from leadbridge.workers import jobs
+
+log = logging.getLogger("leadbridge.workers")
+blueprint = Blueprint()
+
+PULL_LOCK = "sync:salesforce:pull"  # pulls and the intake, one at a time, in order
+# Retried with backoff: 2, 4, 8, 16, 32 seconds (a job is idempotent; see __init__.py).
+RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
+
+
+@blueprint.task(name="pull", queue="sync", lock=PULL_LOCK, retry=RETRY)
+def pull(object_name: str) -> dict[str, Any]:
+    return jobs.pull(object_name)
+
+
+@blueprint.task(name="intake", queue="sync", lock=PULL_LOCK, retry=RETRY)
+def intake() -> dict[str, Any]:
+    return jobs.intake()
+
+
+@blueprint.task(name="push", queue="push", retry=RETRY)
+def push(wave: int) -> dict[str, Any]:
+    return jobs.push(wave)
+
+
+@blueprint.task(name="mirrors", queue="sync", lock="mirrors", queueing_lock="mirrors", retry=RETRY)
+def mirrors() -> dict[str, Any]:
+    return jobs.mirrors()
+
+
+@blueprint.periodic(cron="*/5 * * * * *")
+@blueprint.task(name="dispatch", queue="sync", queueing_lock="dispatch", pass_context=True)
+async def dispatch(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """Every 5 seconds: once per poll interval, the pulls, intake, pushes and mirrors."""
+    from leadbridge.cli.context import clock
+
+    due = await asyncio.to_thread(jobs.due_work, clock().now())
+    if due is None or not due.poll:
+        return {"deferred": 0}
+    app = context.app
+    deferred = 0
+
+    async def defer(name: str, lock: str, **kwargs: Any) -> None:
+        nonlocal deferred
+        try:
+            await app.configure_task(
+                f"{blueprint_namespace()}:{name}", queueing_lock=lock
+            ).defer_async(**kwargs)
+            deferred += 1
+        except AlreadyEnqueued:
+            log.debug("%s already queued", lock)
+
+    for object_name in jobs.PULL_OBJECTS:
+        await defer("pull", f"pull:{object_name}", object_name=object_name)
+    await defer("intake", "intake")
+    for slot in range(due.push_jobs):
+        await defer("push", f"push:{slot}", wave=due.wave)
+    await defer("mirrors", "mirrors")
+    return {"deferred": deferred, "push_jobs": due.push_jobs, "wave": due.wave}
+
+
+@blueprint.periodic(cron="*/30 * * * * *")
+@blueprint.task(
+    name="retry_stalled", queue="sync", queueing_lock="retry_stalled", pass_context=True
+)
+async def retry_stalled(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """Jobs left `doing` by a worker that stopped sending heartbeats (killed) run again."""
+    manager = context.app.job_manager
+    stalled = list(await manager.get_stalled_jobs())
+    for job in stalled:
+        log.warning("retrying job %s (%s): its worker stopped", job.id, job.task_name)
+        await manager.retry_job(job)
+    return {"retried": len(stalled)}
+
+
+def blueprint_namespace() -> str:
+    from leadbridge.workers.app import NAMESPACE
+
+    return NAMESPACE
