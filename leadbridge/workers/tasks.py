@@ -42,7 +42,7 @@ def mirrors() -> dict[str, Any]:
     return jobs.mirrors()
 
 
-@blueprint.periodic(cron="*/5 * * * * *")
+@blueprint.periodic(cron="* * * * * */5")
 @blueprint.task(name="dispatch", queue="sync", queueing_lock="dispatch", pass_context=True)
 async def dispatch(context: JobContext, timestamp: int) -> dict[str, Any]:
     """Every 5 seconds: once per poll interval, the pulls, intake, pushes and mirrors."""
@@ -73,7 +73,7 @@ async def dispatch(context: JobContext, timestamp: int) -> dict[str, Any]:
     return {"deferred": deferred, "push_jobs": due.push_jobs, "wave": due.wave}
 
 
-@blueprint.periodic(cron="*/30 * * * * *")
+@blueprint.periodic(cron="* * * * * */30")
 @blueprint.task(
     name="retry_stalled", queue="sync", queueing_lock="retry_stalled", pass_context=True
 )
