@@ -89,12 +89,12 @@ def serve(
     wake = threading.Event()
     settings = context.settings()
     if no_sync and not settings.resolved_database_url.startswith("postgresql"):
-        errors.print(
+        from leadbridge.errors import ConfigurationError
+
+        raise ConfigurationError(
             "--no-sync needs PostgreSQL (LEADBRIDGE_DATABASE_URL): on SQLite `leadbridge "
-            "serve` runs the sync itself, and workers cannot share the database.",
-            highlight=False,
+            "serve` runs the sync itself, and workers cannot share the database"
         )
-        raise typer.Exit(2)
     app_hosts = _allowed_hosts(settings.allowed_hosts, host)
     spool = context.form_spool()
     app = console_app(wake, spool, allowed_hosts=app_hosts)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import requests
 
@@ -168,6 +169,15 @@ def _claimed_by(pid: int) -> int:
         return rows.count()
 
 
+def _doing(database_url: str) -> int:
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM procrastinate.procrastinate_jobs WHERE status = 'doing'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _pending() -> int:
     with context.database().session(readonly=True) as session:
         return session.query(OutboxRow).filter(OutboxRow.done_at.is_(None)).count()
@@ -310,9 +320,25 @@ def test_serve_and_two_workers_sync_everything_once_through_a_killed_worker(
         assert reply.status_code == 200, reply.text
         everyone = [*emails, form_email]
         _eventually(lambda: not _unequal(sandbox, everyone), 120, "the form post pushed", procs)
+
+        # The killed worker's job was given back by `retry_stalled` (no job stays "doing").
+        _eventually(lambda: _doing(postgres_url) == 0, 120, "the stalled job retried", procs)
     finally:
         procs.stop()
         sandbox.control("DELETE", "/faults")
 
     assert _unequal(sandbox, everyone) == []
     assert _lead_rows(sandbox) == len(everyone)  # 0 duplicates
+
+
+def test_serve_no_sync_and_worker_refuse_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    context.reset()
+    runner = Cli(tmp_path / ".leadbridge")
+    out = runner("serve", "--no-sync", code=5)
+    assert "--no-sync needs PostgreSQL" in " ".join(out.split())
+    out = runner("worker", "--until-idle", code=5)
+    assert "workers need PostgreSQL" in " ".join(out.split())
+    context.reset()
