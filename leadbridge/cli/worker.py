@@ -52,6 +52,7 @@ def worker(
             concurrency=concurrency,
             wait=not until_idle,
             name=name,
+            delete_jobs="successful",  # a dispatch every 5 s: keep only what needs a look
         )
     finally:
         jobs.close()
