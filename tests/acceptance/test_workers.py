@@ -342,3 +342,36 @@ def test_serve_no_sync_and_worker_refuse_sqlite(
     out = runner("worker", "--until-idle", code=5)
     assert "workers need PostgreSQL" in " ".join(out.split())
     context.reset()
+
+
+def test_a_job_waits_when_any_worker_saw_the_org_at_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from leadbridge.errors import CrmLimitError
+    from leadbridge.store.connector import ConnectorRepository
+    from leadbridge.store.connector_status import record_api_usage
+    from leadbridge.workers.clients import check_budget
+
+    monkeypatch.setenv("LEADBRIDGE_HOME", str(tmp_path / ".leadbridge"))
+    monkeypatch.delenv("LEADBRIDGE_DATABASE_URL", raising=False)
+    context.reset()
+    now = context.clock().now()
+
+    def seen(used: int, ago: timedelta = timedelta(0)) -> None:
+        with context.database().session() as session:
+            record_api_usage(ConnectorRepository(session), used=used, limit=1000, at=now - ago)
+
+    try:
+        check_budget(50)  # nothing recorded yet: the job goes and learns the figure
+        seen(499)
+        check_budget(50)
+        seen(500)  # another worker's last reply: half the org's allowance used
+        with pytest.raises(CrmLimitError, match="500 of 1000"):
+            check_budget(50)
+        check_budget(60)  # a larger budget leaves room
+        seen(900, ago=timedelta(minutes=11))  # too old to trust: the job goes and looks
+        check_budget(50)
+    finally:
+        context.reset()
