@@ -121,14 +121,17 @@ def push_claimed(
     totals = PushTotals()
     guard = ClaimGuard(db, clock, worker_name(), ttl)
     deadline = time.monotonic() + seconds
+    seen: set[int] = set()  # each prospect once per job: one left queued (deferred) waits
     with guard.renewed():
         while time.monotonic() < deadline:
             with db.session() as session:
                 outbox = OutboxRepository(session, clock)
                 prospects, orphans = outbox.claim_prospects(PUSH, guard.worker, limit=wave, ttl=ttl)
                 outbox.mark_done(orphans)
+            prospects = [pid for pid in prospects if pid not in seen]
             if not prospects:
                 break
+            seen.update(prospects)
             guard.prospects = prospects
             engine = PushEngine(db, crm, clock, guard=guard.check)
             try:
