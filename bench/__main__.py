@@ -199,6 +199,9 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console")
     parser.add_argument("--only", choices=suites_names, default=None)
+    parser.add_argument(
+        "--store", choices=("sqlite", "postgres"), default="sqlite", help="push and pull's store"
+    )
     parser.add_argument("--push-prospects", type=int, default=10_000)
     parser.add_argument("--pull-contacts", type=int, default=100_000)
     parser.add_argument(
@@ -222,7 +225,7 @@ def main() -> None:
     if args.only in (None, "push", "pull"):
         print(f"push, pull: {REMOTE_CONDITIONS}")
     if args.only in (None, "push"):
-        suites.append(push_bench(args.push_prospects, args.latency_ms))
+        suites.append(push_bench(args.push_prospects, args.latency_ms, args.store))
     if args.only in (None, "pull"):
         default_poll = not args.no_default_poll
         suites.append(

@@ -28,7 +28,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.remote import LEADBRIDGE, RemoteSandbox, connect, counted_run, free_port, stop
+from bench.remote import (
+    LEADBRIDGE,
+    STORES,
+    RemoteSandbox,
+    connect,
+    counted_run,
+    free_port,
+    stop,
+    store_url,
+)
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.pull import PULL_CURSOR
 from leadbridge.ports import SystemClock
@@ -106,7 +115,7 @@ def _watch(
         time.sleep(0.05)
 
 
-def _serve_latency(poll: int, edits: int, window: float) -> list[float]:
+def _serve_latency(poll: int, edits: int, window: float, store: str) -> list[float]:
     """Seconds from each edit to its prospect changing, through `leadbridge serve`."""
     with tempfile.TemporaryDirectory() as tmp:
         org_dir, home = Path(tmp) / "org", Path(tmp) / "home"
@@ -117,8 +126,8 @@ def _serve_latency(poll: int, edits: int, window: float) -> list[float]:
                 "Lead",
                 [{"LastName": f"L{n}", "Company": "B", "Title": "Before"} for n in range(edits)],
             )
-        with RemoteSandbox(org_dir) as sandbox:
-            db = open_database(f"sqlite:///{home / 'leadbridge.sqlite3'}")
+        with store_url(store, home) as url, RemoteSandbox(org_dir) as sandbox:
+            db = open_database(url)
             try:
                 service = connect(db, org_dir, home)
                 service.set("poll_interval_seconds", str(poll))
@@ -132,6 +141,7 @@ def _serve_latency(poll: int, edits: int, window: float) -> list[float]:
                     )
                 env = {k: v for k, v in os.environ.items() if not k.startswith("LEADBRIDGE_")}
                 env["LEADBRIDGE_HOME"] = str(home)
+                env["LEADBRIDGE_DATABASE_URL"] = url
                 with (Path(tmp) / "serve.log").open("wb") as log:
                     serve = subprocess.Popen(
                         [LEADBRIDGE, "serve", "--port", str(free_port())],
@@ -177,15 +187,21 @@ def _edits(
     ]
 
 
-def _latency_rows(poll: int, edits: int, window: float) -> Iterator[tuple[str, float, str, str]]:
-    latencies = sorted(_serve_latency(poll, edits, window))
-    label = f"pull via serve, {poll} s poll, {edits} edits over {window:g} s: edit → prospect"
+def _latency_rows(
+    poll: int, edits: int, window: float, store: str
+) -> Iterator[tuple[str, float, str, str]]:
+    latencies = sorted(_serve_latency(poll, edits, window, store))
+    label = (
+        f"serve ({STORES[store]}), {poll} s poll, {edits} edits over {window:g} s: edit → prospect"
+    )
     yield (f"{label}, p50", statistics.median(latencies), "s", "(report)")
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
     yield (f"{label}, p95", p95, "s", "<= 10" if poll <= 5 else f"<= {poll + 2} (poll + 2 s)")
 
 
-def _bulk(count: int, latency_ms: int, *, idle: bool) -> Iterator[tuple[str, float, str, str]]:
+def _bulk(
+    count: int, latency_ms: int, store: str, *, idle: bool
+) -> Iterator[tuple[str, float, str, str]]:
     """A pull of `count` changed contacts (their title differs from the linked prospects')."""
     with tempfile.TemporaryDirectory() as tmp:
         org_dir, home = Path(tmp) / "org", Path(tmp) / "home"
@@ -197,8 +213,7 @@ def _bulk(count: int, latency_ms: int, *, idle: bool) -> Iterator[tuple[str, flo
                 "Contact", [{"LastName": f"C{n}", "Title": "Manager"} for n in range(count)]
             )
             owner = server.backend.db.get_meta("admin_user_id")  # the contacts' owner
-        url = f"sqlite:///{home / 'leadbridge.sqlite3'}"
-        with RemoteSandbox(org_dir) as sandbox:
+        with store_url(store, home) as url, RemoteSandbox(org_dir) as sandbox:
             db = open_database(url)
             try:
                 connect(db, org_dir, home)
@@ -214,7 +229,7 @@ def _bulk(count: int, latency_ms: int, *, idle: bool) -> Iterator[tuple[str, flo
             sandbox.latency(latency_ms)
             report = counted_run(sandbox, "pull", url, home)
             assert report["summary"]["changed_prospects"] >= count, report
-            label = f"pull {count:,} changed contacts, {latency_ms} ms/call:"
+            label = f"pull {count:,} changed contacts, {STORES[store]}, {latency_ms} ms/call:"
             yield (f"{label} throughput", count / report["seconds"], "records/s", ">= 2,000/s")
             yield (f"{label} peak RSS", report["peak_rss_mib"], "MiB", "flat in N (±20 %)")
             yield (
@@ -225,20 +240,25 @@ def _bulk(count: int, latency_ms: int, *, idle: bool) -> Iterator[tuple[str, flo
             )
             if idle:
                 again = counted_run(sandbox, "pull", url, home)
-                yield ("pull idle poll (sandbox = client)", again["sandbox_calls"], "calls", "== 2")
+                label = f"pull idle poll, {STORES[store]}: API calls (sandbox = client)"
+                yield (label, again["sandbox_calls"], "calls", "== 2")
 
 
 def pull_bench(
-    contacts: int = CONTACTS, latency_ms: int = LATENCY_MS, *, serve_default_poll: bool = True
+    contacts: int = CONTACTS,
+    latency_ms: int = LATENCY_MS,
+    store: str = "sqlite",
+    *,
+    serve_default_poll: bool = True,
 ) -> Iterator[tuple[str, float, str, str]]:
-    yield from _latency_rows(5, 50, 20.0)
+    yield from _latency_rows(5, 50, 20.0, store)
     if serve_default_poll:
-        yield from _latency_rows(120, 10, 120.0)
-    yield from _bulk(min(SMALL, contacts), 0, idle=True)
+        yield from _latency_rows(120, 10, 120.0, store)
+    yield from _bulk(min(SMALL, contacts), 0, store, idle=True)
     if contacts > SMALL:
-        yield from _bulk(contacts, 0, idle=False)
+        yield from _bulk(contacts, 0, store, idle=False)
     if latency_ms:
-        yield from _bulk(contacts, latency_ms, idle=False)
+        yield from _bulk(contacts, latency_ms, store, idle=False)
 
 
 if __name__ == "__main__":
@@ -247,5 +267,7 @@ if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else CONTACTS
     latency = int(sys.argv[2]) if len(sys.argv) > 2 else LATENCY_MS
     long_poll = "--no-default-poll" not in sys.argv
-    for name, value, unit, target in pull_bench(size, latency, serve_default_poll=long_poll):
+    store = "postgres" if "--postgres" in sys.argv else "sqlite"
+    rows = pull_bench(size, latency, store, serve_default_poll=long_poll)
+    for name, value, unit, target in rows:
         print(f"{name:72} {value:12,.2f}  {unit:12} {target}", flush=True)

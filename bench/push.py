@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.remote import RemoteSandbox, connect, counted_run
+from bench.remote import STORES, RemoteSandbox, connect, counted_run, store_url
 from leadbridge.domain.fields import Origin
 from leadbridge.ports import SystemClock
 from leadbridge.sandbox import SandboxConfig, SandboxServer
@@ -69,13 +69,12 @@ def _prospects(db: Database, admin: str, count: int) -> None:
             prospects.assign(prospect.id, rep.id, origin=Origin.AUTOMATION, actor="bench")
 
 
-def _run(prospects: int, latency_ms: int) -> Iterator[tuple[str, float, str, str]]:
+def _run(prospects: int, latency_ms: int, store: str) -> Iterator[tuple[str, float, str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         org_dir, home = Path(tmp) / "org", Path(tmp) / "home"
         home.mkdir()
         _seed_org(org_dir, prospects)
-        url = f"sqlite:///{home / 'leadbridge.sqlite3'}"
-        with RemoteSandbox(org_dir) as sandbox:
+        with store_url(store, home) as url, RemoteSandbox(org_dir) as sandbox:
             db = open_database(url)
             try:
                 connect(db, org_dir, home)
@@ -88,14 +87,14 @@ def _run(prospects: int, latency_ms: int) -> Iterator[tuple[str, float, str, str
             assert summary["pushed"] == prospects, summary
             quarter = prospects // 4
             assert (summary["matched_contact"], summary["matched_lead"]) == (quarter, quarter)
-            label = f"push {prospects:,} new prospects, {latency_ms} ms/call:"
+            label = f"push {prospects:,} new prospects, {STORES[store]}, {latency_ms} ms/call:"
             calls = first["sandbox_calls"]
             yield (f"{label} API calls (sandbox = client)", calls, "calls", "<= 100")
             yield (f"{label} throughput", prospects / first["seconds"], "prospects/s", "(report)")
             yield (f"{label} peak RSS", first["peak_rss_mib"], "MiB", "(report)")
             second = counted_run(sandbox, "push", url, home)
             yield (
-                f"push second run, nothing changed, {latency_ms} ms/call: API calls",
+                f"push second run, nothing changed, {STORES[store]}, {latency_ms} ms/call: calls",
                 second["sandbox_calls"],
                 "calls",
                 "<= 2",
@@ -103,11 +102,11 @@ def _run(prospects: int, latency_ms: int) -> Iterator[tuple[str, float, str, str
 
 
 def push_bench(
-    prospects: int = PROSPECTS, latency_ms: int = LATENCY_MS
+    prospects: int = PROSPECTS, latency_ms: int = LATENCY_MS, store: str = "sqlite"
 ) -> Iterator[tuple[str, float, str, str]]:
-    yield from _run(prospects, 0)
+    yield from _run(prospects, 0, store)
     if latency_ms:
-        yield from _run(prospects, latency_ms)
+        yield from _run(prospects, latency_ms, store)
 
 
 if __name__ == "__main__":
@@ -115,5 +114,6 @@ if __name__ == "__main__":
 
     size = int(sys.argv[1]) if len(sys.argv) > 1 else PROSPECTS
     latency = int(sys.argv[2]) if len(sys.argv) > 2 else LATENCY_MS
-    for name, value, unit, target in push_bench(size, latency):
+    store = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
+    for name, value, unit, target in push_bench(size, latency, store):
         print(f"{name:64} {value:12,.1f}  {unit:12} {target}", flush=True)

@@ -18,10 +18,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import psycopg
 import requests
 
 from leadbridge.connector.service import ConnectorService
@@ -35,10 +39,30 @@ ROOT = Path(__file__).resolve().parent.parent
 LEADBRIDGE = str(Path(sys.executable).parent / "leadbridge")
 CONDITIONS = (
     "sandbox org file-backed (SQLite, WAL) in its own process (`leadbridge sandbox serve`); "
-    "each sync in its own leadbridge process (peak RSS is that process's), SQLite store; "
+    "each sync in its own leadbridge process (peak RSS is that process's); store as labelled; "
     "API calls counted by the sandbox's usage counter and asserted equal to the client's; "
     "latency = a sandbox fault adding that many ms to every API call"
 )
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+STORES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+@contextmanager
+def store_url(backend: str, home: Path) -> Iterator[str]:
+    """The store's URL: a SQLite file in `home`, or a fresh PostgreSQL database (dropped after)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{home / 'leadbridge.sqlite3'}"
+        return
+    name = f"lb_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def client(credentials: CrmCredentials, settings: ConnectorSettings) -> SalesforceClient:
