@@ -212,6 +212,11 @@ def main() -> None:
         action="store_true",
         help="skip the pull latency at serve's default 120 s poll (about 4 minutes)",
     )
+    parser.add_argument(
+        "--pull-latency-large",
+        action="store_true",
+        help="also pull --pull-contacts at the latency (10,000 are pulled at it anyway)",
+    )
     args = parser.parse_args()
     print(f"{'benchmark':{NAME}} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
