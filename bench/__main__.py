@@ -233,9 +233,14 @@ def main() -> None:
         suites.append(push_bench(args.push_prospects, args.latency_ms, args.store))
     if args.only in (None, "pull"):
         default_poll = not args.no_default_poll
-        suites.append(
-            pull_bench(args.pull_contacts, args.latency_ms, serve_default_poll=default_poll)
+        rows = pull_bench(
+            args.pull_contacts,
+            args.latency_ms,
+            args.store,
+            serve_default_poll=default_poll,
+            large_latency=args.pull_latency_large,
         )
+        suites.append(rows)
     if args.only in (None, "prospects"):
         suites.append(prospects_bench())
     if args.only in (None, "console"):
