@@ -7,6 +7,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -16,7 +17,9 @@ from bench.console_pages import conditions, console_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
+from bench.remote import CONDITIONS as REMOTE_CONDITIONS
 from bench.store import store_bench
+from leadbridge.domain.pull import soql_datetime
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 from leadbridge.sandbox.seed import SeedSizes, seed_org
 
@@ -79,38 +82,116 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
             assert response.json()["totalSize"] == len(emails)
 
         yield (("lookup 200 emails (IN)", _median_ms(lookup, 20), "ms", "<= 100 ms"))
-        first = session.get(
-            f"{base}/query", params={"q": "SELECT Id, Email FROM Lead"}, headers=headers
-        ).json()
-        page_urls = [first["nextRecordsUrl"]]
-        timings = []
-        for _ in range(20):
-            started = time.perf_counter()
-            page = session.get(server.instance_url + page_urls[-1], headers=headers).json()
-            timings.append((time.perf_counter() - started) * 1000)
-            assert len(page["records"]) == 2000
-            page_urls.append(page["nextRecordsUrl"])
-        yield (("query page of 2,000 records", statistics.median(timings), "ms", "<= 300 ms"))
-        batches = 25
+        page_median, _, _ = _pages(server, session, headers, base, ordered=False)
+        yield (("query page of 2,000 records (unordered, keyset)", page_median, "ms", "<= 300 ms"))
+        page_median, first_ms, deep_ms = _pages(server, session, headers, base, ordered=True)
+        label = f"ORDER BY SystemModstamp, Id (as the pull), {leads:,} leads"
+        yield ((f"{label}: first page", first_ms, "ms", "(report)"))
+        yield ((f"{label}: pages 2-21, median", page_median, "ms", "<= 300 ms"))
+        yield ((f"{label}: page 90 % deep", deep_ms, "ms", "<= 300 ms"))
+        for latency_ms in (0, LATENCY_MS):
+            _latency(server, session, latency_ms)
+            rate = _composite_rate(session, headers, base, latency_ms)
+            label = f"composite insert, 200 per call, {latency_ms} ms/call"
+            yield ((label, rate, "records/s", ">= 2,000/s" if not latency_ms else "(report)"))
+        _latency(server, session, 0)
+
+
+LATENCY_MS = 50
+NAME = 72  # the benchmark column's width
+SANDBOX_CONDITIONS = (
+    "org file-backed (SQLite, WAL) in the bench's process, every call over HTTPS through the "
+    "full request pipeline; latency = a sandbox fault adding that many ms to every API call"
+)
+PULL_FIELDS = (
+    "Id, Email, FirstName, LastName, Company, Title, Phone, Status, OwnerId, SystemModstamp, "
+    "IsDeleted, MasterRecordId"
+)
+
+
+def _latency(server: SandboxServer, session: requests.Session, ms: int) -> None:
+    """Every API call `ms` slower (a sandbox latency fault), or no faults."""
+    url = f"{server.instance_url}/__sandbox__/faults"
+    body = {"kind": "latency", "probability": 1.0, "latency_ms": ms}
+    (session.post(url, json=body) if ms else session.delete(url)).raise_for_status()
+
+
+def _pages(
+    server: SandboxServer,
+    session: requests.Session,
+    headers: dict[str, str],
+    base: str,
+    *,
+    ordered: bool,
+) -> tuple[float, float, float]:
+    """Median ms of 20 `nextRecordsUrl` pages of 2,000 leads, the first request's ms and
+    (ordered only, else 0) the median ms of the page 90 % deep.
+    Ordered: the query the pull sends (`queryAll`, a SystemModstamp window, `ORDER BY
+    SystemModstamp, Id`, its fields), over every lead."""
+    if ordered:
+        now = datetime.now(UTC)
+        soql = (
+            f"SELECT {PULL_FIELDS} FROM Lead "
+            f"WHERE SystemModstamp >= {soql_datetime(now - timedelta(days=3650))} "
+            f"AND SystemModstamp < {soql_datetime(now + timedelta(days=1))} "
+            "ORDER BY SystemModstamp, Id"
+        )
+        endpoint = "queryAll"
+    else:
+        soql, endpoint = "SELECT Id, Email FROM Lead", "query"
+    started = time.perf_counter()
+    first = session.get(f"{base}/{endpoint}", params={"q": soql}, headers=headers)
+    first_ms = (time.perf_counter() - started) * 1000
+    first.raise_for_status()
+    next_url = first.json()["nextRecordsUrl"]
+    timings = []
+    for _ in range(20):
         started = time.perf_counter()
-        for batch in range(batches):
-            records = [
-                {
-                    "attributes": {"type": "Lead"},
-                    "LastName": f"Bench{batch}-{i}",
-                    "Company": "Bench",
-                    "Email": f"bench{batch}.{i}@bench.example",
-                }
-                for i in range(200)
-            ]
-            response = session.post(
-                f"{base}/composite/sobjects",
-                headers=headers,
-                json={"allOrNone": False, "records": records},
-            )
-            assert all(result["success"] for result in response.json())
-        rate = batches * 200 / (time.perf_counter() - started)
-        yield (("composite insert, 200 per call", rate, "records/s", ">= 2,000/s"))
+        page = session.get(server.instance_url + next_url, headers=headers).json()
+        timings.append((time.perf_counter() - started) * 1000)
+        assert len(page["records"]) == 2000
+        next_url = page["nextRecordsUrl"]
+    deep_ms = _deep_page(server, session, headers, next_url) if ordered else 0.0
+    return statistics.median(timings), first_ms, deep_ms
+
+
+def _deep_page(
+    server: SandboxServer, session: requests.Session, headers: dict[str, str], next_url: str
+) -> float:
+    """Median ms of 5 reads of the page 90 % deep into the cursor `next_url` belongs to."""
+    locator, _, _ = next_url.rpartition("-")
+    total = int(session.get(server.instance_url + next_url, headers=headers).json()["totalSize"])
+    deep = total * 9 // 10 // 2000 * 2000
+
+    def page() -> None:
+        response = session.get(f"{server.instance_url}{locator}-{deep}", headers=headers)
+        assert len(response.json()["records"]) == 2000
+
+    return _median_ms(page, 5)
+
+
+def _composite_rate(
+    session: requests.Session, headers: dict[str, str], base: str, tag: int
+) -> float:
+    batches = 25
+    started = time.perf_counter()
+    for batch in range(batches):
+        records = [
+            {
+                "attributes": {"type": "Lead"},
+                "LastName": f"Bench{batch}-{i}",
+                "Company": "Bench",
+                "Email": f"bench{tag}.{batch}.{i}@bench.example",
+            }
+            for i in range(200)
+        ]
+        response = session.post(
+            f"{base}/composite/sobjects",
+            headers=headers,
+            json={"allOrNone": False, "records": records},
+        )
+        assert all(result["success"] for result in response.json())
+    return batches * 200 / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -118,19 +199,48 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console")
     parser.add_argument("--only", choices=suites_names, default=None)
+    parser.add_argument(
+        "--store", choices=("sqlite", "postgres"), default="sqlite", help="push and pull's store"
+    )
+    parser.add_argument("--push-prospects", type=int, default=10_000)
+    parser.add_argument("--pull-contacts", type=int, default=100_000)
+    parser.add_argument(
+        "--latency-ms", type=int, default=LATENCY_MS, help="the remote-org latency (0: skip)"
+    )
+    parser.add_argument(
+        "--no-default-poll",
+        action="store_true",
+        help="skip the pull latency at serve's default 120 s poll (about 4 minutes)",
+    )
+    parser.add_argument(
+        "--pull-latency-large",
+        action="store_true",
+        help="also pull --pull-contacts at the latency (10,000 are pulled at it anyway)",
+    )
     args = parser.parse_args()
-    print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
+    print(f"{'benchmark':{NAME}} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
     if args.only in (None, "cli"):
         suites.append(cli_bench())
     if args.only in (None, "sandbox"):
+        print(f"sandbox: {SANDBOX_CONDITIONS}")
         suites.append(sandbox_bench(args.leads))
     if args.only in (None, "store"):
         suites.append(store_bench())
+    if args.only in (None, "push", "pull"):
+        print(f"push, pull: {REMOTE_CONDITIONS}")
     if args.only in (None, "push"):
-        suites.append(push_bench())
+        suites.append(push_bench(args.push_prospects, args.latency_ms, args.store))
     if args.only in (None, "pull"):
-        suites.append(pull_bench())
+        default_poll = not args.no_default_poll
+        rows = pull_bench(
+            args.pull_contacts,
+            args.latency_ms,
+            args.store,
+            serve_default_poll=default_poll,
+            large_latency=args.pull_latency_large,
+        )
+        suites.append(rows)
     if args.only in (None, "prospects"):
         suites.append(prospects_bench())
     if args.only in (None, "console"):
@@ -139,7 +249,7 @@ def main() -> None:
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"
-            print(f"{name:44} {shown}  {unit:10} {target}", flush=True)
+            print(f"{name:{NAME}} {shown}  {unit:10} {target}", flush=True)
 
 
 if __name__ == "__main__":
