@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from typing import Any
 
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
@@ -25,6 +26,7 @@ from leadbridge.store.database import Database
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.sync.config import PushConfig, load_config
 from leadbridge.sync.intake import (
+    CREATED,
     ERROR,
     SKIPPED,
     AfterChange,
@@ -128,23 +130,61 @@ def _import_batch(
     before it is)."""
     emails = [row.email for row in rows if row.problem is None and row.email]
     matches = _lookup(crm, config, emails, summary)
-    outcomes: list[IntakeOutcome] = []
     with db.session() as session:
         intake = Intake(session, clock, config)
         known = intake.known(emails)
-        touched: list[int] = []
-        for row in rows:
-            outcome = IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line)
-            outcomes.append(outcome)
+        outcomes = [
+            IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line) for row in rows
+        ]
+        created = _create_new(intake, known, rows, outcomes, matches)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if row.line in created:
+                continue
             if row.problem is not None or row.email is None:
                 outcome.status, outcome.reason = SKIPPED, row.problem
                 continue
             _import_row(intake, known, outcome, row, matches.get(email_key(row.email)), undelete)
-            if outcome.prospect_id is not None:
-                touched.append(outcome.prospect_id)
+        touched = [o.prospect_id for o in outcomes if o.prospect_id is not None]
         if after_change is not None and touched:
             after_change(session, touched, Origin.IMPORT)
     return outcomes
+
+
+def _create_new(
+    intake: Intake,
+    known: Known,
+    rows: Sequence[CsvRow],
+    outcomes: Sequence[IntakeOutcome],
+    matches: dict[str, Source],
+) -> set[int]:
+    """Create, in bulk, the prospects of the rows that `_import_row` would create with no
+    Salesforce record to link: a new email (the first row with it in the batch), no contact or
+    lead found, values the fields accept. Their outcomes are filled in; the lines done.
+
+    They are written before the batch's other rows, so a later row with the same email updates
+    the prospect just created, as one by one."""
+    fresh: dict[str, tuple[CsvRow, IntakeOutcome, dict[str, Any]]] = {}
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if row.problem is not None or row.email is None:
+            continue
+        key = email_key(row.email)
+        if key in fresh or key in known.live or key in known.recycled or key in matches:
+            fresh.setdefault(key, (row, outcome, {}))  # taken: one by one
+            continue
+        try:
+            checked = intake.catalog.check({**row.values, "email": row.email}, origin=Origin.IMPORT)
+        except LeadbridgeError:
+            fresh[key] = (row, outcome, {})  # `_import_row` reports the reason
+            continue
+        fresh[key] = (row, outcome, checked)
+    chosen = [item for item in fresh.values() if item[2]]
+    prospects = intake.prospects.add_many(
+        [checked for _, _, checked in chosen], origin=Origin.IMPORT, actor=None
+    )
+    for (_row, outcome, _), prospect in zip(chosen, prospects, strict=True):
+        outcome.status, outcome.prospect_id, outcome.email = CREATED, prospect.id, prospect.email
+        known.remember(prospect)
+    return {row.line for row, _, _ in chosen}
 
 
 def _import_row(

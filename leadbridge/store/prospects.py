@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.emails import email_key
@@ -19,7 +19,14 @@ from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
-from leadbridge.store.models import LIVE, RECYCLED, ProspectRow, ProspectValueRow, UserRow
+from leadbridge.store.models import (
+    LIVE,
+    RECYCLED,
+    AuditRow,
+    ProspectRow,
+    ProspectValueRow,
+    UserRow,
+)
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_bulk import bulk_insert
@@ -296,6 +303,36 @@ class ProspectRepository:
                 setattr(row, attribute, None)
         self.session.flush()
         return self.get(prospect_id)
+
+    def add_many(
+        self, rows: Sequence[Mapping[str, Any]], *, origin: Origin, actor: str | None
+    ) -> builtins.list[Prospect]:
+        """New prospects as `add` makes them (checked, one "created" audit row each), with a
+        few statements for all of them; in the order of `rows`. The emails must be distinct
+        and free (ConflictError names the ones taken, and nothing is written)."""
+        if not rows:
+            return []
+        now = self.clock.now()
+        bulk_insert(self.session, rows, origin=origin, now=now)
+        keys = [email_key(str(row["email"])) for row in rows]
+        found = self.by_emails(keys)
+        prospects = [found[key] for key in keys]
+        self.session.execute(
+            insert(AuditRow),
+            [
+                {
+                    "prospect_id": prospect.id,
+                    "field": "prospect",
+                    "old_value": None,
+                    "new_value": "created",
+                    "at": now,
+                    "origin": Origin(origin),
+                    "actor": actor,
+                }
+                for prospect in prospects
+            ],
+        )
+        return prospects
 
     def bulk_insert(self, rows: Iterable[Mapping[str, Any]], *, origin: Origin) -> int:
         """Insert many prospects fast (no audit rows, no outbox items); how many."""
