@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
 
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
@@ -26,7 +25,6 @@ from leadbridge.store.database import Database
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.sync.config import PushConfig, load_config
 from leadbridge.sync.intake import (
-    CREATED,
     ERROR,
     SKIPPED,
     AfterChange,
@@ -34,6 +32,7 @@ from leadbridge.sync.intake import (
     IntakeOutcome,
     IntakeSummary,
     Known,
+    NewProspect,
     Source,
     read_fields,
 )
@@ -157,34 +156,33 @@ def _create_new(
     outcomes: Sequence[IntakeOutcome],
     matches: dict[str, Source],
 ) -> set[int]:
-    """Create, in bulk, the prospects of the rows that `_import_row` would create with no
-    Salesforce record to link: a new email (the first row with it in the batch), no contact or
-    lead found, values the fields accept. Their outcomes are filled in; the lines done.
+    """Create, in bulk, the prospects of the rows that `_import_row` would create: a new
+    email (the first row with it in the batch), values the fields accept; linked to the
+    Salesforce record found, with its values and its owner, as `Intake.take` does. Their
+    outcomes are filled in; the lines done.
 
     They are written before the batch's other rows, so a later row with the same email updates
     the prospect just created, as one by one."""
-    fresh: dict[str, tuple[CsvRow, IntakeOutcome, dict[str, Any]]] = {}
+    seen: set[str] = set()
+    chosen: list[tuple[CsvRow, NewProspect]] = []
     for row, outcome in zip(rows, outcomes, strict=True):
         if row.problem is not None or row.email is None:
             continue
         key = email_key(row.email)
-        if key in fresh or key in known.live or key in known.recycled or key in matches:
-            fresh.setdefault(key, (row, outcome, {}))  # taken: one by one
+        if key in seen or key in known.live or key in known.recycled:
+            seen.add(key)  # one by one (an update, a restore, a row refused)
             continue
+        seen.add(key)
+        source = matches.get(key)
         try:
-            checked = intake.catalog.check({**row.values, "email": row.email}, origin=Origin.IMPORT)
+            values, taken = intake.new_values(source, row.email, row.values, Origin.IMPORT)
         except LeadbridgeError:
-            fresh[key] = (row, outcome, {})  # `_import_row` reports the reason
-            continue
-        fresh[key] = (row, outcome, checked)
-    chosen = [item for item in fresh.values() if item[2]]
-    prospects = intake.prospects.add_many(
-        [checked for _, _, checked in chosen], origin=Origin.IMPORT, actor=None
-    )
-    for (_row, outcome, _), prospect in zip(chosen, prospects, strict=True):
-        outcome.status, outcome.prospect_id, outcome.email = CREATED, prospect.id, prospect.email
+            continue  # `_import_row` reports the reason
+        chosen.append((row, NewProspect(outcome, source, values, taken)))
+    prospects = intake.create_many([item for _, item in chosen], origin=Origin.IMPORT)
+    for prospect in prospects:
         known.remember(prospect)
-    return {row.line for row, _, _ in chosen}
+    return {row.line for row, _ in chosen}
 
 
 def _import_row(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.emails import email_key
@@ -333,6 +333,61 @@ class ProspectRepository:
             ],
         )
         return prospects
+
+    def link_many(self, links: Sequence[Mapping[str, Any]]) -> None:
+        """`link_crm` for many prospects: each mapping holds "_id" and the columns to set
+        (crm_lead_id, crm_contact_id, crm_account_id, crm_owner_id, last_crm_sync_at)."""
+        self._update_many(links)
+
+    def assign_new_many(
+        self, assignments: Mapping[int, int], *, origin: Origin, actor: str | None
+    ) -> None:
+        """`assign` for many unassigned prospects (prospect id → active user id): the
+        assignment, its audit row and, each being syncable, a "push" outbox item."""
+        if not assignments:
+            return
+        now = self.clock.now()
+        self._update_many(
+            [
+                {"_id": prospect_id, "assigned_user_id": user_id, "updated_at": now}
+                for prospect_id, user_id in assignments.items()
+            ]
+        )
+        self.session.execute(
+            insert(AuditRow),
+            [
+                {
+                    "prospect_id": prospect_id,
+                    "field": "assigned_user_id",
+                    "old_value": None,
+                    "new_value": to_text(user_id),
+                    "at": now,
+                    "origin": Origin(origin),
+                    "actor": actor,
+                }
+                for prospect_id, user_id in assignments.items()
+            ],
+        )
+        syncable = self.session.scalars(
+            select(ProspectRow.id).where(
+                ProspectRow.id.in_(list(assignments)), ProspectRow.do_not_sync.is_(False), LIVE
+            )
+        )
+        self._outbox.enqueue_many(PUSH, sorted(syncable), "assigned")
+
+    def _update_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One executemany per set of columns; each mapping holds "_id" and the columns."""
+        by_columns: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(sorted(set(row) - {"_id"})), []).append(row)
+        table: Table = ProspectRow.__table__  # type: ignore[assignment]
+        for names, group in by_columns.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({name: bindparam(name) for name in names})
+            )
+            self.session.connection().execute(statement, group)
 
     def bulk_insert(self, rows: Iterable[Mapping[str, Any]], *, origin: Origin) -> int:
         """Insert many prospects fast (no audit rows, no outbox items); how many."""
