@@ -140,7 +140,7 @@ class RuleEngine:
             try:
                 with self.session.begin_nested():
                     SetBasedFiring(self.session, self.clock, catalog).apply(
-                        rules, [prospect.id for prospect in live], last_fired, report
+                        rules, live, last_fired, report
                     )
             except ClaimRefusedError:
                 logger.info("a rule claim was refused: the batch runs row by row")

@@ -70,6 +70,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("leadbridge.automation.engine")
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 CLAIM_CHUNK = 500
 _COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
 
@@ -153,7 +155,7 @@ class SetBasedFiring:
     def apply(
         self,
         rules: Sequence[CompiledRule],
-        prospect_ids: Sequence[int],
+        prospects: Sequence[Prospect],
         last_fired: dict[tuple[int, int], datetime],
         report: RulesReport,
     ) -> None:
@@ -161,14 +163,8 @@ class SetBasedFiring:
         (the caller undoes the batch's savepoint and runs it row by row)."""
         from leadbridge.automation.engine import Firing
 
-        ids = sorted(prospect_ids)
-        self.session.flush()
-        for chunk in chunked(ids):
-            self.session.execute(
-                select(ProspectRow.id).where(ProspectRow.id.in_(chunk)).with_for_update()
-            ).all()
         writes = _Writes()
-        for prospect in prospects_by_ids(self.session, ids):
+        for prospect in self._locked(prospects):
             if prospect.recycled:
                 continue
             report.prospects += 1
@@ -195,6 +191,21 @@ class SetBasedFiring:
                 current = after
         self._claim(writes.firings)
         self._write(writes)
+
+    def _locked(self, prospects: Sequence[Prospect]) -> Sequence[Prospect]:
+        """The prospects, their rows locked (SELECT … FOR UPDATE, in id order) and read
+        again after the lock where locks exist (PostgreSQL: another transaction may have
+        changed them since they were read); SQLite's writers are serialised, so the
+        prospects read in this transaction are current."""
+        self.session.flush()
+        ids = sorted(prospect.id for prospect in prospects)
+        if self.session.get_bind().dialect.name == "sqlite":
+            return sorted(prospects, key=lambda prospect: prospect.id)
+        for chunk in chunked(ids):
+            self.session.execute(
+                select(ProspectRow.id).where(ProspectRow.id.in_(chunk)).with_for_update()
+            ).all()
+        return prospects_by_ids(self.session, ids)
 
     def _may_fire(self, rule: CompiledRule, last: datetime | None) -> bool:
         if last is None:
@@ -354,9 +365,9 @@ class SetBasedFiring:
             )
             self.session.connection().execute(statement, rows)
         if writes.audit:
-            self.session.execute(insert(AuditRow), writes.audit)
+            self.session.connection().execute(insert(AUDIT), writes.audit)
         if writes.outbox:
-            self.session.execute(insert(OutboxRow), writes.outbox)
+            self.session.connection().execute(insert(OUTBOX), writes.outbox)
         for group_id, position in self.groups.last.items():
             if position is not None:
                 self.session.execute(

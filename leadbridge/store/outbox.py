@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
@@ -57,6 +57,9 @@ def outbox_snapshot(row: OutboxRow) -> OutboxItem:
     )
 
 
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+
+
 class OutboxRepository:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -83,8 +86,8 @@ class OutboxRepository:
         if not prospect_ids:
             return
         now = self.clock.now()
-        self.session.execute(
-            insert(OutboxRow),
+        self.session.connection().execute(
+            insert(OUTBOX),
             [
                 {
                     "kind": kind,

@@ -41,6 +41,7 @@ from leadbridge.store.prospect_writes import (
 from leadbridge.store.values import to_text
 
 MAX_PAGE = 10_000
+AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 
 
 class ProspectRepository:
@@ -317,8 +318,8 @@ class ProspectRepository:
         keys = [email_key(str(row["email"])) for row in rows]
         found = self.by_emails(keys)
         prospects = [found[key] for key in keys]
-        self.session.execute(
-            insert(AuditRow),
+        self.session.connection().execute(
+            insert(AUDIT),
             [
                 {
                     "prospect_id": prospect.id,
@@ -353,8 +354,8 @@ class ProspectRepository:
                 for prospect_id, user_id in assignments.items()
             ]
         )
-        self.session.execute(
-            insert(AuditRow),
+        self.session.connection().execute(
+            insert(AUDIT),
             [
                 {
                     "prospect_id": prospect_id,
