@@ -72,7 +72,6 @@ logger = logging.getLogger("leadbridge.automation.engine")
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
-CLAIM_CHUNK = 500
 _COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
 
 
@@ -311,25 +310,26 @@ class SetBasedFiring:
     def _claim(self, firings: Sequence[_Firing]) -> None:
         """The claims `RuleMatchRepository.claim` makes, in bulk; ClaimRefusedError when one is
         refused."""
-        first = [f for f in firings if not f.repeat]
-        for chunk in chunked(first, CLAIM_CHUNK):
-            values = [
-                {
-                    "rule_id": f.rule.rule.id,
-                    "prospect_id": f.prospect_id,
-                    "first_fired_at": self.now,
-                    "last_fired_at": self.now,
-                    "times": 1,
-                }
-                for f in chunk
-            ]
+        first = [
+            {
+                "rule_id": f.rule.rule.id,
+                "prospect_id": f.prospect_id,
+                "first_fired_at": self.now,
+                "last_fired_at": self.now,
+                "times": 1,
+            }
+            for f in firings
+            if not f.repeat
+        ]
+        if first:
             statement = (
                 dialect_insert(self.session, RuleMatchRow)
-                .values(values)
                 .on_conflict_do_nothing(index_elements=["rule_id", "prospect_id"])
                 .returning(RuleMatchRow.rule_id)
             )
-            if len(self.session.execute(statement).all()) != len(chunk):
+            # One executemany: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+            # and gathers the RETURNING rows of all of them.
+            if len(self.session.connection().execute(statement, first).all()) != len(first):
                 raise ClaimRefusedError
         again: dict[int, tuple[timedelta, list[int]]] = {}
         for f in firings:
