@@ -13,6 +13,7 @@ import requests
 
 from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
+from bench.imports import imports_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
@@ -116,7 +117,7 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console")
+    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console", "imports")
     parser.add_argument("--only", choices=suites_names, default=None)
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
@@ -136,6 +137,8 @@ def main() -> None:
     if args.only in (None, "console"):
         print(f"console pages: {conditions()}")
         suites.append(console_bench())
+    if args.only in (None, "imports"):
+        suites.append(imports_bench())
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"

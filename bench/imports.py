@@ -71,7 +71,9 @@ def _rule(db: Database) -> None:
     clock = SystemClock()
     with db.session() as session:
         users = UserRepository(session)
-        emails = [users.add(f"rep{n}@bench.example", f"Rep {n}", role="sales").email for n in (1, 2)]
+        emails = [
+            users.add(f"rep{n}@bench.example", f"Rep {n}", role="sales").email for n in (1, 2)
+        ]
     GroupService(db, clock).add("reps", emails)
     RuleService(db, clock).add(
         "French to the reps",
@@ -101,7 +103,7 @@ def _postgres_url() -> str | None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
         return name
-    except Exception:  # noqa: BLE001 - no PostgreSQL here: the SQLite figure only
+    except Exception:  # no PostgreSQL here: the SQLite figure only
         return None
 
 
@@ -116,25 +118,27 @@ def imports_bench(rows: int = ROWS) -> Iterator[tuple[str, float, str, str]]:
     data = _csv(rows)
     label = f"import {rows:,} rows, assignment rule"
     conditions = "sandbox file-backed, 0 ms"
-    with tempfile.TemporaryDirectory() as tmp:
-        with SandboxServer(SandboxConfig(data_dir=Path(tmp) / "org", random_seed=1)) as server:
-            _seed_org(server, rows)
-            db = open_database(f"sqlite:///{Path(tmp) / 'store.sqlite3'}")
-            try:
-                rate = _import(db, server, Path(tmp) / "sqlite", data, rows)
-            finally:
-                db.dispose()
-            yield (f"{label}, SQLite ({conditions})", rate, "rows/s", f">= {TARGET:,}/s")
-            name = _postgres_url()
-            if name is None:
-                return
-            db = open_database(f"{POSTGRES}/{name}")
-            try:
-                rate = _import(db, server, Path(tmp) / "postgres", data, rows)
-            finally:
-                db.dispose()
-                _drop(name)
-            yield (f"{label}, PostgreSQL ({conditions})", rate, "rows/s", f">= {TARGET:,}/s")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxServer(SandboxConfig(data_dir=Path(tmp) / "org", random_seed=1)) as server,
+    ):
+        _seed_org(server, rows)
+        db = open_database(f"sqlite:///{Path(tmp) / 'store.sqlite3'}")
+        try:
+            rate = _import(db, server, Path(tmp) / "sqlite", data, rows)
+        finally:
+            db.dispose()
+        yield (f"{label}, SQLite ({conditions})", rate, "rows/s", f">= {TARGET:,}/s")
+        name = _postgres_url()
+        if name is None:
+            return
+        db = open_database(f"{POSTGRES}/{name}")
+        try:
+            rate = _import(db, server, Path(tmp) / "postgres", data, rows)
+        finally:
+            db.dispose()
+            _drop(name)
+        yield (f"{label}, PostgreSQL ({conditions})", rate, "rows/s", f">= {TARGET:,}/s")
 
 
 if __name__ == "__main__":
