@@ -32,6 +32,7 @@ from leadbridge.store.automation import AutomationRule, AutomationRuleRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_batches import prospects_by_ids
 from leadbridge.store.prospect_fields import FieldCatalog
+from leadbridge.store.prospect_locks import lock_prospects
 from leadbridge.store.rule_matches import RuleMatchRepository
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,10 @@ def run_rules_for(
     if not active:
         return report
     rules = compile_rules(session, active, report)
-    report.add(RuleEngine(session, clock).apply(rules, prospects_by_ids(session, prospect_ids)))
+    ids = list(prospect_ids)
+    lock_prospects(session, ids)
+    prospects = prospects_by_ids(session, ids)
+    report.add(RuleEngine(session, clock).apply(rules, prospects, locked=True))
     return report
 
 
@@ -128,8 +132,11 @@ class RuleEngine:
         self.clock = clock
         self._matches = RuleMatchRepository(session, clock)
 
-    def apply(self, rules: Sequence[CompiledRule], prospects: Sequence[Prospect]) -> RulesReport:
-        """Evaluate and fire the rules for a batch of prospects (recycled ones are skipped)."""
+    def apply(
+        self, rules: Sequence[CompiledRule], prospects: Sequence[Prospect], *, locked: bool = False
+    ) -> RulesReport:
+        """Evaluate and fire the rules for a batch of prospects (recycled ones are skipped);
+        `locked`: they were read after their rows were locked."""
         live = [prospect for prospect in prospects if not prospect.recycled]
         last_fired = self._matches.last_fired(
             (rule.rule.id for rule in rules), (prospect.id for prospect in live)
@@ -140,7 +147,7 @@ class RuleEngine:
             try:
                 with self.session.begin_nested():
                     SetBasedFiring(self.session, self.clock, catalog).apply(
-                        rules, live, last_fired, report
+                        rules, live, last_fired, report, locked=locked
                     )
             except ClaimRefusedError:
                 logger.info("a rule claim was refused: the batch runs row by row")

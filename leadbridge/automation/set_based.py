@@ -62,6 +62,7 @@ from leadbridge.store.outbox import MAX_REASON, PUSH
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_batches import prospects_by_ids
 from leadbridge.store.prospect_fields import FieldCatalog
+from leadbridge.store.prospect_locks import lock_prospects
 from leadbridge.store.users import UserRepository
 from leadbridge.store.values import to_text
 
@@ -157,13 +158,16 @@ class SetBasedFiring:
         prospects: Sequence[Prospect],
         last_fired: dict[tuple[int, int], datetime],
         report: RulesReport,
+        *,
+        locked: bool = False,
     ) -> None:
         """Fire the rules for these (live) prospects; ClaimRefusedError when a claim is refused
-        (the caller undoes the batch's savepoint and runs it row by row)."""
+        (the caller undoes the batch's savepoint and runs it row by row). `locked`: the
+        prospects were read after their rows were locked (`lock_prospects`)."""
         from leadbridge.automation.engine import Firing
 
         writes = _Writes()
-        for prospect in self._locked(prospects):
+        for prospect in self._locked(prospects, locked):
             if prospect.recycled:
                 continue
             report.prospects += 1
@@ -191,19 +195,16 @@ class SetBasedFiring:
         self._claim(writes.firings)
         self._write(writes)
 
-    def _locked(self, prospects: Sequence[Prospect]) -> Sequence[Prospect]:
-        """The prospects, their rows locked (SELECT … FOR UPDATE, in id order) and read
-        again after the lock where locks exist (PostgreSQL: another transaction may have
-        changed them since they were read); SQLite's writers are serialised, so the
-        prospects read in this transaction are current."""
+    def _locked(self, prospects: Sequence[Prospect], locked: bool) -> Sequence[Prospect]:
+        """The prospects in id order, their rows locked: when they were read before their
+        rows were locked, they are read again after (another transaction may have changed
+        them in between; on SQLite writers are serialised, and no lock is needed)."""
         self.session.flush()
-        ids = sorted(prospect.id for prospect in prospects)
-        if self.session.get_bind().dialect.name == "sqlite":
-            return sorted(prospects, key=lambda prospect: prospect.id)
-        for chunk in chunked(ids):
-            self.session.execute(
-                select(ProspectRow.id).where(ProspectRow.id.in_(chunk)).with_for_update()
-            ).all()
+        ordered = sorted(prospects, key=lambda prospect: prospect.id)
+        if locked or self.session.get_bind().dialect.name == "sqlite":
+            return ordered
+        ids = [prospect.id for prospect in ordered]
+        lock_prospects(self.session, ids)
         return prospects_by_ids(self.session, ids)
 
     def _may_fire(self, rule: CompiledRule, last: datetime | None) -> bool:
