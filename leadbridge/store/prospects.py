@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
+from leadbridge.store.chunks import chunked
 from leadbridge.store.models import (
     LIVE,
     RECYCLED,
@@ -41,6 +43,10 @@ from leadbridge.store.prospect_writes import (
 from leadbridge.store.values import to_text
 
 MAX_PAGE = 10_000
+# The fields a prospect snapshot takes straight from its own row (no custom value, no campaign).
+_OWN_COLUMNS = frozenset(f.name for f in fields(Prospect)) - {
+    "id", "custom", "marketing_campaign", "marketing_campaign_id", "created_at", "updated_at"
+}  # fmt: skip
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 
 
@@ -315,9 +321,7 @@ class ProspectRepository:
             return []
         now = self.clock.now()
         bulk_insert(self.session, rows, origin=origin, now=now)
-        keys = [email_key(str(row["email"])) for row in rows]
-        found = self.by_emails(keys)
-        prospects = [found[key] for key in keys]
+        prospects = self._inserted(rows, origin, now)
         self.session.connection().execute(
             insert(AUDIT),
             [
@@ -334,6 +338,29 @@ class ProspectRepository:
             ],
         )
         return prospects
+
+    def _inserted(
+        self, rows: Sequence[Mapping[str, Any]], origin: Origin, now: datetime
+    ) -> builtins.list[Prospect]:
+        """The snapshots of prospects just inserted from `rows`: built from their checked
+        values and their ids (one light query) when they hold only columns of their own (the
+        common case), else read back."""
+        catalog = FieldCatalog.load(self.session)
+        checked = [catalog.check(row, origin=origin) for row in rows]
+        keys = [email_key(str(values["email"])) for values in checked]
+        if any(set(values) - _OWN_COLUMNS for values in checked):
+            found = self.by_emails(keys)
+            return [found[key] for key in keys]
+        ids: dict[str, int] = {}
+        for chunk in chunked(keys):
+            query = select(ProspectRow.email_key, ProspectRow.id).where(
+                ProspectRow.email_key.in_(chunk), LIVE
+            )
+            ids.update((key, pid) for key, pid in self.session.execute(query))
+        return [
+            Prospect(id=ids[key], created_at=now, updated_at=now, **values)
+            for key, values in zip(keys, checked, strict=True)
+        ]
 
     def link_many(self, links: Sequence[Mapping[str, Any]]) -> None:
         """`link_crm` for many prospects: each mapping holds "_id" and the columns to set
