@@ -190,7 +190,13 @@ class Statements:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+_URL_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9_.~ -]")  # each becomes %XX (a space: "+")
+
+
 def _encoded_len(text: str) -> int:
+    """len(quote_plus(text, safe="")), counted without encoding ASCII text."""
+    if text.isascii():
+        return len(text) + 2 * len(_URL_UNSAFE_ASCII.findall(text))
     return len(quote_plus(text, safe=""))
 
 
