@@ -25,7 +25,6 @@ makes the batch run row by row (`supported`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,7 +58,7 @@ from leadbridge.store.models import (
     UserGroupRow,
 )
 from leadbridge.store.outbox import MAX_REASON, PUSH
-from leadbridge.store.prospect import Prospect
+from leadbridge.store.prospect import Prospect, with_values
 from leadbridge.store.prospect_batches import prospects_by_ids
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.prospect_locks import lock_prospects
@@ -239,7 +238,7 @@ class SetBasedFiring:
                 for name, value in changed.items():
                     audit.append(self._audit(prospect.id, name, prospect.value(name), value, actor))
                 columns.update(changed)
-                after = dataclasses.replace(after, **changed, updated_at=self.now)
+                after = with_values(after, **changed, updated_at=self.now)
                 if after.syncable:
                     outbox.append(self._push(prospect.id, "changed: " + ", ".join(sorted(changed))))
             done.append("changed " + ", ".join(sorted(plan.changes)))
@@ -251,7 +250,7 @@ class SetBasedFiring:
             if after.assigned_user_id is None:
                 audit.append(self._audit(prospect.id, "assigned_user_id", None, user_id, actor))
                 columns["assigned_user_id"] = user_id
-                after = dataclasses.replace(after, assigned_user_id=user_id, updated_at=self.now)
+                after = with_values(after, assigned_user_id=user_id, updated_at=self.now)
                 if after.syncable:
                     outbox.append(self._push(prospect.id, "assigned"))
             done.append(f"assigned to {email} ({describe_action(assignment)})")

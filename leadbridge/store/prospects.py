@@ -312,16 +312,25 @@ class ProspectRepository:
         return self.get(prospect_id)
 
     def add_many(
-        self, rows: Sequence[Mapping[str, Any]], *, origin: Origin, actor: str | None
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        origin: Origin,
+        actor: str | None,
+        checked: bool = False,
     ) -> builtins.list[Prospect]:
         """New prospects as `add` makes them (checked, one "created" audit row each), with a
         few statements for all of them; in the order of `rows`. The emails must be distinct
-        and free (ConflictError names the ones taken, and nothing is written)."""
+        and free (ConflictError names the ones taken, and nothing is written). `checked`: the
+        rows are `FieldCatalog.check`'s output for `origin` already."""
         if not rows:
             return []
         now = self.clock.now()
-        bulk_insert(self.session, rows, origin=origin, now=now)
-        prospects = self._inserted(rows, origin, now)
+        bulk_insert(self.session, rows, origin=origin, now=now, checked=checked)
+        if not checked:
+            catalog = FieldCatalog.load(self.session)
+            rows = [catalog.check(row, origin=origin) for row in rows]
+        prospects = self._inserted(rows, now)
         self.session.connection().execute(
             insert(AUDIT),
             [
@@ -340,13 +349,11 @@ class ProspectRepository:
         return prospects
 
     def _inserted(
-        self, rows: Sequence[Mapping[str, Any]], origin: Origin, now: datetime
+        self, checked: Sequence[Mapping[str, Any]], now: datetime
     ) -> builtins.list[Prospect]:
-        """The snapshots of prospects just inserted from `rows`: built from their checked
+        """The snapshots of prospects just inserted from `checked` rows: built from their
         values and their ids (one light query) when they hold only columns of their own (the
         common case), else read back."""
-        catalog = FieldCatalog.load(self.session)
-        checked = [catalog.check(row, origin=origin) for row in rows]
         keys = [email_key(str(values["email"])) for values in checked]
         if any(set(values) - _OWN_COLUMNS for values in checked):
             found = self.by_emails(keys)

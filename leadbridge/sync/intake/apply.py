@@ -4,7 +4,6 @@ assign it from the record's owner, and remember the values both sides now hold."
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT
 from leadbridge.ports import Clock, CrmRecord
 from leadbridge.store.models import RECYCLED, ProspectRow
-from leadbridge.store.prospect import Prospect
+from leadbridge.store.prospect import Prospect, with_values
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.prospect_loading import load_by
 from leadbridge.store.prospects import ProspectRepository
@@ -175,7 +174,7 @@ class Intake:
         """What `take` does for each item (a new email, distinct), with a few statements for
         all: create, link to the source, remember the agreed values, assign from the owner."""
         values = [item.values for item in items]
-        created = self.prospects.add_many(values, origin=origin, actor=None)
+        created = self.prospects.add_many(values, origin=origin, actor=None, checked=True)
         now = self.clock.now()
         links: list[dict[str, Any]] = []
         agreed: list[Agreed] = []
@@ -188,7 +187,7 @@ class Intake:
                 outcome.warnings.extend(item.taken.warnings)
                 link = _link_columns(source, now)
                 links.append({"_id": prospect.id, **link})
-                prospect = dataclasses.replace(prospect, **link)
+                prospect = with_values(prospect, **link)
                 agreed.append(
                     Agreed(
                         prospect.id,
@@ -200,9 +199,7 @@ class Intake:
                 user_id = self._owner_user(outcome, prospect, source)
                 if user_id is not None:
                     assignments[prospect.id] = user_id
-                    prospect = dataclasses.replace(
-                        prospect, assigned_user_id=user_id, updated_at=now
-                    )
+                    prospect = with_values(prospect, assigned_user_id=user_id, updated_at=now)
                 outcome.crm_object, outcome.crm_id = source.object_name, source.crm_id
             outcome.prospect_id, outcome.email = prospect.id, prospect.email
             result.append(prospect)
