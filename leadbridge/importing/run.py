@@ -178,6 +178,8 @@ def _create_new(
             values, taken = intake.new_values(source, row.email, row.values, Origin.IMPORT)
         except LeadbridgeError:
             continue  # `_import_row` reports the reason
+        if values.get("marketing_campaign") is not None:
+            continue  # a campaign that may not exist: `_import_row` checks it for this row
         chosen.append((row, NewProspect(outcome, source, values, taken)))
     prospects = intake.create_many([item for _, item in chosen], origin=Origin.IMPORT)
     for prospect in prospects:

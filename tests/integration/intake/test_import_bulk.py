@@ -8,6 +8,7 @@ from __future__ import annotations
 from leadbridge.domain.fields import Origin
 from leadbridge.importing import import_csv
 from leadbridge.store import AuditRepository, OutboxRepository, ProspectRepository
+from leadbridge.store.campaigns import MarketingCampaignRepository
 from tests.integration.intake.test_intake_engine import new_lead
 from tests.integration.sync.conftest import Wired
 
@@ -51,3 +52,20 @@ def test_new_rows_linked_assigned_and_remembered_then_a_repeat_row_updates(wired
     assert pushed.updated == 1
     [row] = wired.rows('SELECT "City", "FirstName" FROM "Lead" WHERE "Id" = ?', lead)
     assert (row["City"], row["FirstName"]) == ("Oslo", "Lee")
+
+
+def test_a_row_naming_a_missing_campaign_is_skipped_alone(wired: Wired) -> None:
+    with wired.db.session() as session:
+        MarketingCampaignRepository(session).add("Webinar")
+    data = (
+        b"email,marketing_campaign\n"
+        b"one@example.com,Webinar\n"
+        b"two@example.com,Nowhere\n"
+        b"three@example.com,\n"
+    )
+    summary = import_csv(wired.db, wired.crm, wired.clock, data)
+    assert [o.status for o in summary.outcomes] == ["created", "skipped", "created"]
+    assert "no marketing campaign named 'Nowhere'" in (summary.outcomes[1].reason or "")
+    with wired.db.session() as session:
+        one = ProspectRepository(session, wired.clock).get(summary.outcomes[0].prospect_id or 0)
+    assert one.marketing_campaign == "Webinar"
