@@ -14,6 +14,7 @@ import requests
 
 from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
+from bench.imports import imports_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
@@ -197,7 +198,7 @@ def _composite_rate(
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console")
+    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console", "imports")
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
         "--store", choices=("sqlite", "postgres"), default="sqlite", help="push and pull's store"
@@ -246,6 +247,8 @@ def main() -> None:
     if args.only in (None, "console"):
         print(f"console pages: {conditions()}")
         suites.append(console_bench())
+    if args.only in (None, "imports"):
+        suites.append(imports_bench())
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"

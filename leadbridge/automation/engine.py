@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from leadbridge.automation.actions import ActionRunner
 from leadbridge.automation.definitions import field_types
+from leadbridge.automation.set_based import ClaimRefusedError, SetBasedFiring, supported
 from leadbridge.domain.automation import Action, parse_actions
 from leadbridge.domain.criteria import Criteria, compile_criteria
 from leadbridge.domain.fields import Origin
@@ -30,6 +31,8 @@ from leadbridge.ports import Clock
 from leadbridge.store.automation import AutomationRule, AutomationRuleRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_batches import prospects_by_ids
+from leadbridge.store.prospect_fields import FieldCatalog
+from leadbridge.store.prospect_locks import lock_prospects
 from leadbridge.store.rule_matches import RuleMatchRepository
 
 logger = logging.getLogger(__name__)
@@ -116,7 +119,10 @@ def run_rules_for(
     if not active:
         return report
     rules = compile_rules(session, active, report)
-    report.add(RuleEngine(session, clock).apply(rules, prospects_by_ids(session, prospect_ids)))
+    ids = list(prospect_ids)
+    lock_prospects(session, ids)
+    prospects = prospects_by_ids(session, ids)
+    report.add(RuleEngine(session, clock).apply(rules, prospects, locked=True))
     return report
 
 
@@ -126,13 +132,37 @@ class RuleEngine:
         self.clock = clock
         self._matches = RuleMatchRepository(session, clock)
 
-    def apply(self, rules: Sequence[CompiledRule], prospects: Sequence[Prospect]) -> RulesReport:
-        """Evaluate and fire the rules for a batch of prospects (recycled ones are skipped)."""
-        report = RulesReport()
+    def apply(
+        self, rules: Sequence[CompiledRule], prospects: Sequence[Prospect], *, locked: bool = False
+    ) -> RulesReport:
+        """Evaluate and fire the rules for a batch of prospects (recycled ones are skipped);
+        `locked`: they were read after their rows were locked."""
         live = [prospect for prospect in prospects if not prospect.recycled]
         last_fired = self._matches.last_fired(
             (rule.rule.id for rule in rules), (prospect.id for prospect in live)
         )
+        catalog = FieldCatalog.load(self.session)
+        if rules and live and supported(rules, catalog):
+            report = RulesReport()
+            try:
+                with self.session.begin_nested():
+                    SetBasedFiring(self.session, self.clock, catalog).apply(
+                        rules, live, last_fired, report, locked=locked
+                    )
+            except ClaimRefusedError:
+                logger.info("a rule claim was refused: the batch runs row by row")
+            else:
+                return report
+        return self._apply_row_by_row(rules, live, last_fired)
+
+    def _apply_row_by_row(
+        self,
+        rules: Sequence[CompiledRule],
+        live: Sequence[Prospect],
+        last_fired: dict[tuple[int, int], datetime],
+    ) -> RulesReport:
+        """One firing at a time, each claimed and written on its own (see `set_based`)."""
+        report = RulesReport()
         for prospect in live:
             report.prospects += 1
             current = prospect

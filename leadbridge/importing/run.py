@@ -32,6 +32,7 @@ from leadbridge.sync.intake import (
     IntakeOutcome,
     IntakeSummary,
     Known,
+    NewProspect,
     Source,
     read_fields,
 )
@@ -128,23 +129,62 @@ def _import_batch(
     before it is)."""
     emails = [row.email for row in rows if row.problem is None and row.email]
     matches = _lookup(crm, config, emails, summary)
-    outcomes: list[IntakeOutcome] = []
     with db.session() as session:
         intake = Intake(session, clock, config)
         known = intake.known(emails)
-        touched: list[int] = []
-        for row in rows:
-            outcome = IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line)
-            outcomes.append(outcome)
+        outcomes = [
+            IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line) for row in rows
+        ]
+        created = _create_new(intake, known, rows, outcomes, matches)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if row.line in created:
+                continue
             if row.problem is not None or row.email is None:
                 outcome.status, outcome.reason = SKIPPED, row.problem
                 continue
             _import_row(intake, known, outcome, row, matches.get(email_key(row.email)), undelete)
-            if outcome.prospect_id is not None:
-                touched.append(outcome.prospect_id)
+        touched = [o.prospect_id for o in outcomes if o.prospect_id is not None]
         if after_change is not None and touched:
             after_change(session, touched, Origin.IMPORT)
     return outcomes
+
+
+def _create_new(
+    intake: Intake,
+    known: Known,
+    rows: Sequence[CsvRow],
+    outcomes: Sequence[IntakeOutcome],
+    matches: dict[str, Source],
+) -> set[int]:
+    """Create, in bulk, the prospects of the rows that `_import_row` would create: a new
+    email (the first row with it in the batch), values the fields accept; linked to the
+    Salesforce record found, with its values and its owner, as `Intake.take` does. Their
+    outcomes are filled in; the lines done.
+
+    They are written before the batch's other rows, so a later row with the same email updates
+    the prospect just created, as one by one."""
+    seen: set[str] = set()
+    chosen: list[tuple[CsvRow, NewProspect]] = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if row.problem is not None or row.email is None:
+            continue
+        key = email_key(row.email)
+        if key in seen or key in known.live or key in known.recycled:
+            seen.add(key)  # one by one (an update, a restore, a row refused)
+            continue
+        seen.add(key)
+        source = matches.get(key)
+        try:
+            values, taken = intake.new_values(source, row.email, row.values, Origin.IMPORT)
+        except LeadbridgeError:
+            continue  # `_import_row` reports the reason
+        if values.get("marketing_campaign") is not None:
+            continue  # a campaign that may not exist: `_import_row` checks it for this row
+        chosen.append((row, NewProspect(outcome, source, values, taken)))
+    prospects = intake.create_many([item for _, item in chosen], origin=Origin.IMPORT)
+    for prospect in prospects:
+        known.remember(prospect)
+    return {row.line for row, _ in chosen}
 
 
 def _import_row(

@@ -56,6 +56,10 @@ def _escape_char(char: str) -> str:
     return char
 
 
+# The same escapes as one table for str.translate (quoting thousands of emails per lookup).
+_TRANSLATION = {code: _escape_char(chr(code)) for code in (*range(0x20), 0x7F, *map(ord, _ESCAPES))}
+
+
 def quote(value: str) -> str:
     """A SOQL string literal: `o'brien@example.com` → `'o\\'brien@example.com'`.
 
@@ -68,7 +72,7 @@ def quote(value: str) -> str:
             f"{MAX_LITERAL_CHARS:,}",
             item="SOQL value",
         )
-    return "'" + "".join(_escape_char(char) for char in value) + "'"
+    return "'" + value.translate(_TRANSLATION) + "'"
 
 
 def datetime_literal(moment: datetime) -> str:
@@ -186,7 +190,13 @@ class Statements:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+_URL_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9_.~ -]")  # each becomes %XX (a space: "+")
+
+
 def _encoded_len(text: str) -> int:
+    """len(quote_plus(text, safe="")), counted without encoding ASCII text."""
+    if text.isascii():
+        return len(text) + 2 * len(_URL_UNSAFE_ASCII.findall(text))
     return len(quote_plus(text, safe=""))
 
 

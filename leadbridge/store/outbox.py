@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
@@ -63,6 +63,9 @@ def outbox_snapshot(row: OutboxRow) -> OutboxItem:
     )
 
 
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+
+
 class OutboxRepository:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -83,6 +86,26 @@ class OutboxRepository:
         self.session.add(row)
         self.session.flush()
         return outbox_snapshot(row)
+
+    def enqueue_many(self, kind: str, prospect_ids: Sequence[int], reason: str) -> None:
+        """`enqueue` for each prospect, in one statement."""
+        if not prospect_ids:
+            return
+        now = self.clock.now()
+        self.session.connection().execute(
+            insert(OUTBOX),
+            [
+                {
+                    "kind": kind,
+                    "prospect_id": pid,
+                    "reason": reason[:MAX_REASON],
+                    "created_at": now,
+                    "attempts": 0,
+                    "available_at": now,
+                }
+                for pid in prospect_ids
+            ],
+        )
 
     def enqueue_unless_pending(
         self, kind: str, prospect_ids: Sequence[int], reason: str

@@ -87,3 +87,17 @@ def prospect_from_row(
     """A snapshot from a `prospects` row (as a mapping), its custom values and campaign name."""
     values = {name: row[name] for name in _COLUMNS}
     return Prospect(**values, custom=dict(custom), marketing_campaign=campaign)
+
+
+def with_values(prospect: Prospect, **changes: Any) -> Prospect:
+    """`dataclasses.replace` for a snapshot, without re-running the constructor (the batch
+    paths make thousands): the same fields, `changes` (field name → value) applied."""
+    unknown = set(changes) - _FIELDS
+    if unknown:
+        raise TypeError(f"not prospect fields: {sorted(unknown)}")
+    copy = object.__new__(Prospect)
+    copy.__dict__.update(prospect.__dict__, **changes)
+    return copy
+
+
+_FIELDS = frozenset(f.name for f in fields(Prospect))

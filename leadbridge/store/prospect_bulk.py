@@ -33,15 +33,24 @@ VALUE_COLUMNS = ("prospect_id", "field_id", "value", "value_key")
 
 
 def bulk_insert(
-    session: Session, rows: Iterable[Mapping[str, Any]], *, origin: Origin, now: datetime
+    session: Session,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    origin: Origin,
+    now: datetime,
+    checked: bool = False,
 ) -> int:
-    """Insert prospects from `rows` (field name → value); the number inserted."""
-    return _Loader(session, Origin(origin), now).load(rows)
+    """Insert prospects from `rows` (field name → value); the number inserted. `checked`:
+    the rows are `FieldCatalog.check`'s output already (not checked again)."""
+    return _Loader(session, Origin(origin), now, checked=checked).load(rows)
 
 
 class _Loader:
-    def __init__(self, session: Session, origin: Origin, now: datetime) -> None:
+    def __init__(
+        self, session: Session, origin: Origin, now: datetime, *, checked: bool = False
+    ) -> None:
         self.session = session
+        self.checked = checked
         self.origin = origin
         self.catalog = FieldCatalog.load(session)
         self.campaigns: dict[str, int | None] = {}
@@ -84,7 +93,9 @@ class _Loader:
         self, values: Mapping[str, Any], line: int
     ) -> tuple[dict[str, Any], dict[int, str]]:
         try:
-            checked = self.catalog.check(values, origin=self.origin)
+            checked = (
+                dict(values) if self.checked else self.catalog.check(values, origin=self.origin)
+            )
         except InputError as error:
             raise InputError(str(error), item=f"row {line}") from None
         if "email" not in checked:

@@ -9,10 +9,13 @@ SQLAlchemy leaves FOR UPDATE out there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import NotFoundError
+from leadbridge.store.chunks import chunked
 from leadbridge.store.models import ProspectRow
 
 
@@ -21,3 +24,18 @@ def lock_prospect(session: Session, prospect_id: int) -> None:
     query = select(ProspectRow.id).where(ProspectRow.id == prospect_id).with_for_update()
     if session.execute(query).scalar_one_or_none() is None:
         raise NotFoundError(f"no prospect with id {prospect_id}")
+
+
+def lock_prospects(session: Session, prospect_ids: Iterable[int]) -> None:
+    """Hold these prospects' rows until the transaction ends, taken in id order (so two
+    transactions locking overlapping batches cannot deadlock); unknown ids are ignored."""
+    if session.get_bind().dialect.name == "sqlite":
+        return  # writers are serialised: nothing to take
+    for chunk in chunked(sorted(set(prospect_ids))):
+        query = (
+            select(ProspectRow.id)
+            .where(ProspectRow.id.in_(chunk))
+            .order_by(ProspectRow.id)
+            .with_for_update()
+        )
+        session.execute(query).all()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.emails import email_key
@@ -19,7 +20,15 @@ from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
-from leadbridge.store.models import LIVE, RECYCLED, ProspectRow, ProspectValueRow, UserRow
+from leadbridge.store.chunks import chunked
+from leadbridge.store.models import (
+    LIVE,
+    RECYCLED,
+    AuditRow,
+    ProspectRow,
+    ProspectValueRow,
+    UserRow,
+)
 from leadbridge.store.outbox import PUSH, OutboxRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_bulk import bulk_insert
@@ -34,6 +43,11 @@ from leadbridge.store.prospect_writes import (
 from leadbridge.store.values import to_text
 
 MAX_PAGE = 10_000
+# The fields a prospect snapshot takes straight from its own row (no custom value, no campaign).
+_OWN_COLUMNS = frozenset(f.name for f in fields(Prospect)) - {
+    "id", "custom", "marketing_campaign", "marketing_campaign_id", "created_at", "updated_at"
+}  # fmt: skip
+AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 
 
 class ProspectRepository:
@@ -296,6 +310,119 @@ class ProspectRepository:
                 setattr(row, attribute, None)
         self.session.flush()
         return self.get(prospect_id)
+
+    def add_many(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        origin: Origin,
+        actor: str | None,
+        checked: bool = False,
+    ) -> builtins.list[Prospect]:
+        """New prospects as `add` makes them (checked, one "created" audit row each), with a
+        few statements for all of them; in the order of `rows`. The emails must be distinct
+        and free (ConflictError names the ones taken, and nothing is written). `checked`: the
+        rows are `FieldCatalog.check`'s output for `origin` already."""
+        if not rows:
+            return []
+        now = self.clock.now()
+        bulk_insert(self.session, rows, origin=origin, now=now, checked=checked)
+        if not checked:
+            catalog = FieldCatalog.load(self.session)
+            rows = [catalog.check(row, origin=origin) for row in rows]
+        prospects = self._inserted(rows, now)
+        self.session.connection().execute(
+            insert(AUDIT),
+            [
+                {
+                    "prospect_id": prospect.id,
+                    "field": "prospect",
+                    "old_value": None,
+                    "new_value": "created",
+                    "at": now,
+                    "origin": Origin(origin),
+                    "actor": actor,
+                }
+                for prospect in prospects
+            ],
+        )
+        return prospects
+
+    def _inserted(
+        self, checked: Sequence[Mapping[str, Any]], now: datetime
+    ) -> builtins.list[Prospect]:
+        """The snapshots of prospects just inserted from `checked` rows: built from their
+        values and their ids (one light query) when they hold only columns of their own (the
+        common case), else read back."""
+        keys = [email_key(str(values["email"])) for values in checked]
+        if any(set(values) - _OWN_COLUMNS for values in checked):
+            found = self.by_emails(keys)
+            return [found[key] for key in keys]
+        ids: dict[str, int] = {}
+        for chunk in chunked(keys):
+            query = select(ProspectRow.email_key, ProspectRow.id).where(
+                ProspectRow.email_key.in_(chunk), LIVE
+            )
+            ids.update((key, pid) for key, pid in self.session.execute(query))
+        return [
+            Prospect(id=ids[key], created_at=now, updated_at=now, **values)
+            for key, values in zip(keys, checked, strict=True)
+        ]
+
+    def link_many(self, links: Sequence[Mapping[str, Any]]) -> None:
+        """`link_crm` for many prospects: each mapping holds "_id" and the columns to set
+        (crm_lead_id, crm_contact_id, crm_account_id, crm_owner_id, last_crm_sync_at)."""
+        self._update_many(links)
+
+    def assign_new_many(
+        self, assignments: Mapping[int, int], *, origin: Origin, actor: str | None
+    ) -> None:
+        """`assign` for many unassigned prospects (prospect id → active user id): the
+        assignment, its audit row and, each being syncable, a "push" outbox item."""
+        if not assignments:
+            return
+        now = self.clock.now()
+        self._update_many(
+            [
+                {"_id": prospect_id, "assigned_user_id": user_id, "updated_at": now}
+                for prospect_id, user_id in assignments.items()
+            ]
+        )
+        self.session.connection().execute(
+            insert(AUDIT),
+            [
+                {
+                    "prospect_id": prospect_id,
+                    "field": "assigned_user_id",
+                    "old_value": None,
+                    "new_value": to_text(user_id),
+                    "at": now,
+                    "origin": Origin(origin),
+                    "actor": actor,
+                }
+                for prospect_id, user_id in assignments.items()
+            ],
+        )
+        syncable = self.session.scalars(
+            select(ProspectRow.id).where(
+                ProspectRow.id.in_(list(assignments)), ProspectRow.do_not_sync.is_(False), LIVE
+            )
+        )
+        self._outbox.enqueue_many(PUSH, sorted(syncable), "assigned")
+
+    def _update_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One executemany per set of columns; each mapping holds "_id" and the columns."""
+        by_columns: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(sorted(set(row) - {"_id"})), []).append(row)
+        table: Table = ProspectRow.__table__  # type: ignore[assignment]
+        for names, group in by_columns.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({name: bindparam(name) for name in names})
+            )
+            self.session.connection().execute(statement, group)
 
     def bulk_insert(self, rows: Iterable[Mapping[str, Any]], *, origin: Origin) -> int:
         """Insert many prospects fast (no audit rows, no outbox items); how many."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadbridge.sync.intake.apply import AfterChange, Intake, Known, Source
+from leadbridge.sync.intake.apply import AfterChange, Intake, Known, NewProspect, Source
 from leadbridge.sync.intake.engine import auto_create_runner, auto_create_step, send_to_leadbridge
 from leadbridge.sync.intake.report import (
     CREATED,
@@ -30,6 +30,7 @@ __all__ = [
     "IntakeOutcome",
     "IntakeSummary",
     "Known",
+    "NewProspect",
     "Source",
     "auto_create_runner",
     "auto_create_step",

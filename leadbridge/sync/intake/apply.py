@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from leadbridge.domain.emails import email_key
@@ -13,13 +14,13 @@ from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT
 from leadbridge.ports import Clock, CrmRecord
 from leadbridge.store.models import RECYCLED, ProspectRow
-from leadbridge.store.prospect import Prospect
+from leadbridge.store.prospect import Prospect, with_values
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.prospect_loading import load_by
 from leadbridge.store.prospects import ProspectRepository
 from leadbridge.store.queues import is_queue_id
 from leadbridge.store.sync_state import Agreed, SyncStateRepository
-from leadbridge.store.users import UserRepository
+from leadbridge.store.users import User, UserRepository
 from leadbridge.sync.config import PushConfig
 from leadbridge.sync.intake.report import (
     CREATED,
@@ -29,7 +30,7 @@ from leadbridge.sync.intake.report import (
     UPDATED,
     IntakeOutcome,
 )
-from leadbridge.sync.intake.values import agreed_values, crm_values, fill_values
+from leadbridge.sync.intake.values import CrmValues, agreed_values, crm_values, fill_values
 
 # Called with (session, prospect ids, origin) after changes, in the same transaction: the
 # automation engine's `run_rules_for` (the sync engine may not import automation itself).
@@ -64,6 +65,31 @@ class Known:
                 self.by_crm_id[crm_id] = prospect
 
 
+@dataclass
+class NewProspect:
+    """A prospect to create, as `Intake.new_values` checked it."""
+
+    outcome: IntakeOutcome
+    source: Source | None
+    values: dict[str, Any]
+    taken: CrmValues | None
+
+
+def _link_columns(source: Source, now: datetime) -> dict[str, Any]:
+    """The columns `Intake._link` sets on a prospect not linked before."""
+    record = source.record
+    owner = record.get("OwnerId")
+    columns: dict[str, Any] = {"crm_owner_id": str(owner) if owner else None}
+    if source.object_name == CONTACT:
+        account = record.get("AccountId")
+        columns["crm_contact_id"] = source.crm_id
+        columns["crm_account_id"] = str(account) if account else None
+    else:
+        columns["crm_lead_id"] = source.crm_id
+    columns["last_crm_sync_at"] = now
+    return columns
+
+
 class Intake:
     """One transaction's worth of taking records in."""
 
@@ -75,6 +101,7 @@ class Intake:
         self.users = UserRepository(session)
         self.state = SyncStateRepository(session, clock)
         self.catalog = FieldCatalog.load(session)
+        self._owners: dict[str, User | None] = {}
 
     def known(self, emails: Iterable[str], crm_ids: Iterable[str] = ()) -> Known:
         keys = list(dict.fromkeys(email_key(email) for email in emails))
@@ -128,6 +155,79 @@ class Intake:
             outcome.crm_object, outcome.crm_id = source.object_name, source.crm_id
         outcome.prospect_id, outcome.email = prospect.id, prospect.email
         return prospect
+
+    def new_values(
+        self, source: Source | None, email: str, given: Mapping[str, Any], origin: Origin
+    ) -> tuple[dict[str, Any], CrmValues | None]:
+        """The checked values `take` would create a prospect with, and what was taken from
+        `source`; InputError (LeadbridgeError) when `add` would refuse them."""
+        taken = (
+            None
+            if source is None
+            else crm_values(self.config, self.catalog, source.object_name, source.record)
+        )
+        from_crm = {} if taken is None else taken.values
+        values = self.catalog.check({**from_crm, **given, "email": email}, origin=origin)
+        return values, taken
+
+    def create_many(self, items: Sequence[NewProspect], *, origin: Origin) -> list[Prospect]:
+        """What `take` does for each item (a new email, distinct), with a few statements for
+        all: create, link to the source, remember the agreed values, assign from the owner."""
+        values = [item.values for item in items]
+        created = self.prospects.add_many(values, origin=origin, actor=None, checked=True)
+        now = self.clock.now()
+        links: list[dict[str, Any]] = []
+        agreed: list[Agreed] = []
+        assignments: dict[int, int] = {}
+        result: list[Prospect] = []
+        for item, prospect in zip(items, created, strict=True):
+            outcome, source = item.outcome, item.source
+            outcome.status = CREATED
+            if source is not None and item.taken is not None:
+                outcome.warnings.extend(item.taken.warnings)
+                link = _link_columns(source, now)
+                links.append({"_id": prospect.id, **link})
+                prospect = with_values(prospect, **link)
+                agreed.append(
+                    Agreed(
+                        prospect.id,
+                        source.object_name,
+                        source.crm_id,
+                        agreed_values(self.config, source.object_name, item.taken, prospect),
+                    )
+                )
+                user_id = self._owner_user(outcome, prospect, source)
+                if user_id is not None:
+                    assignments[prospect.id] = user_id
+                    prospect = with_values(prospect, assigned_user_id=user_id, updated_at=now)
+                outcome.crm_object, outcome.crm_id = source.object_name, source.crm_id
+            outcome.prospect_id, outcome.email = prospect.id, prospect.email
+            result.append(prospect)
+        if links:
+            self.prospects.link_many(links)
+        self.state.remember(agreed, replace=True)
+        if assignments:
+            self.prospects.assign_new_many(assignments, origin=Origin.SALESFORCE, actor=None)
+        return result
+
+    def _owner_user(self, outcome: IntakeOutcome, prospect: Prospect, source: Source) -> int | None:
+        """The active user the record's owner maps to (`_assign`'s choice for a new prospect),
+        else None with `_assign`'s warning."""
+        owner = source.record.get("OwnerId")
+        if not owner or is_queue_id(str(owner)):
+            return None
+        if str(owner) not in self._owners:
+            self._owners[str(owner)] = self.users.by_crm_user_id(str(owner))
+        user = self._owners[str(owner)]
+        if user is None or not user.active:
+            why = (
+                "is not mapped to a leadbridge user" if user is None else "maps to an inactive user"
+            )
+            outcome.warnings.append(
+                f"the {source.object_name.lower()}'s owner {owner} {why}: left unassigned"
+            )
+            return None
+        return user.id
 
     def _update(
         self,
