@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench.push import _connect
+from bench.remote import connect
 from leadbridge.automation import GroupService, RuleService
 from leadbridge.importing.service import IntakeService
 from leadbridge.ports import SystemClock
@@ -87,7 +87,7 @@ def _import(
 ) -> tuple[float, float]:
     """(rows imported per second, prospects per second of a `rules run` over them all)."""
     home.mkdir(parents=True, exist_ok=True)
-    service = _connect(db, server, home)
+    service = connect(db, Path(server.ca_file).parent, home)
     _rule(db)
     intake = IntakeService(db, SystemClock(), service.client)
     started = time.perf_counter()
