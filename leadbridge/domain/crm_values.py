@@ -48,6 +48,8 @@ def crm_value(value: Any, field: CrmField | None) -> Any:
     checks to report; it never raises.
     """
     kind = field.type if field is not None else None
+    if type(value) is str and kind in TEXT_TYPES:  # the common case, the same result
+        return value if value.strip() else None
     if kind == "boolean":
         return _boolean(value)
     if is_blank(value):
