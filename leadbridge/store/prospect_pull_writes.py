@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.fields import Origin
@@ -25,6 +25,8 @@ from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_fields import FieldCatalog, campaign_id
 from leadbridge.store.prospect_writes import set_custom_value
 from leadbridge.store.values import to_text
+
+AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 
 
 def apply_crm_values(
@@ -85,7 +87,7 @@ def apply_crm_values(
         for chunk in chunked(rows):
             session.execute(update(ProspectRow), list(chunk))
     for chunk in chunked(audit):
-        session.execute(insert(AuditRow), list(chunk))
+        session.execute(insert(AUDIT), list(chunk))
     session.flush()
     _expire(session, written)
     return written, refused
