@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.fields import Origin
@@ -27,6 +27,7 @@ from leadbridge.store.prospect_writes import set_custom_value
 from leadbridge.store.values import to_text
 
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
+PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 
 
 def apply_crm_values(
@@ -81,16 +82,25 @@ def apply_crm_values(
                 }
             )
         columns["updated_at"] = now
-        updates[tuple(sorted(columns))].append({"id": pid, **columns})
+        updates[tuple(sorted(columns))].append({"_pid": pid, **_params(columns)})
         written[pid] = len(changed)
-    for rows in updates.values():
+    for names, rows in updates.items():
+        statement = (
+            update(PROSPECTS)
+            .where(PROSPECTS.c.id == bindparam("_pid"))
+            .values({name: bindparam(f"_{name}", type_=PROSPECTS.c[name].type) for name in names})
+        )
         for chunk in chunked(rows):
-            session.execute(update(ProspectRow), list(chunk))
+            session.execute(statement, list(chunk))
     for chunk in chunked(audit):
         session.execute(insert(AUDIT), list(chunk))
     session.flush()
     _expire(session, written)
     return written, refused
+
+
+def _params(columns: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"_{name}": value for name, value in columns.items()}
 
 
 def _expire(session: Session, prospect_ids: Mapping[int, Any]) -> None:
