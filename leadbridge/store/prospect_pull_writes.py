@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.fields import Origin
@@ -49,8 +49,11 @@ def apply_crm_values(
     refused: dict[int, LeadbridgeError] = {}
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     audit: list[dict[str, Any]] = []
+    present = _existing(session, list(changes))
     session.flush()  # earlier ORM changes first: the columns below are written after them
     for pid, (before, wanted) in changes.items():
+        if pid not in present:
+            continue  # deleted since it was read: nothing to write
         if "email" in wanted:
             refused[pid] = InputError("email changes go through update", item="email")
             continue
@@ -97,6 +100,13 @@ def apply_crm_values(
     session.flush()
     _expire(session, written)
     return written, refused
+
+
+def _existing(session: Session, prospect_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in chunked(prospect_ids):
+        found.update(session.scalars(select(PROSPECTS.c.id).where(PROSPECTS.c.id.in_(chunk))))
+    return found
 
 
 def _params(columns: Mapping[str, Any]) -> dict[str, Any]:
