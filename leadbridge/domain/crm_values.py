@@ -200,7 +200,7 @@ def _datetime(value: Any) -> Any:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@lru_cache(maxsize=8192)  # a pull parses each record's LastModifiedDate several times
+@lru_cache(maxsize=64)  # a pull parses each record's LastModifiedDate several times in a row
 def parse_crm_datetime(text: str) -> datetime | None:
     """`2026-01-31T12:00:00.000+0000` (Salesforce's form, or any ISO 8601) as aware UTC."""
     value = text.strip()
