@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from leadbridge.errors import CrmError
@@ -61,8 +62,15 @@ class CrmObject:
         found = self.fields.get(name)
         if found is not None:
             return found
-        lowered = name.lower()
-        return next((f for key, f in self.fields.items() if key.lower() == lowered), None)
+        return self._by_lower_name.get(name.lower())
+
+    @cached_property
+    def _by_lower_name(self) -> dict[str, CrmField]:
+        """Fields by lower-cased API name, the first of each wins (built once)."""
+        found: dict[str, CrmField] = {}
+        for key, described in self.fields.items():
+            found.setdefault(key.lower(), described)
+        return found
 
 
 @dataclass(frozen=True)

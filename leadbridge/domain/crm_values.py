@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from leadbridge.ports import CrmField
@@ -48,6 +49,8 @@ def crm_value(value: Any, field: CrmField | None) -> Any:
     checks to report; it never raises.
     """
     kind = field.type if field is not None else None
+    if type(value) is str and kind in TEXT_TYPES:  # the common case, the same result
+        return value if value.strip() else None
     if kind == "boolean":
         return _boolean(value)
     if is_blank(value):
@@ -197,6 +200,7 @@ def _datetime(value: Any) -> Any:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=64)  # a pull parses each record's LastModifiedDate several times in a row
 def parse_crm_datetime(text: str) -> datetime | None:
     """`2026-01-31T12:00:00.000+0000` (Salesforce's form, or any ISO 8601) as aware UTC."""
     value = text.strip()

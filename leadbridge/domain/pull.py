@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from leadbridge.domain.crm_values import crm_value, is_blank, parse_crm_datetime
+from leadbridge.domain.crm_values import crm_value, is_blank, parse_crm_datetime, same_value
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.field_rules import FieldRule, Side
 from leadbridge.domain.matching import modified_at
@@ -146,6 +146,9 @@ def plan_pull(
         if target is None or target.name not in record:
             continue
         ours = crm_value(prospect.values.get(rule.field), target)
+        if same_value(ours, crm_value(record.get(target.name), target)):
+            settled[target.name] = ours  # what `decide_field` decides, without its inputs
+            continue
         decision = decide_field(
             rule,
             target,

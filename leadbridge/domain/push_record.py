@@ -17,6 +17,7 @@ from typing import Any
 
 from leadbridge.domain.crm_values import as_remembered, crm_value, is_blank, same_value
 from leadbridge.domain.field_rules import UNKNOWN, FieldRule, Side, Sides, in_conflict, resolve
+from leadbridge.domain.fields import SyncBehaviour
 from leadbridge.domain.matching import modified_at
 from leadbridge.domain.preflight import Problem, preflight
 from leadbridge.ports import CrmField, CrmObject, CrmRecord
@@ -268,9 +269,11 @@ def conflicts(
         target = obj.field(rule.crm_field)
         if "." in rule.crm_field or target is None or target.name not in existing:
             continue
+        if rule.owned or rule.behaviour is not SyncBehaviour.MOST_RECENT:
+            continue  # never in conflict (`in_conflict`), checked before any conversion
         ours = crm_value(prospect.values.get(rule.field), target)
         theirs = crm_value(existing.get(target.name), target)
-        if is_stand_in(target, theirs, agreed):
+        if same_value(ours, theirs) or is_stand_in(target, theirs, agreed):
             continue
         if in_conflict(rule, field_sides(target, ours, theirs, agreed)):
             found.append(target.name)

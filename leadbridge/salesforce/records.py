@@ -13,11 +13,14 @@ from leadbridge.ports import CrmField, CrmObject, CrmRecord, SaveResult
 from .errors import Redactor, from_error_item, make_error, no_redaction
 
 T = TypeVar("T")
+_SCALARS = frozenset({str, int, float, bool})
 
 
 def clean(value: Any) -> Any:
     """A record without Salesforce's `attributes`, at any depth; a child subquery result
     (`{"totalSize", "done", "records"}`) becomes the list of its records."""
+    if value is None or type(value) in _SCALARS:  # most values: no ABC check
+        return value
     if isinstance(value, Mapping):
         if "records" in value and "totalSize" in value:
             return [clean(item) for item in value["records"]]

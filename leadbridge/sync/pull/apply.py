@@ -79,6 +79,7 @@ class PageApplier:
         self.values: dict[int, tuple[Prospect, dict[str, Any]]] = {}  # written per page
         self.agreed_now: list[Agreed] = []
         self.push_back: list[int] = []  # prospects whose winning values Salesforce lacks
+        self.prospect_values: dict[int, tuple[Prospect, ProspectValues]] = {}
 
     def apply(self, records: Sequence[CrmRecord]) -> list[int]:
         """Apply the page; the ids of the prospects whose fields or owner changed."""
@@ -136,12 +137,17 @@ class PageApplier:
         return history_times(self.crm, self.object_name, wanted)
 
     def _values(self, prospect: Prospect) -> ProspectValues:
-        return ProspectValues(
-            prospect.email,
-            {rule.field: prospect.value(rule.field) for rule in self.rules},
-            self.change_times.get(prospect.id, {}),
-            prospect.updated_at,
-        )
+        """The prospect's mapped values as read at the start of the page (made once)."""
+        found = self.prospect_values.get(prospect.id)
+        if found is None or found[0] is not prospect:
+            values = ProspectValues(
+                prospect.email,
+                {rule.field: prospect.value(rule.field) for rule in self.rules},
+                self.change_times.get(prospect.id, {}),
+                prospect.updated_at,
+            )
+            found = self.prospect_values[prospect.id] = (prospect, values)
+        return found[1]
 
     def _follows(self, prospect: Prospect, crm_id: str) -> bool:
         """A prospect follows its contact once it has one; its lead only until then."""
