@@ -4,7 +4,9 @@ Pages are read by keyset, so page 500 of a million-row result costs about the sa
 without ORDER BY, after the last row's internal row number; with ORDER BY, after the last row's
 sort-key values, then its row number (every ordered statement ends its ORDER BY with the row
 number, from page 1 on, so ties in the sort keys are never skipped or repeated across pages).
-Only a locator asking for a position other than the next one pages with OFFSET (that page only).
+A locator for one of the cursor's last `MARKS_KEPT` page starts (a client retrying a page)
+resumes by keyset too; only a locator asking for any other position pages with OFFSET (that
+page only; the pages after it are keyset again).
 If records change between pages, a keyset cursor resumes after the last row it returned, by
 its values then: a record updated after it was returned whose new sort-key values come later
 is returned again, one that moved from after the cursor to before it is not returned, and
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import ids
@@ -39,6 +41,7 @@ DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200
 MAX_CURSORS = 10  # open query cursors per user
 MAX_CURSORS_KEPT = 10_000  # all users together, whatever the cap: memory stays bounded
+MARKS_KEPT = 20  # page starts a cursor remembers, so re-reading a recent page is keyset too
 LOCATOR_PREFIX = "01g"
 
 
@@ -51,6 +54,8 @@ class Cursor:
     batch_size: int
     owner: str = ""  # the user whose cursor it is
     last_keys: tuple[Any, ...] = ()  # the last row's ORDER BY values (ordered statements)
+    # position -> (last_rowid, last_keys) of the row before it, for the latest page starts
+    marks: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,7 +130,8 @@ class QueryEngine:
         offset = int(offset_text)
         if offset != cursor.position:
             cursor.position = offset
-            cursor.last_rowid = -1  # unknown: fall back to OFFSET paging for this page
+            # a page read before (a retry): resume after its previous row; else OFFSET
+            cursor.last_rowid, cursor.last_keys = cursor.marks.get(offset, (-1, ()))
         with self.db.lock:
             return self._page(cursor, locator_id, version)
 
@@ -151,6 +157,9 @@ class QueryEngine:
         if rows:
             cursor.last_rowid = int(rows[-1][0])
             cursor.last_keys = tuple(rows[-1][1:skip])
+            cursor.marks[cursor.position] = (cursor.last_rowid, cursor.last_keys)
+            if len(cursor.marks) > MARKS_KEPT:
+                del cursor.marks[next(iter(cursor.marks))]
         done = cursor.position >= cursor.total or not rows
         result: dict[str, Any] = {"totalSize": cursor.total, "done": done}
         if not done:

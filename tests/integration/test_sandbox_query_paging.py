@@ -180,3 +180,21 @@ def test_rows_removed_between_pages_shift_nothing(sandbox: SandboxClient, sf: Sa
         reply = sf.query_more(reply["nextRecordsUrl"], identifier_is_url=True)
         records += reply["records"]
     assert [record["Id"] for record in records] == straight  # the 20 were on page 1
+
+
+def test_a_page_read_again_gives_the_same_rows(sandbox: SandboxClient, sf: Salesforce) -> None:
+    """A client retrying a page (same locator again) gets the same rows, and reads on."""
+    seed(sandbox, 600)
+    soql = "SELECT Id FROM Lead ORDER BY Rating DESC, NumberOfEmployees"
+    straight = [record["Id"] for record in read_all_any(sf, soql)]
+    first = sf.query(soql)
+    second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+    third = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)
+    again = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)
+    assert again["records"] == third["records"]
+    records = [*first["records"], *second["records"], *again["records"]]
+    reply = again
+    while not reply["done"]:
+        reply = sf.query_more(reply["nextRecordsUrl"], identifier_is_url=True)
+        records += reply["records"]
+    assert [record["Id"] for record in records] == straight
