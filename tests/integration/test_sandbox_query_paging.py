@@ -198,3 +198,13 @@ def test_a_page_read_again_gives_the_same_rows(sandbox: SandboxClient, sf: Sales
         reply = sf.query_more(reply["nextRecordsUrl"], identifier_is_url=True)
         records += reply["records"]
     assert [record["Id"] for record in records] == straight
+
+
+def test_a_statements_own_limit_and_offset_hold_across_pages(
+    sandbox: SandboxClient, sf: Salesforce
+) -> None:
+    seed(sandbox, 1000)
+    soql = "SELECT Id FROM Lead ORDER BY NumberOfEmployees DESC, Rating"
+    straight = [record["Id"] for record in read_all_any(sf, soql)]
+    window = read_all_any(sf, f"{soql} LIMIT 500 OFFSET 37")
+    assert [record["Id"] for record in window] == straight[37:537]
