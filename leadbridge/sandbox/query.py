@@ -1,7 +1,18 @@
 """Running SOQL against the org: paging with query locators, as the query resource does.
 
-Pages of a query without ORDER BY are read by keyset on the internal row number, so page 500 of
-a million-row result costs the same as page 1. Ordered queries page with OFFSET.
+Pages are read by keyset, so page 500 of a million-row result costs about the same as page 1:
+without ORDER BY, after the last row's internal row number; with ORDER BY, after the last row's
+sort-key values, then its row number (every ordered statement ends its ORDER BY with the row
+number, from page 1 on, so ties in the sort keys are never skipped or repeated across pages).
+A locator for one of the cursor's last `MARKS_KEPT` page starts (a client retrying a page)
+resumes by keyset too; only a locator asking for any other position pages with OFFSET (that
+page only; the pages after it are keyset again).
+If records change between pages, a keyset cursor resumes after the last row it returned, by
+its values then: a record updated after it was returned whose new sort-key values come later
+is returned again, one that moved from after the cursor to before it is not returned, and
+rows added or removed earlier in the order do not shift the rest (OFFSET would skip or
+repeat rows then). `totalSize` stays the count at the first page; the cursor is done when it
+has returned that many rows or a page comes back empty.
 
 Open cursors (query locators) are capped as Salesforce's SOAP and REST guides long documented
 it: at most `MAX_CURSORS` (10) per user; opening an 11th releases that user's oldest, and a
@@ -16,20 +27,21 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import ids
 from .clock import OrgClock
 from .exceptions import SalesforceError
 from .schema import OrgSchema
-from .soql import CompiledQuery, compile_query, shape_record
+from .soql import CompiledQuery, OrderKey, compile_query, shape_record
 from .storage import OrgDatabase
 
 DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200
 MAX_CURSORS = 10  # open query cursors per user
 MAX_CURSORS_KEPT = 10_000  # all users together, whatever the cap: memory stays bounded
+MARKS_KEPT = 20  # page starts a cursor remembers, so re-reading a recent page is keyset too
 LOCATOR_PREFIX = "01g"
 
 
@@ -38,9 +50,12 @@ class Cursor:
     compiled: CompiledQuery
     total: int
     position: int
-    last_rowid: int
+    last_rowid: int  # -1: unknown, page by OFFSET
     batch_size: int
     owner: str = ""  # the user whose cursor it is
+    last_keys: tuple[Any, ...] = ()  # the last row's ORDER BY values (ordered statements)
+    # position -> (last_rowid, last_keys) of the row before it, for the latest page starts
+    marks: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,7 +130,8 @@ class QueryEngine:
         offset = int(offset_text)
         if offset != cursor.position:
             cursor.position = offset
-            cursor.last_rowid = -1  # unknown: fall back to OFFSET paging for this page
+            # a page read before (a retry): resume after its previous row; else OFFSET
+            cursor.last_rowid, cursor.last_keys = cursor.marks.get(offset, (-1, ()))
         with self.db.lock:
             return self._page(cursor, locator_id, version)
 
@@ -135,10 +151,15 @@ class QueryEngine:
         remaining = cursor.total - cursor.position
         size = min(cursor.batch_size, max(remaining, 0))
         rows = self._fetch(cursor, size) if size else []
-        records = [shape_record(compiled, row[1:], version) for row in rows]
+        skip = 1 + len(compiled.order_keys)
+        records = [shape_record(compiled, row[skip:], version) for row in rows]
         cursor.position += len(records)
         if rows:
             cursor.last_rowid = int(rows[-1][0])
+            cursor.last_keys = tuple(rows[-1][1:skip])
+            cursor.marks[cursor.position] = (cursor.last_rowid, cursor.last_keys)
+            if len(cursor.marks) > MARKS_KEPT:
+                del cursor.marks[next(iter(cursor.marks))]
         done = cursor.position >= cursor.total or not rows
         result: dict[str, Any] = {"totalSize": cursor.total, "done": done}
         if not done:
@@ -155,14 +176,15 @@ class QueryEngine:
     def _fetch(self, cursor: Cursor, size: int) -> list[tuple[Any, ...]]:
         compiled = cursor.compiled
         base = f'{compiled.base_alias}."_rowid"'
-        select = f"SELECT {base}, {compiled.select_sql} FROM {compiled.from_sql}"
+        keys = "".join(f"{key.sql}, " for key in compiled.order_keys)
+        select = f"SELECT {base}, {keys}{compiled.select_sql} FROM {compiled.from_sql}"
         where = f"({compiled.where_sql})"
         params: tuple[Any, ...] = tuple(compiled.params)
         start = compiled.offset + cursor.position
-        keyset = not compiled.has_order_by and cursor.last_rowid >= 0 and cursor.position > 0
-        if keyset:
-            where += f" AND {base} > ?"
-            params += (cursor.last_rowid,)
+        if cursor.last_rowid >= 0 and cursor.position > 0:
+            after, after_params = _after(compiled.order_keys, cursor.last_keys, base)
+            where += f" AND {after}"
+            params += (*after_params, cursor.last_rowid)
             start = 0
         sql = f"{select} WHERE {where} ORDER BY {compiled.order_sql} LIMIT ? OFFSET ?"
         return self.db.conn.execute(sql, (*params, size, start)).fetchall()
@@ -207,3 +229,34 @@ class QueryEngine:
             self._released = 0
             self.max_batch_size = DEFAULT_BATCH_SIZE
             self.max_cursors = MAX_CURSORS
+
+
+def _after(
+    keys: tuple[OrderKey, ...], values: tuple[Any, ...], rowid: str
+) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause for the rows strictly after the row with sort-key `values` (then row
+    number: its parameter comes last, after the returned ones) in the order `keys` then
+    `rowid` ascending, with each key's direction and NULLs placement as the compiler emits it.
+
+    Built right to left: after(k_i..) = after_i(k_i) OR (k_i equal AND after(k_i+1..)). When
+    the first key's value bounds the rest (NULLs on the other side), that bound is also ANDed
+    on its own, so SQLite can range-scan an index on the first key.
+    """
+    clause = f"{rowid} > ?"
+    params: tuple[Any, ...] = ()
+    bound, bound_params = "", params
+    for index in range(len(keys) - 1, -1, -1):
+        key, value = keys[index], values[index]
+        if value is None:
+            later = f"{key.sql} IS NOT NULL" if key.nulls_first else "0"
+            clause = f"({later} OR ({key.sql} IS NULL AND {clause}))"
+            continue
+        operator = "<" if key.descending else ">"
+        later = f"{key.sql} {operator} ?"
+        if not key.nulls_first:
+            later = f"({later} OR {key.sql} IS NULL)"
+        clause = f"({later} OR ({key.sql} = ? AND {clause}))"
+        params = (value, value, *params)
+        if index == 0 and key.nulls_first:
+            bound, bound_params = f"{key.sql} {operator}= ? AND ", (value,)
+    return f"({bound}{clause})", (*bound_params, *params)

@@ -6,12 +6,18 @@ sql, params = compiled.sql(limit=2000)  # the first page of the statement's resu
 records = [shape_record(compiled, row, "59.0") for row in db.execute(sql, params)]
 """
 
-from leadbridge.sandbox.soql.compiler import CompiledQuery, compile_condition, compile_query
+from leadbridge.sandbox.soql.compiler import (
+    CompiledQuery,
+    OrderKey,
+    compile_condition,
+    compile_query,
+)
 from leadbridge.sandbox.soql.parser import parse, parse_condition
 from leadbridge.sandbox.soql.records import shape_csv_row, shape_record
 
 __all__ = [
     "CompiledQuery",
+    "OrderKey",
     "compile_condition",
     "compile_query",
     "parse",

@@ -27,6 +27,16 @@ _UNSORTABLE_TYPES = frozenset({"multipicklist"})
 
 
 @dataclass(frozen=True)
+class OrderKey:
+    """One ORDER BY item as compiled: its SQL expression, direction and where NULLs sort.
+    A pager can resume after a row by comparing these keys (then `_rowid`) with its values."""
+
+    sql: str
+    descending: bool
+    nulls_first: bool
+
+
+@dataclass(frozen=True)
 class CompiledQuery:
     """The pieces of one compiled statement; `sql()` and `count_sql()` assemble them.
 
@@ -48,6 +58,7 @@ class CompiledQuery:
     is_aggregate: bool
     columns: tuple[str, ...]
     shape: RecordShape = field(repr=False)
+    order_keys: tuple[OrderKey, ...] = ()  # the ORDER BY items, before the `_rowid` tie-breaker
 
     def sql(
         self,
@@ -107,7 +118,10 @@ def compile_query(
     scope = JoinScope(schema, obj, parsed.source, prefix="t", alias=parsed.alias)
     plan = plan_select(parsed, scope)
     where_sql, params = _where(parsed, scope, Context(schema, utc_today(now), include_deleted))
-    order_sql = _order(parsed, scope, plan.is_aggregate)
+    order_keys = _order_keys(parsed, scope, plan.is_aggregate)
+    order_sql = ", ".join(
+        [*(_order_item(key) for key in order_keys), f'{scope.base_alias}."_rowid"']
+    )
     return CompiledQuery(
         object_name=obj.name,
         base_alias=scope.base_alias,
@@ -123,6 +137,7 @@ def compile_query(
         is_aggregate=plan.is_aggregate,
         columns=plan.columns,
         shape=plan.shape,
+        order_keys=order_keys,
     )
 
 
@@ -160,8 +175,13 @@ def _where(query: Query, scope: JoinScope, context: Context) -> tuple[str, tuple
     return " AND ".join(parts) or "1", tuple(compiler.params)
 
 
-def _order(query: Query, scope: JoinScope, is_aggregate: bool) -> str:
-    items = []
+def _order_item(key: OrderKey) -> str:
+    direction = "DESC" if key.descending else "ASC"
+    return f"{key.sql} {direction} NULLS {'FIRST' if key.nulls_first else 'LAST'}"
+
+
+def _order_keys(query: Query, scope: JoinScope, is_aggregate: bool) -> tuple[OrderKey, ...]:
+    keys = []
     for item in query.order_by:
         if is_aggregate:
             message = f"Ordered field must be grouped or aggregated: {item.path.text}"
@@ -174,7 +194,5 @@ def _order(query: Query, scope: JoinScope, is_aggregate: bool) -> str:
             message = f"field '{field_def.name}' can not be sorted in a query call"
             raise invalid_field_at(query.source, item.path.pos, message)
         nulls_first = (not item.descending) if item.nulls_first is None else item.nulls_first
-        direction = "DESC" if item.descending else "ASC"
-        items.append(f"{column.sql} {direction} NULLS {'FIRST' if nulls_first else 'LAST'}")
-    items.append(f'{scope.base_alias}."_rowid"')
-    return ", ".join(items)
+        keys.append(OrderKey(column.sql, item.descending, nulls_first))
+    return tuple(keys)
