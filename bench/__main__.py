@@ -13,6 +13,7 @@ import requests
 
 from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
+from bench.forms import SECONDS, forms_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
@@ -116,8 +117,11 @@ def sandbox_bench(leads: int) -> Iterator[tuple[str, float, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console")
+    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console", "forms")
     parser.add_argument("--only", choices=suites_names, default=None)
+    parser.add_argument(
+        "--forms-seconds", type=float, default=SECONDS, help="How long the form posts last."
+    )
     args = parser.parse_args()
     print(f"{'benchmark':44} {'figure':>12}  {'unit':10} target")
     suites: list[Iterator[tuple[str, float, str, str]]] = []
@@ -136,6 +140,8 @@ def main() -> None:
     if args.only in (None, "console"):
         print(f"console pages: {conditions()}")
         suites.append(console_bench())
+    if args.only in (None, "forms"):
+        suites.append(forms_bench(args.forms_seconds))
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"
