@@ -46,14 +46,20 @@ from leadbridge.domain.forms import redact
 from leadbridge.errors import ConflictError, LeadbridgeError
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database, StoreTransientError, is_transient
-from leadbridge.store.form_posts import DONE, FAILED, MAX_ERROR, FormPostRepository
+from leadbridge.store.form_posts import (
+    DONE,
+    FAILED,
+    MAX_ERROR,
+    FormPostRepository,
+    keep_form_post,
+)
 from leadbridge.store.forms import FormHandler, FormHandlerRepository
 from leadbridge.store.models import FormPostRow
 from leadbridge.store.prospect_fields import FieldCatalog
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 2.0
-BATCH = 100
+BATCH = 25  # posts a transaction applies (its prospects stay locked until it commits)
 POLL_SECONDS = 1.0
 MAX_CACHED = 1000  # handlers kept in the cache
 MAX_ATTEMPTS = 5  # a post failing for a passing reason (a lost race, a deadlock) this often
@@ -164,8 +170,7 @@ class FormPostIntake:
         StoreTransientError when the store cannot take it now."""
         handler, catalog = self._definition(public_id)
         checked_values(catalog, handler, submitted)
-        with self.db.session() as session:
-            post_id = FormPostRepository(session, self.clock).add(handler.id, submitted, client)
+        post_id = keep_form_post(self.db, self.clock, handler.id, submitted, client)
         self.wake.set()
         return post_id
 

@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +275,27 @@ def test_the_public_endpoint_keeps_posts_and_answers_as_before(
     assert counts(db) == (1, 0, 0)
     process_pending_submissions(db, clock)
     assert score_of(db, clock, "a@example.com") == 10
+
+
+def test_serves_background_thread_applies_posts_as_they_come(
+    db: Database, clock: FakeClock
+) -> None:
+    found = handler(db, clock)
+    intake = FormPostIntake(db, clock)
+    stop = threading.Event()
+    thread = threading.Thread(target=intake.process_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        for n in range(3):
+            intake.accept(found["public_id"], {"work_email": f"p{n}@example.com", "org": "A"},
+                          None)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while posts(db, clock)["done"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        intake.wake.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert posts(db, clock) == {"pending": 0, "done": 3, "failed": 0}
+    assert counts(db) == (3, 3, 3)
