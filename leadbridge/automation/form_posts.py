@@ -84,7 +84,8 @@ def process_pending_submissions(db: Database, clock: Clock, limit: int = BATCH) 
     Each post is applied in a savepoint through `FormSubmissionService.apply` (prospect,
     completion actions, rules) and marked done with its effects; a post refused for good is
     marked failed with the reason; one that failed for a passing reason stays pending (its
-    attempts counted, failed after MAX_ATTEMPTS). Safe to run in several processes at once
+    attempts counted, failed after MAX_ATTEMPTS). A failed post stays in `form_posts` with
+    its reason; setting it back to pending applies it (once) on the next run. Safe to run in several processes at once
     and to retry: nothing is applied twice. Raises StoreTransientError when the database
     fails the whole batch (nothing committed; run it again)."""
     service = FormSubmissionService(db, clock)
@@ -143,6 +144,9 @@ def _apply(
             return _Passing(f"the database could not apply it now: {error.orig}")
         except LeadbridgeError as error:
             return error
+        except Exception as error:  # a bug must not stop every post behind this one
+            logger.exception("form post %d could not be applied", row.id)
+            return LeadbridgeError(f"could not be applied: {type(error).__name__}: {error}")
         else:
             row.submission_id = result.submission_id
             return None
