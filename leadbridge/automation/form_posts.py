@@ -85,9 +85,10 @@ def process_pending_submissions(db: Database, clock: Clock, limit: int = BATCH) 
     completion actions, rules) and marked done with its effects; a post refused for good is
     marked failed with the reason; one that failed for a passing reason stays pending (its
     attempts counted, failed after MAX_ATTEMPTS). A failed post stays in `form_posts` with
-    its reason; setting it back to pending applies it (once) on the next run. Safe to run in several processes at once
-    and to retry: nothing is applied twice. Raises StoreTransientError when the database
-    fails the whole batch (nothing committed; run it again)."""
+    its reason; setting it back to pending applies it (once) on the next run. Safe to run
+    in several processes at once and to retry: nothing is applied twice. Raises
+    StoreTransientError when the database fails the whole batch (nothing committed; run it
+    again)."""
     service = FormSubmissionService(db, clock)
     applied = failed = retried = 0
     with db.session() as session:
