@@ -14,6 +14,7 @@ import requests
 
 from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
+from bench.forms import SECONDS, forms_bench
 from bench.imports import imports_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
@@ -213,7 +214,17 @@ def _composite_rate(
 def main() -> None:
     parser = argparse.ArgumentParser(description="leadbridge benchmarks")
     parser.add_argument("--leads", type=int, default=1_000_000)
-    suites_names = ("cli", "sandbox", "store", "push", "pull", "prospects", "console", "imports")
+    suites_names = (
+        "cli",
+        "sandbox",
+        "store",
+        "push",
+        "pull",
+        "prospects",
+        "console",
+        "imports",
+        "forms",
+    )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
         "--store", choices=("sqlite", "postgres"), default="sqlite", help="push and pull's store"
@@ -232,6 +243,9 @@ def main() -> None:
         "--pull-latency-large",
         action="store_true",
         help="also pull --pull-contacts at the latency (10,000 are pulled at it anyway)",
+    )
+    parser.add_argument(
+        "--forms-seconds", type=float, default=SECONDS, help="How long the form posts last."
     )
     args = parser.parse_args()
     print(f"{'benchmark':{NAME}} {'figure':>12}  {'unit':10} target")
@@ -264,6 +278,8 @@ def main() -> None:
         suites.append(console_bench())
     if args.only in (None, "imports"):
         suites.append(imports_bench())
+    if args.only in (None, "forms"):
+        suites.append(forms_bench(args.forms_seconds))
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"

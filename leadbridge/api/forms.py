@@ -8,6 +8,11 @@ With a form spool installed (`leadbridge serve` does), a post the store cannot t
 spool and answered 200 all the same; a background thread writes it once the store answers
 (see automation/spool.py). While posts wait there, new ones queue behind them.
 
+With a form intake installed (`leadbridge serve` on PostgreSQL: automation/form_posts.py) a
+post is checked as before (handler, fields, values: the same errors), kept as one row and
+answered at once; a background thread (or a worker) applies it. Its `submission_id` is then
+the kept post's id. A post the store cannot take goes to the spool as above.
+
 Each client IP may post only so often (api/rate_limit.py: 429 with Retry-After). A post with
 the honeypot field (`lb_website_url`, hidden from people) filled in is answered like an
 accepted one, so a bot learns nothing, but nothing is written: it is logged and counted.
@@ -27,6 +32,7 @@ from leadbridge.api.body import read_submission
 from leadbridge.api.errors import ApiError
 from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.state import services
+from leadbridge.automation.form_posts import FormPostIntake
 from leadbridge.automation.spool import SubmissionSpool
 from leadbridge.automation.submissions import FormSubmissionService
 from leadbridge.domain.forms import is_spam
@@ -69,6 +75,16 @@ def install_spool(app: FastAPI, spool: SubmissionSpool) -> None:
     app.state.leadbridge_spool = spool
 
 
+def install_form_posts(app: FastAPI, intake: FormPostIntake) -> None:
+    """Keep posts to apply later (PostgreSQL) instead of applying each at once."""
+    app.state.leadbridge_form_posts = intake
+
+
+def _form_posts(request: Request) -> FormPostIntake | None:
+    found = getattr(request.app.state, "leadbridge_form_posts", None)
+    return found if isinstance(found, FormPostIntake) else None
+
+
 def _spool(request: Request) -> SubmissionSpool | None:
     found = getattr(request.app.state, "leadbridge_spool", None)
     return found if isinstance(found, SubmissionSpool) else None
@@ -93,6 +109,10 @@ async def submit_form(public_id: str, request: Request) -> dict[str, Any]:
         )
         return {"ok": True, "submission_id": secrets.randbelow(2**31 - 1) + 1}
     spool = _spool(request)
+    intake = _form_posts(request)
+    if intake is not None:
+        client = request.client.host if request.client else None
+        return await run_in_threadpool(_keep_or_spool, intake, spool, public_id, submitted, client)
     if spool is None:
         state = services(request)
         service = FormSubmissionService(state.database, state.clock)
@@ -111,5 +131,25 @@ def _submit_or_spool(
             pass
         else:
             return {"ok": True, "submission_id": result.submission_id}
+    queued = spool.add(public_id, submitted)
+    return {"ok": True, "queued": queued.spool_id}
+
+
+def _keep_or_spool(
+    intake: FormPostIntake,
+    spool: SubmissionSpool | None,
+    public_id: str,
+    submitted: dict[str, Any],
+    client: str | None,
+) -> dict[str, Any]:
+    if spool is None:
+        return {"ok": True, "submission_id": intake.accept(public_id, submitted, client)}
+    if not spool.pending():
+        try:
+            post_id = intake.accept(public_id, submitted, client)
+        except StoreTransientError:
+            pass
+        else:
+            return {"ok": True, "submission_id": post_id}
     queued = spool.add(public_id, submitted)
     return {"ok": True, "queued": queued.spool_id}

@@ -87,6 +87,19 @@ class FormSubmissionService:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def apply(
+        self,
+        session: Session,
+        handler_id: int,
+        submitted: Mapping[str, Any],
+        *,
+        spool_id: str,
+    ) -> SubmissionResult:
+        """Apply a post to handler `handler_id` in the caller's transaction (the form post
+        processor's): `spool_id` is the post's own key, so a post applied again returns its
+        first result and changes nothing. Raises as `submit` does."""
+        return self._submit(session, lambda found: found.get(handler_id), submitted, spool_id)
+
     def _submit(
         self,
         session: Session,
@@ -142,8 +155,14 @@ class FormSubmissionService:
 def _checked_values(
     session: Session, handler: FormHandler, submitted: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The prospect values the post sets, checked; errors name the form field."""
-    catalog = FieldCatalog.load(session)
+    return checked_values(FieldCatalog.load(session), handler, submitted)
+
+
+def checked_values(
+    catalog: FieldCatalog, handler: FormHandler, submitted: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The prospect values the post sets, checked; errors (SubmissionError) name the form
+    field."""
     spec = FormSpec(handler.field_map, handler.required, handler.reject_unknown)
     mapped = map_submission(submitted, spec, catalog.specs.keys())
     try:

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from leadbridge.api import create_app
-from leadbridge.api.forms import install_spool
+from leadbridge.api.forms import install_form_posts, install_spool
 from leadbridge.api.intake import install_intake
 from leadbridge.api.rate_limit import RateLimiter
+from leadbridge.automation.form_posts import FormPostIntake
 from leadbridge.automation.spool import SubmissionSpool
 from leadbridge.cli import context
 from leadbridge.cli.pull import intake_service
@@ -72,9 +73,14 @@ class CliConsoleGateway:
 
 
 def console_app(
-    wake: threading.Event, spool: SubmissionSpool, *, allowed_hosts: Sequence[str] | None = None
+    wake: threading.Event,
+    spool: SubmissionSpool,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
+    form_posts: FormPostIntake | None = None,
 ) -> FastAPI:
-    """The whole HTTP app over the settings' database, connector and form spool."""
+    """The whole HTTP app over the settings' database, connector and form spool (and the
+    form intake, which keeps posts to apply later, when given: PostgreSQL)."""
     settings = context.settings()
     app = create_app(
         context.database(),
@@ -84,5 +90,7 @@ def console_app(
     )
     install_intake(app, intake_service())
     install_spool(app, spool)
+    if form_posts is not None:
+        install_form_posts(app, form_posts)
     install_gateway(app, CliConsoleGateway(wake))
     return app

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 # Everything below is imported where it is used: `leadbridge --help` and the simple commands
 # must not pay for SQLAlchemy, simple-salesforce, FastAPI and the sync engine up front.
 if TYPE_CHECKING:
+    from leadbridge.automation.form_posts import FormPostIntake
     from leadbridge.automation.spool import SubmissionSpool
     from leadbridge.connector.service import ConnectorService
     from leadbridge.ports import CrmClient, SystemClock
@@ -208,6 +209,15 @@ def form_spool() -> SubmissionSpool:
 
     service = FormSubmissionService(database(), clock(), busy_timeout_ms=FORM_WAIT_MS)
     return SubmissionSpool(settings().home / "spool" / "forms", service)
+
+
+def form_posts() -> FormPostIntake | None:
+    """The form intake that keeps posts to apply later: on PostgreSQL only (on SQLite a
+    post is applied at once). See automation/form_posts.py."""
+    from leadbridge.automation.form_posts import FormPostIntake
+
+    db = database()
+    return FormPostIntake(db, clock()) if db.backend == "postgresql" else None
 
 
 def secret_box() -> SecretBox:

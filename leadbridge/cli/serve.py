@@ -97,7 +97,8 @@ def serve(
         )
     app_hosts = _allowed_hosts(settings.allowed_hosts, host)
     spool = context.form_spool()
-    app = console_app(wake, spool, allowed_hosts=app_hosts)
+    form_posts = context.form_posts()  # PostgreSQL: posts kept, applied on a thread
+    app = console_app(wake, spool, allowed_hosts=app_hosts, form_posts=form_posts)
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
     if host not in LOOPBACK:
         console.print(
@@ -105,14 +106,15 @@ def serve(
             "to the names people and websites use to reach it).",
             highlight=False,
         )
+    background = [wake_workers(wake) if no_sync else background_task(wake=wake)]
+    background.append(spool.drain_forever)
+    if form_posts is not None and not no_sync:  # with --no-sync the workers apply them
+        background.append(form_posts.process_forever)
     run_server(
         app,
         host,
         port,
-        background=[
-            wake_workers(wake) if no_sync else background_task(wake=wake),
-            spool.drain_forever,
-        ],
+        background=background,
         trusted_proxies=settings.trusted_proxies,
     )
 

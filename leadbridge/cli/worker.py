@@ -20,7 +20,9 @@ def worker(
     ] = 2,
     queue: Annotated[
         list[str] | None,
-        typer.Option(help="Only these queues (sync, push); repeat it for several. Default: all."),
+        typer.Option(
+            help="Only these queues (sync, push, forms); repeat it for several. Default: all."
+        ),
     ] = None,
     until_idle: Annotated[
         bool, typer.Option(help="Stop once no job is waiting (for tests and one-off runs).")

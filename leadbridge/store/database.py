@@ -123,7 +123,7 @@ class Database:
                 yield session
         except exc.DBAPIError as error:
             if is_transient(error):
-                raise StoreTransientError(_describe(error)) from error
+                raise StoreTransientError(describe(error)) from error
             raise
 
     def dispose(self) -> None:
@@ -214,7 +214,7 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
-def _describe(error: exc.DBAPIError) -> str:
+def describe(error: exc.DBAPIError) -> str:
     """The driver's message, first line only (never the statement or its parameters)."""
     text = str(error.orig).strip().splitlines()
     return f"the database is busy or unreachable: {text[0] if text else type(error.orig)}"

@@ -89,6 +89,27 @@ def push(wave: int) -> dict[str, Any]:
         return push_claimed(context.database(), crm, context.clock(), wave=wave).as_dict()
 
 
+FORM_POSTS_SECONDS = 20.0  # one job applies posts this long at most, then the next one goes on
+
+
+def form_posts() -> dict[str, Any]:
+    """Apply the form posts `serve` kept (PostgreSQL), batch after batch until none is pending
+    or FORM_POSTS_SECONDS have passed. Several workers may run it at once: each claims its own
+    posts (SKIP LOCKED), and a post is applied once, in the transaction that marks it done."""
+    import time
+
+    from leadbridge.automation.form_posts import process_pending_submissions
+
+    applied = failed = 0
+    until = time.monotonic() + FORM_POSTS_SECONDS
+    while time.monotonic() < until:
+        done = process_pending_submissions(context.database(), context.clock())
+        applied, failed = applied + done.applied, failed + done.failed
+        if done.claimed == 0:
+            break
+    return {"applied": applied, "failed": failed}
+
+
 def mirrors() -> dict[str, Any]:
     from leadbridge.sync.cycle import throttled_mirrors
 

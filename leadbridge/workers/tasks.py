@@ -1,7 +1,8 @@
 """The jobs as procrastinate tasks, and their schedule.
 
-Queues: `sync` (dispatch, pull, intake, mirrors, retry_stalled) and `push`. Workers take both
-by default; `leadbridge worker --queue push` makes a push-only worker."""
+Queues: `sync` (dispatch, pull, intake, mirrors, retry_stalled), `push` and `forms` (the form
+posts `serve` kept). Workers take all three by default; `leadbridge worker --queue push` makes
+a push-only worker."""
 
 from __future__ import annotations
 
@@ -71,6 +72,13 @@ async def dispatch(context: JobContext, timestamp: int) -> dict[str, Any]:
         await defer("push", f"push:{slot}", wave=due.wave)
     await defer("mirrors", "mirrors")
     return {"deferred": deferred, "push_jobs": due.push_jobs, "wave": due.wave}
+
+
+@blueprint.periodic(cron="* * * * * */2")
+@blueprint.task(name="form_posts", queue="forms", queueing_lock="form_posts", retry=RETRY)
+def form_posts(timestamp: int) -> dict[str, Any]:
+    """Every 2 seconds: the form posts `serve --no-sync` kept, applied (see jobs.form_posts)."""
+    return jobs.form_posts()
 
 
 @blueprint.periodic(cron="* * * * * */30")

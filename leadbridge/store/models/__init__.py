@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from leadbridge.store.models.automation import (
         AutomationRuleRow,
         FormHandlerRow,
+        FormPostRow,
         FormSubmissionRow,
         RuleMatchRow,
         UserGroupMemberRow,
@@ -89,6 +90,7 @@ _HOMES = {
     "WebSessionRow": "leadbridge.store.models.accounts",
     "AutomationRuleRow": "leadbridge.store.models.automation",
     "FormHandlerRow": "leadbridge.store.models.automation",
+    "FormPostRow": "leadbridge.store.models.automation",
     "FormSubmissionRow": "leadbridge.store.models.automation",
     "RuleMatchRow": "leadbridge.store.models.automation",
     "UserGroupMemberRow": "leadbridge.store.models.automation",
@@ -161,6 +163,7 @@ __all__ = [
     "Edition",
     "FieldMappingRow",
     "FormHandlerRow",
+    "FormPostRow",
     "FormSubmissionRow",
     "ImportRunRow",
     "ImportRunRowRow",

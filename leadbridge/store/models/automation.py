@@ -126,3 +126,27 @@ class FormSubmissionRow(Base):
         Index("ix_form_submissions_handler_id", "handler_id", "id"),
         Index("ix_form_submissions_spool_id", "spool_id", unique=True),
     )
+
+
+class FormPostRow(Base):
+    """A form post as received, waiting to be applied (PostgreSQL's form intake: see
+    automation/form_posts.py). `status` is pending, done or failed; `payload` is the post as
+    sent until it is applied, then without secrets (like the activity's)."""
+
+    __tablename__ = "form_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handler_id: Mapped[int] = mapped_column(ForeignKey("form_handlers.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    client: Mapped[str | None] = mapped_column(String(64))  # the poster's address, for logs
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    submission_id: Mapped[int | None] = mapped_column(Integer)  # the form_submissions row
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
+        Index("ix_form_posts_status_id", "status", "id"),
+    )
