@@ -11,7 +11,8 @@ import logging
 from typing import Any
 
 from procrastinate import Blueprint, JobContext, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from leadbridge.workers import jobs
 
@@ -89,10 +90,17 @@ async def retry_stalled(context: JobContext, timestamp: int) -> dict[str, Any]:
     """Jobs left `doing` by a worker that stopped sending heartbeats (killed) run again."""
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs())
+    closed = 0
     for job in stalled:
         log.warning("retrying job %s (%s): its worker stopped", job.id, job.task_name)
-        await manager.retry_job(job)
-    return {"retried": len(stalled)}
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # The same job is queued again already (its queueing lock: a periodic or
+            # dispatched twin); that one does the work, so this one is closed.
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            closed += 1
+    return {"retried": len(stalled) - closed, "closed_for_a_queued_twin": closed}
 
 
 def blueprint_namespace() -> str:

@@ -178,6 +178,14 @@ def _doing(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _form_posts(database_url: str) -> dict[str, int]:
+    """The kept form posts by status."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as connection:
+        rows = connection.execute("SELECT status, count(*) FROM form_posts GROUP BY status")
+        return {str(status): int(count) for status, count in rows.fetchall()}
+
+
 def _pending() -> int:
     with context.database().session(readonly=True) as session:
         return session.query(OutboxRow).filter(OutboxRow.done_at.is_(None)).count()
@@ -248,15 +256,13 @@ def test_serve_and_two_workers_sync_everything_once_through_a_killed_worker(
         procs.start("serve", "serve", "--no-sync", "--port", str(port))
         first = procs.start("worker-1", "worker", "--concurrency", "2")
         second = procs.start("worker-2", "worker", "--concurrency", "2")
-        victim = _eventually(
-            lambda: next((p for p in (first, second) if _claimed_by(p.pid)), None),
+        victim, in_flight = _eventually(
+            lambda: next(((p, n) for p in (first, second) if (n := _claimed_by(p.pid)) > 0), None),
             120,
             "a worker claims a wave of pushes",
             procs,
         )
-        time.sleep(1.5)  # its lookups and writes are under way
-        in_flight = _claimed_by(victim.pid)
-        assert in_flight > 0
+        # Killed at once: with 400 ms a call, its lookups and writes take seconds.
         victim.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         victim.wait()
@@ -310,7 +316,8 @@ def test_serve_and_two_workers_sync_everything_once_through_a_killed_worker(
         emails = [*emails, *fresh]
         _eventually(lambda: not _unequal(sandbox, emails), 120, "the import pushed", procs)
 
-        # Forms (today's synchronous processing; the post is assigned, so it is pushed too).
+        # A form post: serve keeps it at once, a worker applies it (the forms queue); its
+        # completion action assigns it, so it is pushed too.
         form_email = f"visitor@{DOMAIN}"
         reply = requests.post(
             f"http://127.0.0.1:{port}{handler['path']}",
@@ -318,6 +325,7 @@ def test_serve_and_two_workers_sync_everything_once_through_a_killed_worker(
             timeout=30,
         )
         assert reply.status_code == 200, reply.text
+        _eventually(lambda: _form_posts(postgres_url) == {"done": 1}, 60, "the post applied", procs)
         everyone = [*emails, form_email]
         _eventually(lambda: not _unequal(sandbox, everyone), 120, "the form post pushed", procs)
 
