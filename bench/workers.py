@@ -10,11 +10,14 @@ the sandbox's count over the run: the pushes' and the dispatch's pulls (one each
 counted. Target: <= 0.01 calls per prospect; at 50 ms, 4 workers >= 2.5x the throughput of 1.
 
     python -m bench.workers [PROSPECTS]
+
+BENCH_WORKERS_LOGS=DIR keeps each run's worker and sandbox logs in DIR.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,8 +87,9 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-def _run(prospects: int, workers: int, latency_ms: int) -> tuple[float, int]:
-    """Seconds until every push is done, and the sandbox's API calls over the run."""
+def _run(prospects: int, workers: int, latency_ms: int) -> tuple[float, float, int]:
+    """Seconds until every push is done, from the workers' start and from the first wave
+    done, and the sandbox's API calls over the run."""
     with tempfile.TemporaryDirectory() as tmp:
         org_dir, home = Path(tmp) / "org", Path(tmp) / "home"
         home.mkdir()
@@ -115,20 +119,28 @@ def _run(prospects: int, workers: int, latency_ms: int) -> tuple[float, int]:
                 )
                 for log in logs
             ]
+            first_done: float | None = None  # when the first wave was written
             try:
-                while _pending(url):
+                while pending := _pending(url):
+                    if first_done is None and pending < prospects:
+                        first_done = time.perf_counter()
                     if any(p.poll() is not None for p in processes):
                         raise RuntimeError("a worker exited: " + _tail(home))
                     if time.perf_counter() - started > TIMEOUT_S:
                         raise RuntimeError(f"pushes pending after {TIMEOUT_S} s: " + _tail(home))
                     time.sleep(0.2)
-                seconds = time.perf_counter() - started
+                ended = time.perf_counter()
                 calls = sandbox.usage() - before
             finally:
                 _stop_all(processes)
                 for log in logs:
                     log.close()
-            return seconds, calls
+                if keep := os.environ.get("BENCH_WORKERS_LOGS"):  # a folder to keep them in
+                    kept = Path(keep) / f"{workers}x-{latency_ms}ms"
+                    kept.mkdir(parents=True, exist_ok=True)
+                    for path in [*home.glob("worker-*.log"), *Path(tmp).glob("sandbox-*.log")]:
+                        shutil.copy(path, kept / path.name)
+            return ended - started, ended - (first_done or started), calls
 
 
 def _tail(home: Path) -> str:
@@ -144,11 +156,12 @@ def workers_bench(
     rates: dict[tuple[int, int], float] = {}
     for latency in (0, latency_ms) if latency_ms else (0,):
         for workers in WORKERS:
-            seconds, calls = _run(prospects, workers, latency)
+            seconds, steady, calls = _run(prospects, workers, latency)
             label = f"workers: push {prospects:,} prospects, {workers} x 1, {latency} ms/call:"
             rates[(latency, workers)] = prospects / seconds
             yield (f"{label} seconds", seconds, "s", "(report)")
             yield (f"{label} throughput", prospects / seconds, "prospects/s", "(report)")
+            yield (f"{label} seconds after the first wave done", steady, "s", "(report)")
             target = f"<= {prospects // 100:,} (0.01 a prospect)"
             yield (f"{label} API calls (sandbox; pushes + pulls)", calls, "calls", target)
             per_1000 = calls * 1000 / prospects
