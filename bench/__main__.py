@@ -21,6 +21,9 @@ from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.remote import CONDITIONS as REMOTE_CONDITIONS
 from bench.store import store_bench
+from bench.workers import CONDITIONS as WORKERS_CONDITIONS
+from bench.workers import PROSPECTS as WORKERS_PROSPECTS
+from bench.workers import workers_bench
 from leadbridge.domain.pull import soql_datetime
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 from leadbridge.sandbox.seed import SeedSizes, seed_org
@@ -224,12 +227,14 @@ def main() -> None:
         "console",
         "imports",
         "forms",
+        "workers",
     )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
         "--store", choices=("sqlite", "postgres"), default="sqlite", help="push and pull's store"
     )
     parser.add_argument("--push-prospects", type=int, default=10_000)
+    parser.add_argument("--workers-prospects", type=int, default=WORKERS_PROSPECTS)
     parser.add_argument("--pull-contacts", type=int, default=100_000)
     parser.add_argument(
         "--latency-ms", type=int, default=LATENCY_MS, help="the remote-org latency (0: skip)"
@@ -280,6 +285,9 @@ def main() -> None:
         suites.append(imports_bench())
     if args.only in (None, "forms"):
         suites.append(forms_bench(args.forms_seconds))
+    if args.only in (None, "workers"):
+        print(f"workers: {WORKERS_CONDITIONS}")
+        suites.append(workers_bench(args.workers_prospects, args.latency_ms))
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"
