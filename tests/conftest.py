@@ -13,6 +13,20 @@ from leadbridge.sandbox import SandboxConfig, SandboxServer
 
 pytest_plugins = ["tests.console"]
 
+# A `/seed` body part that seeds users only: no records of any kind.
+NO_DATA = dict.fromkeys(
+    (
+        "leads",
+        "contacts",
+        "accounts",
+        "opportunities",
+        "campaigns",
+        "campaign_members",
+        "subscriptions",
+    ),
+    0,
+)
+
 
 class SandboxClient:
     """The running sandbox plus helpers for its control plane."""

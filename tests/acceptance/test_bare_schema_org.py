@@ -15,8 +15,8 @@ from leadbridge.cli import context
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 from leadbridge.sandbox.schema import FRESH_ORG_SCHEMA_FILE
 from tests.acceptance.test_connect_org import Cli, sandbox_dir
-from tests.acceptance.test_push import NO_DATA, Org
-from tests.conftest import SandboxClient
+from tests.acceptance.test_push import Org
+from tests.conftest import NO_DATA, SandboxClient
 
 PROSPECTS = 60
 

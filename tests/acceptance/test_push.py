@@ -25,17 +25,7 @@ from leadbridge.store import (
 from leadbridge.store.campaign_requests import CampaignRequestRepository
 from leadbridge.sync import PushEngine
 from tests.acceptance.test_connect_org import Cli, sandbox_dir
-from tests.conftest import SandboxClient
-
-NO_DATA = {
-    "leads": 0,
-    "contacts": 0,
-    "accounts": 0,
-    "opportunities": 0,
-    "campaigns": 0,
-    "campaign_members": 0,
-    "subscriptions": 0,
-}
+from tests.conftest import NO_DATA, SandboxClient
 
 
 class Org:

@@ -13,20 +13,7 @@ from leadbridge.api import create_app
 from leadbridge.cli import context
 from leadbridge.ports import SystemClock
 from tests.acceptance.test_connect_org import Cli
-from tests.conftest import SandboxClient
-
-NO_DATA = dict.fromkeys(
-    (
-        "leads",
-        "contacts",
-        "accounts",
-        "opportunities",
-        "campaigns",
-        "campaign_members",
-        "subscriptions",
-    ),
-    0,
-)
+from tests.conftest import NO_DATA, SandboxClient
 
 
 def query(sandbox: SandboxClient, soql: str) -> list[dict[str, Any]]:

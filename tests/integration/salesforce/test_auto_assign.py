@@ -4,7 +4,7 @@ goes through Bulk API 2.0 (which runs a rule only when a job names one)."""
 
 from __future__ import annotations
 
-from tests.conftest import SandboxClient
+from tests.conftest import NO_DATA, SandboxClient
 from tests.integration.salesforce.conftest import client_for
 
 
@@ -20,16 +20,7 @@ def test_writes_keep_their_owner_unless_they_ask_for_the_rule(sandbox: SandboxCl
     sandbox.control(
         "POST",
         "/seed",
-        {
-            "users": 2,
-            "leads": 0,
-            "contacts": 0,
-            "accounts": 0,
-            "opportunities": 0,
-            "campaigns": 0,
-            "campaign_members": 0,
-            "subscriptions": 0,
-        },
+        {"users": 2, **NO_DATA},
     )
     org = sandbox.server.backend.org
     reps = [

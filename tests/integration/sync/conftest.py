@@ -26,7 +26,7 @@ from leadbridge.store import (
 )
 from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.sync import PushEngine
-from tests.conftest import SandboxClient
+from tests.conftest import NO_DATA, SandboxClient
 
 # The store suite's fixtures: `db` runs a test on SQLite and on PostgreSQL.
 from tests.integration.store.conftest import (  # noqa: F401
@@ -36,16 +36,6 @@ from tests.integration.store.conftest import (  # noqa: F401
     postgres_server,
     sqlite_template,
 )
-
-NO_DATA = {
-    "leads": 0,
-    "contacts": 0,
-    "accounts": 0,
-    "opportunities": 0,
-    "campaigns": 0,
-    "campaign_members": 0,
-    "subscriptions": 0,
-}
 
 
 class MovableClock:
