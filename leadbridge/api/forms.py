@@ -112,7 +112,7 @@ async def submit_form(public_id: str, request: Request) -> dict[str, Any]:
     intake = _form_posts(request)
     if intake is not None:
         client = request.client.host if request.client else None
-        return await run_in_threadpool(_keep_or_spool, intake, spool, public_id, submitted, client)
+        return await _keep_or_spool(intake, spool, public_id, submitted, client)
     if spool is None:
         state = services(request)
         service = FormSubmissionService(state.database, state.clock)
@@ -135,21 +135,22 @@ def _submit_or_spool(
     return {"ok": True, "queued": queued.spool_id}
 
 
-def _keep_or_spool(
+async def _keep_or_spool(
     intake: FormPostIntake,
     spool: SubmissionSpool | None,
     public_id: str,
     submitted: dict[str, Any],
     client: str | None,
 ) -> dict[str, Any]:
-    if spool is None:
-        return {"ok": True, "submission_id": intake.accept(public_id, submitted, client)}
-    if not spool.pending():
+    """Keep the post (on the event loop: the intake's writer thread does the INSERT), or
+    spool it when the store cannot take it now or earlier posts wait in the spool."""
+    if spool is None or not spool.has_pending():
         try:
-            post_id = intake.accept(public_id, submitted, client)
+            post_id = await intake.accept_async(public_id, submitted, client)
         except StoreTransientError:
-            pass
+            if spool is None:
+                raise
         else:
             return {"ok": True, "submission_id": post_id}
-    queued = spool.add(public_id, submitted)
+    queued = await run_in_threadpool(spool.add, public_id, submitted)
     return {"ok": True, "queued": queued.spool_id}

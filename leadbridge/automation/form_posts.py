@@ -27,6 +27,7 @@ storing first would only add a write).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -53,6 +54,7 @@ from leadbridge.store.form_posts import (
     FormPostRepository,
     keep_form_post,
 )
+from leadbridge.store.form_post_writer import FormPostWriter
 from leadbridge.store.forms import FormHandler, FormHandlerRepository
 from leadbridge.store.models import FormPostRow
 from leadbridge.store.prospect_fields import FieldCatalog
@@ -63,6 +65,7 @@ BATCH = 25  # posts a transaction applies (its prospects stay locked until it co
 POLL_SECONDS = 1.0
 MAX_CACHED = 1000  # handlers kept in the cache
 MAX_ATTEMPTS = 5  # a post failing for a passing reason (a lost race, a deadlock) this often
+_Definition = tuple[FormHandler, FieldCatalog]
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class FormPostIntake:
         self._lock = threading.Lock()
         self._handlers: dict[str, tuple[float, FormHandler]] = {}
         self._catalog: tuple[float, FieldCatalog] | None = None
+        self._writer = FormPostWriter(db, clock) if db.backend == "postgresql" else None
 
     def accept(self, public_id: str, submitted: Mapping[str, Any], client: str | None) -> int:
         """Check a post to the handler `public_id` and keep it; the kept post's id.
@@ -173,31 +177,65 @@ class FormPostIntake:
         Raises as an immediate submission would: NotFoundError (no such handler),
         FormHandlerInactiveError (switched off), SubmissionError (names the form field);
         StoreTransientError when the store cannot take it now."""
-        handler, catalog = self._definition(public_id)
-        checked_values(catalog, handler, submitted)
-        post_id = keep_form_post(self.db, self.clock, handler.id, submitted, client)
+        handler = self._checked(self._cached(public_id) or self._load(public_id), submitted)
+        if self._writer is None:
+            post_id = keep_form_post(self.db, self.clock, handler.id, submitted, client)
+        else:
+            post_id = self._writer.keep(handler.id, submitted, client)
         self.wake.set()
         return post_id
 
-    def _definition(self, public_id: str) -> tuple[FormHandler, FieldCatalog]:
+    async def accept_async(
+        self, public_id: str, submitted: Mapping[str, Any], client: str | None
+    ) -> int:
+        """`accept` for the event loop (the public endpoint's): the checks run on the loop
+        (the definition from the cache, read on a thread when it is stale), and the post is
+        kept by the group-commit writer while the loop serves other requests."""
+        definition = self._cached(public_id) or await asyncio.to_thread(self._load, public_id)
+        handler = self._checked(definition, submitted)
+        if self._writer is None:
+            post_id = await asyncio.to_thread(
+                keep_form_post, self.db, self.clock, handler.id, submitted, client
+            )
+        else:
+            post_id = await self._writer.keep_async(handler.id, submitted, client)
+        self.wake.set()
+        return post_id
+
+    def close(self) -> None:
+        """Stop the writer (the posts handed to it are written first)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    def _checked(self, definition: _Definition, submitted: Mapping[str, Any]) -> FormHandler:
+        handler, catalog = definition
+        if not handler.active:
+            raise FormHandlerInactiveError("this form handler is switched off")
+        checked_values(catalog, handler, submitted)
+        return handler
+
+    def _cached(self, public_id: str) -> _Definition | None:
+        """The handler and field catalog from the cache, None when either is stale."""
         now = time.monotonic()
         with self._lock:
             cached = self._handlers.get(public_id)
             catalog = self._catalog
         if cached is None or cached[0] <= now or catalog is None or catalog[0] <= now:
-            with self.db.session(readonly=True) as session:
-                handler = FormHandlerRepository(session, self.clock).by_public_id(public_id)
-                fresh = FieldCatalog.load(session)
-            expires = now + self.cache_seconds
-            cached, catalog = (expires, handler), (expires, fresh)
-            with self._lock:
-                if len(self._handlers) > MAX_CACHED:
-                    self._handlers.clear()
-                self._handlers[public_id] = cached
-                self._catalog = catalog
-        if not cached[1].active:
-            raise FormHandlerInactiveError("this form handler is switched off")
+            return None
         return cached[1], catalog[1]
+
+    def _load(self, public_id: str) -> _Definition:
+        """Read the handler and the field catalog, and cache them (NotFoundError: none)."""
+        with self.db.session(readonly=True) as session:
+            handler = FormHandlerRepository(session, self.clock).by_public_id(public_id)
+            fresh = FieldCatalog.load(session)
+        expires = time.monotonic() + self.cache_seconds
+        with self._lock:
+            if len(self._handlers) > MAX_CACHED:
+                self._handlers.clear()
+            self._handlers[public_id] = (expires, handler)
+            self._catalog = (expires, fresh)
+        return handler, fresh
 
     def process_forever(self, stop: threading.Event, *, limit: int = BATCH) -> None:
         """Apply pending posts until `stop` is set: at once after a post, else every

@@ -55,6 +55,12 @@ class SubmissionSpool:
             return []
         return sorted(self.folder.glob("*.json"))
 
+    def has_pending(self) -> bool:
+        """Whether any spooled post waits (cheaper than `pending`: no listing, no sort)."""
+        if not self.folder.is_dir():
+            return False
+        return next(self.folder.glob("*.json"), None) is not None
+
     def add(self, public_id: str, submitted: Mapping[str, Any]) -> Spooled:
         """Keep a post to the handler `public_id` durably (it survives a crash once this
         returns)."""

@@ -1,0 +1,179 @@
+"""Keeping form posts with group commit (PostgreSQL): the public endpoint's hot path.
+
+One writer thread per process holds the inserts: a post handed to it waits while the
+statement before it is in flight, and every post waiting then is written together, in one
+multi-row INSERT … RETURNING and one commit. Under load a commit (and its WAL flush) carries
+dozens of posts instead of one, no request holds a pooled connection or a thread of its own,
+and a quiet server still writes a lone post at once (nothing waits for a batch to fill).
+
+A post is answered only after the commit that holds it: an acknowledged post is durable, as
+before. When the statement fails, every post in it gets the error (StoreTransientError for
+a passing one: the endpoint then spools them, see automation/spool.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, exc, insert
+
+from leadbridge.ports import Clock
+from leadbridge.store.database import Database, StoreTransientError, describe, is_transient
+from leadbridge.store.form_posts import PENDING, MAX_CLIENT
+from leadbridge.store.models import FormPostRow
+
+logger = logging.getLogger(__name__)
+MAX_GROUP = 500  # posts one statement writes at most
+
+
+@dataclass(frozen=True)
+class _Post:
+    handler_id: int
+    payload: Mapping[str, Any]
+    client: str | None
+    done: Callable[[int | None, BaseException | None], None]
+
+
+class FormPostWriter:
+    """`keep` (blocking) or `keep_async` (awaitable) write a post and give its id; the thread
+    starts with the first post."""
+
+    def __init__(self, db: Database, clock: Clock, *, max_group: int = MAX_GROUP) -> None:
+        self.db = db
+        self.clock = clock
+        self.max_group = max_group
+        self._queue: queue.SimpleQueue[_Post | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None  # the writer thread's own
+        self._start = threading.Lock()
+        self.statements = 0  # statements written (for tests and benchmarks)
+
+    def keep(self, handler_id: int, payload: Mapping[str, Any], client: str | None) -> int:
+        """Write one post and wait for its commit; its id."""
+        future: Future[int] = Future()
+        self._submit(handler_id, payload, client, _resolver(future))
+        return future.result()
+
+    async def keep_async(
+        self, handler_id: int, payload: Mapping[str, Any], client: str | None
+    ) -> int:
+        """`keep` for the event loop: the loop goes on serving while the post is written."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+
+        def done(post_id: int | None, error: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, future, post_id, error)
+
+        self._submit(handler_id, payload, client, done)
+        return await future
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(30)
+
+    def _submit(
+        self,
+        handler_id: int,
+        payload: Mapping[str, Any],
+        client: str | None,
+        done: Callable[[int | None, BaseException | None], None],
+    ) -> None:
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="leadbridge-form-post-writer", daemon=True
+                    )
+                    self._thread.start()
+        self._queue.put(_Post(handler_id, payload, client, done))
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                if self._connection is not None:
+                    self._connection.close()
+                return
+            group = [first]
+            while len(group) < self.max_group:
+                try:
+                    post = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if post is None:
+                    self._queue.put(None)  # stop after this group
+                    break
+                group.append(post)
+            self._write(group)
+
+    def _write(self, group: Sequence[_Post]) -> None:
+        try:
+            ids = self._insert(group)
+        except Exception as error:  # every post in the statement learns why
+            if isinstance(error, exc.DBAPIError) and is_transient(error):
+                error = StoreTransientError(describe(error))
+            elif not isinstance(error, StoreTransientError):
+                logger.exception("form posts could not be kept")
+            for post in group:
+                post.done(None, error)
+            return
+        for post, post_id in zip(group, ids, strict=True):
+            post.done(post_id, None)
+
+    def _insert(self, group: Sequence[_Post]) -> list[int]:
+        now = self.clock.now()
+        rows = [
+            {
+                "handler_id": post.handler_id,
+                "received_at": now,
+                "payload": dict(post.payload),
+                "client": None if post.client is None else post.client[:MAX_CLIENT],
+                "status": PENDING,
+                "attempts": 0,
+            }
+            for post in group
+        ]
+        statement = insert(FormPostRow).returning(FormPostRow.id, sort_by_parameter_order=True)
+        connection = self._connection or self.db.engine.connect()
+        self._connection = None
+        try:
+            with connection.begin():
+                ids = [int(post_id) for post_id in connection.execute(statement, rows).scalars()]
+        except Exception:
+            connection.invalidate()  # a broken connection is not used again
+            connection.close()
+            raise
+        self._connection = connection  # kept: no pool checkout (and its ping) per statement
+        self.statements += 1
+        return ids
+
+
+def _resolver(future: Future[int]) -> Callable[[int | None, BaseException | None], None]:
+    def done(post_id: int | None, error: BaseException | None) -> None:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            assert post_id is not None
+            future.set_result(post_id)
+
+    return done
+
+
+def _settle(future: asyncio.Future[int], post_id: int | None, error: BaseException | None) -> None:
+    if future.done():  # the request was cancelled (the client went away): the post is kept
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert post_id is not None
+        future.set_result(post_id)
