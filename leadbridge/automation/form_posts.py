@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
+from leadbridge.automation.form_batch import FormPostBatch, post_key
 from leadbridge.automation.submissions import (
     FormHandlerInactiveError,
     FormSubmissionService,
@@ -47,6 +48,7 @@ from leadbridge.domain.forms import redact
 from leadbridge.errors import ConflictError, LeadbridgeError
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database, StoreTransientError, is_transient
+from leadbridge.store.form_post_writer import FormPostWriter
 from leadbridge.store.form_posts import (
     DONE,
     FAILED,
@@ -54,14 +56,13 @@ from leadbridge.store.form_posts import (
     FormPostRepository,
     keep_form_post,
 )
-from leadbridge.store.form_post_writer import FormPostWriter
 from leadbridge.store.forms import FormHandler, FormHandlerRepository
 from leadbridge.store.models import FormPostRow
 from leadbridge.store.prospect_fields import FieldCatalog
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 2.0
-BATCH = 25  # posts a transaction applies (its prospects stay locked until it commits)
+BATCH = 500  # posts a transaction applies (its prospects stay locked until it commits)
 POLL_SECONDS = 1.0
 MAX_CACHED = 1000  # handlers kept in the cache
 MAX_ATTEMPTS = 5  # a post failing for a passing reason (a lost race, a deadlock) this often
@@ -95,8 +96,15 @@ def process_pending_submissions(db: Database, clock: Clock, limit: int = BATCH) 
     service = FormSubmissionService(db, clock)
     applied = failed = retried = 0
     with db.session() as session:
-        for row in FormPostRepository(session, clock).claim(limit):
-            outcome = _apply(service, session, row)
+        rows = FormPostRepository(session, clock).claim(limit)
+        outcomes: dict[int, _Passing | LeadbridgeError | None] = {}
+        if rows:
+            done, single = FormPostBatch(session, clock).apply(rows)
+            outcomes.update(done)
+            for row in single:
+                outcomes[row.id] = _apply(service, session, row)
+        for row in rows:
+            outcome = outcomes[row.id]
             row.attempts += 1
             if outcome is None:
                 row.status, row.processed_at = DONE, clock.now()
@@ -115,7 +123,7 @@ def process_pending_submissions(db: Database, clock: Clock, limit: int = BATCH) 
                     outcome,
                     extra={"action": "form_post_failed", "handler_id": row.handler_id},
                 )
-            session.flush()
+        session.flush()
     return ProcessedPosts(applied, failed, retried)
 
 
@@ -134,9 +142,7 @@ def _apply(
     for attempt in (1, 2):  # a post racing another one for the same new email: once more
         try:
             with session.begin_nested():
-                result = service.apply(
-                    session, row.handler_id, row.payload, spool_id=f"form-post:{row.id}"
-                )
+                result = service.apply(session, row.handler_id, row.payload, spool_id=post_key(row))
         except ConflictError as error:
             if attempt == 2:
                 return _Passing(str(error))
@@ -191,7 +197,9 @@ class FormPostIntake:
         """`accept` for the event loop (the public endpoint's): the checks run on the loop
         (the definition from the cache, read on a thread when it is stale), and the post is
         kept by the group-commit writer while the loop serves other requests."""
-        definition = self._cached(public_id) or await asyncio.to_thread(self._load, public_id)
+        definition = self._cached(public_id)
+        if definition is None:
+            definition = await asyncio.to_thread(self._load, public_id)
         handler = self._checked(definition, submitted)
         if self._writer is None:
             post_id = await asyncio.to_thread(

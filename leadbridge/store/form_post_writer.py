@@ -26,7 +26,7 @@ from sqlalchemy import Connection, exc, insert
 
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database, StoreTransientError, describe, is_transient
-from leadbridge.store.form_posts import PENDING, MAX_CLIENT
+from leadbridge.store.form_posts import MAX_CLIENT, PENDING
 from leadbridge.store.models import FormPostRow
 
 logger = logging.getLogger(__name__)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import builtins
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import clean_name
+from leadbridge.store.chunks import chunked
 from leadbridge.store.models import FormHandlerRow, FormSubmissionRow, ProspectRow
 
 MAX_SUBMISSION_PAGE = 1000
@@ -192,6 +193,37 @@ class FormSubmissionRepository:
         self.session.add(row)
         self.session.flush()
         return _submission(row)
+
+    def record_many(self, posts: Sequence[tuple[int, int, Mapping[str, Any], str]]) -> list[int]:
+        """`record` for many posts — (handler id, prospect id, payload, spool id) each — in
+        one statement; their ids, in the same order."""
+        if not posts:
+            return []
+        now = self.clock.now()
+        rows = [
+            {
+                "handler_id": h,
+                "prospect_id": p,
+                "at": now,
+                "payload": dict(payload),
+                "spool_id": key,
+            }
+            for h, p, payload, key in posts
+        ]
+        statement = insert(FormSubmissionRow).returning(
+            FormSubmissionRow.id, sort_by_parameter_order=True
+        )
+        return [int(found) for found in self.session.execute(statement, rows).scalars()]
+
+    def landed(self, spool_ids: Iterable[str]) -> dict[str, int]:
+        """The submissions already recorded under these spool ids: spool id → id."""
+        found: dict[str, int] = {}
+        for chunk in chunked(list(spool_ids)):
+            query = select(FormSubmissionRow.spool_id, FormSubmissionRow.id).where(
+                FormSubmissionRow.spool_id.in_(chunk)
+            )
+            found.update((str(key), int(sid)) for key, sid in self.session.execute(query))
+        return found
 
     def by_spool_id(self, spool_id: str) -> FormSubmission | None:
         row = self.session.scalar(
