@@ -117,13 +117,19 @@ class FormPostWriter:
             self._write(group)
 
     def _write(self, group: Sequence[_Post]) -> None:
+        """Write the group; when it fails for good (say one post names a handler deleted
+        meanwhile), each post alone, so one bad post fails no other."""
         try:
             ids = self._insert(group)
         except Exception as error:  # every post in the statement learns why
             if isinstance(error, exc.DBAPIError) and is_transient(error):
                 error = StoreTransientError(describe(error))
-            elif not isinstance(error, StoreTransientError):
-                logger.exception("form posts could not be kept")
+            elif len(group) > 1:
+                for post in group:
+                    self._write([post])
+                return
+            else:
+                logger.exception("a form post could not be kept")
             for post in group:
                 post.done(None, error)
             return

@@ -196,7 +196,8 @@ class FormSubmissionRepository:
 
     def record_many(self, posts: Sequence[tuple[int, int, Mapping[str, Any], str]]) -> list[int]:
         """`record` for many posts — (handler id, prospect id, payload, spool id) each — in
-        one statement; their ids, in the same order."""
+        one statement (and one to read their ids back by spool id: RETURNING in parameter
+        order is row by row on SQLite); their ids, in the same order."""
         if not posts:
             return []
         now = self.clock.now()
@@ -210,10 +211,9 @@ class FormSubmissionRepository:
             }
             for h, p, payload, key in posts
         ]
-        statement = insert(FormSubmissionRow).returning(
-            FormSubmissionRow.id, sort_by_parameter_order=True
-        )
-        return [int(found) for found in self.session.execute(statement, rows).scalars()]
+        self.session.execute(insert(FormSubmissionRow), rows)
+        ids = self.landed(row["spool_id"] for row in rows)
+        return [ids[row["spool_id"]] for row in rows]
 
     def landed(self, spool_ids: Iterable[str]) -> dict[str, int]:
         """The submissions already recorded under these spool ids: spool id → id."""

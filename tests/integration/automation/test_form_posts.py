@@ -299,3 +299,30 @@ def test_serves_background_thread_applies_posts_as_they_come(
     assert not thread.is_alive()
     assert posts(db, clock) == {"pending": 0, "done": 3, "failed": 0}
     assert counts(db) == (3, 3, 3)
+
+
+@pytest.mark.postgres
+def test_the_writer_keeps_concurrent_posts_together_each_answered_with_its_own_id(
+    postgres_database: Database, clock: FakeClock
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from leadbridge.store.form_post_writer import FormPostWriter
+    from tests.integration.store.conftest import _empty
+
+    db = postgres_database
+    _empty(db)
+    found = handler(db, clock)
+    writer = FormPostWriter(db, clock)
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            ids = list(pool.map(lambda n: writer.keep(found["id"], {"n": n}, None), range(200)))
+        with pytest.raises(Exception, match="foreign key"):  # a handler deleted meanwhile
+            writer.keep(found["id"] + 1000, {"n": -1}, None)
+        assert writer.keep(found["id"], {"n": 200}, None) > max(ids)
+    finally:
+        writer.close()
+    with db.session(readonly=True) as session:
+        kept = {row.id: row.payload["n"] for row in session.scalars(select(FormPostRow))}
+    assert kept == {**dict(zip(ids, range(200), strict=True)), max(kept): 200}
+    assert writer.statements < 200  # posts waiting together went in one statement
