@@ -212,8 +212,8 @@ class FormSubmissionRepository:
             for h, p, payload, key in posts
         ]
         self.session.execute(insert(FormSubmissionRow), rows)
-        ids = self.landed(row["spool_id"] for row in rows)
-        return [ids[row["spool_id"]] for row in rows]
+        ids = self.landed(key for *_, key in posts)
+        return [ids[key] for *_, key in posts]
 
     def landed(self, spool_ids: Iterable[str]) -> dict[str, int]:
         """The submissions already recorded under these spool ids: spool id → id."""

@@ -73,7 +73,7 @@ def test_posts_with_the_same_email_in_one_batch_apply_in_order_with_the_rules_on
     assert (report.applied, report.failed) == (4, 0)
     assert counts(db) == (4, 2, 4)
     # The rule fired after the first post, when the company was ACME (on the final state
-    # alone it would not): 3 posts × 10 + 1.
+    # alone it would not): 3 posts of 10 and the rule's 1.
     assert score_of(db, clock, "ada@example.com") == 31
     assert score_of(db, clock, "bob@example.com") == 10
     assert company_changes(db, "ada@example.com") == [
