@@ -14,6 +14,7 @@ from leadbridge.api import forms, prospects
 from leadbridge.api import intake as intake_routes
 from leadbridge.api.body_limit import BodyLimitMiddleware
 from leadbridge.api.errors import install_error_handlers
+from leadbridge.api.form_fast_path import FormPostFastPath
 from leadbridge.api.forms import FormGuard
 from leadbridge.api.rate_limit import RateLimiter
 from leadbridge.api.security import install_security
@@ -47,6 +48,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     install_security(app, allowed_hosts=allowed_hosts or DEFAULT_ALLOWED_HOSTS)
+    app.add_middleware(FormPostFastPath, allowed_hosts=list(allowed_hosts or DEFAULT_ALLOWED_HOSTS))
     app.include_router(forms.router)
     app.include_router(prospects.router)
     app.include_router(intake_routes.router)

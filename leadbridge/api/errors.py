@@ -119,9 +119,24 @@ async def _leadbridge(_request: Request, error: Exception) -> JSONResponse:
 
 async def _api(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
+    return api_error_response(error)
+
+
+def api_error_response(error: ApiError) -> JSONResponse:
     response = error_response(error.status, error.code, error.message, error.field)
     response.headers.update(error.headers)
     return response
+
+
+def response_for(error: Exception) -> JSONResponse:
+    """The answer the installed handlers give to `error` (for code that answers outside the
+    app's routing: api/form_fast_path.py)."""
+    if isinstance(error, ApiError):
+        return api_error_response(error)
+    if isinstance(error, LeadbridgeError):
+        return leadbridge_error_response(error)
+    logger.exception("unexpected error", exc_info=error, extra={"action": "api_error"})
+    return error_response(500, "internal_error", INTERNAL_MESSAGE)
 
 
 async def _http(_request: Request, error: Exception) -> JSONResponse:

@@ -80,6 +80,12 @@ def install_form_posts(app: FastAPI, intake: FormPostIntake) -> None:
     app.state.leadbridge_form_posts = intake
 
 
+def has_intake(app: Any) -> bool:
+    """Whether posts to this app are kept to apply later (the form intake is installed)."""
+    state = getattr(app, "state", None)
+    return isinstance(getattr(state, "leadbridge_form_posts", None), FormPostIntake)
+
+
 def _form_posts(request: Request) -> FormPostIntake | None:
     found = getattr(request.app.state, "leadbridge_form_posts", None)
     return found if isinstance(found, FormPostIntake) else None
@@ -96,6 +102,12 @@ async def submit_form(public_id: str, request: Request) -> dict[str, Any]:
 
     The answer says only that the post was accepted: it never tells a visitor whether the
     email was already known."""
+    return await take_post(request, public_id)
+
+
+async def take_post(request: Request, public_id: str) -> dict[str, Any]:
+    """What `submit_form` answers (also called by api/form_fast_path.py); raises the errors
+    the app's handlers turn into answers."""
     guard = _guard(request)
     _check_rate(guard, request)
     if not is_public_id(public_id):  # garbage, or an old numeric URL: no database work

@@ -84,7 +84,7 @@ class SecurityHeadersMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                _add_headers(message, csp, https=https)
+                add_security_headers(message, csp, https=https)
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -100,12 +100,15 @@ class SecurityHeadersMiddleware:
         page = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
         for message in held:
             if message["type"] == "http.response.start":
-                _add_headers(message, docs_policy(page), https=scope.get("scheme") == "https")
+                add_security_headers(
+                    message, docs_policy(page), https=scope.get("scheme") == "https"
+                )
             await send(message)
 
 
-def _add_headers(start: Message, csp: str, *, https: bool) -> None:
-    """Headers a route set itself are kept (a page may need its own CSP)."""
+def add_security_headers(start: Message, csp: str, *, https: bool) -> None:
+    """Add the headers to a response's start message; headers a route set itself are kept
+    (a page may need its own CSP)."""
     headers = MutableHeaders(scope=start)
     for name, value in _COMMON.items():
         headers.setdefault(name, value)
@@ -140,6 +143,13 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
         if pattern.startswith("*.") and host.endswith(pattern[1:]):
             return True
     return False
+
+
+def request_host_allowed(scope: Scope, allowed: Sequence[str]) -> bool:
+    """Whether the request's Host header names an allowed host (`allowed` lower-cased)."""
+    raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    host = host_of(raw)
+    return host is not None and host_allowed(host, allowed)
 
 
 class AllowedHostsMiddleware:
