@@ -19,8 +19,9 @@ longer pending, and the activity row keeps the post's key `form-post:<id>`), so 
 adjustments and other actions never apply twice.
 
 Who runs it: on PostgreSQL `leadbridge serve` runs `FormPostIntake.process_forever` on a
-background thread (woken by each post, else every `POLL_SECONDS`), so nothing stays pending
-with no worker running; a job queue can call `process_pending_submissions` instead. On
+background thread (woken by each post, else every `POLL_SECONDS`; slowed down while the
+process takes posts in a burst, see automation/busy.py), so nothing stays pending with no
+worker running; a job queue can call `process_pending_submissions` instead. On
 SQLite there is no intake: a post is applied at once, as before (one process, one writer:
 storing first would only add a write).
 """
@@ -38,6 +39,7 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
+from leadbridge.automation.busy import BusyMeter
 from leadbridge.automation.form_batch import FormPostBatch, post_key
 from leadbridge.automation.submissions import (
     FormHandlerInactiveError,
@@ -64,6 +66,8 @@ logger = logging.getLogger(__name__)
 CACHE_SECONDS = 2.0
 BATCH = 500  # posts a transaction applies (its prospects stay locked until it commits)
 POLL_SECONDS = 1.0
+BUSY_BATCH = 100  # posts applied at a time while the intake is busy…
+BUSY_PAUSE_SECONDS = 5.0  # …every this many seconds
 MAX_CACHED = 1000  # handlers kept in the cache
 MAX_ATTEMPTS = 5  # a post failing for a passing reason (a lost race, a deadlock) this often
 _Definition = tuple[FormHandler, FieldCatalog]
@@ -172,6 +176,7 @@ class FormPostIntake:
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.wake = threading.Event()
+        self.meter = BusyMeter()
         self._lock = threading.Lock()
         self._handlers: dict[str, tuple[float, FormHandler]] = {}
         self._catalog: tuple[float, FieldCatalog] | None = None
@@ -188,6 +193,7 @@ class FormPostIntake:
             post_id = keep_form_post(self.db, self.clock, handler.id, submitted, client)
         else:
             post_id = self._writer.keep(handler.id, submitted, client)
+        self.meter.tick()
         self.wake.set()
         return post_id
 
@@ -207,6 +213,7 @@ class FormPostIntake:
             )
         else:
             post_id = await self._writer.keep_async(handler.id, submitted, client)
+        self.meter.tick()
         self.wake.set()
         return post_id
 
@@ -247,14 +254,20 @@ class FormPostIntake:
 
     def process_forever(self, stop: threading.Event, *, limit: int = BATCH) -> None:
         """Apply pending posts until `stop` is set: at once after a post, else every
-        POLL_SECONDS (posts another process kept, ones left after a crash)."""
+        POLL_SECONDS (posts another process kept, ones left after a crash). While this
+        process takes posts in a burst (`busy.BusyMeter`), BUSY_BATCH posts every
+        BUSY_PAUSE_SECONDS only: taking posts comes first, and the backlog is kept."""
         while not stop.is_set():
             self.wake.clear()
+            busy = self.meter.busy()
+            size = BUSY_BATCH if busy else limit
             try:
-                done = process_pending_submissions(self.db, self.clock, limit)
+                done = process_pending_submissions(self.db, self.clock, size)
             except StoreTransientError as error:
                 logger.warning("form posts not applied now (%s); trying again", error)
                 stop.wait(POLL_SECONDS)
                 continue
-            if done.claimed < limit:
+            if busy:
+                stop.wait(BUSY_PAUSE_SECONDS)
+            elif done.claimed < size:
                 self.wake.wait(POLL_SECONDS)
