@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import clean_name
+from leadbridge.store.bulk_rows import insert_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.models import FormHandlerRow, FormSubmissionRow, ProspectRow
+
+SUBMISSIONS: Table = FormSubmissionRow.__table__  # type: ignore[assignment]
 
 MAX_SUBMISSION_PAGE = 1000
 PUBLIC_ID_BYTES = 12  # 96 random bits: 16 URL-safe characters
@@ -211,7 +214,7 @@ class FormSubmissionRepository:
             }
             for h, p, payload, key in posts
         ]
-        self.session.execute(insert(FormSubmissionRow), rows)
+        insert_rows(self.session, SUBMISSIONS, rows)
         ids = self.landed(key for *_, key in posts)
         return [ids[key] for *_, key in posts]
 

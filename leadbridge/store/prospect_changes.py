@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.fields import Origin
+from leadbridge.store.bulk_rows import insert_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.models import LIVE, AuditRow, OutboxRow, ProspectRow
 from leadbridge.store.outbox import MAX_REASON, PUSH
@@ -107,10 +108,8 @@ class ProspectChanges:
                 .values({name: bindparam(name) for name in names})
             )
             connection.execute(statement, rows)
-        if self.audit:
-            connection.execute(insert(AUDIT), self.audit)
-        if self.outbox:
-            connection.execute(insert(OUTBOX), self.outbox)
+        insert_rows(session, AUDIT, self.audit)
+        insert_rows(session, OUTBOX, self.outbox)
 
 
 def locked_live_by_email_keys(session: Session, keys: Iterable[str]) -> dict[str, Prospect]:
