@@ -22,12 +22,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, exc, insert
+from sqlalchemy import Connection, exc
 
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database, StoreTransientError, describe, is_transient
 from leadbridge.store.form_posts import MAX_CLIENT, PENDING
-from leadbridge.store.models import FormPostRow
 
 logger = logging.getLogger(__name__)
 MAX_GROUP = 500  # posts one statement writes at most
@@ -137,24 +136,24 @@ class FormPostWriter:
             post.done(post_id, None)
 
     def _insert(self, group: Sequence[_Post]) -> list[int]:
-        now = self.clock.now()
-        rows = [
-            {
-                "handler_id": post.handler_id,
-                "received_at": now,
-                "payload": dict(post.payload),
-                "client": None if post.client is None else post.client[:MAX_CLIENT],
-                "status": PENDING,
-                "attempts": 0,
-            }
-            for post in group
-        ]
-        statement = insert(FormPostRow).returning(FormPostRow.id, sort_by_parameter_order=True)
+        """One statement whatever the group's size (prepared once by the driver): the
+        posts as arrays, inserted in their order, so their serial ids ascend in it."""
+        from psycopg.types.json import Jsonb
+
+        parameters = {
+            "at": self.clock.now(),
+            "handlers": [post.handler_id for post in group],
+            "payloads": [Jsonb(dict(post.payload)) for post in group],
+            "clients": [
+                None if post.client is None else post.client[:MAX_CLIENT] for post in group
+            ],
+        }
         connection = self._connection or self.db.engine.connect()
         self._connection = None
         try:
             with connection.begin():
-                ids = [int(post_id) for post_id in connection.execute(statement, rows).scalars()]
+                found = connection.exec_driver_sql(_INSERT, parameters).scalars()
+                ids = sorted(int(post_id) for post_id in found)
         except Exception:
             connection.invalidate()  # a broken connection is not used again
             connection.close()
@@ -162,6 +161,16 @@ class FormPostWriter:
         self._connection = connection  # kept: no pool checkout (and its ping) per statement
         self.statements += 1
         return ids
+
+
+_INSERT = f"""
+INSERT INTO form_posts (handler_id, received_at, payload, client, status, attempts)
+SELECT handler_id, %(at)s, payload, client, '{PENDING}', 0
+FROM unnest(%(handlers)s::integer[], %(payloads)s::jsonb[], %(clients)s::varchar[])
+     WITH ORDINALITY AS post(handler_id, payload, client, position)
+ORDER BY position
+RETURNING id
+"""
 
 
 def _resolver(future: Future[int]) -> Callable[[int | None, BaseException | None], None]:
