@@ -18,12 +18,14 @@ For the posts of a batch (claimed, in id order):
 Posts this cannot apply (a handler that maps a custom field or the marketing campaign, or
 whose completion actions are not `completion_batch.supported`) are left to the caller to
 apply one by one — with every other post to the same email, so their order holds. A round
-that meets a live email another process took meanwhile is undone, and it and the rounds
-after are left to the caller too (the one-by-one path retries that race).
+that meets a live email another process took meanwhile (or any other failure) is undone,
+and it and the rounds after are left to the caller too: the one-by-one path retries that
+race, and keeps one post's failure from holding up the others.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,7 @@ from leadbridge.store.prospect_changes import ProspectChanges, locked_live_by_em
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.prospects import ProspectRepository
 
+logger = logging.getLogger(__name__)
 Outcome = LeadbridgeError | None  # None: applied (the row's submission_id set)
 
 
@@ -84,7 +87,9 @@ class FormPostBatch:
             try:
                 with self.session.begin_nested():
                     submission_ids = self._round(group, catalog, completion)
-            except ConflictError:  # an email taken by another process since the read
+            except Exception as error:  # undone; one by one, each post's failure is its own
+                if not isinstance(error, ConflictError):  # not a lost race on a new email
+                    logger.exception("form posts could not be applied in a batch")
                 single.extend(post for later in rounds[index:] for post in later)
                 break
             for post, submission_id in zip(group, submission_ids, strict=True):

@@ -8,15 +8,19 @@ and the same errors, as a post applied at once (automation/submissions.py). The 
 the field catalog are read at most every `CACHE_SECONDS` per process, so a handler switched
 off (or a custom field changed) is seen by the intake within that time; a post accepted in
 between that no longer applies is marked failed by the processor, with the reason, and
-logged. Then one INSERT into `form_posts`, and the answer.
+logged. Then the post is handed to the process's group-commit writer
+(store/form_post_writer.py: the posts waiting together go in one INSERT and one commit), and
+answered once committed.
 
 `process_pending_submissions` applies pending posts: it claims a batch (FOR UPDATE SKIP
-LOCKED on PostgreSQL, so processes share the work) and applies each post, in a savepoint,
-through `FormSubmissionService.apply`, marking the row done in the same transaction as its
-effects. A process that dies mid-batch commits nothing: the rows are pending again and the
-next run applies them. A post applied twice changes nothing the second time (its row is no
-longer pending, and the activity row keeps the post's key `form-post:<id>`), so score
-adjustments and other actions never apply twice.
+LOCKED on PostgreSQL, so processes share the work) and applies it set-based
+(automation/form_batch.py: rounds of distinct emails, bulk writes, rules set-based), the
+posts it cannot take one by one in a savepoint through `FormSubmissionService.apply`,
+marking each row done in the same transaction as its effects. A process that dies
+mid-batch commits nothing: the rows are pending again and the next run applies them. A post
+applied twice changes nothing the second time (its row is no longer pending, and the
+activity row keeps the post's key `form-post:<id>`), so score adjustments and other actions
+never apply twice.
 
 Who runs it: on PostgreSQL `leadbridge serve` runs `FormPostIntake.process_forever` on a
 background thread (woken by each post, else every `POLL_SECONDS`; slowed down while the
@@ -89,8 +93,10 @@ class ProcessedPosts:
 def process_pending_submissions(db: Database, clock: Clock, limit: int = BATCH) -> ProcessedPosts:
     """Apply up to `limit` pending form posts, oldest first, in one transaction.
 
-    Each post is applied in a savepoint through `FormSubmissionService.apply` (prospect,
-    completion actions, rules) and marked done with its effects; a post refused for good is
+    The posts are applied set-based (automation/form_batch.py: the same result as one by
+    one); those it leaves — and those of a round that failed — each in a savepoint
+    through `FormSubmissionService.apply` (prospect, completion actions, rules). A post is
+    marked done in the transaction that holds its effects; a post refused for good is
     marked failed with the reason; one that failed for a passing reason stays pending (its
     attempts counted, failed after MAX_ATTEMPTS). A failed post stays in `form_posts` with
     its reason; setting it back to pending applies it (once) on the next run. Safe to run

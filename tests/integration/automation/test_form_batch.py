@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, update
 
 from leadbridge.automation import FormHandlerService
@@ -184,3 +185,23 @@ def test_posts_to_a_custom_field_apply_one_by_one_in_order_with_the_same_email(
         ada = ProspectRepository(session, clock).by_email("ada@example.com")
     assert ada is not None and ada.custom["seats"] == 12 and ada.score == 30
     assert score_of(db, clock, "bob@example.com") == 10
+
+
+def test_a_batch_that_fails_is_undone_and_its_posts_applied_one_by_one(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadbridge.automation.form_batch import FormPostBatch
+
+    found = handler(db, clock)
+    keep(db, clock, found["public_id"],
+         *({"work_email": f"p{n}@example.com", "org": "ACME"} for n in range(3)))  # fmt: skip
+    rounds = FormPostBatch._round
+
+    def fails_after_writing(self: FormPostBatch, *args: Any) -> list[int]:
+        rounds(self, *args)  # everything written, then a bug: the savepoint undoes it
+        raise RuntimeError("a bug in the batch")
+
+    monkeypatch.setattr(FormPostBatch, "_round", fails_after_writing)
+    assert process_pending_submissions(db, clock).applied == 3
+    assert counts(db) == (3, 3, 3)
+    assert [score_of(db, clock, f"p{n}@example.com") for n in range(3)] == [10] * 3
