@@ -1,5 +1,6 @@
 """Form intake at web scale: website form posts against 2 `leadbridge serve` processes on one
-PostgreSQL database, for SECONDS at up to RATE posts/s; throughput and p50/p99 latency, then
+PostgreSQL database, for SECONDS at OFFER posts/s (the target RATE and a little more);
+throughput (answers a second, first sent to last answered) and p50/p99 latency, then
 the wait until every post is applied, asserting each is a prospect with its completion
 action and the active rule applied.
 
@@ -9,7 +10,7 @@ PostgreSQL and this load generator share the machine's cores; the servers run uv
 uvloop and httptools) as `serve` does, over plain HTTP on 127.0.0.1 (TLS is the proxy's job
 in front of `serve`); the load generator is one asyncio process (uvloop) with CONNECTIONS
 keep-alive HTTP/1.1 connections (a minimal client, so it takes as little of the shared CPU
-as it can), paced at RATE; each post has a new email address. All posts come from one
+as it can), paced at OFFER; each post has a new email address. All posts come from one
 address, so the per-IP form rate limit is raised for the run (LEADBRIDGE_FORM_RATE_PER_MINUTE
 and _BURST); it is still checked on every post. Latency is from sending a request to its
 whole answer. `python -m bench --only forms`."""
@@ -40,9 +41,10 @@ from leadbridge.store.form_posts import FormPostRepository
 from leadbridge.store.models import FormSubmissionRow, ProspectRow
 
 SECONDS = 60
-RATE = 1_000
+RATE = 1_000  # the target
+OFFER = 1_050  # posts a second offered: a little over the target, so meeting it shows
 SERVERS = 2
-CONNECTIONS = 64
+CONNECTIONS = 256  # at most in flight (visitors behind a proxy): the offer holds while answers slow
 DRAIN_TIMEOUT_SECONDS = 1800
 Row = tuple[str, float, str, str]
 
@@ -53,6 +55,14 @@ class Load:
     ok: int = 0
     refused: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    first_sent: float = 0.0
+    last_answered: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Posts answered a second, from the first one sent to the last one answered."""
+        span = self.last_answered - self.first_sent
+        return len(self.latencies_ms) / span if span > 0 else 0.0
 
 
 def _free_port() -> int:
@@ -100,6 +110,7 @@ async def _connection(
             if wait > 0:
                 await asyncio.sleep(wait)
             sent = loop.time()
+            load.first_sent = load.first_sent or sent
             writer.write(_request(path, port, n))
             status_line = await reader.readline()
             length = 0
@@ -108,7 +119,8 @@ async def _connection(
                 if name.strip().lower() == b"content-length":
                     length = int(value)
             await reader.readexactly(length)
-            load.latencies_ms.append((loop.time() - sent) * 1000)
+            load.last_answered = loop.time()
+            load.latencies_ms.append((load.last_answered - sent) * 1000)
             status = int(status_line.split()[1])
             if status == 200:
                 load.ok += 1
@@ -161,7 +173,7 @@ def conditions(seconds: float, rate: float) -> str:
     )
 
 
-def forms_bench(seconds: float = SECONDS, rate: float = RATE) -> Iterator[Row]:
+def forms_bench(seconds: float = SECONDS, rate: float = OFFER) -> Iterator[Row]:
     with _postgres() as url, tempfile.TemporaryDirectory() as tmp:
         if url is None:
             print(f"note: no PostgreSQL at {PG_ADMIN}: the form intake figures are skipped")
@@ -202,9 +214,7 @@ def forms_bench(seconds: float = SECONDS, rate: float = RATE) -> Iterator[Row]:
                         )
                     )
                 _wait_for_port(port, servers[-1], log)
-            started = time.perf_counter()
             load = _run(_generate(ports, str(handler["path"]), seconds, rate))
-            elapsed = time.perf_counter() - started
             with db.session(readonly=True) as session:
                 at_end = FormPostRepository(session, clock).counts()
             backlog = at_end["pending"]
@@ -233,9 +243,8 @@ def forms_bench(seconds: float = SECONDS, rate: float = RATE) -> Iterator[Row]:
         assert not load.refused, f"posts refused: {load.refused}"
         assert at_end == {"pending": 0, "done": load.ok, "failed": 0}, at_end
         assert prospects == activity == scored == load.ok, (prospects, activity, scored, load.ok)
-        received = len(load.latencies_ms)
-        yield (f"form posts accepted ({seconds:.0f} s, {SERVERS} serve)", received / elapsed,
-               "posts/s", f">= {RATE:,}/s")  # fmt: skip
+        yield (f"form posts accepted ({seconds:.0f} s, {SERVERS} serve, {rate:,.0f}/s offered)",
+               load.rate, "posts/s", f">= {RATE:,}/s")  # fmt: skip
         yield ("form post latency p50", statistics.median(load.latencies_ms), "ms", "(report)")
         yield ("form post latency p99", _percentile(load.latencies_ms, 0.99), "ms", "<= 100 ms")
         yield ("form posts pending when the load ended", float(backlog), "posts", "(report)")

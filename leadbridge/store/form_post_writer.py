@@ -14,10 +14,11 @@ a passing one: the endpoint then spools them, see automation/spool.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,11 @@ class _Post:
     handler_id: int
     payload: Mapping[str, Any]
     client: str | None
-    done: Callable[[int | None, BaseException | None], None]
+    answer: Future[int] | asyncio.Future[int]
+    loop: asyncio.AbstractEventLoop | None = None  # the answer's, for an asyncio future
+
+
+Outcome = tuple[_Post, int | None, BaseException | None]
 
 
 class FormPostWriter:
@@ -57,7 +62,7 @@ class FormPostWriter:
     def keep(self, handler_id: int, payload: Mapping[str, Any], client: str | None) -> int:
         """Write one post and wait for its commit; its id."""
         future: Future[int] = Future()
-        self._submit(handler_id, payload, client, _resolver(future))
+        self._submit(_Post(handler_id, payload, client, future))
         return future.result()
 
     async def keep_async(
@@ -66,11 +71,7 @@ class FormPostWriter:
         """`keep` for the event loop: the loop goes on serving while the post is written."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
-
-        def done(post_id: int | None, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, post_id, error)
-
-        self._submit(handler_id, payload, client, done)
+        self._submit(_Post(handler_id, payload, client, future, loop))
         return await future
 
     def close(self) -> None:
@@ -80,13 +81,7 @@ class FormPostWriter:
             self._queue.put(None)
             thread.join(30)
 
-    def _submit(
-        self,
-        handler_id: int,
-        payload: Mapping[str, Any],
-        client: str | None,
-        done: Callable[[int | None, BaseException | None], None],
-    ) -> None:
+    def _submit(self, post: _Post) -> None:
         if self._thread is None:
             with self._start:
                 if self._thread is None:
@@ -94,7 +89,7 @@ class FormPostWriter:
                         target=self._run, name="leadbridge-form-post-writer", daemon=True
                     )
                     self._thread.start()
-        self._queue.put(_Post(handler_id, payload, client, done))
+        self._queue.put(post)
 
     def _run(self) -> None:
         while True:
@@ -116,24 +111,23 @@ class FormPostWriter:
             self._write(group)
 
     def _write(self, group: Sequence[_Post]) -> None:
-        """Write the group; when it fails for good (say one post names a handler deleted
-        meanwhile), each post alone, so one bad post fails no other."""
+        _deliver(self._outcomes(group))
+
+    def _outcomes(self, group: Sequence[_Post]) -> list[Outcome]:
+        """Each post's id or error; when the group fails for good (say one post names a
+        handler deleted meanwhile), each post is written alone, so one bad post fails no
+        other."""
         try:
             ids = self._insert(group)
         except Exception as error:  # every post in the statement learns why
             if isinstance(error, exc.DBAPIError) and is_transient(error):
                 error = StoreTransientError(describe(error))
             elif len(group) > 1:
-                for post in group:
-                    self._write([post])
-                return
+                return [outcome for post in group for outcome in self._outcomes([post])]
             else:
                 logger.exception("a form post could not be kept")
-            for post in group:
-                post.done(None, error)
-            return
-        for post, post_id in zip(group, ids, strict=True):
-            post.done(post_id, None)
+            return [(post, None, error) for post in group]
+        return [(post, post_id, None) for post, post_id in zip(group, ids, strict=True)]
 
     def _insert(self, group: Sequence[_Post]) -> list[int]:
         """One statement whatever the group's size (prepared once by the driver): the
@@ -173,22 +167,27 @@ RETURNING id
 """
 
 
-def _resolver(future: Future[int]) -> Callable[[int | None, BaseException | None], None]:
-    def done(post_id: int | None, error: BaseException | None) -> None:
+def _deliver(outcomes: Sequence[Outcome]) -> None:
+    """Answer the posts: a blocking caller's at once, an event loop's with one wake-up of
+    that loop for the whole group."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        post = outcome[0]
+        if post.loop is None:
+            _settle([outcome])
+        else:
+            by_loop.setdefault(post.loop, []).append(outcome)
+    for loop, waiting in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, waiting)
+
+
+def _settle(outcomes: Sequence[Outcome]) -> None:
+    for post, post_id, error in outcomes:
+        if post.answer.done():  # the request was cancelled (the client went away)
+            continue
         if error is not None:
-            future.set_exception(error)
+            post.answer.set_exception(error)
         else:
             assert post_id is not None
-            future.set_result(post_id)
-
-    return done
-
-
-def _settle(future: asyncio.Future[int], post_id: int | None, error: BaseException | None) -> None:
-    if future.done():  # the request was cancelled (the client went away): the post is kept
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        assert post_id is not None
-        future.set_result(post_id)
+            post.answer.set_result(post_id)
