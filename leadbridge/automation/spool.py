@@ -48,6 +48,7 @@ class SubmissionSpool:
         self.service = service
         self._lock = threading.Lock()  # one drainer at a time
         self._wake = threading.Event()
+        self._seen: tuple[int, bool] | None = None  # (the folder's mtime, posts waiting)
 
     def pending(self) -> list[Path]:
         """Spooled posts waiting, oldest first."""
@@ -56,10 +57,18 @@ class SubmissionSpool:
         return sorted(self.folder.glob("*.json"))
 
     def has_pending(self) -> bool:
-        """Whether any spooled post waits (cheaper than `pending`: no listing, no sort)."""
-        if not self.folder.is_dir():
+        """Whether any spooled post waits: asked for every form post, so the folder is
+        listed again only when its mtime says a file came or went (else one stat)."""
+        try:
+            mtime = self.folder.stat().st_mtime_ns
+        except FileNotFoundError:
             return False
-        return next(self.folder.glob("*.json"), None) is not None
+        seen = self._seen
+        if seen is not None and seen[0] == mtime:
+            return seen[1]
+        waiting = next(self.folder.glob("*.json"), None) is not None
+        self._seen = (mtime, waiting)
+        return waiting
 
     def add(self, public_id: str, submitted: Mapping[str, Any]) -> Spooled:
         """Keep a post to the handler `public_id` durably (it survives a crash once this
