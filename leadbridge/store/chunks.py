@@ -27,5 +27,8 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement
     and converted forms are reused (a 1,000-value IN list is rendered by SQLAlchemy and then
     re-parsed by psycopg on every execution, the largest part of a push wave's CPU)."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        matches: ColumnElement[bool] = column == any_(
+            bindparam(None, list(values), type_=ARRAY(column.type))
+        )
+        return matches
     return column.in_(values)  # type: ignore[no-any-return]
