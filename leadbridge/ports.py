@@ -65,6 +65,18 @@ class CrmObject:
         return self._by_lower_name.get(name.lower())
 
     @cached_property
+    def creation_required(self) -> tuple[CrmField, ...]:
+        """The fields a create must give a value to (not booleans, not formulas), in
+        `fields` order: found once per object, not once per record planned."""
+        return tuple(
+            crm_field
+            for crm_field in self.fields.values()
+            if crm_field.required_on_create
+            and crm_field.type != "boolean"
+            and not crm_field.calculated
+        )
+
+    @cached_property
     def _by_lower_name(self) -> dict[str, CrmField]:
         """Fields by lower-cased API name, the first of each wins (built once)."""
         found: dict[str, CrmField] = {}

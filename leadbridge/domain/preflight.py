@@ -147,12 +147,7 @@ def _is_date(value: Any) -> bool:
 def _missing_required(obj: CrmObject, values: Mapping[str, Any]) -> list[Problem]:
     given = {name.lower() for name in values}  # blank ones are reported by `_check`
     missing = [
-        crm_field
-        for crm_field in obj.fields.values()
-        if crm_field.required_on_create
-        and crm_field.type != "boolean"
-        and not crm_field.calculated
-        and crm_field.name.lower() not in given
+        crm_field for crm_field in obj.creation_required if crm_field.name.lower() not in given
     ]
     return [
         Problem(

@@ -59,6 +59,8 @@ class Org:
         self.clock = clock
         self.admin_username = admin_username
         self.org_name = org_name
+        # validation rules' conditions as SQL: (object, condition, day) -> (sql, params)
+        self.compiled_rules: dict[tuple[str, str, date], tuple[str, tuple[Any, ...]]] = {}
         self.ensure_bootstrap()
 
     # ---------------------------------------------------------------- bootstrap and lookups

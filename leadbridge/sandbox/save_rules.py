@@ -13,6 +13,8 @@ from .exceptions import SalesforceError, invalid_field_on_sobject
 from .records import opportunity_stage_flags
 from .schema import ObjectDef
 from .soql import compile_condition
+from .soql.dates import utc_today
+from .soql.values import SqlParam
 from .storage import quote
 from .values import StoredValue, to_storage
 
@@ -294,9 +296,7 @@ def run_rules(
     for rule in obj.validation_rules:
         if not rule.active:
             continue
-        condition, params = compile_condition(
-            rule.condition, obj, org.schema, alias="r", now=org.clock.now()
-        )
+        condition, params = _rule_sql(org, obj, rule.condition)
         hit = org.db.conn.execute(
             f'SELECT 1 FROM {quote(obj.name)} AS r WHERE r."Id" = ? AND ({condition})',
             (record_id, *params),
@@ -313,6 +313,19 @@ def run_rules(
         if duplicate_rule.action == "alert" and options.allow_duplicate_save:
             continue
         _check_duplicates(org, obj, record_id, duplicate_rule.name, options)
+
+
+def _rule_sql(org: Org, obj: ObjectDef, condition: str) -> tuple[str, tuple[SqlParam, ...]]:
+    """A validation rule's condition as SQL over the row aliased `r`: compiled once per
+    object, rule and day (the compiled form depends on nothing else: relative dates such as
+    TODAY are anchored on the day), not once per record saved."""
+    now = org.clock.now()
+    key = (obj.name, condition, utc_today(now))
+    compiled = org.compiled_rules.get(key)
+    if compiled is None:
+        compiled = compile_condition(condition, obj, org.schema, alias="r", now=now)
+        org.compiled_rules[key] = compiled
+    return compiled
 
 
 def _check_duplicates(

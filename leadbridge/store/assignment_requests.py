@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import among, chunked
 from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.models import CrmAssignmentRequestRow
 from leadbridge.store.outbox import PUSH, OutboxRepository
@@ -44,10 +44,14 @@ class AssignmentRequestRepository:
         found: set[int] = set()
         column = CrmAssignmentRequestRow.prospect_id
         for chunk in chunked(list(dict.fromkeys(prospect_ids))):
-            found.update(self.session.scalars(select(column).where(column.in_(chunk))))
+            found.update(
+                self.session.scalars(select(column).where(among(self.session, column, chunk)))
+            )
         return found
 
     def clear(self, prospect_ids: Sequence[int]) -> None:
         column = CrmAssignmentRequestRow.prospect_id
         for chunk in chunked(list(dict.fromkeys(prospect_ids))):
-            self.session.execute(delete(CrmAssignmentRequestRow).where(column.in_(chunk)))
+            self.session.execute(
+                delete(CrmAssignmentRequestRow).where(among(self.session, column, chunk))
+            )

@@ -141,6 +141,9 @@ def open_database(url: str = DEFAULT_URL, *, create: bool = True) -> Database:
         engine = _sqlite_engine(parsed, create=create)
     elif parsed.get_backend_name() == "postgresql":
         engine = create_engine(parsed, pool_pre_ping=True)
+        # Many-row INSERTs as multi-row VALUES statements (1,000 rows each), not psycopg's
+        # one statement per row (pipelined): several times less Python work per row.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
     else:
         raise ConfigurationError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///PATH or "

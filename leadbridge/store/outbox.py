@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import among, chunked
 from leadbridge.store.models import OutboxRow, ProspectRow
 
 PUSH = "push"
@@ -49,7 +50,21 @@ class OutboxItem:
     last_error: str | None
 
 
-def outbox_snapshot(row: OutboxRow) -> OutboxItem:
+class _ItemFields(Protocol):
+    """An ORM row or a Core row of `ITEM_COLUMNS`: what an OutboxItem is made of."""
+
+    id: int
+    kind: str
+    prospect_id: int | None
+    reason: str
+    created_at: datetime
+    attempts: int
+    available_at: datetime
+    done_at: datetime | None
+    last_error: str | None
+
+
+def outbox_snapshot(row: _ItemFields) -> OutboxItem:
     return OutboxItem(
         row.id,
         row.kind,
@@ -64,6 +79,20 @@ def outbox_snapshot(row: OutboxRow) -> OutboxItem:
 
 
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+# The columns of an OutboxItem: read as plain rows (no ORM objects to build and track).
+ITEM_COLUMNS = (
+    OUTBOX.c.id,
+    OUTBOX.c.kind,
+    OUTBOX.c.prospect_id,
+    OUTBOX.c.reason,
+    OUTBOX.c.created_at,
+    OUTBOX.c.attempts,
+    OUTBOX.c.available_at,
+    OUTBOX.c.done_at,
+    OUTBOX.c.last_error,
+)
+# Bulk UPDATEs by condition: no ORM objects to synchronise (none are loaded for them).
+UNSYNCED = {"synchronize_session": False}
 
 
 class OutboxRepository:
@@ -117,7 +146,7 @@ class OutboxRepository:
             query = select(OutboxRow.prospect_id).where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                OutboxRow.prospect_id.in_(chunk),
+                among(self.session, OutboxRow.prospect_id, chunk),
             )
             waiting.update(pid for pid in self.session.scalars(query) if pid is not None)
         missing = [pid for pid in dict.fromkeys(prospect_ids) if pid not in waiting]
@@ -139,7 +168,8 @@ class OutboxRepository:
 
     def pending(self, kind: str, limit: int = 200) -> list[OutboxItem]:
         """Items of `kind` not done, due now and not claimed by a worker, oldest due first."""
-        return [outbox_snapshot(row) for row in self.session.scalars(self._due(kind, limit))]
+        query = self._due(kind, limit).with_only_columns(*ITEM_COLUMNS)
+        return [outbox_snapshot(row) for row in self.session.execute(query)]
 
     def claim(
         self, kind: str, worker: str, *, limit: int = 200, ttl: timedelta
@@ -165,10 +195,10 @@ class OutboxRepository:
         prospects claimed and the due items that have no prospect (nothing to push)."""
         now = self.clock.now()
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        query = self._due(kind, limit)
+        query = self._due(kind, limit).with_only_columns(OUTBOX.c.id, OUTBOX.c.prospect_id)
         if postgres:
             query = query.with_for_update(skip_locked=True)
-        rows = list(self.session.scalars(query))
+        rows = self.session.execute(query).all()
         orphans = [row.id for row in rows if row.prospect_id is None]
         picked = list(dict.fromkeys(row.prospect_id for row in rows if row.prospect_id))
         if postgres and picked:
@@ -176,7 +206,7 @@ class OutboxRepository:
             for chunk in chunked(picked):
                 lock = (
                     select(ProspectRow.id)
-                    .where(ProspectRow.id.in_(chunk))
+                    .where(among(self.session, ProspectRow.id, chunk))
                     .with_for_update(skip_locked=True)
                 )
                 locked.update(self.session.scalars(lock))
@@ -186,7 +216,7 @@ class OutboxRepository:
             held = select(OutboxRow.prospect_id).where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                OutboxRow.prospect_id.in_(chunk),
+                among(self.session, OutboxRow.prospect_id, chunk),
                 OutboxRow.claimed_by != worker,
                 OutboxRow.claimed_until > now,
             )
@@ -198,9 +228,10 @@ class OutboxRepository:
                 .where(
                     OutboxRow.kind == kind,
                     OutboxRow.done_at.is_(None),
-                    OutboxRow.prospect_id.in_(chunk),
+                    among(self.session, OutboxRow.prospect_id, chunk),
                 )
                 .values(claimed_by=worker, claimed_until=now + ttl)
+                .execution_options(**UNSYNCED)
             )
         return taken, orphans
 
@@ -233,7 +264,7 @@ class OutboxRepository:
             taken = select(func.count()).where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                OutboxRow.prospect_id.in_(chunk),
+                among(self.session, OutboxRow.prospect_id, chunk),
                 and_(OutboxRow.claimed_by != worker, OutboxRow.claimed_until > now),
             )
             if self.session.scalar(taken):
@@ -245,7 +276,7 @@ class OutboxRepository:
         for chunk in chunked(ids):
             self.session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(chunk), OutboxRow.claimed_by == worker)
+                .where(among(self.session, OutboxRow.id, chunk), OutboxRow.claimed_by == worker)
                 .values(claimed_by=None, claimed_until=None)
             )
 
@@ -296,7 +327,7 @@ class OutboxRepository:
         for chunk in chunked(ids):
             self.session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(chunk))
+                .where(among(self.session, OutboxRow.id, chunk))
                 .values(done_at=now, claimed_by=None, claimed_until=None)
             )
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import among, chunked
 from leadbridge.store.models import (
     CustomFieldRow,
     MarketingCampaignRow,
@@ -51,7 +51,7 @@ def load_by(session: Session, column: Any, keys: Iterable[Any], *extra: Any) -> 
     """Prospects whose `column` is in `keys` (chunked IN queries), with extra conditions."""
     found: list[Prospect] = []
     for chunk in chunked(keys):
-        found.extend(load(session, select_prospects().where(column.in_(chunk), *extra)))
+        found.extend(load(session, select_prospects().where(among(session, column, chunk), *extra)))
     return found
 
 
@@ -66,7 +66,7 @@ def custom_values(session: Session, prospect_ids: Sequence[int]) -> dict[int, di
                 ProspectValueRow.value,
             )
             .join(CustomFieldRow, CustomFieldRow.id == ProspectValueRow.field_id)
-            .where(ProspectValueRow.prospect_id.in_(chunk))
+            .where(among(session, ProspectValueRow.prospect_id, chunk))
         )
         for prospect_id, name, field_type, text in session.execute(query):
             values[prospect_id][name] = from_text(field_type, text)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from leadbridge.errors import InputError
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import among, chunked
 from leadbridge.store.models import SyncErrorRow
 
 MAX_ERRORS_PAGE = 1000
@@ -127,7 +127,9 @@ class SyncErrorRepository:
         for chunk in chunked(ids):
             self.session.execute(
                 update(SyncErrorRow)
-                .where(SyncErrorRow.id.in_(chunk), SyncErrorRow.resolved_at.is_(None))
+                .where(
+                    among(self.session, SyncErrorRow.id, chunk), SyncErrorRow.resolved_at.is_(None)
+                )
                 .values(resolved_at=now)
             )
 

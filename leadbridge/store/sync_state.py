@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import among, chunked
 from leadbridge.store.models import (
     AuditRow,
     CrmSentValuesRow,
@@ -42,7 +42,7 @@ from leadbridge.store.models import (
     ProspectRow,
     SyncErrorRow,
 )
-from leadbridge.store.outbox import PUSH, OutboxItem, outbox_snapshot
+from leadbridge.store.outbox import ITEM_COLUMNS, PUSH, OutboxItem, outbox_snapshot
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_loading import load_by
 from leadbridge.store.types import UtcDateTime
@@ -103,7 +103,9 @@ class SyncStateRepository:
     def _existing_keys(self, prospect_ids: Iterable[int]) -> dict[int, str]:
         found: dict[int, str] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
-            query = select(KEYS.c.prospect_id, KEYS.c.crm_key).where(KEYS.c.prospect_id.in_(chunk))
+            query = select(KEYS.c.prospect_id, KEYS.c.crm_key).where(
+                among(self.session, KEYS.c.prospect_id, chunk)
+            )
             found.update({row[0]: row[1] for row in self.session.execute(query)})
         return found
 
@@ -114,7 +116,7 @@ class SyncStateRepository:
         found: dict[tuple[int, str], dict[str, Any]] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(STATE.c.prospect_id, STATE.c.crm_object, STATE.c["values"]).where(
-                STATE.c.prospect_id.in_(chunk)
+                among(self.session, STATE.c.prospect_id, chunk)
             )
             for prospect_id, crm_object, values in self.session.execute(query):
                 found[(prospect_id, crm_object)] = dict(values or {})
@@ -155,7 +157,10 @@ class SyncStateRepository:
             for chunk in chunked(ids):
                 self.session.execute(
                     delete(table).where(
-                        and_(table.c.crm_object == crm_object, table.c.prospect_id.in_(chunk))
+                        and_(
+                            table.c.crm_object == crm_object,
+                            among(self.session, table.c.prospect_id, chunk),
+                        )
                     )
                 )
 
@@ -187,7 +192,7 @@ class SyncStateRepository:
         found: dict[tuple[int, str], dict[str, Any]] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(SENT.c.prospect_id, SENT.c.crm_object, SENT.c["values"]).where(
-                SENT.c.prospect_id.in_(chunk)
+                among(self.session, SENT.c.prospect_id, chunk)
             )
             for prospect_id, crm_object, values in self.session.execute(query):
                 found[(prospect_id, crm_object)] = dict(values or {})
@@ -255,7 +260,7 @@ class SyncStateRepository:
         found: list[int] = []
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(SyncErrorRow.id).where(
-                SyncErrorRow.prospect_id.in_(chunk),
+                among(self.session, SyncErrorRow.prospect_id, chunk),
                 SyncErrorRow.resolved_at.is_(None),
                 SyncErrorRow.error_code.not_in(except_codes),
                 about,
@@ -276,7 +281,7 @@ class SyncStateRepository:
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = (
                 select(AuditRow.prospect_id, AuditRow.field, func.max(AuditRow.at))
-                .where(AuditRow.prospect_id.in_(chunk), AuditRow.field.in_(names))
+                .where(among(self.session, AuditRow.prospect_id, chunk), AuditRow.field.in_(names))
                 .group_by(AuditRow.prospect_id, AuditRow.field)
             )
             for prospect_id, name, at in self.session.execute(query):
@@ -287,12 +292,12 @@ class SyncStateRepository:
         """Unfinished push outbox items per prospect, due or not (a manual sync does them)."""
         found: dict[int, list[OutboxItem]] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
-            query = select(OutboxRow).where(
+            query = select(*ITEM_COLUMNS).where(
                 OutboxRow.kind == PUSH,
                 OutboxRow.done_at.is_(None),
-                OutboxRow.prospect_id.in_(chunk),
+                among(self.session, OutboxRow.prospect_id, chunk),
             )
-            for row in self.session.scalars(query.order_by(OutboxRow.id)):
+            for row in self.session.execute(query.order_by(OutboxRow.id)):
                 if row.prospect_id is not None:
                     found.setdefault(row.prospect_id, []).append(outbox_snapshot(row))
         return found

@@ -23,6 +23,12 @@ log = logging.getLogger("leadbridge.workers")
 PULL_OBJECTS = (LEAD, CONTACT)
 PUSH_SLOTS = 4  # push jobs at most in parallel (Salesforce allows 25 long requests at once)
 MIN_WAVE = 200
+# A job's largest wave. Calls per prospect are as low at 1,000 as at 2,000 (the email
+# lookups pack ~1,500 emails per call, so 2,000 take two calls per object: 7 calls per
+# 1,000 either way), while smaller waves share a backlog evenly between PUSH_SLOTS workers
+# (20,000: five waves each rather than 3, 3, 2, 2) and let one worker's wave overlap another's
+# waits on Salesforce sooner.
+PUSH_WAVE = 1000
 DISPATCH_CURSOR = ("Workers", "last_dispatch")
 
 _clients = ClientPool()
@@ -165,10 +171,8 @@ def due_work(now: datetime, *, force: bool = False) -> Due | None:
             return Due(poll=False, push_jobs=0, wave=0)
         repo.set_cursor(*DISPATCH_CURSOR, now.isoformat(), at=now)
         backlog = OutboxRepository(session, context.clock()).count_pending(PUSH)
-    from leadbridge.sync.push.engine import WAVE_SIZE
-
     jobs = min(PUSH_SLOTS, -(-backlog // MIN_WAVE)) if backlog else 0
-    wave = max(MIN_WAVE, min(WAVE_SIZE, -(-backlog // max(jobs, 1))))
+    wave = max(MIN_WAVE, min(PUSH_WAVE, -(-backlog // max(jobs, 1))))
     return Due(poll=True, push_jobs=jobs, wave=wave)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from leadbridge.sandbox import SandboxBackend
+from leadbridge.sandbox import SandboxBackend, SandboxConfig
 from leadbridge.sandbox.conversion import LeadConvert, convert_lead, merge
 from leadbridge.sandbox.exceptions import SalesforceError
 from leadbridge.sandbox.org import Org, SaveOptions
@@ -207,3 +209,34 @@ def test_saves_record_the_acting_user(org: Org) -> None:
     lead_id = org.create("Lead", lead(), SaveOptions(actor_id=rep))
     record = org.retrieve("Lead", lead_id)
     assert record["CreatedById"] == rep and record["OwnerId"] == rep
+
+
+def test_validation_rules_apply_to_every_record_and_follow_the_org_clock_s_day(
+    tmp_path: Path,
+) -> None:
+    """A rule is compiled once per day, not per save: every record is still checked, and a
+    rule on TODAY moves with the org's clock (yesterday's compiled form is not reused)."""
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        "objects:\n  Lead:\n    fields:\n      Follow_Up__c: {type: date}\n"
+        "    validation_rules:\n      - name: No_Past_Follow_Up\n"
+        "        condition: Follow_Up__c < TODAY\n"
+        "        message: The follow-up date is in the past.\n        field: Follow_Up__c\n"
+    )
+    config = SandboxConfig(data_dir=tmp_path, memory=True, random_seed=3, schema_file=schema)
+    org = SandboxBackend(config).org
+    org.clock.freeze(True)
+    today = org.today()
+    org.create("Lead", lead(Follow_Up__c=today.isoformat()))
+    for _ in range(2):  # the second refusal uses the compiled rule
+        error = error_of(
+            lambda: org.create("Lead", lead(Follow_Up__c=(today - timedelta(1)).isoformat()))
+        )
+        assert (error.error_code, error.fields) == (
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            ["Follow_Up__c"],
+        )
+    org.clock.advance(timedelta(days=1))
+    error = error_of(lambda: org.create("Lead", lead(Follow_Up__c=today.isoformat())))
+    assert error.error_code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    org.create("Lead", lead(Follow_Up__c=(today + timedelta(1)).isoformat()))
