@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -735,16 +734,13 @@ def test_values_are_parameters_not_sql() -> None:
     assert compiled.params == ("x' OR 1=1 --",)
 
 
-def test_compiling_an_in_list_of_200_emails_is_fast() -> None:
+def test_an_in_list_of_200_emails_is_one_parameterised_in() -> None:
+    """Speed is the bench's (`python -m bench --only sandbox`); here, the shape it relies on."""
     emails = ", ".join(f"'person{index}@example.com'" for index in range(200))
-    soql = f"SELECT Id, Email, Owner.Email FROM Lead WHERE Email IN ({emails})"
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        compiled = compile_(soql)
-        timings.append(time.perf_counter() - started)
-    assert len(compiled.params) == 200
-    assert min(timings) < 0.005
+    compiled = compile_(f"SELECT Id, Email, Owner.Email FROM Lead WHERE Email IN ({emails})")
+    assert compiled.params == tuple(f"person{index}@example.com" for index in range(200))
+    assert compiled.where_sql.count("?") == 200
+    assert "@example.com" not in compiled.where_sql
 
 
 def rows_of(db: sqlite3.Connection, compiled: CompiledQuery) -> list[Any]:
