@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.automation import (
@@ -47,6 +47,7 @@ from leadbridge.domain.automation import (
 from leadbridge.domain.fields import DEFAULT_FIELD_NAMES, Origin
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock
+from leadbridge.store.bulk_rows import insert_rows, update_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.groups import GroupMember, UserGroupRepository, pick_next
@@ -353,21 +354,14 @@ class SetBasedFiring:
                     raise ClaimRefusedError
 
     def _write(self, writes: _Writes) -> None:
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for prospect_id, values in writes.columns.items():
-            names = tuple(sorted(values))
-            by_columns.setdefault(names, []).append({"_id": prospect_id, **values})
-        for names, rows in by_columns.items():
-            statement = (
-                update(PROSPECTS)
-                .where(PROSPECTS.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in names})
-            )
-            self.session.connection().execute(statement, rows)
-        if writes.audit:
-            self.session.connection().execute(insert(AUDIT), writes.audit)
-        if writes.outbox:
-            self.session.connection().execute(insert(OUTBOX), writes.outbox)
+        connection = self.session.connection()
+        update_rows(
+            connection,
+            PROSPECTS,
+            [{"_id": prospect_id, **values} for prospect_id, values in writes.columns.items()],
+        )
+        insert_rows(connection, AUDIT, writes.audit)
+        insert_rows(connection, OUTBOX, writes.outbox)
         for group_id, position in self.groups.last.items():
             if position is not None:
                 self.session.execute(

@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.ports import Clock
+from leadbridge.store.bulk_rows import insert_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.models import OutboxRow, ProspectRow
 
@@ -92,8 +93,9 @@ class OutboxRepository:
         if not prospect_ids:
             return
         now = self.clock.now()
-        self.session.connection().execute(
-            insert(OUTBOX),
+        insert_rows(
+            self.session.connection(),
+            OUTBOX,
             [
                 {
                     "kind": kind,

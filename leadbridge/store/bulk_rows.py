@@ -1,0 +1,109 @@
+"""Writing many rows with one statement per table on PostgreSQL.
+
+psycopg runs an executemany as one statement per row (pipelined, but still parsed, bound and
+executed row by row on both sides): for the thousands of rows of an import batch that is most
+of the time it spends in the database. On PostgreSQL the rows are sent as one array per column
+instead, `INSERT … SELECT FROM unnest(…)` and `UPDATE … FROM unnest(…)`: one statement, one
+round trip, whatever the number of rows. SQLite, in process, keeps the plain executemany.
+
+Values go through the columns' bind processors (UTC datetimes, enums, booleans) as SQLAlchemy
+would apply them. Text arrays are cast to `text[]`, never `varchar(n)[]`: an explicit cast
+would cut an over-long value silently where the INSERT refuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, bindparam, insert, update
+from sqlalchemy.types import String
+
+KEY = "_id"  # `update_rows`: the key holding the row's id
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT the rows in their order (every row with the same keys on PostgreSQL; rows that
+    differ fall back to an executemany)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    if not _unnest_fits(connection, rows, names):
+        connection.execute(insert(table), list(rows))
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    columns = [table.c[name] for name in names]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
+        f"SELECT * FROM unnest({', '.join(_array(connection, column) for column in columns)})"
+    )
+    connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+
+
+def update_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """UPDATE rows by id: each mapping holds `_id` and the columns to set, one statement per
+    set of columns (on PostgreSQL; an executemany elsewhere)."""
+    by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(set(row) - {KEY})), []).append(row)
+    for names, group in by_columns.items():
+        ids = [row[KEY] for row in group]
+        if connection.dialect.name == "postgresql" and len(set(ids)) == len(ids):
+            _update_unnest(connection, table, names, group)
+        else:
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam(KEY))
+                .values({name: bindparam(name) for name in names})
+            )
+            connection.execute(statement, list(group))
+
+
+def _update_unnest(
+    connection: Connection, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    quote = connection.dialect.identifier_preparer.quote
+    columns = [table.c.id, *(table.c[name] for name in names)]
+    aliases = ["_id", *(f"v{n}" for n in range(len(names)))]
+    assignments = ", ".join(
+        f"{quote(name)} = v.{alias}" for name, alias in zip(names, aliases[1:], strict=True)
+    )
+    sql = (
+        f"UPDATE {quote(table.name)} SET {assignments} "
+        f"FROM unnest({', '.join(_array(connection, column) for column in columns)}) "
+        f"AS v({', '.join(aliases)}) WHERE {quote(table.name)}.id = v._id"
+    )
+    keyed = [{"id": row[KEY], **{name: row[name] for name in names}} for row in rows]
+    connection.exec_driver_sql(sql, _arrays(connection, columns, keyed))
+
+
+def _unnest_fits(
+    connection: Connection, rows: Sequence[Mapping[str, Any]], names: list[str]
+) -> bool:
+    if connection.dialect.name != "postgresql":
+        return False
+    keys = set(names)
+    return all(len(row) == len(keys) and keys.issuperset(row) for row in rows)
+
+
+def _array(connection: Connection, column: Column[Any]) -> str:
+    """`%s::type[]`, text for any string type (see the module's docstring)."""
+    if isinstance(column.type, String) or isinstance(
+        getattr(column.type, "impl_instance", None), String
+    ):
+        return "%s::text[]"
+    return f"%s::{column.type.compile(dialect=connection.dialect)}[]"
+
+
+def _arrays(
+    connection: Connection, columns: Sequence[Column[Any]], rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[Any], ...]:
+    dialect = connection.dialect
+    arrays: list[list[Any]] = []
+    for column in columns:
+        values = [row[column.name] for row in rows]
+        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            values = [processor(value) for value in values]
+        arrays.append(values)
+    return tuple(arrays)
