@@ -1,12 +1,11 @@
 """An import with an active assignment rule, on SQLite and on PostgreSQL (where the batch's
 writes are one statement per table, `store.bulk_rows`): the rule fires for the rows it
 matches, new and existing prospects alike, the group's turns taken in prospect id order
-within a batch and on across batches; a row repeating an email updates the prospect and does not fire the rule again; the
-audit rows and outbox items are those of the row-by-row path."""
+within a batch and on across batches; a row repeating an email updates the prospect and does
+not fire the rule again; the audit rows and outbox items are those of the row-by-row path."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,7 @@ CSV = (
 
 
 @pytest.fixture
-def wired_db(db: Database, tmp_path: Path, sandbox: SandboxClient) -> Iterator[Wired]:
+def wired_db(db: Database, tmp_path: Path, sandbox: SandboxClient) -> Wired:
     """`wired` (tests/integration/sync/conftest.py) over the `db` fixture's store."""
     sandbox.control("POST", "/seed", {"users": 1, **NO_DATA})
     clock = MovableClock()
@@ -57,7 +56,7 @@ def wired_db(db: Database, tmp_path: Path, sandbox: SandboxClient) -> Iterator[W
             for user in UserRepository(session).list()
             if user.crm_username and user.crm_username != admin
         )
-    yield Wired(db, clock, service, sandbox, rep.id)
+    return Wired(db, clock, service, sandbox, rep.id)
 
 
 def test_a_rule_fires_for_new_and_updated_rows_of_the_import(wired_db: Wired) -> None:
