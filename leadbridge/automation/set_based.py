@@ -47,7 +47,7 @@ from leadbridge.domain.automation import (
 from leadbridge.domain.fields import DEFAULT_FIELD_NAMES, Origin
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock
-from leadbridge.store.bulk_rows import insert_rows, update_rows
+from leadbridge.store.bulk_rows import insert_new_rows, insert_rows, update_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.groups import GroupMember, UserGroupRepository, pick_next
@@ -73,6 +73,7 @@ logger = logging.getLogger("leadbridge.automation.engine")
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+MATCHES: Table = RuleMatchRow.__table__  # type: ignore[assignment]
 _COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
 
 
@@ -322,7 +323,12 @@ class SetBasedFiring:
             for f in firings
             if not f.repeat
         ]
-        if first:
+        inserted = insert_new_rows(
+            self.session.connection(), MATCHES, first, ("rule_id", "prospect_id")
+        )
+        if inserted is not None and inserted != len(first):
+            raise ClaimRefusedError
+        if first and inserted is None:
             statement = (
                 dialect_insert(self.session, RuleMatchRow)
                 .on_conflict_do_nothing(index_elements=["rule_id", "prospect_id"])

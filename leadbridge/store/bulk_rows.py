@@ -40,6 +40,27 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
 
 
+def insert_new_rows(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], unique: Sequence[str]
+) -> int | None:
+    """On PostgreSQL: INSERT the rows, skipping those whose `unique` columns are taken
+    (ON CONFLICT DO NOTHING); how many were inserted. None elsewhere, or for rows that differ
+    in their keys: nothing was done (the caller writes them its own way)."""
+    if not rows:
+        return 0
+    names = list(rows[0])
+    if not _unnest_fits(connection, rows, names):
+        return None
+    quote = connection.dialect.identifier_preparer.quote
+    columns = [table.c[name] for name in names]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
+        f"SELECT * FROM unnest({', '.join(_array(connection, column) for column in columns)}) "
+        f"ON CONFLICT ({', '.join(quote(name) for name in unique)}) DO NOTHING RETURNING 1"
+    )
+    return len(connection.exec_driver_sql(sql, _arrays(connection, columns, rows)).all())
+
+
 def update_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """UPDATE rows by id: each mapping holds `_id` and the columns to set, one statement per
     set of columns (on PostgreSQL; an executemany elsewhere)."""
@@ -91,8 +112,8 @@ def _array(connection: Connection, column: Column[Any]) -> str:
     if isinstance(column.type, String) or isinstance(
         getattr(column.type, "impl_instance", None), String
     ):
-        return "%s::text[]"
-    return f"%s::{column.type.compile(dialect=connection.dialect)}[]"
+        return "%b::text[]"
+    return f"%b::{column.type.compile(dialect=connection.dialect)}[]"
 
 
 def _arrays(

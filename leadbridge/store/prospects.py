@@ -21,7 +21,7 @@ from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
 from leadbridge.store.bulk_rows import insert_rows, update_rows
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import key_chunks, one_of
 from leadbridge.store.models import (
     LIVE,
     RECYCLED,
@@ -361,9 +361,9 @@ class ProspectRepository:
             found = self.by_emails(keys)
             return [found[key] for key in keys]
         ids: dict[str, int] = {}
-        for chunk in chunked(keys):
+        for chunk in key_chunks(self.session, keys):
             query = select(ProspectRow.email_key, ProspectRow.id).where(
-                ProspectRow.email_key.in_(chunk), LIVE
+                one_of(self.session, ProspectRow.email_key, chunk), LIVE
             )
             ids.update((key, pid) for key, pid in self.session.execute(query))
         return [
@@ -408,7 +408,9 @@ class ProspectRepository:
         )
         syncable = self.session.scalars(
             select(ProspectRow.id).where(
-                ProspectRow.id.in_(list(assignments)), ProspectRow.do_not_sync.is_(False), LIVE
+                one_of(self.session, ProspectRow.id, list(assignments)),
+                ProspectRow.do_not_sync.is_(False),
+                LIVE,
             )
         )
         self._outbox.enqueue_many(PUSH, sorted(syncable), "assigned")

@@ -32,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import chunked
+from leadbridge.store.bulk_rows import insert_rows
+from leadbridge.store.chunks import chunked, key_chunks, one_of
 from leadbridge.store.models import (
     AuditRow,
     CrmSentValuesRow,
@@ -145,17 +146,20 @@ class SyncStateRepository:
                 }
                 for pid, crm_object in chunk
             ]
-            self.session.execute(insert(STATE), rows)
+            insert_rows(self.session.connection(), STATE, rows)
 
     def _delete(self, keys: Sequence[tuple[int, str]], table: Table = STATE) -> None:
         by_object: dict[str, list[int]] = {}
         for prospect_id, crm_object in keys:
             by_object.setdefault(crm_object, []).append(prospect_id)
         for crm_object, ids in by_object.items():
-            for chunk in chunked(ids):
+            for chunk in key_chunks(self.session, ids):
                 self.session.execute(
                     delete(table).where(
-                        and_(table.c.crm_object == crm_object, table.c.prospect_id.in_(chunk))
+                        and_(
+                            table.c.crm_object == crm_object,
+                            one_of(self.session, table.c.prospect_id, chunk),
+                        )
                     )
                 )
 
