@@ -47,13 +47,17 @@ def load(session: Session, query: Select[Any]) -> list[Prospect]:
     ]
 
 
-def load_by(session: Session, column: Any, keys: Iterable[Any], *extra: Any) -> list[Prospect]:
-    """Prospects whose `column` is in `keys` (chunked IN queries), with extra conditions."""
+def load_by(
+    session: Session, column: Any, keys: Iterable[Any], *extra: Any, for_update: bool = False
+) -> list[Prospect]:
+    """Prospects whose `column` is in `keys` (chunked IN queries), with extra conditions;
+    `for_update`: their rows locked as they are read, in id order within each chunk."""
     found: list[Prospect] = []
     for chunk in key_chunks(session, keys):
-        found.extend(
-            load(session, select_prospects().where(one_of(session, column, chunk), *extra))
-        )
+        query = select_prospects().where(one_of(session, column, chunk), *extra)
+        if for_update:
+            query = query.order_by(PROSPECTS.c.id).with_for_update()
+        found.extend(load(session, query))
     return found
 
 
