@@ -62,7 +62,6 @@ from leadbridge.store.outbox import MAX_REASON, PUSH
 from leadbridge.store.prospect import Prospect, with_values
 from leadbridge.store.prospect_batches import prospects_by_ids
 from leadbridge.store.prospect_fields import FieldCatalog
-from leadbridge.store.prospect_locks import lock_prospects
 from leadbridge.store.users import UserRepository
 from leadbridge.store.values import to_text
 
@@ -164,7 +163,7 @@ class SetBasedFiring:
     ) -> None:
         """Fire the rules for these (live) prospects; ClaimRefusedError when a claim is refused
         (the caller undoes the batch's savepoint and runs it row by row). `locked`: the
-        prospects were read after their rows were locked (`lock_prospects`)."""
+        prospects were read after their rows were locked (`prospects_by_ids(lock=True)`)."""
         from leadbridge.automation.engine import Firing
 
         writes = _Writes()
@@ -205,8 +204,7 @@ class SetBasedFiring:
         if locked or self.session.get_bind().dialect.name == "sqlite":
             return ordered
         ids = [prospect.id for prospect in ordered]
-        lock_prospects(self.session, ids)
-        return prospects_by_ids(self.session, ids)
+        return prospects_by_ids(self.session, ids, lock=True)
 
     def _may_fire(self, rule: CompiledRule, last: datetime | None) -> bool:
         if last is None:

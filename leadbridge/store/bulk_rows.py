@@ -29,7 +29,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         return
     names = list(rows[0])
     if not _unnest_fits(connection, rows, names):
-        connection.execute(insert(table), list(rows))
+        statement = insert(table)
+        if not _driver_many(connection, statement, table, names, rows):
+            connection.execute(statement, list(rows))
         return
     quote = connection.dialect.identifier_preparer.quote
     columns = [table.c[name] for name in names]
@@ -77,7 +79,9 @@ def update_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
                 .where(table.c.id == bindparam(KEY))
                 .values({name: bindparam(name) for name in names})
             )
-            connection.execute(statement, list(group))
+            keys = [KEY, *names]
+            if not _driver_many(connection, statement, table, keys, group):
+                connection.execute(statement, list(group))
 
 
 def _update_unnest(
@@ -96,6 +100,45 @@ def _update_unnest(
     )
     keyed = [{"id": row[KEY], **{name: row[name] for name in names}} for row in rows]
     connection.exec_driver_sql(sql, _arrays(connection, columns, keyed))
+
+
+def _driver_many(
+    connection: Connection,
+    statement: Any,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> bool:
+    """On SQLite: run `statement` as one plain DBAPI executemany, each value through its
+    column's bind processor (what SQLAlchemy's executemany does, without its per-row
+    bookkeeping, most of the cost at thousands of rows); False when the statement is not one
+    this can run (other dialects, rows whose keys differ, column defaults to fill in)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    keys = set(names)
+    if not all(len(row) == len(keys) and keys.issuperset(row) for row in rows):
+        return False
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(names))
+    order = compiled.positiontup
+    if order is None or set(order) != keys or len(order) != len(keys):
+        return False
+    processors = [_processor(connection, table, name) for name in order]
+    connection.exec_driver_sql(
+        compiled.string,
+        [
+            tuple(
+                row[name] if process is None else process(row[name])
+                for name, process in zip(order, processors, strict=True)
+            )
+            for row in rows
+        ],
+    )
+    return True
+
+
+def _processor(connection: Connection, table: Table, name: str) -> Any:
+    column = table.c[name if name != KEY else "id"]
+    return column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
 
 
 def _unnest_fits(
