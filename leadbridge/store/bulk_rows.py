@@ -4,7 +4,8 @@ psycopg runs an executemany as one statement per row (pipelined, but still parse
 executed row by row on both sides): for the thousands of rows of an import batch that is most
 of the time it spends in the database. On PostgreSQL the rows are sent as one array per column
 instead, `INSERT … SELECT FROM unnest(…)` and `UPDATE … FROM unnest(…)`: one statement, one
-round trip, whatever the number of rows. SQLite, in process, keeps the plain executemany.
+round trip, whatever the number of rows. SQLite, in process, keeps an executemany (a plain
+DBAPI one, without SQLAlchemy's per-row bookkeeping).
 
 Values go through the columns' bind processors (UTC datetimes, enums, booleans) as SQLAlchemy
 would apply them. Text arrays are cast to `text[]`, never `varchar(n)[]`: an explicit cast
@@ -28,7 +29,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     if not rows:
         return
     names = list(rows[0])
-    if not _unnest_fits(connection, rows, names):
+    if not _unnest_fits(connection, table, rows, names):
         statement = insert(table)
         if not _driver_many(connection, statement, table, names, rows):
             connection.execute(statement, list(rows))
@@ -51,7 +52,7 @@ def insert_new_rows(
     if not rows:
         return 0
     names = list(rows[0])
-    if not _unnest_fits(connection, rows, names):
+    if not _unnest_fits(connection, table, rows, names):
         return None
     quote = connection.dialect.identifier_preparer.quote
     columns = [table.c[name] for name in names]
@@ -142,16 +143,21 @@ def _processor(connection: Connection, table: Table, name: str) -> Any:
 
 
 def _unnest_fits(
-    connection: Connection, rows: Sequence[Mapping[str, Any]], names: list[str]
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], names: list[str]
 ) -> bool:
+    """On PostgreSQL, for rows with the same keys that leave no column default to fill in
+    (SQLAlchemy's executemany applies those; the unnest statement would not)."""
     if connection.dialect.name != "postgresql":
         return False
     keys = set(names)
+    if any(column.default is not None and column.name not in keys for column in table.columns):
+        return False
     return all(len(row) == len(keys) and keys.issuperset(row) for row in rows)
 
 
 def _array(connection: Connection, column: Column[Any]) -> str:
-    """`%s::type[]`, text for any string type (see the module's docstring)."""
+    """`%b::type[]` (the array sent in binary), text for any string type (see the module's
+    docstring)."""
     if isinstance(column.type, String) or isinstance(
         getattr(column.type, "impl_instance", None), String
     ):

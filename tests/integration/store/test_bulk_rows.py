@@ -14,7 +14,7 @@ from leadbridge.domain.fields import Origin
 from leadbridge.ports import Clock
 from leadbridge.store import Database, ProspectRepository
 from leadbridge.store.bulk_rows import insert_rows, update_rows
-from leadbridge.store.models import AuditRow, ProspectRow
+from leadbridge.store.models import AuditRow, OutboxRow, ProspectRow
 
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
@@ -89,3 +89,24 @@ def test_an_over_long_value_is_refused_not_cut(postgres_database: Database, cloc
         with pytest.raises(DataError):
             insert_rows(session.connection(), AUDIT, [row])
         session.rollback()
+
+
+def test_a_column_default_left_out_is_filled_in(db: Database, clock: Clock) -> None:
+    with db.session() as session:
+        prospect = ProspectRepository(session, clock).add(
+            {"email": "default@example.com"}, origin=Origin.USER, actor="t"
+        )
+        outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
+        row = {
+            "kind": "push",
+            "prospect_id": prospect.id,
+            "reason": "r",
+            "created_at": AT,
+            "available_at": AT,
+        }
+        insert_rows(session.connection(), outbox, [row])
+    with db.session() as session:
+        attempts = session.scalars(
+            select(OutboxRow.attempts).where(OutboxRow.prospect_id == prospect.id)
+        ).all()
+    assert attempts == [0]
