@@ -15,6 +15,7 @@ import requests
 from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
 from bench.forms import SECONDS, forms_bench
+from bench.imports import ROWS as IMPORT_ROWS
 from bench.imports import imports_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
@@ -236,6 +237,7 @@ def main() -> None:
     parser.add_argument("--push-prospects", type=int, default=10_000)
     parser.add_argument("--workers-prospects", type=int, default=WORKERS_PROSPECTS)
     parser.add_argument("--pull-contacts", type=int, default=100_000)
+    parser.add_argument("--import-rows", type=int, default=IMPORT_ROWS)
     parser.add_argument(
         "--latency-ms", type=int, default=LATENCY_MS, help="the remote-org latency (0: skip)"
     )
@@ -282,7 +284,7 @@ def main() -> None:
         print(f"console pages: {conditions()}")
         suites.append(console_bench())
     if args.only in (None, "imports"):
-        suites.append(imports_bench())
+        suites.append(imports_bench(args.import_rows))
     if args.only in (None, "forms"):
         suites.append(forms_bench(args.forms_seconds))
     if args.only in (None, "workers"):

@@ -32,7 +32,6 @@ from leadbridge.store.automation import AutomationRule, AutomationRuleRepository
 from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_batches import prospects_by_ids
 from leadbridge.store.prospect_fields import FieldCatalog
-from leadbridge.store.prospect_locks import lock_prospects
 from leadbridge.store.rule_matches import RuleMatchRepository
 
 logger = logging.getLogger(__name__)
@@ -120,8 +119,7 @@ def run_rules_for(
         return report
     rules = compile_rules(session, active, report)
     ids = list(prospect_ids)
-    lock_prospects(session, ids)
-    prospects = prospects_by_ids(session, ids)
+    prospects = prospects_by_ids(session, ids, lock=True)
     report.add(RuleEngine(session, clock).apply(rules, prospects, locked=True))
     return report
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.automation import (
@@ -47,6 +47,7 @@ from leadbridge.domain.automation import (
 from leadbridge.domain.fields import DEFAULT_FIELD_NAMES, Origin
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock
+from leadbridge.store.bulk_rows import insert_new_rows, insert_rows, update_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.groups import GroupMember, UserGroupRepository, pick_next
@@ -61,7 +62,6 @@ from leadbridge.store.outbox import MAX_REASON, PUSH
 from leadbridge.store.prospect import Prospect, with_values
 from leadbridge.store.prospect_batches import prospects_by_ids
 from leadbridge.store.prospect_fields import FieldCatalog
-from leadbridge.store.prospect_locks import lock_prospects
 from leadbridge.store.users import UserRepository
 from leadbridge.store.values import to_text
 
@@ -72,6 +72,7 @@ logger = logging.getLogger("leadbridge.automation.engine")
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+MATCHES: Table = RuleMatchRow.__table__  # type: ignore[assignment]
 _COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
 
 
@@ -162,7 +163,7 @@ class SetBasedFiring:
     ) -> None:
         """Fire the rules for these (live) prospects; ClaimRefusedError when a claim is refused
         (the caller undoes the batch's savepoint and runs it row by row). `locked`: the
-        prospects were read after their rows were locked (`lock_prospects`)."""
+        prospects were read after their rows were locked (`prospects_by_ids(lock=True)`)."""
         from leadbridge.automation.engine import Firing
 
         writes = _Writes()
@@ -203,8 +204,7 @@ class SetBasedFiring:
         if locked or self.session.get_bind().dialect.name == "sqlite":
             return ordered
         ids = [prospect.id for prospect in ordered]
-        lock_prospects(self.session, ids)
-        return prospects_by_ids(self.session, ids)
+        return prospects_by_ids(self.session, ids, lock=True)
 
     def _may_fire(self, rule: CompiledRule, last: datetime | None) -> bool:
         if last is None:
@@ -321,7 +321,12 @@ class SetBasedFiring:
             for f in firings
             if not f.repeat
         ]
-        if first:
+        inserted = insert_new_rows(
+            self.session.connection(), MATCHES, first, ("rule_id", "prospect_id")
+        )
+        if inserted is not None and inserted != len(first):
+            raise ClaimRefusedError
+        if first and inserted is None:
             statement = (
                 dialect_insert(self.session, RuleMatchRow)
                 .on_conflict_do_nothing(index_elements=["rule_id", "prospect_id"])
@@ -353,21 +358,14 @@ class SetBasedFiring:
                     raise ClaimRefusedError
 
     def _write(self, writes: _Writes) -> None:
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for prospect_id, values in writes.columns.items():
-            names = tuple(sorted(values))
-            by_columns.setdefault(names, []).append({"_id": prospect_id, **values})
-        for names, rows in by_columns.items():
-            statement = (
-                update(PROSPECTS)
-                .where(PROSPECTS.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in names})
-            )
-            self.session.connection().execute(statement, rows)
-        if writes.audit:
-            self.session.connection().execute(insert(AUDIT), writes.audit)
-        if writes.outbox:
-            self.session.connection().execute(insert(OUTBOX), writes.outbox)
+        connection = self.session.connection()
+        update_rows(
+            connection,
+            PROSPECTS,
+            [{"_id": prospect_id, **values} for prospect_id, values in writes.columns.items()],
+        )
+        insert_rows(connection, AUDIT, writes.audit)
+        insert_rows(connection, OUTBOX, writes.outbox)
         for group_id, position in self.groups.last.items():
             if position is not None:
                 self.session.execute(

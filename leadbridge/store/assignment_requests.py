@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import among, chunked
+from leadbridge.store.chunks import chunked, one_of
 from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.models import CrmAssignmentRequestRow
 from leadbridge.store.outbox import PUSH, OutboxRepository
@@ -45,7 +45,7 @@ class AssignmentRequestRepository:
         column = CrmAssignmentRequestRow.prospect_id
         for chunk in chunked(list(dict.fromkeys(prospect_ids))):
             found.update(
-                self.session.scalars(select(column).where(among(self.session, column, chunk)))
+                self.session.scalars(select(column).where(one_of(self.session, column, chunk)))
             )
         return found
 
@@ -53,5 +53,5 @@ class AssignmentRequestRepository:
         column = CrmAssignmentRequestRow.prospect_id
         for chunk in chunked(list(dict.fromkeys(prospect_ids))):
             self.session.execute(
-                delete(CrmAssignmentRequestRow).where(among(self.session, column, chunk))
+                delete(CrmAssignmentRequestRow).where(one_of(self.session, column, chunk))
             )

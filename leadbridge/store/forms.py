@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import clean_name
-from leadbridge.store.bulk_rows import insert_rows
 from leadbridge.store.chunks import chunked
+from leadbridge.store.copy_rows import copy_rows
 from leadbridge.store.models import FormHandlerRow, FormSubmissionRow, ProspectRow
 
 SUBMISSIONS: Table = FormSubmissionRow.__table__  # type: ignore[assignment]
@@ -214,7 +214,7 @@ class FormSubmissionRepository:
             }
             for h, p, payload, key in posts
         ]
-        insert_rows(self.session, SUBMISSIONS, rows)
+        copy_rows(self.session, SUBMISSIONS, rows)
         ids = self.landed(key for *_, key in posts)
         return [ids[key] for *_, key in posts]
 

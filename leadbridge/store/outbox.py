@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import InputError, NotFoundError
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import among, chunked
+from leadbridge.store.bulk_rows import insert_rows
+from leadbridge.store.chunks import chunked, one_of
 from leadbridge.store.models import OutboxRow, ProspectRow
 
 PUSH = "push"
@@ -121,8 +122,9 @@ class OutboxRepository:
         if not prospect_ids:
             return
         now = self.clock.now()
-        self.session.connection().execute(
-            insert(OUTBOX),
+        insert_rows(
+            self.session.connection(),
+            OUTBOX,
             [
                 {
                     "kind": kind,
@@ -146,7 +148,7 @@ class OutboxRepository:
             query = select(OutboxRow.prospect_id).where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                among(self.session, OutboxRow.prospect_id, chunk),
+                one_of(self.session, OutboxRow.prospect_id, chunk),
             )
             waiting.update(pid for pid in self.session.scalars(query) if pid is not None)
         missing = [pid for pid in dict.fromkeys(prospect_ids) if pid not in waiting]
@@ -206,7 +208,7 @@ class OutboxRepository:
             for chunk in chunked(picked):
                 lock = (
                     select(ProspectRow.id)
-                    .where(among(self.session, ProspectRow.id, chunk))
+                    .where(one_of(self.session, ProspectRow.id, chunk))
                     .with_for_update(skip_locked=True)
                 )
                 locked.update(self.session.scalars(lock))
@@ -216,7 +218,7 @@ class OutboxRepository:
             held = select(OutboxRow.prospect_id).where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                among(self.session, OutboxRow.prospect_id, chunk),
+                one_of(self.session, OutboxRow.prospect_id, chunk),
                 OutboxRow.claimed_by != worker,
                 OutboxRow.claimed_until > now,
             )
@@ -228,7 +230,7 @@ class OutboxRepository:
                 .where(
                     OutboxRow.kind == kind,
                     OutboxRow.done_at.is_(None),
-                    among(self.session, OutboxRow.prospect_id, chunk),
+                    one_of(self.session, OutboxRow.prospect_id, chunk),
                 )
                 .values(claimed_by=worker, claimed_until=now + ttl)
                 .execution_options(**UNSYNCED)
@@ -264,7 +266,7 @@ class OutboxRepository:
             taken = select(func.count()).where(
                 OutboxRow.kind == kind,
                 OutboxRow.done_at.is_(None),
-                among(self.session, OutboxRow.prospect_id, chunk),
+                one_of(self.session, OutboxRow.prospect_id, chunk),
                 and_(OutboxRow.claimed_by != worker, OutboxRow.claimed_until > now),
             )
             if self.session.scalar(taken):
@@ -276,7 +278,7 @@ class OutboxRepository:
         for chunk in chunked(ids):
             self.session.execute(
                 update(OutboxRow)
-                .where(among(self.session, OutboxRow.id, chunk), OutboxRow.claimed_by == worker)
+                .where(one_of(self.session, OutboxRow.id, chunk), OutboxRow.claimed_by == worker)
                 .values(claimed_by=None, claimed_until=None)
             )
 
@@ -327,7 +329,7 @@ class OutboxRepository:
         for chunk in chunked(ids):
             self.session.execute(
                 update(OutboxRow)
-                .where(among(self.session, OutboxRow.id, chunk))
+                .where(one_of(self.session, OutboxRow.id, chunk))
                 .values(done_at=now, claimed_by=None, claimed_until=None)
             )
 

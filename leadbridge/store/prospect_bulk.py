@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError
+from leadbridge.store.bulk_rows import insert_rows
 from leadbridge.store.chunks import chunked
 from leadbridge.store.models import LIVE, ProspectRow, ProspectValueRow
 from leadbridge.store.prospect_fields import FieldCatalog, campaign_id
@@ -177,6 +178,7 @@ class _Insert:
     SQLAlchemy's per-value processing is skipped, which is most of the cost at this size."""
 
     def __init__(self, connection: Connection, table: Table, keys: list[str]) -> None:
+        self.table = table
         compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
         self.sql = compiled.string
         order = compiled.positiontup if compiled.positional else None
@@ -185,7 +187,9 @@ class _Insert:
     def run(self, connection: Connection, records: list[dict[str, Any]]) -> None:
         if not records:
             return
-        if self.values is None:
+        if connection.dialect.name == "postgresql":
+            insert_rows(connection, self.table, records)  # one statement (see bulk_rows)
+        elif self.values is None:
             connection.exec_driver_sql(self.sql, records)
         else:
             connection.exec_driver_sql(self.sql, [self.values(record) for record in records])

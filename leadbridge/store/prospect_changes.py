@@ -20,8 +20,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.fields import Origin
-from leadbridge.store.bulk_rows import insert_rows
 from leadbridge.store.chunks import chunked
+from leadbridge.store.copy_rows import copy_rows
 from leadbridge.store.models import LIVE, AuditRow, OutboxRow, ProspectRow
 from leadbridge.store.outbox import MAX_REASON, PUSH
 from leadbridge.store.prospect import Prospect, with_values
@@ -108,8 +108,8 @@ class ProspectChanges:
                 .values({name: bindparam(name) for name in names})
             )
             connection.execute(statement, rows)
-        insert_rows(session, AUDIT, self.audit)
-        insert_rows(session, OUTBOX, self.outbox)
+        copy_rows(session, AUDIT, self.audit)
+        copy_rows(session, OUTBOX, self.outbox)
 
 
 def locked_live_by_email_keys(session: Session, keys: Iterable[str]) -> dict[str, Prospect]:

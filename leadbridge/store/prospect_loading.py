@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
-from leadbridge.store.chunks import among, chunked
+from leadbridge.store.chunks import key_chunks, one_of
 from leadbridge.store.models import (
     CustomFieldRow,
     MarketingCampaignRow,
@@ -47,17 +47,23 @@ def load(session: Session, query: Select[Any]) -> list[Prospect]:
     ]
 
 
-def load_by(session: Session, column: Any, keys: Iterable[Any], *extra: Any) -> list[Prospect]:
-    """Prospects whose `column` is in `keys` (chunked IN queries), with extra conditions."""
+def load_by(
+    session: Session, column: Any, keys: Iterable[Any], *extra: Any, for_update: bool = False
+) -> list[Prospect]:
+    """Prospects whose `column` is in `keys` (chunked IN queries), with extra conditions;
+    `for_update`: their rows locked as they are read, in id order within each chunk."""
     found: list[Prospect] = []
-    for chunk in chunked(keys):
-        found.extend(load(session, select_prospects().where(among(session, column, chunk), *extra)))
+    for chunk in key_chunks(session, keys):
+        query = select_prospects().where(one_of(session, column, chunk), *extra)
+        if for_update:
+            query = query.order_by(PROSPECTS.c.id).with_for_update()
+        found.extend(load(session, query))
     return found
 
 
 def custom_values(session: Session, prospect_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     values: dict[int, dict[str, Any]] = defaultdict(dict)
-    for chunk in chunked(prospect_ids):
+    for chunk in key_chunks(session, prospect_ids):
         query = (
             select(
                 ProspectValueRow.prospect_id,
@@ -66,7 +72,7 @@ def custom_values(session: Session, prospect_ids: Sequence[int]) -> dict[int, di
                 ProspectValueRow.value,
             )
             .join(CustomFieldRow, CustomFieldRow.id == ProspectValueRow.field_id)
-            .where(among(session, ProspectValueRow.prospect_id, chunk))
+            .where(one_of(session, ProspectValueRow.prospect_id, chunk))
         )
         for prospect_id, name, field_type, text in session.execute(query):
             values[prospect_id][name] = from_text(field_type, text)

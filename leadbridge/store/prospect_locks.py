@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadbridge.errors import NotFoundError
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import key_chunks, one_of
 from leadbridge.store.models import ProspectRow
 
 
@@ -31,10 +31,10 @@ def lock_prospects(session: Session, prospect_ids: Iterable[int]) -> None:
     transactions locking overlapping batches cannot deadlock); unknown ids are ignored."""
     if session.get_bind().dialect.name == "sqlite":
         return  # writers are serialised: nothing to take
-    for chunk in chunked(sorted(set(prospect_ids))):
+    for chunk in key_chunks(session, sorted(set(prospect_ids))):
         query = (
             select(ProspectRow.id)
-            .where(ProspectRow.id.in_(chunk))
+            .where(one_of(session, ProspectRow.id, chunk))
             .order_by(ProspectRow.id)
             .with_for_update()
         )

@@ -12,7 +12,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.emails import email_key
@@ -20,7 +20,8 @@ from leadbridge.domain.fields import Origin
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
-from leadbridge.store.chunks import chunked
+from leadbridge.store.bulk_rows import insert_rows, update_rows
+from leadbridge.store.chunks import key_chunks, one_of
 from leadbridge.store.models import (
     LIVE,
     RECYCLED,
@@ -331,8 +332,9 @@ class ProspectRepository:
             catalog = FieldCatalog.load(self.session)
             rows = [catalog.check(row, origin=origin) for row in rows]
         prospects = self._inserted(rows, now)
-        self.session.connection().execute(
-            insert(AUDIT),
+        insert_rows(
+            self.session.connection(),
+            AUDIT,
             [
                 {
                     "prospect_id": prospect.id,
@@ -359,9 +361,9 @@ class ProspectRepository:
             found = self.by_emails(keys)
             return [found[key] for key in keys]
         ids: dict[str, int] = {}
-        for chunk in chunked(keys):
+        for chunk in key_chunks(self.session, keys):
             query = select(ProspectRow.email_key, ProspectRow.id).where(
-                ProspectRow.email_key.in_(chunk), LIVE
+                one_of(self.session, ProspectRow.email_key, chunk), LIVE
             )
             ids.update((key, pid) for key, pid in self.session.execute(query))
         return [
@@ -388,8 +390,9 @@ class ProspectRepository:
                 for prospect_id, user_id in assignments.items()
             ]
         )
-        self.session.connection().execute(
-            insert(AUDIT),
+        insert_rows(
+            self.session.connection(),
+            AUDIT,
             [
                 {
                     "prospect_id": prospect_id,
@@ -405,24 +408,17 @@ class ProspectRepository:
         )
         syncable = self.session.scalars(
             select(ProspectRow.id).where(
-                ProspectRow.id.in_(list(assignments)), ProspectRow.do_not_sync.is_(False), LIVE
+                one_of(self.session, ProspectRow.id, list(assignments)),
+                ProspectRow.do_not_sync.is_(False),
+                LIVE,
             )
         )
         self._outbox.enqueue_many(PUSH, sorted(syncable), "assigned")
 
     def _update_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One executemany per set of columns; each mapping holds "_id" and the columns."""
-        by_columns: dict[tuple[str, ...], builtins.list[Mapping[str, Any]]] = {}
-        for row in rows:
-            by_columns.setdefault(tuple(sorted(set(row) - {"_id"})), []).append(row)
+        """One statement per set of columns; each mapping holds "_id" and the columns."""
         table: Table = ProspectRow.__table__  # type: ignore[assignment]
-        for names, group in by_columns.items():
-            statement = (
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in names})
-            )
-            self.session.connection().execute(statement, group)
+        update_rows(self.session.connection(), table, rows)
 
     def bulk_insert(self, rows: Iterable[Mapping[str, Any]], *, origin: Origin) -> int:
         """Insert many prospects fast (no audit rows, no outbox items); how many."""

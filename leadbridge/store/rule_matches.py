@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import chunked
+from leadbridge.store.chunks import key_chunks, one_of
 from leadbridge.store.dialect_insert import dialect_insert
 from leadbridge.store.models import RuleMatchRow
 
@@ -35,10 +35,13 @@ class RuleMatchRepository:
         found: dict[tuple[int, int], datetime] = {}
         if not rules:
             return found
-        for chunk in chunked(prospect_ids):
+        for chunk in key_chunks(self.session, prospect_ids):
             query = select(
                 RuleMatchRow.rule_id, RuleMatchRow.prospect_id, RuleMatchRow.last_fired_at
-            ).where(RuleMatchRow.rule_id.in_(rules), RuleMatchRow.prospect_id.in_(chunk))
+            ).where(
+                RuleMatchRow.rule_id.in_(rules),
+                one_of(self.session, RuleMatchRow.prospect_id, chunk),
+            )
             for rule_id, prospect_id, at in self.session.execute(query):
                 found[(rule_id, prospect_id)] = at
         return found

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from leadbridge.errors import InputError
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import among, chunked
+from leadbridge.store.chunks import chunked, one_of
 from leadbridge.store.models import SyncErrorRow
 
 MAX_ERRORS_PAGE = 1000
@@ -128,7 +128,7 @@ class SyncErrorRepository:
             self.session.execute(
                 update(SyncErrorRow)
                 .where(
-                    among(self.session, SyncErrorRow.id, chunk), SyncErrorRow.resolved_at.is_(None)
+                    one_of(self.session, SyncErrorRow.id, chunk), SyncErrorRow.resolved_at.is_(None)
                 )
                 .values(resolved_at=now)
             )

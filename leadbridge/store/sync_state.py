@@ -32,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from leadbridge.ports import Clock
-from leadbridge.store.chunks import among, chunked
+from leadbridge.store.bulk_rows import insert_rows
+from leadbridge.store.chunks import chunked, key_chunks, one_of
 from leadbridge.store.models import (
     AuditRow,
     CrmSentValuesRow,
@@ -104,7 +105,7 @@ class SyncStateRepository:
         found: dict[int, str] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(KEYS.c.prospect_id, KEYS.c.crm_key).where(
-                among(self.session, KEYS.c.prospect_id, chunk)
+                one_of(self.session, KEYS.c.prospect_id, chunk)
             )
             found.update({row[0]: row[1] for row in self.session.execute(query)})
         return found
@@ -116,7 +117,7 @@ class SyncStateRepository:
         found: dict[tuple[int, str], dict[str, Any]] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(STATE.c.prospect_id, STATE.c.crm_object, STATE.c["values"]).where(
-                among(self.session, STATE.c.prospect_id, chunk)
+                one_of(self.session, STATE.c.prospect_id, chunk)
             )
             for prospect_id, crm_object, values in self.session.execute(query):
                 found[(prospect_id, crm_object)] = dict(values or {})
@@ -147,19 +148,19 @@ class SyncStateRepository:
                 }
                 for pid, crm_object in chunk
             ]
-            self.session.execute(insert(STATE), rows)
+            insert_rows(self.session.connection(), STATE, rows)
 
     def _delete(self, keys: Sequence[tuple[int, str]], table: Table = STATE) -> None:
         by_object: dict[str, list[int]] = {}
         for prospect_id, crm_object in keys:
             by_object.setdefault(crm_object, []).append(prospect_id)
         for crm_object, ids in by_object.items():
-            for chunk in chunked(ids):
+            for chunk in key_chunks(self.session, ids):
                 self.session.execute(
                     delete(table).where(
                         and_(
                             table.c.crm_object == crm_object,
-                            among(self.session, table.c.prospect_id, chunk),
+                            one_of(self.session, table.c.prospect_id, chunk),
                         )
                     )
                 )
@@ -192,7 +193,7 @@ class SyncStateRepository:
         found: dict[tuple[int, str], dict[str, Any]] = {}
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(SENT.c.prospect_id, SENT.c.crm_object, SENT.c["values"]).where(
-                among(self.session, SENT.c.prospect_id, chunk)
+                one_of(self.session, SENT.c.prospect_id, chunk)
             )
             for prospect_id, crm_object, values in self.session.execute(query):
                 found[(prospect_id, crm_object)] = dict(values or {})
@@ -260,7 +261,7 @@ class SyncStateRepository:
         found: list[int] = []
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = select(SyncErrorRow.id).where(
-                among(self.session, SyncErrorRow.prospect_id, chunk),
+                one_of(self.session, SyncErrorRow.prospect_id, chunk),
                 SyncErrorRow.resolved_at.is_(None),
                 SyncErrorRow.error_code.not_in(except_codes),
                 about,
@@ -281,7 +282,7 @@ class SyncStateRepository:
         for chunk in chunked(dict.fromkeys(prospect_ids)):
             query = (
                 select(AuditRow.prospect_id, AuditRow.field, func.max(AuditRow.at))
-                .where(among(self.session, AuditRow.prospect_id, chunk), AuditRow.field.in_(names))
+                .where(one_of(self.session, AuditRow.prospect_id, chunk), AuditRow.field.in_(names))
                 .group_by(AuditRow.prospect_id, AuditRow.field)
             )
             for prospect_id, name, at in self.session.execute(query):
@@ -295,7 +296,7 @@ class SyncStateRepository:
             query = select(*ITEM_COLUMNS).where(
                 OutboxRow.kind == PUSH,
                 OutboxRow.done_at.is_(None),
-                among(self.session, OutboxRow.prospect_id, chunk),
+                one_of(self.session, OutboxRow.prospect_id, chunk),
             )
             for row in self.session.execute(query.order_by(OutboxRow.id)):
                 if row.prospect_id is not None:

@@ -13,7 +13,7 @@ from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT
 from leadbridge.ports import Clock, CrmRecord
-from leadbridge.store.models import RECYCLED, ProspectRow
+from leadbridge.store.models import ProspectRow
 from leadbridge.store.prospect import Prospect, with_values
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.prospect_loading import load_by
@@ -105,12 +105,11 @@ class Intake:
 
     def known(self, emails: Iterable[str], crm_ids: Iterable[str] = ()) -> Known:
         keys = list(dict.fromkeys(email_key(email) for email in emails))
-        recycled = sorted(
-            load_by(self.session, ProspectRow.email_key, keys, RECYCLED), key=lambda p: p.id
-        )
+        # Live and recycled in one read; of several recycled with an email, the newest.
+        found = sorted(load_by(self.session, ProspectRow.email_key, keys), key=lambda p: p.id)
         return Known(
-            live=self.prospects.by_emails(keys),
-            recycled={prospect.email_key: prospect for prospect in recycled},
+            live={prospect.email_key: prospect for prospect in found if not prospect.recycled},
+            recycled={prospect.email_key: prospect for prospect in found if prospect.recycled},
             by_crm_id=self.prospects.by_crm_ids(list(crm_ids)),
         )
 
