@@ -1,8 +1,9 @@
 """The jobs as procrastinate tasks, and their schedule.
 
-Queues: `sync` (dispatch, pull, intake, mirrors, retry_stalled), `push` and `forms` (the form
-posts `serve` kept). Workers take all three by default; `leadbridge worker --queue push` makes
-a push-only worker."""
+Queues: `sync` (dispatch, pull, intake, mirrors, retry_stalled), `push`, `forms` (the form
+posts `serve` kept) and `bulk` (rule run slices and import chunks, queued with the run that
+needs them: store/job_queue.py). Workers take them all by default; `leadbridge worker --queue
+push` makes a push-only worker."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from procrastinate import Blueprint, JobContext, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
 
+from leadbridge.store.job_queue import BULK_QUEUE, IMPORT_CHUNK, RULE_SLICE
 from leadbridge.workers import jobs
 
 log = logging.getLogger("leadbridge.workers")
@@ -42,6 +44,21 @@ def push(wave: int) -> dict[str, Any]:
 @blueprint.task(name="mirrors", queue="sync", lock="mirrors", queueing_lock="mirrors", retry=RETRY)
 def mirrors() -> dict[str, Any]:
     return jobs.mirrors()
+
+
+@blueprint.task(name=RULE_SLICE, queue=BULK_QUEUE, retry=RETRY, pass_context=True)
+def rule_slice(context: JobContext, run_id: int, seq: int) -> dict[str, Any]:
+    return jobs.rule_slice(run_id, seq, last_attempt=_last_attempt(context))
+
+
+@blueprint.task(name=IMPORT_CHUNK, queue=BULK_QUEUE, retry=RETRY, pass_context=True)
+def import_chunk(context: JobContext, run_id: int, seq: int) -> dict[str, Any]:
+    return jobs.import_chunk(run_id, seq, last_attempt=_last_attempt(context))
+
+
+def _last_attempt(context: JobContext) -> bool:
+    """Whether a failure now is final (no retry follows)."""
+    return context.job.attempts >= (RETRY.max_attempts or 0)
 
 
 @blueprint.periodic(cron="* * * * * */5")
