@@ -114,6 +114,8 @@ def run_chunk(
     except _TakenError:
         return {"chunk": seq, "skipped": "done by another job"}
     except Exception as error:
+        if _done_meanwhile(db, clock, run_id, seq):  # another job wrote it (a duplicate)
+            return {"chunk": seq, "skipped": "done by another job"}
         if _retryable(error) and not last_attempt:
             raise
         stop(db, clock, chunk, rows, error)
@@ -152,6 +154,11 @@ def stop(db: Database, clock: Clock, chunk: Chunk, rows: list[CsvRow], error: Ex
 
 def _outcome(line: int, email: str | None, status: str, reason: str | None) -> dict[str, Any]:
     return IntakeOutcome(f"line {line}", status, email, reason=reason, line=line).as_dict()
+
+
+def _done_meanwhile(db: Database, clock: Clock, run_id: int, seq: int) -> bool:
+    with db.session(readonly=True) as session:
+        return ImportChunkRepository(session, clock).get(run_id, seq).status != "pending"
 
 
 def _retryable(error: BaseException) -> bool:
