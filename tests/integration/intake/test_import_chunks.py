@@ -27,9 +27,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def wired_pg(
-    tmp_path: Path, sandbox: SandboxClient, postgres_database: Database
-) -> Wired:
+def wired_pg(tmp_path: Path, sandbox: SandboxClient, postgres_database: Database) -> Wired:
     sandbox.control("POST", "/seed", {"users": 1, **NO_DATA})
     store = postgres_database
     _empty(store)
