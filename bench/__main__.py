@@ -21,6 +21,8 @@ from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.remote import CONDITIONS as REMOTE_CONDITIONS
 from bench.store import store_bench
+from bench.latency10m import CONDITIONS as LATENCY10M_CONDITIONS
+from bench.latency10m import latency10m_bench
 from bench.workers import CONDITIONS as WORKERS_CONDITIONS
 from bench.workers import PROSPECTS as WORKERS_PROSPECTS
 from bench.workers import workers_bench
@@ -228,6 +230,7 @@ def main() -> None:
         "imports",
         "forms",
         "workers",
+        "latency10m",  # not in the default run: seeds 10,000,000 prospects once (minutes)
     )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
@@ -288,6 +291,13 @@ def main() -> None:
     if args.only in (None, "workers"):
         print(f"workers: {WORKERS_CONDITIONS}")
         suites.append(workers_bench(args.workers_prospects, args.latency_ms))
+    if args.only == "latency10m":
+        print(f"latency10m: {LATENCY10M_CONDITIONS}")
+        suites.append(latency10m_bench())
+    elif args.only is None:
+        print(
+            "latency10m: not run by default (10,000,000 prospects): python -m bench --only latency10m"
+        )
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"

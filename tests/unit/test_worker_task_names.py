@@ -15,3 +15,15 @@ def test_the_jobs_the_store_queues_are_registered_tasks() -> None:
         task = app.tasks[f"{NAMESPACE}:{name}"]
         assert task.queue == job_queue.BULK_QUEUE
         assert task.retry_strategy is not None and task.retry_strategy.max_attempts == 5
+
+
+def test_a_dispatch_counts_from_its_tick_not_from_when_it_ran() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from leadbridge.workers.tasks import scheduled
+
+    tick = datetime(2026, 12, 3, 10, 0, 5, tzinfo=UTC)
+    late = tick + timedelta(seconds=0.4)  # the previous tick ran 0.1 s late, this one 0.4 s
+    assert scheduled(int(tick.timestamp()), late) == tick  # 5 s after the last: due
+    long_after = tick + timedelta(minutes=5)  # a job run long after its time: the clock
+    assert scheduled(int(tick.timestamp()), long_after) == long_after

@@ -1,4 +1,6 @@
-"""Rule runs and imports by workers, in slices and chunks (leadbridge/store/models/jobs.py).
+"""Rule runs and imports by workers, in slices and chunks (leadbridge/store/models/jobs.py);
+an index of the outbox's live claims by worker (a push job gives its claims back by
+`claimed_by`: without it, a scan of the outbox's whole history, ~2 s at 10,000,000 items).
 
 Revision ID: 0015
 Revises: 0014
@@ -23,6 +25,13 @@ WHEN = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_outbox_claimed_by",
+        "outbox",
+        ["claimed_by"],
+        sqlite_where=sa.text("claimed_by IS NOT NULL"),
+        postgresql_where=sa.text("claimed_by IS NOT NULL"),
+    )
     with op.batch_alter_table("import_runs") as table:
         table.add_column(sa.Column("chunks", sa.Integer(), nullable=True))
     op.create_table(
@@ -96,3 +105,4 @@ def downgrade() -> None:
     op.drop_table("rule_runs")
     with op.batch_alter_table("import_runs") as table:
         table.drop_column("chunks")
+    op.drop_index("ix_outbox_claimed_by", "outbox")
