@@ -16,13 +16,13 @@ from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
 from bench.forms import SECONDS, forms_bench
 from bench.imports import imports_bench
+from bench.latency10m import CONDITIONS as LATENCY10M_CONDITIONS
+from bench.latency10m import latency10m_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.remote import CONDITIONS as REMOTE_CONDITIONS
 from bench.store import store_bench
-from bench.latency10m import CONDITIONS as LATENCY10M_CONDITIONS
-from bench.latency10m import latency10m_bench
 from bench.workers import CONDITIONS as WORKERS_CONDITIONS
 from bench.workers import PROSPECTS as WORKERS_PROSPECTS
 from bench.workers import workers_bench
@@ -296,7 +296,8 @@ def main() -> None:
         suites.append(latency10m_bench())
     elif args.only is None:
         print(
-            "latency10m: not run by default (10,000,000 prospects): python -m bench --only latency10m"
+            "latency10m: not run by default (10,000,000 prospects): "
+            "python -m bench --only latency10m"
         )
     for suite in suites:
         for name, value, unit, target in suite:
