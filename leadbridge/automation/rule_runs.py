@@ -1,5 +1,5 @@
 """Rule runs by `leadbridge worker` processes (PostgreSQL): "Run now" and `rules run
---workers` record the run, cut the live prospects into keyset slices of ids (SLICE each) and
+--workers` record the run, cut the live prospects into keyset slices of ids (ranges of SLICE ids) and
 queue a job per slice, all in one transaction; any number of workers then take the slices.
 
     started = RuleRunService(db, clock).start("EMEA hot", actor="ann@example.com")
