@@ -1,6 +1,6 @@
 """Rule runs by `leadbridge worker` processes (PostgreSQL): "Run now" and `rules run
---workers` record the run, cut the live prospects into keyset slices of ids (ranges of SLICE ids) and
-queue a job per slice, all in one transaction; any number of workers then take the slices.
+--workers` record the run, cut the live prospects into keyset slices (ranges of SLICE ids)
+and queue a job per slice, all in one transaction; any number of workers then take them.
 
     started = RuleRunService(db, clock).start("EMEA hot", actor="ann@example.com")
     RuleRunService(db, clock).run_slice(run_id, seq)      # what a worker's job runs
