@@ -14,7 +14,7 @@ from typing import Any
 
 from leadbridge.cli import context
 from leadbridge.domain.matching import CONTACT, LEAD
-from leadbridge.errors import CrmLimitError
+from leadbridge.errors import ConfigurationError, CrmLimitError
 from leadbridge.ports import CrmClient
 from leadbridge.workers.clients import ClientPool
 from leadbridge.workers.push import push_claimed
@@ -145,6 +145,9 @@ def import_chunk(run_id: int, seq: int, *, last_attempt: bool) -> dict[str, Any]
             raise
         stop_chunk(db, clock, run_id, seq, error)
         return {"chunk": seq, "stopped": error.message}
+    except ConfigurationError as error:  # no connector (any more): retrying cannot mend it
+        stop_chunk(db, clock, run_id, seq, error)
+        return {"chunk": seq, "stopped": str(error)}
 
 
 def mirrors() -> dict[str, Any]:
