@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from leadbridge.automation.engine import RuleEngine, RulesReport, compile_rules
 from leadbridge.automation.rules import find_rule
-from leadbridge.errors import InputError
+from leadbridge.errors import ConflictError, InputError
 from leadbridge.ports import Clock
 from leadbridge.store.automation import AutomationRuleRepository
 from leadbridge.store.database import Database
 from leadbridge.store.job_queue import RULE_SLICE, QueuedJob, defer_jobs, workers_available
 from leadbridge.store.models.jobs import RuleRunRow
 from leadbridge.store.prospect import Prospect
-from leadbridge.store.rule_runs import RuleRunRepository, RuleRunState, Slice
+from leadbridge.store.rule_runs import QUEUED, RUNNING, RuleRunRepository, RuleRunState, Slice
 
 SLICE = 5000  # prospects a job
 PAGE = 500  # prospects a transaction
@@ -51,7 +51,8 @@ class RuleRunService:
         self.clock = clock
 
     def start(self, key: str | None, *, actor: str, slice_size: int = SLICE) -> dict[str, Any]:
-        """Queue a run of one active rule (or all of them) over every live prospect."""
+        """Queue a run of one active rule (or all of them) over every live prospect;
+        ConflictError while the last one of that rule is not finished."""
         with self.db.session() as session:
             if not workers_available(session):
                 raise InputError("runs by workers need PostgreSQL", item="workers")
@@ -60,6 +61,12 @@ class RuleRunService:
             if rule_id is None and not rules.list(active_only=True):
                 raise InputError("no active rule to run", item="rule")
             runs = RuleRunRepository(session, self.clock)
+            going = runs.latest_of(rule_id)
+            if going is not None and going.status in (QUEUED, RUNNING):
+                raise ConflictError(
+                    f"rule run {going.id} of this rule is {going.status} already "
+                    f"({going.prospects:,} of {going.total:,} prospects so far)"
+                )
             run_id, slices = runs.create(rule_id, actor, slice_size)
             jobs = [QueuedJob(RULE_SLICE, {"run_id": run_id, "seq": s}) for s in range(slices)]
             defer_jobs(session, jobs)

@@ -192,6 +192,16 @@ class RuleRunRepository:
         runs = self.session.scalars(query.order_by(RuleRunRow.id.desc()).limit(limit))
         return [self._state(run) for run in runs]
 
+    def latest_of(self, rule_id: int | None) -> RuleRunState | None:
+        """The latest run of this rule (None: of all the active rules)."""
+        condition = (
+            RuleRunRow.rule_id.is_(None) if rule_id is None else RuleRunRow.rule_id == rule_id
+        )
+        run = self.session.scalars(
+            select(RuleRunRow).where(condition).order_by(RuleRunRow.id.desc()).limit(1)
+        ).first()
+        return None if run is None else self._state(run)
+
     def _state(self, run: RuleRunRow) -> RuleRunState:
         s = RuleRunSliceRow
         done = func.sum(case((s.status == "done", 1), else_=0))

@@ -163,9 +163,12 @@ async def run_now(request: Request, rule_id: RowId, tasks: BackgroundTasks) -> R
         found = services(request)
         by_workers = RuleRunService(found.database, found.clock)
         principal = request.state.principal
-        started = await run_in_threadpool(
-            partial(by_workers.start, str(rule_id), actor=principal.email)
-        )
+        try:
+            started = await run_in_threadpool(
+                partial(by_workers.start, str(rule_id), actor=principal.email)
+            )
+        except ConflictError:
+            return with_notice(page, "It is running already: its progress is below.")
         return with_notice(
             page,
             f"Running “{rule['name']}” over every prospect: {started['total']:,} prospects "

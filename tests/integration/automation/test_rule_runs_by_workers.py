@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from leadbridge.automation.rule_runs import RuleRunService, SliceResult
 from leadbridge.domain.fields import Origin
-from leadbridge.errors import InputError
+from leadbridge.errors import ConflictError, InputError
 from leadbridge.store import Database, ProspectRepository
 from leadbridge.store.models import ProspectRow, RuleMatchRow
 from leadbridge.store.rule_runs import RuleRunRepository
@@ -94,6 +94,8 @@ def test_a_run_queues_a_job_per_slice_and_each_prospect_is_acted_on_once(
         for seq in range(3)
     ]
     run_id = int(started["run"])
+    with pytest.raises(ConflictError, match="is queued already"):
+        runs.start(None, actor="test")
 
     # A job killed after its first page: the page's changes and the cursor committed together.
     assert runs._page(run_id, 0, 100, SliceResult()) is True

@@ -89,12 +89,17 @@ def test_run_now_queues_the_slices_and_the_page_follows_the_workers(
     assert "700 prospects queued for the workers in 1 slices" in page
     assert "Queued for the workers: 700 prospects" in page
     assert jobs(pg) == ["leadbridge:rule_slice"]
+    again = client.post(f"{url}/run")  # not started twice while it is queued
+    assert "It is running already" in client.get(again.headers["location"]).text
+    assert jobs(pg) == ["leadbridge:rule_slice"]
     runs = RuleRunService(pg, clock)
     [run] = runs.recent()
     runs.run_slice(run.id, 0)  # what a worker does
     done = client.get(f"{url}/run").text
     assert "Ran over 700 prospects:" in done and "350</strong> matched, fired 350 times" in done
     assert 'hx-trigger="every 1s"' not in done
+    client.post(f"{url}/run")  # once done, it may run again
+    assert jobs(pg) == ["leadbridge:rule_slice"] * 2
 
 
 def test_an_upload_is_kept_in_chunks_for_the_workers_and_outlives_a_restart(
