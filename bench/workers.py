@@ -152,10 +152,16 @@ def _tail(home: Path) -> str:
 
 
 def workers_bench(
-    prospects: int = PROSPECTS, latency_ms: int = LATENCY_MS, counts: tuple[int, ...] = WORKERS
+    prospects: int = PROSPECTS,
+    latency_ms: int = LATENCY_MS,
+    counts: tuple[int, ...] = WORKERS,
+    *,
+    zero: bool = True,
 ) -> Iterator[tuple[str, float, str, str]]:
+    """Each worker count at 0 ms (unless not `zero`) and at `latency_ms` (unless 0)."""
     rates: dict[tuple[int, int], float] = {}
-    for latency in (0, latency_ms) if latency_ms else (0,):
+    latencies = [ms for ms in dict.fromkeys((0, latency_ms)) if ms or zero]
+    for latency in latencies:
         for workers in counts:
             seconds, steady, calls = _run(prospects, workers, latency)
             label = f"workers: push {prospects:,} prospects, {workers} x 1, {latency} ms/call:"
@@ -179,8 +185,11 @@ if __name__ == "__main__":
     parser.add_argument("prospects", nargs="?", type=int, default=PROSPECTS)
     parser.add_argument("--latency-ms", type=int, default=LATENCY_MS, help="besides 0 (0: only 0)")
     parser.add_argument("--workers", default="1,4", help="worker counts, comma-separated")
+    parser.add_argument("--no-zero", action="store_true", help="skip the runs at 0 ms")
     args = parser.parse_args()
     counts = tuple(int(k) for k in args.workers.split(","))
     print(CONDITIONS)
-    for name, value, unit, target in workers_bench(args.prospects, args.latency_ms, counts):
+    for name, value, unit, target in workers_bench(
+        args.prospects, args.latency_ms, counts, zero=not args.no_zero
+    ):
         print(f"{name:72} {value:12,.1f}  {unit:12} {target}", flush=True)
