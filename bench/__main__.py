@@ -17,6 +17,8 @@ from bench.console_pages import conditions, console_bench
 from bench.forms import SECONDS, forms_bench
 from bench.imports import ROWS as IMPORT_ROWS
 from bench.imports import imports_bench
+from bench.latency10m import CONDITIONS as LATENCY10M_CONDITIONS
+from bench.latency10m import latency10m_bench
 from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
@@ -229,6 +231,7 @@ def main() -> None:
         "imports",
         "forms",
         "workers",
+        "latency10m",  # not in the default run: seeds 10,000,000 prospects once (minutes)
     )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
@@ -290,6 +293,14 @@ def main() -> None:
     if args.only in (None, "workers"):
         print(f"workers: {WORKERS_CONDITIONS}")
         suites.append(workers_bench(args.workers_prospects, args.latency_ms))
+    if args.only == "latency10m":
+        print(f"latency10m: {LATENCY10M_CONDITIONS}")
+        suites.append(latency10m_bench())
+    elif args.only is None:
+        print(
+            "latency10m: not run by default (10,000,000 prospects): "
+            "python -m bench --only latency10m"
+        )
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"

@@ -9,7 +9,8 @@ start until then), worker start-up and the first dispatch (every 5 s) included. 
 the sandbox's count over the run: the pushes' and the dispatch's pulls (one each poll), all
 counted. Target: <= 0.01 calls per prospect; at 50 ms, 4 workers >= 2.5x the throughput of 1.
 
-    python -m bench.workers [PROSPECTS]
+    python -m bench.workers [PROSPECTS] [--latency-ms 50] [--workers 1,4]
+    python -m bench --only workers --workers-prospects 100000
 
 BENCH_WORKERS_LOGS=DIR keeps each run's worker and sandbox logs in DIR.
 """
@@ -151,11 +152,17 @@ def _tail(home: Path) -> str:
 
 
 def workers_bench(
-    prospects: int = PROSPECTS, latency_ms: int = LATENCY_MS
+    prospects: int = PROSPECTS,
+    latency_ms: int = LATENCY_MS,
+    counts: tuple[int, ...] = WORKERS,
+    *,
+    zero: bool = True,
 ) -> Iterator[tuple[str, float, str, str]]:
+    """Each worker count at 0 ms (unless not `zero`) and at `latency_ms` (unless 0)."""
     rates: dict[tuple[int, int], float] = {}
-    for latency in (0, latency_ms) if latency_ms else (0,):
-        for workers in WORKERS:
+    latencies = [ms for ms in dict.fromkeys((0, latency_ms)) if ms or zero]
+    for latency in latencies:
+        for workers in counts:
             seconds, steady, calls = _run(prospects, workers, latency)
             label = f"workers: push {prospects:,} prospects, {workers} x 1, {latency} ms/call:"
             rates[(latency, workers)] = prospects / seconds
@@ -166,13 +173,23 @@ def workers_bench(
             yield (f"{label} API calls (sandbox; pushes + pulls)", calls, "calls", target)
             per_1000 = calls * 1000 / prospects
             yield (f"{label} API calls per 1,000 prospects", per_1000, "calls", "<= 10")
-    if latency_ms:
+    if latency_ms and {1, 4} <= set(counts):
         speedup = rates[(latency_ms, 4)] / rates[(latency_ms, 1)]
         yield (f"workers: speed-up 4 vs 1 at {latency_ms} ms/call", speedup, "x", ">= 2.5")
 
 
 if __name__ == "__main__":
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else PROSPECTS
+    import argparse
+
+    parser = argparse.ArgumentParser(description="push of N prospects by K workers")
+    parser.add_argument("prospects", nargs="?", type=int, default=PROSPECTS)
+    parser.add_argument("--latency-ms", type=int, default=LATENCY_MS, help="besides 0 (0: only 0)")
+    parser.add_argument("--workers", default="1,4", help="worker counts, comma-separated")
+    parser.add_argument("--no-zero", action="store_true", help="skip the runs at 0 ms")
+    args = parser.parse_args()
+    counts = tuple(int(k) for k in args.workers.split(","))
     print(CONDITIONS)
-    for name, value, unit, target in workers_bench(size):
+    for name, value, unit, target in workers_bench(
+        args.prospects, args.latency_ms, counts, zero=not args.no_zero
+    ):
         print(f"{name:72} {value:12,.1f}  {unit:12} {target}", flush=True)

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Form posts one client IP may make at once."
     )
 
+    workers: bool = Field(
+        default=False,
+        description="PostgreSQL: `rules run` and `import` on the command line hand their work "
+        "to `leadbridge worker` processes (as `--workers` does).",
+    )
+
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_ALLOWED_HOSTS),
         description="Host names the HTTP app answers for, comma-separated (`*.example.com` "

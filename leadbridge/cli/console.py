@@ -21,6 +21,7 @@ from leadbridge.sync.manual import sync_prospect
 from leadbridge.sync.push import PushEngine
 from leadbridge.sync.runner import SyncLease
 from leadbridge.web.gateway import install_gateway
+from leadbridge.web.workers import install_workers
 
 PROSPECT_SYNC_WAIT_SECONDS = 20.0  # a page waits this long for a running sync to finish
 
@@ -78,6 +79,7 @@ def console_app(
     *,
     allowed_hosts: Sequence[str] | None = None,
     form_posts: FormPostIntake | None = None,
+    workers: bool = False,
 ) -> FastAPI:
     """The whole HTTP app over the settings' database, connector and form spool (and the
     form intake, which keeps posts to apply later, when given: PostgreSQL)."""
@@ -93,4 +95,23 @@ def console_app(
     if form_posts is not None:
         install_form_posts(app, form_posts)
     install_gateway(app, CliConsoleGateway(wake))
+    if workers:  # `serve --no-sync`: rule runs and imports by the workers
+        install_workers(app, _import_queue)
     return app
+
+
+def _import_queue(
+    data: bytes, *, user_id: int | None, actor: str, filename: str, undelete: bool
+) -> int:
+    from leadbridge.importing.jobs import enqueue_import
+
+    run = enqueue_import(
+        context.database(),
+        context.clock(),
+        data,
+        user_id=user_id,
+        actor=actor,
+        filename=filename,
+        undelete=undelete,
+    )
+    return run.id

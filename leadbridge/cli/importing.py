@@ -9,6 +9,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from leadbridge.cli import context
+from leadbridge.cli.bulk_jobs import WaitOption, WorkersOption, follow, use_workers
 from leadbridge.cli.output import console, errors, handle_errors, print_json
 from leadbridge.cli.pull import intake_service, print_summary
 from leadbridge.errors import InputError
@@ -26,6 +28,8 @@ def import_file(
     undelete: Annotated[
         bool, typer.Option("--undelete", help="Restore matching prospects from the recycle bin.")
     ] = False,
+    workers: WorkersOption = None,
+    wait: WaitOption = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Import prospects from a CSV: an 'email' column, and optional columns named after
@@ -40,6 +44,11 @@ def import_file(
     Ctrl-C). Import the same file again to finish: rows already written are recognised and
     left as they are.
 
+    With --workers (PostgreSQL), the file is kept in the database and imported by
+    `leadbridge worker` processes, a job per 1,000 rows; this command follows it until it is
+    done and prints the same report (--no-wait: it prints the import's number; the console's
+    Import page shows its progress and report).
+
     Example: leadbridge import webinar.csv --undelete
     """
     from leadbridge.importing import MAX_BYTES
@@ -51,6 +60,23 @@ def import_file(
     if file.stat().st_size > MAX_BYTES:
         raise InputError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", item="file")
     data = file.read_bytes()
+    if use_workers(workers):
+        summary = _import_by_workers(file.name, data, undelete, wait=wait, json_output=json_output)
+        if summary is None:
+            return
+    else:
+        summary = _import_here(data, undelete, json_output)
+    if json_output:
+        print_json(summary.as_dict())
+    else:
+        _print(summary)
+    if summary.stopped is not None:
+        raise typer.Exit(INTERRUPTED_EXIT if summary.stopped.code == INTERRUPTED else STOPPED_EXIT)
+    if summary.outcomes and all(o.status == SKIPPED for o in summary.outcomes):
+        raise typer.Exit(2)
+
+
+def _import_here(data: bytes, undelete: bool, json_output: bool) -> ImportSummary:
     with Progress(
         TextColumn("Importing"),
         BarColumn(),
@@ -64,15 +90,44 @@ def import_file(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = intake_service().import_csv(data, undelete=undelete, progress=advance)
-    if json_output:
-        print_json(summary.as_dict())
-    else:
-        _print(summary)
-    if summary.stopped is not None:
-        raise typer.Exit(INTERRUPTED_EXIT if summary.stopped.code == INTERRUPTED else STOPPED_EXIT)
-    if summary.outcomes and all(o.status == SKIPPED for o in summary.outcomes):
-        raise typer.Exit(2)
+        return intake_service().import_csv(data, undelete=undelete, progress=advance)
+
+
+def _import_by_workers(
+    name: str, data: bytes, undelete: bool, *, wait: bool, json_output: bool
+) -> ImportSummary | None:
+    """Queue the import for the workers; once they are done (with `wait`), its report as an
+    import in this process gives it (None without `wait`)."""
+    from leadbridge.importing.jobs import enqueue_import, summary_of
+
+    db, clock = context.database(), context.clock()
+    run = enqueue_import(
+        db, clock, data, user_id=None, actor="leadbridge import", filename=name, undelete=undelete
+    )
+    if not wait:
+        if json_output:
+            print_json({"import": run.id, "status": run.status, "rows": run.total_rows})
+        else:
+            console.print(
+                f"Import {run.id} queued: {run.total_rows} rows for the workers.", highlight=False
+            )
+        return None
+    follow(
+        "Importing",
+        lambda: _state(run.id),
+        done_key="rows_done",
+        total_key="total_rows",
+        show=not json_output,
+    )
+    return summary_of(db, clock, run.id)
+
+
+def _state(run_id: int) -> dict[str, object]:
+    from leadbridge.store.import_runs import ImportRunRepository
+
+    with context.database().session(readonly=True) as session:
+        run = ImportRunRepository(session, context.clock()).get(run_id)
+    return {"status": run.status, "rows_done": run.rows_done, "total_rows": run.total_rows}
 
 
 def _print(summary: ImportSummary) -> None:

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from leadbridge.cli import context
+from leadbridge.cli.bulk_jobs import WaitOption, WorkersOption, follow, use_workers
 from leadbridge.cli.output import console, handle_errors, print_json
 from leadbridge.errors import InputError
 
@@ -247,12 +248,21 @@ def run(
         str | None, typer.Argument(help="A rule's id or name (all active rules if omitted).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Prospects per transaction.")] = 500,
+    workers: WorkersOption = None,
+    wait: WaitOption = True,
     json_output: JsonOption = False,
 ) -> None:
     """Run an active rule (or all of them) over every prospect now, in batches.
 
+    With --workers (PostgreSQL), the run is queued for `leadbridge worker` processes: a job
+    per 5,000 prospects, any number of workers at once; this command follows it until it is
+    done (--no-wait: it prints the run's number; `leadbridge rules runs` shows it later).
+
     Example: leadbridge rules run "EMEA hot"
     """
+    if use_workers(workers):
+        _run_by_workers(rule, wait=wait, json_output=json_output)
+        return
     with progress_bar("Running rules", not json_output) as progress:
         report = service().run(rule, batch_size=batch_size, progress=progress)
     if json_output:
@@ -265,6 +275,77 @@ def run(
     )
     for failure in report["failures"]:
         console.print(f"[yellow]•[/yellow] {failure}", highlight=False)
+
+
+def _run_by_workers(rule: str | None, *, wait: bool, json_output: bool) -> None:
+    from leadbridge.automation.rule_runs import RuleRunService
+
+    runs = RuleRunService(context.database(), context.clock())
+    started = runs.start(rule, actor="leadbridge rules run")
+    if not wait:
+        if json_output:
+            print_json(started)
+        else:
+            console.print(
+                f"Rule run {started['run']} queued: {started['total']} prospects in "
+                f"{started['slices']} slices for the workers (`leadbridge rules runs`).",
+                highlight=False,
+            )
+        return
+    state = follow(
+        "Running rules",
+        lambda: runs.show(int(started["run"])).as_dict(),
+        done_key="prospects",
+        total_key="total",
+        show=not json_output,
+    )
+    if json_output:
+        print_json(state)
+        return
+    _print_run(state)
+    if state["status"] == "failed":
+        raise typer.Exit(1)
+
+
+def _print_run(state: dict[str, Any]) -> None:
+    console.print(
+        f"Rule run {state['run']} {state['status']}: {state['prospects']} of {state['total']} "
+        f"prospects checked ({state['slices_done']} of {state['slices']} slices), "
+        f"{state['matched']} matches, fired {state['fired']} times"
+        + (
+            f", {state['failed']} failed (first: {state['first_failure']})"
+            if state["failed"]
+            else ""
+        )
+        + (f"; {state['error']}" if state["error"] else "")
+        + ".",
+        highlight=False,
+    )
+
+
+@app.command()
+@handle_errors
+def runs(
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many, newest first.")] = 10,
+    json_output: JsonOption = False,
+) -> None:
+    """Rule runs by workers (`rules run --workers`, the console's "Run now" with workers):
+    queued, running, done or failed, with their counts.
+
+    Example: leadbridge rules runs
+    """
+    from leadbridge.automation.rule_runs import RuleRunService
+
+    found = [
+        run.as_dict() for run in RuleRunService(context.database(), context.clock()).recent(limit)
+    ]
+    if json_output:
+        print_json(found)
+        return
+    if not found:
+        console.print("No rule run by workers yet.")
+    for state in found:
+        _print_run(state)
 
 
 def _set_active(rule: str, active: bool) -> None:

@@ -98,7 +98,7 @@ def serve(
     app_hosts = _allowed_hosts(settings.allowed_hosts, host)
     spool = context.form_spool()
     form_posts = context.form_posts()  # PostgreSQL: posts kept, applied on a thread
-    app = console_app(wake, spool, allowed_hosts=app_hosts, form_posts=form_posts)
+    app = console_app(wake, spool, allowed_hosts=app_hosts, form_posts=form_posts, workers=no_sync)
     console.print(f"leadbridge is serving on http://{host}:{port}", highlight=False)
     if host not in LOOPBACK:
         console.print(

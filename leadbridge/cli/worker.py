@@ -21,7 +21,7 @@ def worker(
     queue: Annotated[
         list[str] | None,
         typer.Option(
-            help="Only these queues (sync, push, forms); repeat it for several. Default: all."
+            help="Only these queues (sync, push, forms, bulk); repeat it for several. Default: all."
         ),
     ] = None,
     until_idle: Annotated[

@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
+from sqlalchemy.orm import Session
+
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.matching import CONTACT, LEAD, match
@@ -39,6 +41,7 @@ from leadbridge.sync.intake import (
 
 BATCH = 1000
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)
+BeforeCommit = Callable[[Session, list[IntakeOutcome]], None]
 
 
 def import_csv(
@@ -124,9 +127,11 @@ def _import_batch(
     summary: IntakeSummary,
     undelete: bool,
     after_change: AfterChange | None,
+    before_commit: BeforeCommit | None = None,
 ) -> list[IntakeOutcome]:
     """The batch's outcomes, once its transaction is committed (nothing is reported as written
-    before it is)."""
+    before it is). `before_commit` is called last in that transaction, with the outcomes (a
+    worker's chunk records them and that it is done: importing/jobs.py)."""
     emails = [row.email for row in rows if row.problem is None and row.email]
     matches = _lookup(crm, config, emails, summary)
     with db.session() as session:
@@ -146,6 +151,8 @@ def _import_batch(
         touched = [o.prospect_id for o in outcomes if o.prospect_id is not None]
         if after_change is not None and touched:
             after_change(session, touched, Origin.IMPORT)
+        if before_commit is not None:
+            before_commit(session, outcomes)
     return outcomes
 
 

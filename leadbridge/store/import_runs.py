@@ -189,10 +189,11 @@ class ImportRunRepository:
 
         Imports run inside the server's process, so when it starts, no run can still be
         going: one left unfinished was cut short by a restart (or a crash) and would
-        otherwise say "running" for ever."""
+        otherwise say "running" for ever. Imports by workers (in chunks) are not the
+        server's: their jobs go on, whatever happens to it."""
         result = self.session.execute(
             update(ImportRunRow)
-            .where(ImportRunRow.status.in_(UNFINISHED))
+            .where(ImportRunRow.status.in_(UNFINISHED), ImportRunRow.chunks.is_(None))
             .values(status="interrupted", error=INTERRUPTED, finished_at=self.clock.now())
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -17,9 +17,16 @@ The jobs (jobs.py) and their schedule (tasks.py):
   those claims (a heartbeat renews them; a lapsed or taken claim stops the writes), and
   claims the next wave until none is due;
 - `mirrors`, one at a time, throttled as in the loop;
+- `rule_slice` and `import_chunk` (queue `bulk`): a rule run over every prospect and an
+  import, queued by `rules run --workers`, `import --workers` or the console beside
+  `serve --no-sync`, in the transaction that records them (store/job_queue.py): a job per
+  5,000 prospects (automation/rule_runs.py) or per 1,000 rows (importing/jobs.py, one chunk
+  at a time per import, in file order);
 - `retry_stalled`, every 30 seconds: jobs of a worker that stopped sending heartbeats (killed)
   are retried.
 
 Each job is idempotent: a pull reads its window again (the cursor moves only at the end), a
-push recorded what it sends before sending and creates leads by upsert on the prospect id.
+push recorded what it sends before sending and creates leads by upsert on the prospect id, a
+rule slice's cursor moves in each page's transaction, an import chunk is marked done in the
+transaction that writes its rows.
 """

@@ -14,7 +14,7 @@ from typing import Any
 
 from leadbridge.cli import context
 from leadbridge.domain.matching import CONTACT, LEAD
-from leadbridge.errors import CrmLimitError
+from leadbridge.errors import ConfigurationError, CrmLimitError
 from leadbridge.ports import CrmClient
 from leadbridge.workers.clients import ClientPool
 from leadbridge.workers.push import push_claimed
@@ -114,6 +114,46 @@ def form_posts() -> dict[str, Any]:
         if done.claimed == 0:
             break
     return {"applied": applied, "failed": failed}
+
+
+def rule_slice(run_id: int, seq: int, *, last_attempt: bool) -> dict[str, Any]:
+    """One slice of a rule run (automation/rule_runs.py); a slice whose retries are spent
+    is marked failed, so the run ends."""
+    from leadbridge.automation.rule_runs import RuleRunService
+
+    service = RuleRunService(context.database(), context.clock())
+    try:
+        return service.run_slice(run_id, seq).as_dict()
+    except Exception as error:
+        if last_attempt:
+            log.exception("rule run %d slice %d failed for good", run_id, seq)
+            service.fail_slice(run_id, seq, f"{type(error).__name__}: {error}")
+        raise
+
+
+def import_chunk(run_id: int, seq: int, *, last_attempt: bool) -> dict[str, Any]:
+    """One chunk of an import (importing/jobs.py), with a pooled Salesforce client."""
+    from leadbridge.automation.engine import run_rules_for
+    from leadbridge.importing.jobs import run_chunk, stop_chunk
+
+    db, clock = context.database(), context.clock()
+
+    def after_change(session: Any, prospect_ids: Any, origin: Any) -> object:
+        return run_rules_for(session, clock, prospect_ids, origin)
+
+    try:
+        with _clients.client() as crm:
+            return run_chunk(
+                db, crm, clock, run_id, seq, after_change=after_change, last_attempt=last_attempt
+            )
+    except CrmLimitError as error:  # the API budget: the job waits, then the import stops
+        if not last_attempt:
+            raise
+        stop_chunk(db, clock, run_id, seq, error)
+        return {"chunk": seq, "stopped": error.message}
+    except ConfigurationError as error:  # no connector (any more): retrying cannot mend it
+        stop_chunk(db, clock, run_id, seq, error)
+        return {"chunk": seq, "stopped": str(error)}
 
 
 def mirrors() -> dict[str, Any]:

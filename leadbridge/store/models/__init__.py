@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         FieldMappingRow,
     )
     from leadbridge.store.models.imports import ImportRunRow, ImportRunRowRow
+    from leadbridge.store.models.jobs import ImportChunkRow, RuleRunRow, RuleRunSliceRow
     from leadbridge.store.models.prospects import (
         LIVE,
         RECYCLED,
@@ -76,6 +77,7 @@ MODULES = (
     "leadbridge.store.models.crm",
     "leadbridge.store.models.fields",
     "leadbridge.store.models.imports",
+    "leadbridge.store.models.jobs",
     "leadbridge.store.models.prospects",
     "leadbridge.store.models.push",
     "leadbridge.store.models.send_to",
@@ -113,6 +115,9 @@ _HOMES = {
     "FieldMappingRow": "leadbridge.store.models.fields",
     "ImportRunRow": "leadbridge.store.models.imports",
     "ImportRunRowRow": "leadbridge.store.models.imports",
+    "ImportChunkRow": "leadbridge.store.models.jobs",
+    "RuleRunRow": "leadbridge.store.models.jobs",
+    "RuleRunSliceRow": "leadbridge.store.models.jobs",
     "LIVE": "leadbridge.store.models.prospects",
     "RECYCLED": "leadbridge.store.models.prospects",
     "MarketingCampaignRow": "leadbridge.store.models.prospects",
@@ -165,6 +170,7 @@ __all__ = [
     "FormHandlerRow",
     "FormPostRow",
     "FormSubmissionRow",
+    "ImportChunkRow",
     "ImportRunRow",
     "ImportRunRowRow",
     "MarketingCampaignRow",
@@ -173,6 +179,8 @@ __all__ = [
     "ProspectRow",
     "ProspectValueRow",
     "RuleMatchRow",
+    "RuleRunRow",
+    "RuleRunSliceRow",
     "SendToResultRow",
     "SettingsChangeRow",
     "SignInFailureRow",

@@ -33,6 +33,7 @@ class ImportRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     total_rows: Mapped[int | None] = mapped_column(Integer, default=None)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int | None] = mapped_column(Integer, default=None)  # by workers (jobs.py)
     counts: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
     error: Mapped[str | None] = mapped_column(Text, default=None)
 

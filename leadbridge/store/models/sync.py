@@ -135,3 +135,11 @@ Index(
     postgresql_where=OutboxRow.done_at.is_(None),
 )
 Index("ix_outbox_prospect_id", OutboxRow.prospect_id)
+# A worker's claims (push jobs renew, check and give them back by `claimed_by`): only items
+# claimed now are in it, so it stays small however long the history grows (migration 0015).
+Index(
+    "ix_outbox_claimed_by",
+    OutboxRow.claimed_by,
+    sqlite_where=OutboxRow.claimed_by.is_not(None),
+    postgresql_where=OutboxRow.claimed_by.is_not(None),
+)

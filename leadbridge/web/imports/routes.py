@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import PurePath
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
@@ -19,6 +20,7 @@ from leadbridge.api.state import Services, services
 from leadbridge.auth import Principal
 from leadbridge.diagnostics.export import safe_cell
 from leadbridge.domain.access import Permission
+from leadbridge.errors import InputError
 from leadbridge.store.import_runs import WRITTEN, ImportRun, ImportRunRepository
 from leadbridge.web.auth import allowed
 from leadbridge.web.errors import redirect
@@ -26,6 +28,7 @@ from leadbridge.web.gateway import gateway
 from leadbridge.web.imports.job import check_upload, interrupt_unfinished, run_import
 from leadbridge.web.params import RowId
 from leadbridge.web.templating import render, with_notice
+from leadbridge.web.workers import workers
 
 
 @asynccontextmanager
@@ -82,10 +85,26 @@ async def upload(request: Request, tasks: BackgroundTasks) -> Response:
         problem = f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB: split it in parts."
     if problem is not None:
         return await run_in_threadpool(_list, request, {"file": problem}, 422)
-    intake = gateway(request)
     found = services(request)
     name = PurePath(upload.filename.replace("\\", "/")).name[:255] or "upload.csv"
     undelete = form.get("undelete") == "on"
+    queue = workers(request)
+    if queue is not None:  # kept with its run and imported by workers, chunk by chunk
+        enqueue = partial(
+            queue,
+            data,
+            user_id=principal.user_id,
+            actor=principal.email,
+            filename=name,
+            undelete=undelete,
+        )
+        try:
+            run_id = await run_in_threadpool(enqueue)
+        except InputError as error:  # a column that is no prospect field, …
+            reason = f"{error.reason[0].upper()}{error.reason[1:]}."
+            return await run_in_threadpool(_list, request, {"file": reason}, 422)
+        return with_notice(redirect(request, f"/imports/{run_id}"), f"Importing {name}…")
+    intake = gateway(request)
 
     def add() -> ImportRun:
         with found.database.session() as session:

@@ -11,6 +11,7 @@ background job (web/rules/runs.py).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadbridge.api.state import services
 from leadbridge.automation import RuleService
+from leadbridge.automation.rule_runs import RuleRunService
 from leadbridge.automation.rules import MAX_REPEAT_DAYS, PreviewBound
 from leadbridge.domain.access import Permission
 from leadbridge.errors import ConflictError, InputError
@@ -38,8 +40,9 @@ from leadbridge.web.rules.builder import (
     repeat_days,
     value_hint,
 )
-from leadbridge.web.rules.runs import rule_runs, run_rule
+from leadbridge.web.rules.runs import latest_run, rule_runs, run_rule
 from leadbridge.web.templating import render, with_notice
+from leadbridge.web.workers import workers
 
 router = APIRouter(include_in_schema=False)
 VIEW = [Depends(allowed(Permission.RULES_VIEW))]
@@ -49,6 +52,11 @@ PREVIEW_SAMPLE = 10
 # (a million prospects are not all read to answer "how many").
 PREVIEW_BOUND = PreviewBound(matching=10_000, seconds=2.0)
 PREVIEW_BATCH = 1000  # prospects read at a time (the bound is checked after each)
+
+
+def _runs(request: Request) -> RuleRunService:
+    found = services(request)
+    return RuleRunService(found.database, found.clock)
 
 
 def _service(request: Request) -> RuleService:
@@ -100,7 +108,7 @@ async def rule_page(request: Request, rule_id: RowId, preview: bool = False) -> 
         "rule": rule,
         "preview": shown,
         "operator_labels": labels,
-        "run": rule_runs(request.app).latest(rule_id),
+        "run": await run_in_threadpool(latest_run, request.app, _runs(request), rule_id),
         "rule_id": rule_id,
     }
     return render(request, "rules/show.html", context)
@@ -151,6 +159,21 @@ async def run_now(request: Request, rule_id: RowId, tasks: BackgroundTasks) -> R
     if not rule["active"]:
         reason = f"rule {rule['name']!r} is paused: preview it, then resume it to run it"
         return with_notice(page, f"Not run: {reason}")
+    if workers(request) is not None:  # queued for the workers, a job per slice
+        found = services(request)
+        by_workers = RuleRunService(found.database, found.clock)
+        principal = request.state.principal
+        try:
+            started = await run_in_threadpool(
+                partial(by_workers.start, str(rule_id), actor=principal.email)
+            )
+        except ConflictError:
+            return with_notice(page, "It is running already: its progress is below.")
+        return with_notice(
+            page,
+            f"Running “{rule['name']}” over every prospect: {started['total']:,} prospects "
+            f"queued for the workers in {started['slices']:,} slices.",
+        )
     runs = rule_runs(request.app)
     if not runs.start(rule_id, services(request).clock.now()):
         return with_notice(page, "It is running already: its progress is below.")
@@ -161,7 +184,8 @@ async def run_now(request: Request, rule_id: RowId, tasks: BackgroundTasks) -> R
 @router.get("/rules/{rule_id}/run", dependencies=VIEW)
 def run_progress(request: Request, rule_id: RowId) -> Response:
     """htmx: the latest run's progress (polled while it runs) or outcome."""
-    run = rule_runs(request.app).latest(rule_id)
+    found = services(request)
+    run = latest_run(request.app, RuleRunService(found.database, found.clock), rule_id)
     return render(request, "rules/_run.html", {"run": run, "rule_id": rule_id})
 
 

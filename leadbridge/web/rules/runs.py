@@ -18,7 +18,9 @@ from fastapi import FastAPI
 
 from leadbridge.automation import RuleService
 from leadbridge.automation.engine import RulesReport
+from leadbridge.automation.rule_runs import RuleRunService
 from leadbridge.errors import LeadbridgeError
+from leadbridge.store.rule_runs import DONE, FAILED, QUEUED, RuleRunState
 
 log = logging.getLogger("leadbridge.web.rules")
 
@@ -36,6 +38,8 @@ class RuleRun:
     first_failure: str | None = None
     finished: bool = False
     error: str | None = None  # why it could not run at all
+    queued: bool = False  # by workers: no slice started yet
+    workers: bool = False  # by `leadbridge worker` processes (the store keeps its progress)
 
     @property
     def percent(self) -> int:
@@ -109,3 +113,29 @@ def run_rule(service: RuleService, runs: RuleRuns, rule_id: int) -> None:
         failed=report.failed,
         first_failure=report.failures[0] if report.failures else None,
     )
+
+
+def from_state(state: RuleRunState) -> RuleRun:
+    """A run by workers (its slices' progress in the store) as the rule's page shows it."""
+    return RuleRun(
+        started_at=state.started_at,
+        prospects=state.prospects,
+        total=state.total,
+        matched=state.matched,
+        fired=state.fired,
+        failed=state.failed,
+        first_failure=state.first_failure,
+        finished=state.status in (DONE, FAILED),
+        error=state.error,
+        queued=state.status == QUEUED,
+        workers=True,
+    )
+
+
+def latest_run(app: FastAPI, service: RuleRunService, rule_id: int) -> RuleRun | None:
+    """The latest run of the rule: the workers' (from the store) when the console hands runs
+    to them, else this process's."""
+    if getattr(app.state, "leadbridge_workers", None) is None:
+        return rule_runs(app).latest(rule_id)
+    state = service.latest(rule_id)
+    return None if state is None else from_state(state)
