@@ -24,6 +24,7 @@ from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
+from leadbridge.store.statistics import analyze_stale_tables
 from leadbridge.sync.intake import auto_create_runner
 from leadbridge.sync.mirrors import MirrorSummary, mirror_step
 from leadbridge.sync.pull import AfterChanges, PullEngine, PullSummary
@@ -120,7 +121,12 @@ def sync_cycle(
     then refresh the read-only mirrors. `guard` and `stop` go to the push (see PushEngine)."""
     pull = PullEngine(db, crm, clock, after_changes=after_pull)
     push = PushEngine(db, crm, clock, progress=progress, guard=guard, stop=stop)
-    steps = [Step("pull", pull.run_once), Step("push", push.run_once)]
+
+    def push_with_fresh_statistics() -> PushSummary:
+        analyze_stale_tables(db)  # a burst of prospects to push may have no statistics yet
+        return push.run_once()
+
+    steps = [Step("pull", pull.run_once), Step("push", push_with_fresh_statistics)]
     cycle = SyncCycle(steps, stop=stop)
     cycle.insert_before("push", Step("intake", auto_create_runner(db, crm, clock, after_pull)))
     cycle.append(Step("mirrors", lambda: throttled_mirrors(db, crm, clock)))

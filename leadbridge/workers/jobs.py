@@ -216,6 +216,13 @@ def due_work(now: datetime, *, force: bool = False) -> Due | None:
     return Due(poll=True, push_jobs=jobs, wave=wave)
 
 
+def refresh_statistics() -> None:
+    """The planner's statistics of the tables a burst changed (see store/statistics.py)."""
+    from leadbridge.store.statistics import analyze_stale_tables
+
+    analyze_stale_tables(context.database())
+
+
 def wake_dispatch() -> None:
     """Make the next dispatch (within 5 seconds) run a full poll ("Sync now")."""
     from leadbridge.store.connector import ConnectorRepository

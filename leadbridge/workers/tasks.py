@@ -69,6 +69,7 @@ async def dispatch(context: JobContext, timestamp: int) -> dict[str, Any]:
     """Every 5 seconds: once per poll interval, the pulls, intake, pushes and mirrors."""
     from leadbridge.cli.context import clock
 
+    await asyncio.to_thread(jobs.refresh_statistics)
     due = await asyncio.to_thread(jobs.due_work, scheduled(timestamp, clock().now()))
     if due is None or not due.poll:
         return {"deferred": 0}
