@@ -21,6 +21,7 @@ from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.remote import CONDITIONS as REMOTE_CONDITIONS
+from bench.sandbox_save import sandbox_save_bench
 from bench.store import store_bench
 from bench.workers import CONDITIONS as WORKERS_CONDITIONS
 from bench.workers import PROSPECTS as WORKERS_PROSPECTS
@@ -229,6 +230,7 @@ def main() -> None:
         "imports",
         "forms",
         "workers",
+        "sandbox_save",
     )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
@@ -290,6 +292,8 @@ def main() -> None:
     if args.only in (None, "workers"):
         print(f"workers: {WORKERS_CONDITIONS}")
         suites.append(workers_bench(args.workers_prospects, args.latency_ms))
+    if args.only in (None, "sandbox_save"):
+        suites.append(sandbox_save_bench(args.push_prospects))
     for suite in suites:
         for name, value, unit, target in suite:
             shown = f"{value:12,.2f}" if unit == "s" and value < 10 else f"{value:12,.1f}"
