@@ -291,8 +291,15 @@ def _check_unique(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
 
 
 def run_rules(
-    org: Org, obj: ObjectDef, record_id: str, operation: str, options: SaveOptions
+    org: Org,
+    obj: ObjectDef,
+    record_id: str,
+    operation: str,
+    options: SaveOptions,
+    written: Row | None = None,
 ) -> None:
+    """Validation rules, then duplicate rules, against the record as written; `written` is
+    that row when the caller has it (the duplicate rules then need not read it back)."""
     for rule in obj.validation_rules:
         if not rule.active:
             continue
@@ -312,7 +319,7 @@ def run_rules(
             continue
         if duplicate_rule.action == "alert" and options.allow_duplicate_save:
             continue
-        _check_duplicates(org, obj, record_id, duplicate_rule.name, options)
+        _check_duplicates(org, obj, record_id, duplicate_rule.name, options, written)
 
 
 def _rule_sql(org: Org, obj: ObjectDef, condition: str) -> tuple[str, tuple[SqlParam, ...]]:
@@ -329,10 +336,15 @@ def _rule_sql(org: Org, obj: ObjectDef, condition: str) -> tuple[str, tuple[SqlP
 
 
 def _check_duplicates(
-    org: Org, obj: ObjectDef, record_id: str, rule_name: str, options: SaveOptions
+    org: Org,
+    obj: ObjectDef,
+    record_id: str,
+    rule_name: str,
+    options: SaveOptions,
+    written: Row | None,
 ) -> None:
     rule = next(rule for rule in obj.duplicate_rules if rule.name == rule_name)
-    row = org.load(obj, record_id)
+    row = written if written is not None else org.load(obj, record_id)
     assert row is not None
     fields = [obj.field(name) for name in rule.match_fields]
     values = [row.get(field.name) for field in fields if field is not None]
