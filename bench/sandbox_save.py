@@ -118,7 +118,7 @@ def _batch(backend: SandboxBackend, numbers: range) -> None:
             updates[match["type"]].append(
                 {"attributes": {"type": match["type"]}, "Id": match["Id"]} | values
             )
-    for object_name, records in updates.items():
+    for records in updates.values():
         if records:
             _call(backend, "PATCH", "/composite/sobjects", {"allOrNone": False, "records": records})
     if creates:

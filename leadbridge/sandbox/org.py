@@ -556,9 +556,13 @@ class Org:
         self.db.conn.executemany(
             self._insert_sql(history, ("Id", *columns)),
             [
-                (first + offset, ids.make_id(history.key_prefix, first + offset), existing["Id"])
-                + values
-                + stamps
+                (
+                    first + offset,
+                    ids.make_id(history.key_prefix, first + offset),
+                    existing["Id"],
+                    *values,
+                    *stamps,
+                )
                 for offset, values in enumerate(rows)
             ],
         )
