@@ -8,7 +8,7 @@ the matched contacts, one of the matched leads, and one upsert by LeadBridge_Pro
 of the new leads (a quarter, a quarter and a half of the prospects, as in bench/push.py).
 Prints the CPU milliseconds (`time.process_time`) per prospect and for all of them.
 
-    python -m bench.sandbox_save [PROSPECTS] [--profile]
+    python -m bench.sandbox_save [PROSPECTS] [--profile [--cumulative]]
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def run(prospects: int, *, profile: bool = False) -> float:
         finally:
             backend.close()
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        order = "cumulative" if "--cumulative" in sys.argv else "tottime"
+        pstats.Stats(profiler).sort_stats(order).print_stats(45)
     per_record = spent * 1000 / prospects
     print(f"{prospects} prospects: {spent * 1000:.0f} ms CPU, {per_record:.3f} ms per prospect")
     return per_record

@@ -90,13 +90,12 @@ def defaults(org: Org, obj: ObjectDef, options: SaveOptions) -> Row:
 
 def derive(obj: ObjectDef, row: Row) -> None:
     """Formula fields and values Salesforce derives from others."""
-    for field in obj.iter_fields():
-        if field.formula:
-            text = field.formula
-            for name in field.formula_inputs():
-                value = row.get(name)
-                text = text.replace("{" + name + "}", "" if value is None else str(value))
-            row[field.name] = " ".join(text.split()) or None
+    for field in obj.formula_fields:
+        text = field.formula or ""
+        for name in field.formula_inputs():
+            value = row.get(name)
+            text = text.replace("{" + name + "}", "" if value is None else str(value))
+        row[field.name] = " ".join(text.split()) or None
     if obj.name == "Opportunity":
         row.update(opportunity_stage_flags(_as_str(row.get("StageName"))))
     elif obj.name == "Group" and not row.get("DeveloperName") and row.get("Name"):
@@ -115,11 +114,8 @@ def developer_name(label: str) -> str:
 def _check_required(org: Org, obj: ObjectDef, row: Row, changes: Row, *, creating: bool) -> None:
     missing = [
         field.name
-        for field in obj.iter_fields()
-        if not field.nillable
-        and field.type != "boolean"
-        and (field.createable or field.updateable)
-        and row.get(field.name) is None
+        for field in obj.required_fields
+        if row.get(field.name) is None
         and (creating or field.name in changes)
     ]
     if obj.name == "CampaignMember" and not row.get("LeadId") and not row.get("ContactId"):
@@ -133,11 +129,10 @@ def _check_required(org: Org, obj: ObjectDef, row: Row, changes: Row, *, creatin
 
 
 def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
+    references = obj.reference_fields
     for name, value in written.items():
-        field = obj.field(name)
-        if field is None or field.type != "reference" or value is None:
-            continue
-        if not field.createable and not field.updateable:
+        field = references.get(name)
+        if field is None or value is None:
             continue
         target = org.schema.object_for_id(str(value))
         if target is None or target.name not in field.reference_to:
@@ -146,7 +141,7 @@ def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
                 f"{field.label}: id value of incorrect type: {value}",
                 fields=[field.name],
             )
-        parent = org.load(target, str(value))
+        parent = _live_parent(org, target, str(value))
         if parent is None:
             raise SalesforceError(
                 "INVALID_CROSS_REFERENCE_KEY",
@@ -166,6 +161,17 @@ def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
                 f"{obj.label.lower()}",
                 fields=[],
             )
+
+
+def _live_parent(org: Org, target: ObjectDef, record_id: str) -> Row | None:
+    """The columns the reference checks read of a live parent record, or None."""
+    columns = [name for name in ("Id", "IsActive", "Type") if target.field(name) is not None]
+    found = org.db.conn.execute(
+        f"SELECT {', '.join(quote(name) for name in columns)} FROM {quote(target.name)} "
+        'WHERE "Id" = ? AND "IsDeleted" = 0',
+        (record_id,),
+    ).fetchone()
+    return None if found is None else dict(zip(columns, found, strict=True))
 
 
 def _may_own(org: Org, group: Row, obj: ObjectDef, field: Any) -> bool:
@@ -272,9 +278,10 @@ def _fill_member_copies(org: Org, row: Row) -> None:
 
 
 def _check_unique(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
+    unique = obj.unique_fields
     for name in written:
-        field = obj.field(name)
-        if field is None or not field.unique or row.get(field.name) is None:
+        field = unique.get(name)
+        if field is None or row.get(field.name) is None:
             continue
         clash = org.db.conn.execute(
             f'SELECT "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
