@@ -115,8 +115,7 @@ def _check_required(org: Org, obj: ObjectDef, row: Row, changes: Row, *, creatin
     missing = [
         field.name
         for field in obj.required_fields
-        if row.get(field.name) is None
-        and (creating or field.name in changes)
+        if row.get(field.name) is None and (creating or field.name in changes)
     ]
     if obj.name == "CampaignMember" and not row.get("LeadId") and not row.get("ContactId"):
         missing.append("LeadId")
