@@ -1,8 +1,10 @@
-"""A record of an sObject Collection that fails after it was written (duplicate rule,
-validation rule) leaves nothing behind, not even field history, and the others stand."""
+"""Failed saves leave nothing behind: a record of an sObject Collection failing after its
+write (duplicate rule, validation rule) leaves no row nor field history while the others
+stand, and a rolled-back _meta write is not read back from the org's cache."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -63,3 +65,31 @@ def test_an_update_failing_a_validation_rule_leaves_no_change_nor_history(api: A
     assert history == [("FirstName", None, "G", admin, 1), ("Title", None, "T", admin, 1)]
     queried = api.count(f"SELECT COUNT() FROM LeadHistory WHERE LeadId = '{second}'")
     assert queried == 2
+
+
+class _UndoError(Exception):
+    pass
+
+
+def _write_then_fail(backend: SandboxBackend, value: str, inner: str | None = None) -> None:
+    """set_meta(k, value) in a transaction (or savepoint) that rolls back; with `inner`, a
+    nested savepoint first writes `inner` and rolls back, and `value` must be read again."""
+    db = backend.db
+    with db.transaction():
+        db.set_meta("k", value)
+        if inner is not None:
+            with contextlib.suppress(_UndoError):
+                _write_then_fail(backend, inner)
+        assert db.get_meta("k") == value
+        raise _UndoError
+
+
+def test_meta_values_read_back_follow_writes_rollbacks_and_wipes(backend: SandboxBackend) -> None:
+    db = backend.db
+    db.set_meta("k", "one")
+    assert db.get_meta("k") == "one"
+    with pytest.raises(_UndoError):
+        _write_then_fail(backend, "two", inner="three")
+    assert db.get_meta("k") == "one"
+    db.wipe()
+    assert db.get_meta("k") is None
