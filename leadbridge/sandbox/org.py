@@ -68,6 +68,7 @@ class Org:
         self.compiled_rules: dict[tuple[str, str, date], tuple[str, tuple[Any, ...]]] = {}
         # INSERT statements by (object, columns): the schema does not change while serving
         self._insert_statements: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._columns: dict[str, list[str]] = {}  # of `SELECT *` by table (load)
         self.ensure_bootstrap()
 
     # ---------------------------------------------------------------- bootstrap and lookups
@@ -170,7 +171,10 @@ class Org:
         values = cursor.fetchone()
         if values is None:
             return None
-        row = dict(zip((column[0] for column in cursor.description), values, strict=True))
+        names = self._columns.get(obj.name)
+        if names is None or len(names) != len(values):
+            names = self._columns[obj.name] = [column[0] for column in cursor.description]
+        row = dict(zip(names, values, strict=True))
         if row["IsDeleted"] and not include_deleted:
             return None
         return row
