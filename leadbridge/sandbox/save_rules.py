@@ -74,14 +74,7 @@ def _convert_values(org: Org, obj: ObjectDef, values: Mapping[str, Any], *, crea
 
 
 def defaults(org: Org, obj: ObjectDef, options: SaveOptions) -> Row:
-    row: Row = {}
-    for field in obj.iter_fields():
-        if field.type == "boolean":
-            row[field.name] = int(bool(field.default))
-        elif field.default_picklist_value is not None:
-            row[field.name] = field.default_picklist_value
-        elif field.default is not None:
-            row[field.name] = field.default
+    row: Row = dict(obj.default_values)
     if obj.field("OwnerId") is not None:
         row["OwnerId"] = options.actor_id or org.admin_user_id
     row["IsDeleted"] = 0

@@ -151,6 +151,19 @@ class ObjectDef:
     # the schema is built (build_schema), so each is computed once, not once per record saved.
 
     @cached_property
+    def default_values(self) -> dict[str, Any]:
+        """What a new record holds before the values sent: booleans, default values."""
+        values: dict[str, Any] = {}
+        for f in self.iter_fields():
+            if f.type == "boolean":
+                values[f.name] = int(bool(f.default))
+            elif f.default_picklist_value is not None:
+                values[f.name] = f.default_picklist_value
+            elif f.default is not None:
+                values[f.name] = f.default
+        return values
+
+    @cached_property
     def formula_fields(self) -> tuple[FieldDef, ...]:
         return tuple(f for f in self.iter_fields() if f.formula)
 
