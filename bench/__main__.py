@@ -23,6 +23,7 @@ from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.remote import CONDITIONS as REMOTE_CONDITIONS
+from bench.sandbox_save import sandbox_save_bench
 from bench.store import store_bench
 from bench.workers import CONDITIONS as WORKERS_CONDITIONS
 from bench.workers import PROSPECTS as WORKERS_PROSPECTS
@@ -232,6 +233,7 @@ def main() -> None:
         "forms",
         "workers",
         "latency10m",  # not in the default run: seeds 10,000,000 prospects once (minutes)
+        "sandbox_save",
     )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
@@ -293,6 +295,8 @@ def main() -> None:
     if args.only in (None, "workers"):
         print(f"workers: {WORKERS_CONDITIONS}")
         suites.append(workers_bench(args.workers_prospects, args.latency_ms))
+    if args.only in (None, "sandbox_save"):
+        suites.append(sandbox_save_bench(args.push_prospects))
     if args.only == "latency10m":
         print(f"latency10m: {LATENCY10M_CONDITIONS}")
         suites.append(latency10m_bench())

@@ -60,15 +60,30 @@ def make_id(prefix: str, sequence: int) -> str:
     """The 18-character ID for the `sequence`-th record with this key prefix."""
     if len(prefix) != 3:
         raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
-    digits = []
-    number = sequence
-    for _ in range(9):
-        number, remainder = divmod(number, 62)
-        digits.append(_BASE62[remainder])
-    if number:
+    if not 0 <= sequence < _SEQUENCES:
         raise ValueError("sequence too large for a record ID")
-    id15 = prefix + _INSTANCE + "".join(reversed(digits))
-    return id15 + checksum(id15)
+    high, low = divmod(sequence, _PAIR_SPAN * _PAIR_SPAN)
+    middle, last = divmod(low, _PAIR_SPAN)
+    head, head_code = _id_head(prefix, high)
+    id15 = head + _PAIRS[middle] + _PAIRS[last]
+    return id15 + head_code + _group_code(id15[10:15])
+
+
+_SEQUENCES = 62**9  # the 9 sequence characters of an ID, in base 62
+_PAIR_SPAN = 62 * 62
+_PAIRS = [first + second for first in _BASE62 for second in _BASE62]
+
+
+@lru_cache(maxsize=4096)
+def _id_head(prefix: str, high: int) -> tuple[str, str]:
+    """Prefix, instance and the 5 leading sequence characters (they change every 62**4 ids),
+    with the checksum characters of their first 10 (the third depends on the rest)."""
+    digits = []
+    for _ in range(5):
+        high, remainder = divmod(high, 62)
+        digits.append(_BASE62[remainder])
+    head = prefix + _INSTANCE + "".join(reversed(digits))
+    return head, _group_code(head[0:5]) + _group_code(head[5:10])
 
 
 def sequence_of(record_id: str) -> int:

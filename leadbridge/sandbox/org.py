@@ -27,6 +27,11 @@ from .storage import OrgDatabase, quote
 from .values import StoredValue, from_storage, to_storage
 
 Row = dict[str, StoredValue]
+# The columns insert_with_id fills on every record, in its order, after the Id.
+_HISTORY_STAMPS = (
+    "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+    "SystemModstamp",
+)  # fmt: skip
 _PLAIN_TEXT = frozenset({"string", "textarea", "phone", "url", "picklist", "combobox", "email"})
 DEFAULT_VERSION = "59.0"
 
@@ -61,6 +66,9 @@ class Org:
         self.org_name = org_name
         # validation rules' conditions as SQL: (object, condition, day) -> (sql, params)
         self.compiled_rules: dict[tuple[str, str, date], tuple[str, tuple[Any, ...]]] = {}
+        # INSERT statements by (object, columns): the schema does not change while serving
+        self._insert_statements: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._columns: dict[str, list[str]] = {}  # of `SELECT *` by table (load)
         self.ensure_bootstrap()
 
     # ---------------------------------------------------------------- bootstrap and lookups
@@ -163,7 +171,10 @@ class Org:
         values = cursor.fetchone()
         if values is None:
             return None
-        row = dict(zip((column[0] for column in cursor.description), values, strict=True))
+        names = self._columns.get(obj.name)
+        if names is None or len(names) != len(values):
+            names = self._columns[obj.name] = [column[0] for column in cursor.description]
+        row = dict(zip(names, values, strict=True))
         if row["IsDeleted"] and not include_deleted:
             return None
         return row
@@ -298,27 +309,29 @@ class Org:
     def create(
         self, object_name: str, values: Mapping[str, Any], options: SaveOptions | None = None
     ) -> str:
-        options = options or SaveOptions()
-        obj = self.object(object_name)
+        with self.db.transaction():
+            return self._create(self.object(object_name), values, options or SaveOptions())
+
+    def _create(self, obj: ObjectDef, values: Mapping[str, Any], options: SaveOptions) -> str:
+        """Create one record; the caller holds the transaction or savepoint that undoes it."""
         if not obj.createable:
             raise SalesforceError(
                 "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support insert"
             )
-        with self.db.transaction():
-            row = save_rules.prepare(self, obj, values, None, options)
-            row["CreatedById"] = options.actor_id or self.admin_user_id
-            record_id = ids.make_id(obj.key_prefix, self.db.allocate_rowids(obj))
-            self.insert_with_id(obj, record_id, row)
-            self._after_insert(obj, record_id, row, options)
-            save_rules.run_rules(self, obj, record_id, "create", options)
-            owner = assignment.apply(self, obj, record_id, options.assignment_rule)
-            if owner and owner["OwnerId"] != row.get("OwnerId"):
-                # The lead is created with the owner the rule picked: no history row.
-                self.db.conn.execute(
-                    f'UPDATE {quote(obj.name)} SET "OwnerId" = ? WHERE "Id" = ?',
-                    (owner["OwnerId"], record_id),
-                )
-            return record_id
+        row = save_rules.prepare(self, obj, values, None, options)
+        row["CreatedById"] = options.actor_id or self.admin_user_id
+        record_id = ids.make_id(obj.key_prefix, self.db.allocate_rowids(obj))
+        written = self.insert_with_id(obj, record_id, row)
+        self._after_insert(obj, record_id, row, options)
+        save_rules.run_rules(self, obj, record_id, "create", options, written)
+        owner = assignment.apply(self, obj, record_id, options.assignment_rule)
+        if owner and owner["OwnerId"] != row.get("OwnerId"):
+            # The lead is created with the owner the rule picked: no history row.
+            self.db.conn.execute(
+                f'UPDATE {quote(obj.name)} SET "OwnerId" = ? WHERE "Id" = ?',
+                (owner["OwnerId"], record_id),
+            )
+        return record_id
 
     def update(
         self,
@@ -327,23 +340,29 @@ class Org:
         values: Mapping[str, Any],
         options: SaveOptions | None = None,
     ) -> str:
-        options = options or SaveOptions()
-        obj = self.object(object_name)
         with self.db.transaction():
-            existing = self.require_live(obj, record_id)
-            if obj.name == "Lead" and existing.get("IsConverted"):
-                raise SalesforceError(
-                    "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", fields=[]
-                )
-            changes = save_rules.prepare(self, obj, values, existing, options)
-            self.write_update(obj, existing, changes, options)
-            save_rules.run_rules(self, obj, str(existing["Id"]), "update", options)
-            owner = assignment.apply(self, obj, str(existing["Id"]), options.assignment_rule)
-            if owner:
-                saved = self.require_live(obj, str(existing["Id"]))
-                if owner["OwnerId"] != saved.get("OwnerId"):
-                    self.write_update(obj, saved, owner, options)
-            return str(existing["Id"])
+            return self._update(
+                self.object(object_name), record_id, values, options or SaveOptions()
+            )
+
+    def _update(
+        self, obj: ObjectDef, record_id: str, values: Mapping[str, Any], options: SaveOptions
+    ) -> str:
+        """Update one record; the caller holds the transaction or savepoint that undoes it."""
+        existing = self.require_live(obj, record_id)
+        if obj.name == "Lead" and existing.get("IsConverted"):
+            raise SalesforceError(
+                "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", fields=[]
+            )
+        changes = save_rules.prepare(self, obj, values, existing, options)
+        written = self.write_update(obj, existing, changes, options)
+        save_rules.run_rules(self, obj, str(existing["Id"]), "update", options, written)
+        owner = assignment.apply(self, obj, str(existing["Id"]), options.assignment_rule)
+        if owner:
+            saved = self.require_live(obj, str(existing["Id"]))
+            if owner["OwnerId"] != saved.get("OwnerId"):
+                self.write_update(obj, saved, owner, options)
+        return str(existing["Id"])
 
     def upsert(
         self,
@@ -363,12 +382,13 @@ class Org:
                     f"{field_name}. Specify it only in the URL.",
                     fields=[key],
                 )
+        options = options or SaveOptions()
         with self.db.transaction():
             field = obj.field(field_name)
             if field is not None and field.name == "Id":
                 if value:
-                    return self.update(obj.name, value, values, options), False
-                return self.create(obj.name, values, options), True
+                    return self._update(obj, value, values, options), False
+                return self._create(obj, values, options), True
             matches = self.find_by_external_id(obj, field_name, value)
             if len(matches) > 1:
                 raise SalesforceError(
@@ -378,10 +398,10 @@ class Org:
                     extra={"matches": matches},
                 )
             if matches:
-                return self.update(obj.name, matches[0], values, options), False
+                return self._update(obj, matches[0], values, options), False
             assert field is not None
             full = {**values, field.name: value}
-            return self.create(obj.name, full, options), True
+            return self._create(obj, full, options), True
 
     def delete(self, record_id: str, options: SaveOptions | None = None) -> None:
         options = options or SaveOptions()
@@ -463,7 +483,8 @@ class Org:
 
     # ---------------------------------------------------------------- low-level writes
 
-    def insert_with_id(self, obj: ObjectDef, record_id: str, row: Row) -> None:
+    def insert_with_id(self, obj: ObjectDef, record_id: str, row: Row) -> Row:
+        """Insert one record; returns the row as written (every column given a value)."""
         now = format_datetime(self.clock.now())
         actor = row.get("CreatedById") or self._actor_or_admin()
         full: Row = {
@@ -476,20 +497,29 @@ class Org:
             "LastModifiedById": actor,
             "SystemModstamp": row.get("SystemModstamp") or now,
         }
-        rowid = ids.sequence_of(record_id)
-        columns = ", ".join(["_rowid", *(quote(name) for name in full)])
-        marks = ", ".join("?" * (len(full) + 1))
         self.db.conn.execute(
-            f"INSERT INTO {quote(obj.name)} ({columns}) VALUES ({marks})",
-            (rowid, *full.values()),
+            self._insert_sql(obj, tuple(full)), (ids.sequence_of(record_id), *full.values())
         )
+        return full
+
+    def _insert_sql(self, obj: ObjectDef, columns: tuple[str, ...]) -> str:
+        """The INSERT statement for these columns, built once per object and column list."""
+        key = (obj.name, columns)
+        sql = self._insert_statements.get(key)
+        if sql is None:
+            names = ", ".join(["_rowid", *(quote(name) for name in columns)])
+            marks = ", ".join("?" * (len(columns) + 1))
+            sql = f"INSERT INTO {quote(obj.name)} ({names}) VALUES ({marks})"
+            self._insert_statements[key] = sql
+        return sql
 
     def _actor_or_admin(self) -> str | None:
         return self.db.get_meta("admin_user_id")
 
     def write_update(
         self, obj: ObjectDef, existing: Row, changes: Row, options: SaveOptions
-    ) -> None:
+    ) -> Row:
+        """Write the changes (and the history they make); returns the row as it now is."""
         now = format_datetime(self.clock.now())
         changes = {
             **changes,
@@ -503,6 +533,7 @@ class Org:
             (*changes.values(), existing["Id"]),
         )
         self._track_history(obj, existing, changes, now)
+        return {**existing, **changes}
 
     def _track_history(self, obj: ObjectDef, existing: Row, changes: Row, now: str) -> None:
         """One <Object>History row per tracked field whose value changed, in the update's
@@ -510,8 +541,8 @@ class Org:
         if not obj.history_tracked:
             return
         history_name, parent = obj.history_names()
-        history = self.object(history_name)
         actor = changes["LastModifiedById"]
+        rows = []
         for name in obj.history_tracked:
             field = obj.field(name)
             if field is None or field.name not in changes:
@@ -519,18 +550,26 @@ class Org:
             old, new = existing.get(field.name), changes[field.name]
             if old == new:
                 continue
-            row: Row = {
-                parent: existing["Id"],
-                "Field": field.name,
-                "OldValue": _history_text(field, old),
-                "NewValue": _history_text(field, new),
-                "CreatedDate": now,
-                "LastModifiedDate": now,
-                "SystemModstamp": now,
-                "CreatedById": actor,
-            }
-            history_id = ids.make_id(history.key_prefix, self.db.allocate_rowids(history))
-            self.insert_with_id(history, history_id, row)
+            rows.append((field.name, _history_text(field, old), _history_text(field, new)))
+        if not rows:
+            return
+        history = self.object(history_name)
+        first = self.db.allocate_rowids(history, len(rows))
+        columns = (parent, "Field", "OldValue", "NewValue", *_HISTORY_STAMPS)
+        stamps = (0, now, actor, now, actor, now)
+        self.db.conn.executemany(
+            self._insert_sql(history, ("Id", *columns)),
+            [
+                (
+                    first + offset,
+                    ids.make_id(history.key_prefix, first + offset),
+                    existing["Id"],
+                    *values,
+                    *stamps,
+                )
+                for offset, values in enumerate(rows)
+            ],
+        )
 
     def _after_insert(self, obj: ObjectDef, record_id: str, row: Row, options: SaveOptions) -> None:
         if obj.name == "Campaign":

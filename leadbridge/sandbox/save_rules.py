@@ -74,14 +74,7 @@ def _convert_values(org: Org, obj: ObjectDef, values: Mapping[str, Any], *, crea
 
 
 def defaults(org: Org, obj: ObjectDef, options: SaveOptions) -> Row:
-    row: Row = {}
-    for field in obj.iter_fields():
-        if field.type == "boolean":
-            row[field.name] = int(bool(field.default))
-        elif field.default_picklist_value is not None:
-            row[field.name] = field.default_picklist_value
-        elif field.default is not None:
-            row[field.name] = field.default
+    row: Row = dict(obj.default_values)
     if obj.field("OwnerId") is not None:
         row["OwnerId"] = options.actor_id or org.admin_user_id
     row["IsDeleted"] = 0
@@ -90,13 +83,12 @@ def defaults(org: Org, obj: ObjectDef, options: SaveOptions) -> Row:
 
 def derive(obj: ObjectDef, row: Row) -> None:
     """Formula fields and values Salesforce derives from others."""
-    for field in obj.iter_fields():
-        if field.formula:
-            text = field.formula
-            for name in field.formula_inputs():
-                value = row.get(name)
-                text = text.replace("{" + name + "}", "" if value is None else str(value))
-            row[field.name] = " ".join(text.split()) or None
+    for field in obj.formula_fields:
+        text = field.formula or ""
+        for name in field.formula_inputs():
+            value = row.get(name)
+            text = text.replace("{" + name + "}", "" if value is None else str(value))
+        row[field.name] = " ".join(text.split()) or None
     if obj.name == "Opportunity":
         row.update(opportunity_stage_flags(_as_str(row.get("StageName"))))
     elif obj.name == "Group" and not row.get("DeveloperName") and row.get("Name"):
@@ -115,12 +107,8 @@ def developer_name(label: str) -> str:
 def _check_required(org: Org, obj: ObjectDef, row: Row, changes: Row, *, creating: bool) -> None:
     missing = [
         field.name
-        for field in obj.iter_fields()
-        if not field.nillable
-        and field.type != "boolean"
-        and (field.createable or field.updateable)
-        and row.get(field.name) is None
-        and (creating or field.name in changes)
+        for field in obj.required_fields
+        if row.get(field.name) is None and (creating or field.name in changes)
     ]
     if obj.name == "CampaignMember" and not row.get("LeadId") and not row.get("ContactId"):
         missing.append("LeadId")
@@ -133,11 +121,10 @@ def _check_required(org: Org, obj: ObjectDef, row: Row, changes: Row, *, creatin
 
 
 def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
+    references = obj.reference_fields
     for name, value in written.items():
-        field = obj.field(name)
-        if field is None or field.type != "reference" or value is None:
-            continue
-        if not field.createable and not field.updateable:
+        field = references.get(name)
+        if field is None or value is None:
             continue
         target = org.schema.object_for_id(str(value))
         if target is None or target.name not in field.reference_to:
@@ -146,7 +133,7 @@ def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
                 f"{field.label}: id value of incorrect type: {value}",
                 fields=[field.name],
             )
-        parent = org.load(target, str(value))
+        parent = _live_parent(org, target, str(value))
         if parent is None:
             raise SalesforceError(
                 "INVALID_CROSS_REFERENCE_KEY",
@@ -166,6 +153,17 @@ def _check_references(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
                 f"{obj.label.lower()}",
                 fields=[],
             )
+
+
+def _live_parent(org: Org, target: ObjectDef, record_id: str) -> Row | None:
+    """The columns the reference checks read of a live parent record, or None."""
+    columns = [name for name in ("Id", "IsActive", "Type") if target.field(name) is not None]
+    found = org.db.conn.execute(
+        f"SELECT {', '.join(quote(name) for name in columns)} FROM {quote(target.name)} "
+        'WHERE "Id" = ? AND "IsDeleted" = 0',
+        (record_id,),
+    ).fetchone()
+    return None if found is None else dict(zip(columns, found, strict=True))
 
 
 def _may_own(org: Org, group: Row, obj: ObjectDef, field: Any) -> bool:
@@ -272,9 +270,10 @@ def _fill_member_copies(org: Org, row: Row) -> None:
 
 
 def _check_unique(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
+    unique = obj.unique_fields
     for name in written:
-        field = obj.field(name)
-        if field is None or not field.unique or row.get(field.name) is None:
+        field = unique.get(name)
+        if field is None or row.get(field.name) is None:
             continue
         clash = org.db.conn.execute(
             f'SELECT "Id" FROM {quote(obj.name)} WHERE {quote(field.name)} = ? '
@@ -291,8 +290,15 @@ def _check_unique(org: Org, obj: ObjectDef, row: Row, written: Row) -> None:
 
 
 def run_rules(
-    org: Org, obj: ObjectDef, record_id: str, operation: str, options: SaveOptions
+    org: Org,
+    obj: ObjectDef,
+    record_id: str,
+    operation: str,
+    options: SaveOptions,
+    written: Row | None = None,
 ) -> None:
+    """Validation rules, then duplicate rules, against the record as written; `written` is
+    that row when the caller has it (the duplicate rules then need not read it back)."""
     for rule in obj.validation_rules:
         if not rule.active:
             continue
@@ -312,7 +318,7 @@ def run_rules(
             continue
         if duplicate_rule.action == "alert" and options.allow_duplicate_save:
             continue
-        _check_duplicates(org, obj, record_id, duplicate_rule.name, options)
+        _check_duplicates(org, obj, record_id, duplicate_rule.name, options, written)
 
 
 def _rule_sql(org: Org, obj: ObjectDef, condition: str) -> tuple[str, tuple[SqlParam, ...]]:
@@ -329,10 +335,15 @@ def _rule_sql(org: Org, obj: ObjectDef, condition: str) -> tuple[str, tuple[SqlP
 
 
 def _check_duplicates(
-    org: Org, obj: ObjectDef, record_id: str, rule_name: str, options: SaveOptions
+    org: Org,
+    obj: ObjectDef,
+    record_id: str,
+    rule_name: str,
+    options: SaveOptions,
+    written: Row | None,
 ) -> None:
     rule = next(rule for rule in obj.duplicate_rules if rule.name == rule_name)
-    row = org.load(obj, record_id)
+    row = written if written is not None else org.load(obj, record_id)
     assert row is not None
     fields = [obj.field(name) for name in rule.match_fields]
     values = [row.get(field.name) for field in fields if field is not None]

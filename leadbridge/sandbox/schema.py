@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,48 @@ class ObjectDef:
 
     def iter_fields(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
+
+    # The save rules' views of the fields, built on first use. The fields do not change once
+    # the schema is built (build_schema), so each is computed once, not once per record saved.
+
+    @cached_property
+    def default_values(self) -> dict[str, Any]:
+        """What a new record holds before the values sent: booleans, default values."""
+        values: dict[str, Any] = {}
+        for f in self.iter_fields():
+            if f.type == "boolean":
+                values[f.name] = int(bool(f.default))
+            elif f.default_picklist_value is not None:
+                values[f.name] = f.default_picklist_value
+            elif f.default is not None:
+                values[f.name] = f.default
+        return values
+
+    @cached_property
+    def formula_fields(self) -> tuple[FieldDef, ...]:
+        return tuple(f for f in self.iter_fields() if f.formula)
+
+    @cached_property
+    def reference_fields(self) -> dict[str, FieldDef]:
+        """Writable reference fields by API name (the references a save checks)."""
+        return {
+            f.name: f
+            for f in self.iter_fields()
+            if f.type == "reference" and (f.createable or f.updateable)
+        }
+
+    @cached_property
+    def unique_fields(self) -> dict[str, FieldDef]:
+        return {f.name: f for f in self.iter_fields() if f.unique}
+
+    @cached_property
+    def required_fields(self) -> tuple[FieldDef, ...]:
+        """Fields a save must give a value (not nillable, not boolean, writable)."""
+        return tuple(
+            f
+            for f in self.iter_fields()
+            if not f.nillable and f.type != "boolean" and (f.createable or f.updateable)
+        )
 
 
 class OrgSchema:

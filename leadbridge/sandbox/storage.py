@@ -53,6 +53,9 @@ class OrgDatabase:
         self.conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self.lock = threading.RLock()
         self._savepoints = 0
+        # _meta values read back (admin user id, assignment rules...): one query each, not one
+        # per record saved. Written only by set_meta and wipe; forgotten on any rollback.
+        self._meta: dict[str, str | None] = {}
         self.conn.execute("PRAGMA foreign_keys = OFF")
         if path:
             self.conn.execute("PRAGMA journal_mode = WAL")
@@ -156,6 +159,7 @@ class OrgDatabase:
                 try:
                     yield self.conn
                 except BaseException:
+                    self._meta.clear()
                     self.conn.execute(f"ROLLBACK TO {name}")
                     self.conn.execute(f"RELEASE {name}")
                     raise
@@ -166,21 +170,33 @@ class OrgDatabase:
             try:
                 yield self.conn
             except BaseException:
+                self._meta.clear()
                 self.conn.execute("ROLLBACK")
                 raise
             else:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self._meta.clear()
+                    raise
 
     def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        with self.lock:
+            if key in self._meta:
+                return self._meta[key]
+            row = self.conn.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
+            value = None if row is None else str(row[0])
+            self._meta[key] = value
+            return value
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(
-            "INSERT INTO _meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        with self.lock:
+            self._meta.pop(key, None)
+            self.conn.execute(
+                "INSERT INTO _meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def wipe(self) -> None:
         """Delete every record (the schema stays); used by the control plane's reset."""
@@ -189,4 +205,5 @@ class OrgDatabase:
                 self.conn.execute(f"DELETE FROM {quote(obj.name)}")
             self.conn.execute("DELETE FROM _recycle_bin")
             self.conn.execute("DELETE FROM _meta")
+            self._meta.clear()
         self._next_rowid = {obj.name: 1 for obj in self.schema.objects()}

@@ -35,3 +35,22 @@ def test_malformed_ids_are_rejected(bad: str) -> None:
     assert not ids.looks_like_id(bad)
     with pytest.raises(ValueError, match="not a Salesforce ID"):
         ids.to18(bad)
+
+
+@pytest.mark.parametrize(
+    "sequence", [0, 1, 61, 62, 3843, 3844, 62**4 - 1, 62**4, 62**5 + 7, 123_456_789, 62**9 - 1]
+)
+def test_made_ids_are_base_62_sequences_with_their_checksum(sequence: int) -> None:
+    digits, number = "", sequence
+    for _ in range(9):
+        number, remainder = divmod(number, 62)
+        digits = ids._BASE62[remainder] + digits
+    made = ids.make_id("00Q", sequence)
+    assert made == ids.to18("00Q5g0" + digits)
+    assert ids.sequence_of(made) == sequence
+
+
+@pytest.mark.parametrize("sequence", [-1, 62**9])
+def test_sequences_out_of_range_are_refused(sequence: int) -> None:
+    with pytest.raises(ValueError, match="sequence"):
+        ids.make_id("00Q", sequence)
