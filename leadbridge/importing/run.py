@@ -10,7 +10,7 @@ new prospect, no audit entry), and the rest are written."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
@@ -22,6 +22,7 @@ from leadbridge.importing.csv_file import CsvRow, header, read_csv, rows_after
 from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop, log
 from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.database import Database
+from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.sync.config import PushConfig, load_config
 from leadbridge.sync.intake import (
@@ -135,7 +136,7 @@ def _import_batch(
         outcomes = [
             IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line) for row in rows
         ]
-        created = _create_new(intake, known, rows, outcomes, matches)
+        created, new = _create_new(intake, known, rows, outcomes, matches)
         for row, outcome in zip(rows, outcomes, strict=True):
             if row.line in created:
                 continue
@@ -145,8 +146,15 @@ def _import_batch(
             _import_row(intake, known, outcome, row, matches.get(email_key(row.email)), undelete)
         touched = [o.prospect_id for o in outcomes if o.prospect_id is not None]
         if after_change is not None and touched:
-            after_change(session, touched, Origin.IMPORT)
+            after_change(session, touched, Origin.IMPORT, fresh=_untouched(new, touched))
     return outcomes
+
+
+def _untouched(new: Sequence[Prospect], touched: Sequence[int]) -> list[Prospect]:
+    """The snapshots of the prospects created in bulk that no later row of the batch changed:
+    still current (a later row with the same email updated the row after its snapshot)."""
+    times = Counter(touched)
+    return [prospect for prospect in new if times[prospect.id] == 1]
 
 
 def _create_new(
@@ -155,11 +163,11 @@ def _create_new(
     rows: Sequence[CsvRow],
     outcomes: Sequence[IntakeOutcome],
     matches: dict[str, Source],
-) -> set[int]:
+) -> tuple[set[int], list[Prospect]]:
     """Create, in bulk, the prospects of the rows that `_import_row` would create: a new
     email (the first row with it in the batch), values the fields accept; linked to the
     Salesforce record found, with its values and its owner, as `Intake.take` does. Their
-    outcomes are filled in; the lines done.
+    outcomes are filled in; the lines done and the prospects' snapshots.
 
     They are written before the batch's other rows, so a later row with the same email updates
     the prospect just created, as one by one."""
@@ -184,7 +192,7 @@ def _create_new(
     prospects = intake.create_many([item for _, item in chosen], origin=Origin.IMPORT)
     for prospect in prospects:
         known.remember(prospect)
-    return {row.line for row, _ in chosen}
+    return {row.line for row, _ in chosen}, prospects
 
 
 def _import_row(

@@ -4,10 +4,10 @@ assign it from the record's owner, and remember the values both sides now hold."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
@@ -32,9 +32,22 @@ from leadbridge.sync.intake.report import (
 )
 from leadbridge.sync.intake.values import CrmValues, agreed_values, crm_values, fill_values
 
-# Called with (session, prospect ids, origin) after changes, in the same transaction: the
-# automation engine's `run_rules_for` (the sync engine may not import automation itself).
-AfterChange = Callable[[Any, Sequence[int], Origin], object]
+
+class AfterChange(Protocol):
+    """Called with (session, prospect ids, origin) after changes, in the same transaction: the
+    automation engine's `run_rules_for` (the sync engine may not import automation itself).
+    `fresh`: current snapshots of some of those prospects that this transaction created (their
+    rows are its own: the hook need not lock nor read them again)."""
+
+    def __call__(
+        self,
+        session: Any,
+        prospect_ids: Sequence[int],
+        origin: Origin,
+        /,
+        *,
+        fresh: Sequence[Prospect] = (),
+    ) -> object: ...
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,9 @@ def test_ctrl_c_in_the_second_batch(wired: Wired) -> None:
 def test_an_unexpected_error_undoes_the_whole_batch(wired: Wired) -> None:
     calls: list[Sequence[int]] = []
 
-    def after_change(session: Any, prospect_ids: Sequence[int], origin: Origin) -> None:
+    def after_change(
+        session: Any, prospect_ids: Sequence[int], origin: Origin, *, fresh: Any = ()
+    ) -> None:
         calls.append(prospect_ids)
         if len(calls) == 2:  # the second batch's prospects are added, then this fails
             raise RuntimeError("boom")
