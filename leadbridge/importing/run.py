@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
 from leadbridge.domain.emails import email_key
@@ -63,18 +64,44 @@ def import_csv(
     _, total = header(data, catalog)
     summary = ImportSummary()
     done, last, pending = 0, 1, list[CsvRow]()  # last: the last line of a written batch
+    batches = _batches(read_csv(data, catalog), batch_size or BATCH)
     try:
-        for batch in _batches(read_csv(data, catalog), batch_size or BATCH):
-            pending = batch
-            summary.outcomes.extend(
-                _import_batch(db, crm, clock, config, batch, summary, undelete, after_change)
-            )
-            pending, last, done = [], batch[-1].line, done + len(batch)
-            if progress is not None:
-                progress(done, total)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-lookup") as pool:
+            batch = next(batches, None)
+            ahead = _start_lookup(pool, crm, config, batch, summary)
+            while batch is not None and ahead is not None:
+                pending = batch
+                matches = ahead.result()  # this batch's lookups, or why they failed
+                following = next(batches, None)
+                ahead = _start_lookup(pool, crm, config, following, summary)
+                summary.outcomes.extend(
+                    _import_batch(db, clock, config, batch, matches, undelete, after_change)
+                )
+                pending, last, done = [], batch[-1].line, done + len(batch)
+                if progress is not None:
+                    progress(done, total)
+                batch = following
     except (Exception, KeyboardInterrupt) as error:
         _stop(summary, data, pending, last, error)
     return summary
+
+
+def _start_lookup(
+    pool: ThreadPoolExecutor,
+    crm: CrmClient,
+    config: PushConfig,
+    rows: Sequence[CsvRow] | None,
+    summary: IntakeSummary,
+) -> Future[dict[str, Source]] | None:
+    """The Salesforce lookups of a batch, made while the batch before it is written (the
+    client is used by this one thread at a time); None when there is no batch."""
+    if rows is None:
+        return None
+    return pool.submit(_lookup, crm, config, _emails(rows), summary)
+
+
+def _emails(rows: Sequence[CsvRow]) -> list[str]:
+    return [row.email for row in rows if row.problem is None and row.email]
 
 
 def _stop(
@@ -118,21 +145,18 @@ def _batches(rows: Iterable[CsvRow], size: int) -> Iterator[list[CsvRow]]:
 
 def _import_batch(
     db: Database,
-    crm: CrmClient,
     clock: Clock,
     config: PushConfig,
     rows: Sequence[CsvRow],
-    summary: IntakeSummary,
+    matches: dict[str, Source],
     undelete: bool,
     after_change: AfterChange | None,
 ) -> list[IntakeOutcome]:
     """The batch's outcomes, once its transaction is committed (nothing is reported as written
-    before it is)."""
-    emails = [row.email for row in rows if row.problem is None and row.email]
-    matches = _lookup(crm, config, emails, summary)
+    before it is); `matches`: its lookups' result."""
     with db.session() as session:
         intake = Intake(session, clock, config)
-        known = intake.known(emails)
+        known = intake.known(_emails(rows))
         outcomes = [
             IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line) for row in rows
         ]
