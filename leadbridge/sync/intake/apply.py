@@ -172,14 +172,17 @@ class Intake:
         self, source: Source | None, email: str, given: Mapping[str, Any], origin: Origin
     ) -> tuple[dict[str, Any], CrmValues | None]:
         """The checked values `take` would create a prospect with, and what was taken from
-        `source`; InputError (LeadbridgeError) when `add` would refuse them."""
+        `source`; InputError (LeadbridgeError) when `add` would refuse them. `email` and
+        `given` are checked already for `origin` (a CSV row's): only what Salesforce adds is
+        checked here (checking is idempotent: the result is the same)."""
         taken = (
             None
             if source is None
             else crm_values(self.config, self.catalog, source.object_name, source.record)
         )
         from_crm = {} if taken is None else taken.values
-        values = self.catalog.check({**from_crm, **given, "email": email}, origin=origin)
+        added = {name: value for name, value in from_crm.items() if name not in given}
+        values = {**self.catalog.check(added, origin=origin), **given, "email": email}
         return values, taken
 
     def create_many(self, items: Sequence[NewProspect], *, origin: Origin) -> list[Prospect]:
