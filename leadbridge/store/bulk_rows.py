@@ -23,24 +23,36 @@ from sqlalchemy.types import String
 KEY = "_id"  # `update_rows`: the key holding the row's id
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | None:
     """INSERT the rows in their order (every row with the same keys on PostgreSQL; rows that
-    differ fall back to an executemany)."""
+    differ fall back to an executemany). With `returning` columns: their values for every row
+    inserted, in no given order, when the one statement ran; None otherwise (read them
+    back)."""
     if not rows:
-        return
+        return []
     names = list(rows[0])
     if not _unnest_fits(connection, table, rows, names):
         statement = insert(table)
         if not _driver_many(connection, statement, table, names, rows):
             connection.execute(statement, list(rows))
-        return
+        return None
     quote = connection.dialect.identifier_preparer.quote
     columns = [table.c[name] for name in names]
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
         f"SELECT * FROM unnest({', '.join(_array(connection, column) for column in columns)})"
     )
-    connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+    if not returning:
+        connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+        return None
+    sql += f" RETURNING {', '.join(quote(name) for name in returning)}"
+    result = connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+    return [tuple(row) for row in result]
 
 
 def insert_new_rows(

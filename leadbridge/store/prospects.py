@@ -327,11 +327,12 @@ class ProspectRepository:
         if not rows:
             return []
         now = self.clock.now()
-        bulk_insert(self.session, rows, origin=origin, now=now, checked=checked)
+        ids: dict[str, int] = {}
+        bulk_insert(self.session, rows, origin=origin, now=now, checked=checked, ids=ids)
         if not checked:
             catalog = FieldCatalog.load(self.session)
             rows = [catalog.check(row, origin=origin) for row in rows]
-        prospects = self._inserted(rows, now)
+        prospects = self._inserted(rows, now, ids)
         insert_rows(
             self.session.connection(),
             AUDIT,
@@ -351,17 +352,17 @@ class ProspectRepository:
         return prospects
 
     def _inserted(
-        self, checked: Sequence[Mapping[str, Any]], now: datetime
+        self, checked: Sequence[Mapping[str, Any]], now: datetime, ids: dict[str, int]
     ) -> builtins.list[Prospect]:
         """The snapshots of prospects just inserted from `checked` rows: built from their
-        values and their ids (one light query) when they hold only columns of their own (the
-        common case), else read back."""
+        values and their ids (`ids` when the insert gave them back, else one light query)
+        when they hold only columns of their own (the common case), else read back."""
         keys = [email_key(str(values["email"])) for values in checked]
         if any(set(values) - _OWN_COLUMNS for values in checked):
             found = self.by_emails(keys)
             return [found[key] for key in keys]
-        ids: dict[str, int] = {}
-        for chunk in key_chunks(self.session, keys):
+        missing = [key for key in keys if key not in ids]
+        for chunk in key_chunks(self.session, missing):
             query = select(ProspectRow.email_key, ProspectRow.id).where(
                 one_of(self.session, ProspectRow.email_key, chunk), LIVE
             )
