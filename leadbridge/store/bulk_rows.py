@@ -42,6 +42,7 @@ def insert_rows(
             connection.execute(statement, list(rows))
         return None
     quote = connection.dialect.identifier_preparer.quote
+    names = _not_all_null(table, rows, names)
     columns = [table.c[name] for name in names]
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
@@ -165,6 +166,20 @@ def _unnest_fits(
     if any(column.default is not None and column.name not in keys for column in table.columns):
         return False
     return all(len(row) == len(keys) and keys.issuperset(row) for row in rows)
+
+
+def _not_all_null(table: Table, rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[str]:
+    """`names` without the columns that are NULL in every row and have no default: left out
+    of the INSERT they are NULL all the same, and their arrays cost the driver (most of a
+    prospect's columns are empty in an import)."""
+    kept = [
+        name
+        for name in names
+        if table.c[name].default is not None
+        or table.c[name].server_default is not None
+        or any(row[name] is not None for row in rows)
+    ]
+    return kept or names
 
 
 def _array(connection: Connection, column: Column[Any]) -> str:
