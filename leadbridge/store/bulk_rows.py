@@ -14,7 +14,7 @@ would cut an over-long value silently where the INSERT refuses it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, insert, update
@@ -152,7 +152,28 @@ def _driver_many(
 
 def _processor(connection: Connection, table: Table, name: str) -> Any:
     column = table.c[name if name != KEY else "id"]
-    return column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return _repeating(
+        column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    )
+
+
+_NOTHING = object()
+
+
+def _repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """`process` that hands back its last result for the same value again: a batch's rows
+    repeat a value column after column (the one timestamp, origin or kind of the batch), and
+    converting it (a UTC datetime to the driver's form) is a good part of the cost."""
+    if process is None:
+        return None
+    last: list[Any] = [_NOTHING, None]
+
+    def run(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return run
 
 
 def _unnest_fits(
@@ -199,7 +220,7 @@ def _arrays(
     arrays: list[list[Any]] = []
     for column in columns:
         values = [row[column.name] for row in rows]
-        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+        processor = _repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
         if processor is not None:
             values = [processor(value) for value in values]
         arrays.append(values)
