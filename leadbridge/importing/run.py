@@ -1,6 +1,9 @@
 """Applying an import: rows in batches; per batch one email lookup over contacts and one over
 unconverted leads (the client packs hundreds of emails per call), then one transaction with a
-savepoint per row, so a row that fails is undone alone and the others go on.
+savepoint per row, so a row that fails is undone alone and the others go on. A batch's lookups
+run in a second thread while the batch before it is written (Salesforce's latency and the
+database's overlap); when they fail, the batch before is still written, and the import stops
+at the batch whose lookups failed.
 
 A batch is written whole or not at all. When something stops the import midway (Salesforce
 down, the API allowance spent, an unexpected error, Ctrl-C), the batches before stay written

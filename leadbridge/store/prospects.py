@@ -323,7 +323,9 @@ class ProspectRepository:
         """New prospects as `add` makes them (checked, one "created" audit row each), with a
         few statements for all of them; in the order of `rows`. The emails must be distinct
         and free (ConflictError names the ones taken, and nothing is written). `checked`: the
-        rows are `FieldCatalog.check`'s output for `origin` already."""
+        rows are `FieldCatalog.check`'s output for `origin` already; they may then also hold
+        the Salesforce link's columns (`link_crm`'s: crm_lead_id, crm_contact_id,
+        crm_account_id, crm_owner_id, last_crm_sync_at), written with the rest."""
         if not rows:
             return []
         now = self.clock.now()
@@ -371,11 +373,6 @@ class ProspectRepository:
             Prospect(id=ids[key], created_at=now, updated_at=now, **values)
             for key, values in zip(keys, checked, strict=True)
         ]
-
-    def link_many(self, links: Sequence[Mapping[str, Any]]) -> None:
-        """`link_crm` for many prospects: each mapping holds "_id" and the columns to set
-        (crm_lead_id, crm_contact_id, crm_account_id, crm_owner_id, last_crm_sync_at)."""
-        self._update_many(links)
 
     def assign_new_many(
         self, assignments: Mapping[int, int], *, origin: Origin, actor: str | None

@@ -187,11 +187,16 @@ class Intake:
 
     def create_many(self, items: Sequence[NewProspect], *, origin: Origin) -> list[Prospect]:
         """What `take` does for each item (a new email, distinct), with a few statements for
-        all: create, link to the source, remember the agreed values, assign from the owner."""
-        values = [item.values for item in items]
-        created = self.prospects.add_many(values, origin=origin, actor=None, checked=True)
+        all: create already linked to the source (its columns in the INSERT), remember the
+        agreed values, assign from the owner."""
         now = self.clock.now()
-        links: list[dict[str, Any]] = []
+        values = [
+            item.values
+            if item.source is None or item.taken is None
+            else {**item.values, **_link_columns(item.source, now)}
+            for item in items
+        ]
+        created = self.prospects.add_many(values, origin=origin, actor=None, checked=True)
         agreed: list[Agreed] = []
         assignments: dict[int, int] = {}
         result: list[Prospect] = []
@@ -200,9 +205,6 @@ class Intake:
             outcome.status = CREATED
             if source is not None and item.taken is not None:
                 outcome.warnings.extend(item.taken.warnings)
-                link = _link_columns(source, now)
-                links.append({"_id": prospect.id, **link})
-                prospect = with_values(prospect, **link)
                 agreed.append(
                     Agreed(
                         prospect.id,
@@ -218,8 +220,6 @@ class Intake:
                 outcome.crm_object, outcome.crm_id = source.object_name, source.crm_id
             outcome.prospect_id, outcome.email = prospect.id, prospect.email
             result.append(prospect)
-        if links:
-            self.prospects.link_many(links)
         self.state.remember(agreed, replace=True)
         if assignments:
             self.prospects.assign_new_many(assignments, origin=Origin.SALESFORCE, actor=None)
