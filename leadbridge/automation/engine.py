@@ -108,9 +108,16 @@ def compile_rules(
 
 
 def run_rules_for(
-    session: Session, clock: Clock, prospect_ids: Iterable[int], origin: Origin
+    session: Session,
+    clock: Clock,
+    prospect_ids: Iterable[int],
+    origin: Origin,
+    *,
+    fresh: Sequence[Prospect] = (),
 ) -> RulesReport:
-    """Run the active rules for these prospects after `origin` changed them."""
+    """Run the active rules for these prospects after `origin` changed them. `fresh`: current
+    snapshots of some of them that this transaction created (an import's new prospects): no
+    other transaction can see their rows, so they are neither locked nor read again."""
     if origin is Origin.AUTOMATION:
         return RulesReport()
     report = RulesReport()
@@ -118,10 +125,20 @@ def run_rules_for(
     if not active:
         return report
     rules = compile_rules(session, active, report)
-    ids = list(prospect_ids)
-    prospects = prospects_by_ids(session, ids, lock=True)
+    prospects = _locked_prospects(session, list(prospect_ids), fresh)
     report.add(RuleEngine(session, clock).apply(rules, prospects, locked=True))
     return report
+
+
+def _locked_prospects(
+    session: Session, ids: Sequence[int], fresh: Sequence[Prospect]
+) -> list[Prospect]:
+    """The prospects with these ids, in id order, read after their rows were locked; those
+    in `fresh` taken as they are."""
+    given = {prospect.id: prospect for prospect in fresh}
+    read = prospects_by_ids(session, [i for i in ids if i not in given], lock=True)
+    known = [given[i] for i in dict.fromkeys(ids) if i in given]
+    return sorted([*read, *known], key=lambda prospect: prospect.id)
 
 
 class RuleEngine:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from leadbridge.errors import CrmError, CrmTransientError, InputError
 from leadbridge.importing.csv_file import EMAIL, CsvRow, _checked, _row, _text, header
 from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop
-from leadbridge.importing.run import BATCH, _import_batch
+from leadbridge.importing.run import BATCH, _emails, _import_batch, _lookup
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database, is_transient
 from leadbridge.store.import_chunks import Cells, Chunk, ImportChunkRepository
@@ -108,8 +108,9 @@ def run_chunk(
 
     summary = IntakeSummary()
     try:
+        matches = _lookup(crm, config, _emails(rows), summary)
         outcomes = _import_batch(
-            db, crm, clock, config, rows, summary, chunk.undelete, after_change, record
+            db, clock, config, rows, matches, chunk.undelete, after_change, record
         )
     except _TakenError:
         return {"chunk": seq, "skipped": "done by another job"}

@@ -1,6 +1,9 @@
 """Applying an import: rows in batches; per batch one email lookup over contacts and one over
 unconverted leads (the client packs hundreds of emails per call), then one transaction with a
-savepoint per row, so a row that fails is undone alone and the others go on.
+savepoint per row, so a row that fails is undone alone and the others go on. A batch's lookups
+run in a second thread while the batch before it is written (Salesforce's latency and the
+database's overlap); when they fail, the batch before is still written, and the import stops
+at the batch whose lookups failed.
 
 A batch is written whole or not at all. When something stops the import midway (Salesforce
 down, the API allowance spent, an unexpected error, Ctrl-C), the batches before stay written
@@ -10,8 +13,9 @@ new prospect, no audit entry), and the rest are written."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 
 from sqlalchemy.orm import Session
@@ -24,6 +28,7 @@ from leadbridge.importing.csv_file import CsvRow, header, read_csv, rows_after
 from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop, log
 from leadbridge.ports import Clock, CrmClient, CrmRecord
 from leadbridge.store.database import Database
+from leadbridge.store.prospect import Prospect
 from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.sync.config import PushConfig, load_config
 from leadbridge.sync.intake import (
@@ -65,18 +70,44 @@ def import_csv(
     _, total = header(data, catalog)
     summary = ImportSummary()
     done, last, pending = 0, 1, list[CsvRow]()  # last: the last line of a written batch
+    batches = _batches(read_csv(data, catalog), batch_size or BATCH)
     try:
-        for batch in _batches(read_csv(data, catalog), batch_size or BATCH):
-            pending = batch
-            summary.outcomes.extend(
-                _import_batch(db, crm, clock, config, batch, summary, undelete, after_change)
-            )
-            pending, last, done = [], batch[-1].line, done + len(batch)
-            if progress is not None:
-                progress(done, total)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-lookup") as pool:
+            batch = next(batches, None)
+            ahead = _start_lookup(pool, crm, config, batch, summary)
+            while batch is not None and ahead is not None:
+                pending = batch
+                matches = ahead.result()  # this batch's lookups, or why they failed
+                following = next(batches, None)
+                ahead = _start_lookup(pool, crm, config, following, summary)
+                summary.outcomes.extend(
+                    _import_batch(db, clock, config, batch, matches, undelete, after_change)
+                )
+                pending, last, done = [], batch[-1].line, done + len(batch)
+                if progress is not None:
+                    progress(done, total)
+                batch = following
     except (Exception, KeyboardInterrupt) as error:
         _stop(summary, data, pending, last, error)
     return summary
+
+
+def _start_lookup(
+    pool: ThreadPoolExecutor,
+    crm: CrmClient,
+    config: PushConfig,
+    rows: Sequence[CsvRow] | None,
+    summary: IntakeSummary,
+) -> Future[dict[str, Source]] | None:
+    """The Salesforce lookups of a batch, made while the batch before it is written (the
+    client is used by this one thread at a time); None when there is no batch."""
+    if rows is None:
+        return None
+    return pool.submit(_lookup, crm, config, _emails(rows), summary)
+
+
+def _emails(rows: Sequence[CsvRow]) -> list[str]:
+    return [row.email for row in rows if row.problem is None and row.email]
 
 
 def _stop(
@@ -120,27 +151,25 @@ def _batches(rows: Iterable[CsvRow], size: int) -> Iterator[list[CsvRow]]:
 
 def _import_batch(
     db: Database,
-    crm: CrmClient,
     clock: Clock,
     config: PushConfig,
     rows: Sequence[CsvRow],
-    summary: IntakeSummary,
+    matches: dict[str, Source],
     undelete: bool,
     after_change: AfterChange | None,
     before_commit: BeforeCommit | None = None,
 ) -> list[IntakeOutcome]:
     """The batch's outcomes, once its transaction is committed (nothing is reported as written
-    before it is). `before_commit` is called last in that transaction, with the outcomes (a
-    worker's chunk records them and that it is done: importing/jobs.py)."""
-    emails = [row.email for row in rows if row.problem is None and row.email]
-    matches = _lookup(crm, config, emails, summary)
+    before it is); `matches`: its lookups' result. `before_commit` is called last in that
+    transaction, with the outcomes (a worker's chunk records them and that it is done:
+    importing/jobs.py)."""
     with db.session() as session:
         intake = Intake(session, clock, config)
-        known = intake.known(emails)
+        known = intake.known(_emails(rows))
         outcomes = [
             IntakeOutcome(f"line {row.line}", ERROR, row.email, line=row.line) for row in rows
         ]
-        created = _create_new(intake, known, rows, outcomes, matches)
+        created, new = _create_new(intake, known, rows, outcomes, matches)
         for row, outcome in zip(rows, outcomes, strict=True):
             if row.line in created:
                 continue
@@ -150,10 +179,17 @@ def _import_batch(
             _import_row(intake, known, outcome, row, matches.get(email_key(row.email)), undelete)
         touched = [o.prospect_id for o in outcomes if o.prospect_id is not None]
         if after_change is not None and touched:
-            after_change(session, touched, Origin.IMPORT)
+            after_change(session, touched, Origin.IMPORT, fresh=_untouched(new, touched))
         if before_commit is not None:
             before_commit(session, outcomes)
     return outcomes
+
+
+def _untouched(new: Sequence[Prospect], touched: Sequence[int]) -> list[Prospect]:
+    """The snapshots of the prospects created in bulk that no later row of the batch changed:
+    still current (a later row with the same email updated the row after its snapshot)."""
+    times = Counter(touched)
+    return [prospect for prospect in new if times[prospect.id] == 1]
 
 
 def _create_new(
@@ -162,11 +198,11 @@ def _create_new(
     rows: Sequence[CsvRow],
     outcomes: Sequence[IntakeOutcome],
     matches: dict[str, Source],
-) -> set[int]:
+) -> tuple[set[int], list[Prospect]]:
     """Create, in bulk, the prospects of the rows that `_import_row` would create: a new
     email (the first row with it in the batch), values the fields accept; linked to the
     Salesforce record found, with its values and its owner, as `Intake.take` does. Their
-    outcomes are filled in; the lines done.
+    outcomes are filled in; the lines done and the prospects' snapshots.
 
     They are written before the batch's other rows, so a later row with the same email updates
     the prospect just created, as one by one."""
@@ -191,7 +227,7 @@ def _create_new(
     prospects = intake.create_many([item for _, item in chosen], origin=Origin.IMPORT)
     for prospect in prospects:
         known.remember(prospect)
-    return {row.line for row, _ in chosen}
+    return {row.line for row, _ in chosen}, prospects
 
 
 def _import_row(

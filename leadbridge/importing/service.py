@@ -12,6 +12,7 @@ from leadbridge.importing.report import ImportSummary
 from leadbridge.importing.run import Progress, import_csv
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database
+from leadbridge.store.prospect import Prospect
 from leadbridge.sync.intake import IntakeSummary, send_to_leadbridge
 
 
@@ -32,8 +33,16 @@ class IntakeService:
                 self._crm = self._make_crm()
             return self._crm
 
-    def _after(self, session: Any, prospect_ids: Sequence[int], origin: Any) -> object:
-        return run_rules_for(session, self.clock, prospect_ids, origin)
+    def _after(
+        self,
+        session: Any,
+        prospect_ids: Sequence[int],
+        origin: Any,
+        /,
+        *,
+        fresh: Sequence[Prospect] = (),
+    ) -> object:
+        return run_rules_for(session, self.clock, prospect_ids, origin, fresh=fresh)
 
     def send(self, ids: Sequence[str]) -> IntakeSummary:
         return send_to_leadbridge(self.db, self.crm(), self.clock, ids, after_change=self._after)

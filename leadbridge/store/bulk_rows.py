@@ -14,7 +14,7 @@ would cut an over-long value silently where the INSERT refuses it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, insert, update
@@ -23,24 +23,37 @@ from sqlalchemy.types import String
 KEY = "_id"  # `update_rows`: the key holding the row's id
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | None:
     """INSERT the rows in their order (every row with the same keys on PostgreSQL; rows that
-    differ fall back to an executemany)."""
+    differ fall back to an executemany). With `returning` columns: their values for every row
+    inserted, in no given order, when the one statement ran; None otherwise (read them
+    back)."""
     if not rows:
-        return
+        return []
     names = list(rows[0])
     if not _unnest_fits(connection, table, rows, names):
         statement = insert(table)
         if not _driver_many(connection, statement, table, names, rows):
             connection.execute(statement, list(rows))
-        return
+        return None
     quote = connection.dialect.identifier_preparer.quote
+    names = _not_all_null(table, rows, names)
     columns = [table.c[name] for name in names]
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
         f"SELECT * FROM unnest({', '.join(_array(connection, column) for column in columns)})"
     )
-    connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+    if not returning:
+        connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+        return None
+    sql += f" RETURNING {', '.join(quote(name) for name in returning)}"
+    result = connection.exec_driver_sql(sql, _arrays(connection, columns, rows))
+    return [tuple(row) for row in result]
 
 
 def insert_new_rows(
@@ -139,7 +152,28 @@ def _driver_many(
 
 def _processor(connection: Connection, table: Table, name: str) -> Any:
     column = table.c[name if name != KEY else "id"]
-    return column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return _repeating(
+        column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    )
+
+
+_NOTHING = object()
+
+
+def _repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """`process` that hands back its last result for the same value again: a batch's rows
+    repeat a value column after column (the one timestamp, origin or kind of the batch), and
+    converting it (a UTC datetime to the driver's form) is a good part of the cost."""
+    if process is None:
+        return None
+    last: list[Any] = [_NOTHING, None]
+
+    def run(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return run
 
 
 def _unnest_fits(
@@ -153,6 +187,20 @@ def _unnest_fits(
     if any(column.default is not None and column.name not in keys for column in table.columns):
         return False
     return all(len(row) == len(keys) and keys.issuperset(row) for row in rows)
+
+
+def _not_all_null(table: Table, rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[str]:
+    """`names` without the columns that are NULL in every row and have no default: left out
+    of the INSERT they are NULL all the same, and their arrays cost the driver (most of a
+    prospect's columns are empty in an import)."""
+    kept = [
+        name
+        for name in names
+        if table.c[name].default is not None
+        or table.c[name].server_default is not None
+        or any(row[name] is not None for row in rows)
+    ]
+    return kept or names
 
 
 def _array(connection: Connection, column: Column[Any]) -> str:
@@ -172,7 +220,7 @@ def _arrays(
     arrays: list[list[Any]] = []
     for column in columns:
         values = [row[column.name] for row in rows]
-        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+        processor = _repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
         if processor is not None:
             values = [processor(value) for value in values]
         arrays.append(values)

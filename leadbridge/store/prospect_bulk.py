@@ -40,17 +40,26 @@ def bulk_insert(
     origin: Origin,
     now: datetime,
     checked: bool = False,
+    ids: dict[str, int] | None = None,
 ) -> int:
     """Insert prospects from `rows` (field name → value); the number inserted. `checked`:
-    the rows are `FieldCatalog.check`'s output already (not checked again)."""
-    return _Loader(session, Origin(origin), now, checked=checked).load(rows)
+    the rows are `FieldCatalog.check`'s output already (not checked again). `ids`: filled
+    with email key → new id when the database hands them back with the insert (PostgreSQL)."""
+    return _Loader(session, Origin(origin), now, checked=checked, ids=ids).load(rows)
 
 
 class _Loader:
     def __init__(
-        self, session: Session, origin: Origin, now: datetime, *, checked: bool = False
+        self,
+        session: Session,
+        origin: Origin,
+        now: datetime,
+        *,
+        checked: bool = False,
+        ids: dict[str, int] | None = None,
     ) -> None:
         self.session = session
+        self.ids = ids
         self.checked = checked
         self.origin = origin
         self.catalog = FieldCatalog.load(session)
@@ -66,7 +75,11 @@ class _Loader:
             records, custom = self._prepare(chunk, first_line=total + 1)
             try:
                 with self.session.begin_nested():
-                    self.insert_prospects.run(self.session.connection(), records)
+                    returned = self.insert_prospects.run(
+                        self.session.connection(), records, returning=self.ids is not None
+                    )
+                    if self.ids is not None and returned is not None:
+                        self.ids.update((key, prospect_id) for prospect_id, key in returned)
             except IntegrityError:
                 self._raise_taken([record["email_key"] for record in records])
                 raise
@@ -184,12 +197,18 @@ class _Insert:
         order = compiled.positiontup if compiled.positional else None
         self.values = None if order is None else itemgetter(*order)
 
-    def run(self, connection: Connection, records: list[dict[str, Any]]) -> None:
+    def run(
+        self, connection: Connection, records: list[dict[str, Any]], *, returning: bool = False
+    ) -> list[tuple[Any, ...]] | None:
+        """(id, email_key) of each row inserted when `returning` and the database gives them
+        back with the insert; else None."""
         if not records:
-            return
-        if connection.dialect.name == "postgresql":
-            insert_rows(connection, self.table, records)  # one statement (see bulk_rows)
-        elif self.values is None:
+            return None
+        if connection.dialect.name == "postgresql":  # one statement (see bulk_rows)
+            columns = ("id", "email_key") if returning else ()
+            return insert_rows(connection, self.table, records, columns)
+        if self.values is None:
             connection.exec_driver_sql(self.sql, records)
         else:
             connection.exec_driver_sql(self.sql, [self.values(record) for record in records])
+        return None

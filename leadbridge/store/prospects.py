@@ -323,15 +323,18 @@ class ProspectRepository:
         """New prospects as `add` makes them (checked, one "created" audit row each), with a
         few statements for all of them; in the order of `rows`. The emails must be distinct
         and free (ConflictError names the ones taken, and nothing is written). `checked`: the
-        rows are `FieldCatalog.check`'s output for `origin` already."""
+        rows are `FieldCatalog.check`'s output for `origin` already; they may then also hold
+        the Salesforce link's columns (`link_crm`'s: crm_lead_id, crm_contact_id,
+        crm_account_id, crm_owner_id, last_crm_sync_at), written with the rest."""
         if not rows:
             return []
         now = self.clock.now()
-        bulk_insert(self.session, rows, origin=origin, now=now, checked=checked)
+        ids: dict[str, int] = {}
+        bulk_insert(self.session, rows, origin=origin, now=now, checked=checked, ids=ids)
         if not checked:
             catalog = FieldCatalog.load(self.session)
             rows = [catalog.check(row, origin=origin) for row in rows]
-        prospects = self._inserted(rows, now)
+        prospects = self._inserted(rows, now, ids)
         insert_rows(
             self.session.connection(),
             AUDIT,
@@ -351,17 +354,17 @@ class ProspectRepository:
         return prospects
 
     def _inserted(
-        self, checked: Sequence[Mapping[str, Any]], now: datetime
+        self, checked: Sequence[Mapping[str, Any]], now: datetime, ids: dict[str, int]
     ) -> builtins.list[Prospect]:
         """The snapshots of prospects just inserted from `checked` rows: built from their
-        values and their ids (one light query) when they hold only columns of their own (the
-        common case), else read back."""
+        values and their ids (`ids` when the insert gave them back, else one light query)
+        when they hold only columns of their own (the common case), else read back."""
         keys = [email_key(str(values["email"])) for values in checked]
         if any(set(values) - _OWN_COLUMNS for values in checked):
             found = self.by_emails(keys)
             return [found[key] for key in keys]
-        ids: dict[str, int] = {}
-        for chunk in key_chunks(self.session, keys):
+        missing = [key for key in keys if key not in ids]
+        for chunk in key_chunks(self.session, missing):
             query = select(ProspectRow.email_key, ProspectRow.id).where(
                 one_of(self.session, ProspectRow.email_key, chunk), LIVE
             )
@@ -370,11 +373,6 @@ class ProspectRepository:
             Prospect(id=ids[key], created_at=now, updated_at=now, **values)
             for key, values in zip(keys, checked, strict=True)
         ]
-
-    def link_many(self, links: Sequence[Mapping[str, Any]]) -> None:
-        """`link_crm` for many prospects: each mapping holds "_id" and the columns to set
-        (crm_lead_id, crm_contact_id, crm_account_id, crm_owner_id, last_crm_sync_at)."""
-        self._update_many(links)
 
     def assign_new_many(
         self, assignments: Mapping[int, int], *, origin: Origin, actor: str | None

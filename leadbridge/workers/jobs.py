@@ -6,7 +6,7 @@ small dict for the job's log line."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +16,7 @@ from leadbridge.cli import context
 from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.errors import ConfigurationError, CrmLimitError
 from leadbridge.ports import CrmClient
+from leadbridge.store.prospect import Prospect
 from leadbridge.workers.clients import ClientPool
 from leadbridge.workers.push import push_claimed
 
@@ -138,8 +139,10 @@ def import_chunk(run_id: int, seq: int, *, last_attempt: bool) -> dict[str, Any]
 
     db, clock = context.database(), context.clock()
 
-    def after_change(session: Any, prospect_ids: Any, origin: Any) -> object:
-        return run_rules_for(session, clock, prospect_ids, origin)
+    def after_change(
+        session: Any, prospect_ids: Any, origin: Any, /, *, fresh: Sequence[Prospect] = ()
+    ) -> object:
+        return run_rules_for(session, clock, prospect_ids, origin, fresh=fresh)
 
     try:
         with _clients.client() as crm:

@@ -30,9 +30,10 @@ CSV = "email\none@example.com\ntwo@example.com\nthree@example.com\nfour@example.
 def fault_after_first_batch(
     monkeypatch: pytest.MonkeyPatch, sandbox: SandboxClient
 ) -> Callable[[str], None]:
-    """Batches of two rows; after the first one is written, Salesforce fails as `kind`."""
+    """Batches of two rows; Salesforce fails as `kind` from the second batch's lookups on
+    (they run while the first batch is written)."""
     monkeypatch.setattr(run, "BATCH", 2)
-    real = run._import_batch
+    real = run._lookup
 
     def arm(kind: str) -> None:
         batches = 0
@@ -44,7 +45,7 @@ def fault_after_first_batch(
                 sandbox.control("POST", "/faults", {"kind": kind, "next_n": 10})
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(run, "_import_batch", once_then_fault)
+        monkeypatch.setattr(run, "_lookup", once_then_fault)
 
     return arm
 

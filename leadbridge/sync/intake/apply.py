@@ -4,10 +4,10 @@ assign it from the record's owner, and remember the values both sides now hold."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
@@ -32,9 +32,22 @@ from leadbridge.sync.intake.report import (
 )
 from leadbridge.sync.intake.values import CrmValues, agreed_values, crm_values, fill_values
 
-# Called with (session, prospect ids, origin) after changes, in the same transaction: the
-# automation engine's `run_rules_for` (the sync engine may not import automation itself).
-AfterChange = Callable[[Any, Sequence[int], Origin], object]
+
+class AfterChange(Protocol):
+    """Called with (session, prospect ids, origin) after changes, in the same transaction: the
+    automation engine's `run_rules_for` (the sync engine may not import automation itself).
+    `fresh`: current snapshots of some of those prospects that this transaction created (their
+    rows are its own: the hook need not lock nor read them again)."""
+
+    def __call__(
+        self,
+        session: Any,
+        prospect_ids: Sequence[int],
+        origin: Origin,
+        /,
+        *,
+        fresh: Sequence[Prospect] = (),
+    ) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -159,23 +172,31 @@ class Intake:
         self, source: Source | None, email: str, given: Mapping[str, Any], origin: Origin
     ) -> tuple[dict[str, Any], CrmValues | None]:
         """The checked values `take` would create a prospect with, and what was taken from
-        `source`; InputError (LeadbridgeError) when `add` would refuse them."""
+        `source`; InputError (LeadbridgeError) when `add` would refuse them. `email` and
+        `given` are checked already for `origin` (a CSV row's): only what Salesforce adds is
+        checked here (checking is idempotent: the result is the same)."""
         taken = (
             None
             if source is None
             else crm_values(self.config, self.catalog, source.object_name, source.record)
         )
         from_crm = {} if taken is None else taken.values
-        values = self.catalog.check({**from_crm, **given, "email": email}, origin=origin)
+        added = {name: value for name, value in from_crm.items() if name not in given}
+        values = {**self.catalog.check(added, origin=origin), **given, "email": email}
         return values, taken
 
     def create_many(self, items: Sequence[NewProspect], *, origin: Origin) -> list[Prospect]:
         """What `take` does for each item (a new email, distinct), with a few statements for
-        all: create, link to the source, remember the agreed values, assign from the owner."""
-        values = [item.values for item in items]
-        created = self.prospects.add_many(values, origin=origin, actor=None, checked=True)
+        all: create already linked to the source (its columns in the INSERT), remember the
+        agreed values, assign from the owner."""
         now = self.clock.now()
-        links: list[dict[str, Any]] = []
+        values = [
+            item.values
+            if item.source is None or item.taken is None
+            else {**item.values, **_link_columns(item.source, now)}
+            for item in items
+        ]
+        created = self.prospects.add_many(values, origin=origin, actor=None, checked=True)
         agreed: list[Agreed] = []
         assignments: dict[int, int] = {}
         result: list[Prospect] = []
@@ -184,9 +205,6 @@ class Intake:
             outcome.status = CREATED
             if source is not None and item.taken is not None:
                 outcome.warnings.extend(item.taken.warnings)
-                link = _link_columns(source, now)
-                links.append({"_id": prospect.id, **link})
-                prospect = with_values(prospect, **link)
                 agreed.append(
                     Agreed(
                         prospect.id,
@@ -202,8 +220,6 @@ class Intake:
                 outcome.crm_object, outcome.crm_id = source.object_name, source.crm_id
             outcome.prospect_id, outcome.email = prospect.id, prospect.email
             result.append(prospect)
-        if links:
-            self.prospects.link_many(links)
         self.state.remember(agreed, replace=True)
         if assignments:
             self.prospects.assign_new_many(assignments, origin=Origin.SALESFORCE, actor=None)

@@ -264,7 +264,9 @@ def auto_create_runner(
 ) -> Callable[[], IntakeSummary]:
     """`auto_create_step` as a sync cycle step; `after_changes(session, ids)` as the pull's."""
 
-    def after(session: Any, prospect_ids: Sequence[int], _origin: Origin) -> object:
+    def after(
+        session: Any, prospect_ids: Sequence[int], _origin: Origin, /, *, fresh: Any = ()
+    ) -> object:
         return None if after_changes is None else after_changes(session, list(prospect_ids))
 
     return lambda: auto_create_step(db, crm, clock, after_change=after)

@@ -126,7 +126,9 @@ def test_a_rule_fires_for_new_and_updated_rows_of_the_import(wired_db: Wired) ->
 def _rules(wired: Wired) -> object:
     from leadbridge.automation import run_rules_for
 
-    def after(session: object, prospect_ids: object, origin: Origin) -> object:
-        return run_rules_for(session, wired.clock, prospect_ids, origin)  # type: ignore[arg-type]
+    def after(
+        session: object, prospect_ids: object, origin: Origin, *, fresh: object = ()
+    ) -> object:
+        return run_rules_for(session, wired.clock, prospect_ids, origin, fresh=fresh)  # type: ignore[arg-type]
 
     return after

@@ -54,18 +54,30 @@ def run(wired: Wired, crm: CrmClient | None = None, **options: Any) -> ImportSum
     return import_csv(wired.db, crm or wired.crm, wired.clock, CSV, batch_size=3, **options)
 
 
-def fault_after_first_batch(wired: Wired, kind: str, next_n: int) -> Any:
-    def progress(done: int, _total: int) -> None:
-        if done == 3:
-            wired.control("POST", "/faults", {"kind": kind, "next_n": next_n})
+class FaultAfterFirstBatch:
+    """The real client; Salesforce starts failing as `kind` (the next `next_n` calls) when the
+    second batch looks its emails up. The lookups run one batch ahead of the writes, so the
+    first batch is written after that."""
 
-    return progress
+    def __init__(self, wired: Wired, kind: str, next_n: int) -> None:
+        self.wired, self.kind, self.next_n = wired, kind, next_n
+        self.calls = 0
+
+    def find_by_emails(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == 3:  # batch 1 looks up contacts, then leads
+            self.wired.control("POST", "/faults", {"kind": self.kind, "next_n": self.next_n})
+        return self.wired.crm.find_by_emails(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wired.crm, name)
 
 
 def test_salesforce_down_after_the_first_batch_then_a_rerun_finishes(wired: Wired) -> None:
     lead = new_lead(wired, "lead@example.com", FirstName="Lee")
     # The client tries twice (tests/integration/sync/conftest.py): five 503s outlast it.
-    first = run(wired, progress=fault_after_first_batch(wired, "SERVER_UNAVAILABLE", 5))
+    crm: Any = FaultAfterFirstBatch(wired, "SERVER_UNAVAILABLE", 5)
+    first = run(wired, crm)
     assert first.stopped is not None
     assert (first.stopped.line, first.stopped.code) == (5, "SERVER_UNAVAILABLE")
     assert first.stopped.salesforce and first.stopped.retryable
@@ -105,7 +117,8 @@ def test_salesforce_down_after_the_first_batch_then_a_rerun_finishes(wired: Wire
 
 
 def test_the_api_allowance_spent_midway(wired: Wired) -> None:
-    summary = run(wired, progress=fault_after_first_batch(wired, "REQUEST_LIMIT_EXCEEDED", 1))
+    crm: Any = FaultAfterFirstBatch(wired, "REQUEST_LIMIT_EXCEEDED", 1)
+    summary = run(wired, crm)
     assert summary.stopped is not None
     assert summary.stopped.code == "REQUEST_LIMIT_EXCEEDED" and summary.stopped.line == 5
     assert summary.written == 3
@@ -143,7 +156,9 @@ def test_ctrl_c_in_the_second_batch(wired: Wired) -> None:
 def test_an_unexpected_error_undoes_the_whole_batch(wired: Wired) -> None:
     calls: list[Sequence[int]] = []
 
-    def after_change(session: Any, prospect_ids: Sequence[int], origin: Origin) -> None:
+    def after_change(
+        session: Any, prospect_ids: Sequence[int], origin: Origin, *, fresh: Any = ()
+    ) -> None:
         calls.append(prospect_ids)
         if len(calls) == 2:  # the second batch's prospects are added, then this fails
             raise RuntimeError("boom")

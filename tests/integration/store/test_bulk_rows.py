@@ -19,6 +19,7 @@ from leadbridge.store.models import AuditRow, OutboxRow, ProspectRow
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 AT = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+LATER = datetime(2026, 5, 2, 8, 0, tzinfo=UTC)
 
 
 def test_rows_inserted_in_order_then_updated_by_id(db: Database, clock: Clock) -> None:
@@ -110,3 +111,39 @@ def test_a_column_default_left_out_is_filled_in(db: Database, clock: Clock) -> N
             select(OutboxRow.attempts).where(OutboxRow.prospect_id == prospect.id)
         ).all()
     assert attempts == [0]
+
+
+def test_empty_columns_stay_null_and_the_ids_come_back(db: Database, clock: Clock) -> None:
+    with db.session() as session:
+        prospect = ProspectRepository(session, clock).add(
+            {"email": "ids@example.com"}, origin=Origin.USER, actor="t"
+        )
+        rows = [
+            {
+                "prospect_id": prospect.id,
+                "field": f"f{n}",
+                "old_value": None,  # NULL in every row: left out of the INSERT on PostgreSQL
+                "new_value": None if n else "x",
+                "at": AT if n < 2 else LATER,  # a value converted once, then another
+                "origin": Origin.AUTOMATION,
+                "actor": None,
+            }
+            for n in range(3)
+        ]
+        returned = insert_rows(session.connection(), AUDIT, rows, ("id", "field"))
+    with db.session() as session:
+        written = session.execute(
+            select(AuditRow.id, AuditRow.field, AuditRow.old_value, AuditRow.new_value, AuditRow.at)
+            .where(AuditRow.field.like("f%"))
+            .order_by(AuditRow.id)
+        ).all()
+    assert [tuple(row)[1:] for row in written] == [
+        ("f0", None, "x", AT),
+        ("f1", None, None, AT),
+        ("f2", None, None, LATER),
+    ]
+    if db.engine.dialect.name == "postgresql":  # one statement: the ids with it
+        assert returned is not None
+        assert sorted(returned) == [(row.id, row.field) for row in written]
+    else:
+        assert returned is None
