@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from leadbridge.errors import CrmError, CrmTransientError, InputError
 from leadbridge.importing.csv_file import EMAIL, CsvRow, _checked, _row, _text, header
 from leadbridge.importing.report import NOT_WRITTEN, ImportSummary, Stop
-from leadbridge.importing.run import BATCH, _emails, _import_batch, _lookup
+from leadbridge.importing.run import _emails, _import_batch, _lookup
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database, is_transient
 from leadbridge.store.import_chunks import Cells, Chunk, ImportChunkRepository
@@ -39,7 +39,7 @@ from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.sync.config import load_config
 from leadbridge.sync.intake import SKIPPED, AfterChange, IntakeOutcome, IntakeSummary
 
-CHUNK = BATCH  # rows a job (and a transaction)
+CHUNK = 1000  # rows a job (and a transaction): short jobs, cheap to retry
 
 
 class _TakenError(Exception):
