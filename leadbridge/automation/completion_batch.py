@@ -6,32 +6,27 @@ unassigned prospect, ask for a push — recorded into `ProspectChanges`, written
 batch. As there, when a change is refused (a value the field no longer accepts) none of
 that post's actions is carried out, the failure is logged, and the post is still applied.
 
-Only the common actions are handled (`supported`): a handler with a Salesforce assignment
-rule or campaign, a marketing campaign, or a custom field or the email in its actions has
-its posts applied one by one.
+Only the common actions are handled (`set_based.actions_supported`): a handler with a
+Salesforce assignment rule or campaign, a marketing campaign, or a custom field or the email
+in its actions has its posts applied one by one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.automation import (
     Action,
-    AdjustScore,
     AssignGroup,
     AssignUser,
-    ChangeField,
-    SetDoNotSync,
-    SyncWithCrm,
     describe_action,
     parse_actions,
     plan_actions,
 )
-from leadbridge.domain.fields import DEFAULT_FIELD_NAMES, Origin
+from leadbridge.domain.fields import Origin
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock
 from leadbridge.store.forms import FormHandler
@@ -42,20 +37,6 @@ from leadbridge.store.prospect_fields import FieldCatalog
 from leadbridge.store.users import UserRepository
 
 logger = logging.getLogger("leadbridge.automation.submissions")
-COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
-
-
-def supported(actions: Sequence[Action], catalog: FieldCatalog) -> bool:
-    """Whether these actions can be carried out here."""
-    for action in actions:
-        match action:
-            case AssignUser() | AssignGroup() | AdjustScore() | SyncWithCrm() | SetDoNotSync():
-                continue
-            case ChangeField(name, _) if name in COLUMN_FIELDS and not catalog.is_custom(name):
-                continue
-            case _:
-                return False
-    return True
 
 
 class CompletionBatch:

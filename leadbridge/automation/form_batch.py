@@ -16,7 +16,7 @@ For the posts of a batch (claimed, in id order):
   active rules for the round's prospects at once (`run_rules_for`: set-based when it can).
 
 Posts this cannot apply (a handler that maps a custom field or the marketing campaign, or
-whose completion actions are not `completion_batch.supported`) are left to the caller to
+whose completion actions are not `set_based.actions_supported`) are left to the caller to
 apply one by one — with every other post to the same email, so their order holds. A round
 that meets a live email another process took meanwhile (or any other failure) is undone,
 and it and the rounds after are left to the caller too: the one-by-one path retries that
@@ -32,8 +32,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from leadbridge.automation.completion_batch import COLUMN_FIELDS, CompletionBatch, supported
+from leadbridge.automation.completion_batch import CompletionBatch
 from leadbridge.automation.engine import run_rules_for
+from leadbridge.automation.set_based import COLUMN_FIELDS, actions_supported
 from leadbridge.automation.submissions import FormHandlerInactiveError, checked_values
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
@@ -131,7 +132,7 @@ class FormPostBatch:
         alone = {
             post.key
             for post in posts
-            if not supported(completion.actions(post.handler), catalog)
+            if not actions_supported(completion.actions(post.handler), catalog)
             or any(
                 name != "email" and (name not in COLUMN_FIELDS or catalog.is_custom(name))
                 for name in post.values

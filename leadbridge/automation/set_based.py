@@ -35,6 +35,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from leadbridge.domain.automation import (
+    Action,
     AdjustScore,
     AssignGroup,
     AssignUser,
@@ -73,20 +74,25 @@ PROSPECTS: Table = ProspectRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 MATCHES: Table = RuleMatchRow.__table__  # type: ignore[assignment]
-_COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
+COLUMN_FIELDS = frozenset(DEFAULT_FIELD_NAMES) - {"email", "marketing_campaign"} | {"do_not_sync"}
 
 
 def supported(rules: Sequence[CompiledRule], catalog: FieldCatalog) -> bool:
     """Whether every action of these rules can be fired set-based."""
-    for rule in rules:
-        for action in rule.actions:
-            match action:
-                case AssignUser() | AssignGroup() | AdjustScore() | SyncWithCrm() | SetDoNotSync():
-                    continue
-                case ChangeField(name, _) if name in _COLUMN_FIELDS and not catalog.is_custom(name):
-                    continue
-                case _:
-                    return False
+    return all(actions_supported(rule.actions, catalog) for rule in rules)
+
+
+def actions_supported(actions: Sequence[Action], catalog: FieldCatalog) -> bool:
+    """Whether these actions can be carried out in bulk (here, and by a form batch's
+    completion actions): assignments, score, sync, and changes of a prospect's own columns."""
+    for action in actions:
+        match action:
+            case AssignUser() | AssignGroup() | AdjustScore() | SyncWithCrm() | SetDoNotSync():
+                continue
+            case ChangeField(name, _) if name in COLUMN_FIELDS and not catalog.is_custom(name):
+                continue
+            case _:
+                return False
     return True
 
 
