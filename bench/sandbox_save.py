@@ -23,24 +23,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.push import NOTHING_BUT_USERS, _email
 from leadbridge.sandbox import SandboxConfig
 from leadbridge.sandbox.backend import SandboxBackend
 from leadbridge.sandbox.dispatch import ApiRequest
-from leadbridge.sandbox.seed import SeedSizes, seed_org
+from leadbridge.sandbox.seed import seed_org
 
 PROSPECTS = 10_000
 BATCH = 200
 VERSION = "59.0"
 KEY = "LeadBridge_Prospect_Id__c"
 FIELDS = "Id, Email, FirstName, LastName, Company, Title, OwnerId, LeadBridge_Prospect_Id__c"
-NOTHING_BUT_USERS = SeedSizes(
-    users=2, accounts=0, contacts=0, leads=0, opportunities=0, campaigns=0,
-    campaign_members=0, subscriptions=0,
-)  # fmt: skip
-
-
-def _email(number: int) -> str:
-    return f"person.{number}@bench{number % 97}.example.com"
 
 
 def _seeded(data_dir: Path, count: int) -> SandboxBackend:
