@@ -17,6 +17,7 @@ from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.errors import ConfigurationError, CrmLimitError
 from leadbridge.ports import CrmClient
 from leadbridge.store.prospect import Prospect
+from leadbridge.store.sync_exclusion import pulling
 from leadbridge.workers.clients import ClientPool
 from leadbridge.workers.push import push_claimed
 
@@ -64,7 +65,8 @@ def pull(object_name: str) -> dict[str, Any]:
             engine = PullEngine(
                 context.database(), crm, context.clock(), after_changes=_rules_hook()
             )
-            summary = engine.run_once([object_name])
+            with pulling(context.database()):  # never beside a push wave
+                summary = engine.run_once([object_name])
     except LeaseHeldError as error:
         log.info("pull %s skipped: %s", object_name, error)
         return {"skipped": str(error)}
@@ -82,7 +84,8 @@ def intake() -> dict[str, Any]:
             if crm is None:
                 return {"skipped": "API budget reached"}
             run = auto_create_runner(context.database(), crm, context.clock(), _rules_hook())
-            return run().as_dict()
+            with pulling(context.database()):  # never beside a push wave
+                return run().as_dict()
     except LeaseHeldError as error:
         log.info("intake skipped: %s", error)
         return {"skipped": str(error)}

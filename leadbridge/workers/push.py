@@ -28,6 +28,7 @@ from datetime import timedelta
 from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.database import Database, retry_transient
 from leadbridge.store.outbox import PUSH, OutboxRepository
+from leadbridge.store.sync_exclusion import pushing
 from leadbridge.sync.push import PushEngine
 from leadbridge.sync.runner import LeaseLostError
 
@@ -135,7 +136,8 @@ def push_claimed(
             guard.prospects = prospects
             engine = PushEngine(db, crm, clock, guard=guard.check)
             try:
-                summary = engine.run_once(prospect_ids=prospects)
+                with pushing(db):  # never beside a pull (store/sync_exclusion.py)
+                    summary = engine.run_once(prospect_ids=prospects)
             except LeaseLostError as error:
                 totals.stopped = str(error)
                 log.warning("%s", error)
