@@ -225,3 +225,58 @@ class CrmClient(Protocol):
         """Salesforce's clock now. Pull windows, cursors and "since" times use it, never
         this machine's clock, which may run minutes ahead of or behind the org's."""
         ...
+
+
+# ---------------------------------------------------------------- Change Data Capture
+
+CREATE, UPDATE, DELETE, UNDELETE = "CREATE", "UPDATE", "DELETE", "UNDELETE"
+GAP_OVERFLOW = "GAP_OVERFLOW"
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One change event from Salesforce's change stream, decoded.
+
+    `values` holds, by API name, what the event carries: for an update only the changed fields
+    (a nulled field as None), for a create or undelete every non-null field, for a delete
+    nothing. A gap event (`GAP_CREATE`, …) carries no values: the records must be read; a
+    `GAP_OVERFLOW` names no records: the window around `committed_at` must be polled."""
+
+    object_name: str
+    change_type: str
+    record_ids: tuple[str, ...]
+    values: Mapping[str, Any]
+    committed_at: datetime  # Salesforce's clock
+    commit_user: str = ""
+    transaction_key: str = ""
+    sequence: int = 0
+
+    @property
+    def gap(self) -> bool:
+        return self.change_type.startswith("GAP_")
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """What one read from the stream delivered: events (possibly none, a keepalive) and the
+    position to store once they are applied."""
+
+    events: tuple[ChangeEvent, ...]
+    replay_id: bytes  # after the last event, or the stream's latest position for a keepalive
+    pending: int = 0  # events the stream still owes on the current request
+
+
+class ChangeStream(Protocol):
+    """Salesforce's Change Data Capture over the Pub/Sub API: no REST API call is spent."""
+
+    def selected_objects(self) -> set[str]:
+        """The objects whose changes Salesforce publishes (Setup > Change Data Capture):
+        one Tooling API query."""
+        ...
+
+    def subscribe(self, after: bytes | None, *, batch_size: int) -> Iterator[ChangeBatch]:
+        """Batches from just after `after` (None: from now on), as they come; raises
+        `CrmError` when the stream fails (`REPLAY_ID_EXPIRED` when `after` is too old)."""
+        ...
+
+    def close(self) -> None: ...

@@ -114,6 +114,7 @@ class ConnectorService:
                 username=credentials.username,
                 client_id=credentials.client_id,
                 ca_file=credentials.ca_file,
+                pubsub_endpoint=credentials.pubsub_endpoint,
                 edition=_edition(edition),
                 paused=existing.paused if existing else True,
             )
@@ -207,6 +208,7 @@ class ConnectorService:
             username=config.username,
             client_id=config.client_id,
             ca_file=config.ca_file,
+            pubsub_endpoint=config.pubsub_endpoint,
             **{name: secret.reveal() for name, secret in secrets.given().items()},
         )
 

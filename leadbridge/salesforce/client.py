@@ -36,6 +36,7 @@ from leadbridge.domain.emails import email_key
 from leadbridge.errors import CrmError, CrmLimitError, CrmTransientError
 from leadbridge.ports import (
     ApiUsageReport,
+    ChangeStream,
     CrmClient,
     CrmObject,
     CrmQueue,
@@ -131,6 +132,20 @@ class SalesforceClient:
 
     def close(self) -> None:
         self._conn.close()
+
+    def change_stream(self, objects: Mapping[str, CrmObject]) -> ChangeStream:
+        """Salesforce's change events over the Pub/Sub API, authenticated by this client's
+        session (give the stream a client of its own: a client is one thread's)."""
+        from leadbridge.salesforce.pubsub import DEFAULT_ENDPOINT, PubSubStream
+        from leadbridge.salesforce.pubsub.session import ConnectionSession
+
+        credentials = self._conn.credentials
+        return PubSubStream(
+            credentials.pubsub_endpoint or DEFAULT_ENDPOINT,
+            ConnectionSession(self._conn),
+            objects=objects,
+            ca_file=credentials.ca_file,
+        )
 
     def __enter__(self) -> Self:
         return self

@@ -32,6 +32,8 @@ class CrmCredentials:
     client_secret: str | None = field(default=None, repr=False)
     private_key: str | None = field(default=None, repr=False)  # PEM, for the JWT bearer flow
     ca_file: str | None = None  # a CA bundle to trust (the sandbox's own CA)
+    # host:port of the org's Pub/Sub API (Change Data Capture); None: Salesforce's own
+    pubsub_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if self.flow not in FLOWS:
@@ -92,4 +94,5 @@ def from_sandbox_file(path: str | Path, *, flow: Flow = "client_credentials") ->
         client_id=data.get("client_id"),
         client_secret=data.get("client_secret"),
         ca_file=data.get("ca_file"),
+        pubsub_endpoint=data.get("pubsub_endpoint"),
     )

@@ -49,6 +49,7 @@ class ConnectorConfig:
     username: str | None = None
     client_id: str | None = None
     ca_file: str | None = None
+    pubsub_endpoint: str | None = None  # the org's Pub/Sub API; None: Salesforce's own
     edition: Edition = Edition.STANDARD
     paused: bool = True
     verified_at: datetime | None = None
@@ -96,6 +97,7 @@ class ConnectorRepository:
             username=row.username,
             client_id=row.client_id,
             ca_file=row.ca_file,
+            pubsub_endpoint=row.pubsub_endpoint,
             edition=row.edition,
             paused=row.paused,
             verified_at=row.verified_at,
@@ -115,7 +117,7 @@ class ConnectorRepository:
         row = self.session.get(ConnectorRow, CONNECTOR_ID) or ConnectorRow(id=CONNECTOR_ID)
         row.login_url, row.auth_flow = config.login_url, AuthFlow(config.auth_flow)
         row.username, row.client_id = config.username, config.client_id
-        row.ca_file = config.ca_file
+        row.ca_file, row.pubsub_endpoint = config.ca_file, config.pubsub_endpoint
         row.edition, row.paused = Edition(config.edition), config.paused
         row.verified_at = config.verified_at
         self.session.add(row)

@@ -22,6 +22,9 @@ class ConnectorSettings:
     api_budget_percent: int = 50  # most of the org's daily API allowance leadbridge may use
     placeholder_company: str = "[not provided]"  # for leads created without a company
     bulk_threshold: int = 10_000  # records above which sync uses Bulk API 2.0
+    # Take changes from Salesforce's Change Data Capture stream when the org publishes Lead
+    # and Contact changes; polling otherwise, and whenever the stream is down
+    change_data_capture: bool = True
 
 
 SETTING_NAMES = tuple(f.name for f in fields(ConnectorSettings))
@@ -62,6 +65,7 @@ _PARSERS: dict[str, Callable[[str, str], bool | int | str]] = {
     "api_budget_percent": _whole(1, 100),
     "placeholder_company": _text,
     "bulk_threshold": _whole(1, 10_000_000),
+    "change_data_capture": _boolean,
 }
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from leadbridge.store.models.base import Base
     from leadbridge.store.models.connector import (
         AuthFlow,
+        ChangeStreamRow,
         ConnectorRow,
         ConnectorSecretRow,
         CrmSchemaRow,
@@ -98,6 +99,7 @@ _HOMES = {
     "UserGroupMemberRow": "leadbridge.store.models.automation",
     "UserGroupRow": "leadbridge.store.models.automation",
     "AuthFlow": "leadbridge.store.models.connector",
+    "ChangeStreamRow": "leadbridge.store.models.connector",
     "ConnectorRow": "leadbridge.store.models.connector",
     "ConnectorSecretRow": "leadbridge.store.models.connector",
     "CrmSchemaRow": "leadbridge.store.models.connector",
@@ -150,6 +152,7 @@ __all__ = [
     "Base",
     "CampaignRequestRow",
     "CampaignRequestState",
+    "ChangeStreamRow",
     "ConnectorRow",
     "ConnectorSecretRow",
     "CrmAccountRow",

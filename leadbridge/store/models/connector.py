@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadbridge.store.models.base import Base, one_of
@@ -48,6 +48,10 @@ class ConnectorRow(Base):
     api_budget_percent: Mapped[int] = mapped_column(Integer, default=50)
     placeholder_company: Mapped[str] = mapped_column(String(255), default="[not provided]")
     bulk_threshold: Mapped[int] = mapped_column(Integer, default=10000)
+    # Take changes from Salesforce's Change Data Capture stream when the org publishes them.
+    change_data_capture: Mapped[bool] = mapped_column(default=True)
+    # host:port of the org's Pub/Sub API; None: Salesforce's own (api.pubsub.salesforce.com)
+    pubsub_endpoint: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
@@ -91,4 +95,22 @@ class SyncCursorRow(Base):
     object_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ChangeStreamRow(Base):
+    """The change stream of one topic: where it stopped (the replay id of the last event
+    applied, written in the transaction that applied it) and how changes arrive now."""
+
+    __tablename__ = "change_streams"
+
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    replay_id: Mapped[bytes | None] = mapped_column(LargeBinary)
+    committed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # Salesforce's clock
+    mode: Mapped[str] = mapped_column(String(20), default="polling")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    mode_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the stream's last word
+    events_applied: Mapped[int] = mapped_column(BigInteger, default=0)
+    selected: Mapped[str | None] = mapped_column(Text)  # objects it publishes, from verify
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

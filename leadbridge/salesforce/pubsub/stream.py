@@ -1,0 +1,170 @@
+"""The change stream over gRPC: one channel, the session in the call metadata, flow control.
+
+    stream = PubSubStream(endpoint, session=…, ca_file=…, objects=described)
+    for batch in stream.subscribe(stored_replay_id, batch_size=500):
+        apply(batch.events); store(batch.replay_id)
+
+Every call carries `accesstoken`, `instanceurl` and `tenantid` (the org id, the part of a
+session id before its "!"). Subscribe is a bidirectional stream: the first FetchRequest names
+the topic and where to start (CUSTOM after a stored replay id, else LATEST); more events are
+requested as the subscriber consumes them, so a slow apply slows the stream instead of filling
+memory. An empty response is the server's keepalive, carrying the stream's latest position.
+gRPC calls spend none of the org's REST API allowance.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import grpc
+
+from leadbridge.errors import CrmConfigurationError, CrmError, CrmTransientError, crm_error
+from leadbridge.ports import ChangeBatch, CrmObject
+from leadbridge.pubsub_proto import pubsub_api_pb2 as pb
+from leadbridge.pubsub_proto import pubsub_api_pb2_grpc as pb_grpc
+from leadbridge.salesforce.pubsub.codec import EventSchema, to_event
+
+DEFAULT_ENDPOINT = "api.pubsub.salesforce.com:7443"
+TOPIC = "/data/ChangeEvents"  # every object selected for Change Data Capture
+REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
+_REPLAY_CODES = ("replayid",)  # Salesforce's error codes for a replay id it cannot use
+_TIMEOUT = 30.0  # unary calls (GetSchema, GetTopic)
+_SELECTED = (
+    "SELECT SelectedEntity FROM PlatformEventChannelMember WHERE EventChannel = 'ChangeEvents'"
+)
+
+
+class Session(Protocol):
+    """What the stream needs from the REST connection: its session, and a way to renew it."""
+
+    def current(self) -> tuple[str, str]:
+        """(access token, instance URL), logging in first if there is no session yet."""
+        ...
+
+    def renew(self) -> None: ...
+
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]: ...
+
+
+class PubSubStream:
+    def __init__(
+        self,
+        endpoint: str,
+        session: Session,
+        *,
+        objects: Mapping[str, CrmObject],
+        ca_file: str | None = None,
+        topic: str = TOPIC,
+    ) -> None:
+        self.endpoint = endpoint
+        self.session = session
+        self.objects = objects
+        self.topic = topic
+        root = Path(ca_file).read_bytes() if ca_file else None
+        self._channel = grpc.secure_channel(
+            endpoint,
+            grpc.ssl_channel_credentials(root_certificates=root),
+            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+        )
+        self._stub = pb_grpc.PubSubStub(self._channel)  # type: ignore[no-untyped-call]
+        self._schemas: dict[str, EventSchema] = {}
+        self._lock = threading.Lock()
+
+    def selected_objects(self) -> set[str]:
+        rows = self.session.tooling_query(_SELECTED)
+        return {_object_of(str(row.get("SelectedEntity") or "")) for row in rows} - {""}
+
+    def subscribe(self, after: bytes | None, *, batch_size: int) -> Iterator[ChangeBatch]:
+        requests: queue.Queue[pb.FetchRequest | None] = queue.Queue()
+        first = pb.FetchRequest(topic_name=self.topic, num_requested=batch_size)
+        if after:
+            first.replay_preset, first.replay_id = pb.CUSTOM, after
+        else:
+            first.replay_preset = pb.LATEST
+        requests.put(first)
+        call = self._stub.Subscribe(_drain(requests), metadata=self._metadata())
+        try:
+            for response in call:
+                yield self._batch(response)
+                outstanding = response.pending_num_requested
+                if outstanding <= batch_size // 2:
+                    requests.put(pb.FetchRequest(num_requested=batch_size - outstanding))
+        except grpc.RpcError as error:
+            raise self._error(error) from None
+        finally:
+            requests.put(None)
+            call.cancel()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _batch(self, response: Any) -> ChangeBatch:
+        events = tuple(
+            to_event(self._schema(item.event.schema_id), item.event.payload, self.objects)
+            for item in response.events
+        )
+        position = response.events[-1].replay_id if response.events else response.latest_replay_id
+        return ChangeBatch(events, bytes(position), int(response.pending_num_requested))
+
+    def _schema(self, schema_id: str) -> EventSchema:
+        with self._lock:
+            found = self._schemas.get(schema_id)
+        if found is None:
+            try:
+                info = self._stub.GetSchema(
+                    pb.SchemaRequest(schema_id=schema_id),
+                    metadata=self._metadata(),
+                    timeout=_TIMEOUT,
+                )
+            except grpc.RpcError as error:
+                raise self._error(error) from None
+            found = EventSchema(info.schema_json)
+            with self._lock:
+                self._schemas[schema_id] = found
+        return found
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        token, instance_url = self.session.current()
+        return (
+            ("accesstoken", token),
+            ("instanceurl", instance_url),
+            ("tenantid", token.split("!", 1)[0]),
+        )
+
+    def _error(self, error: grpc.RpcError) -> CrmError:
+        """A failed call as leadbridge's error, Salesforce's code kept in `details`."""
+        status = error.code() if isinstance(error, grpc.Call) else None
+        trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
+        code = str(trailers.get("error-code", ""))
+        message = (error.details() if isinstance(error, grpc.Call) else None) or str(status)
+        details = {"pubsub_error_code": code, "grpc_status": str(status)}
+        if any(part in code for part in _REPLAY_CODES):
+            return crm_error(REPLAY_ID_EXPIRED, message, details=details)
+        if status == grpc.StatusCode.UNAUTHENTICATED:
+            self.session.renew()  # the next subscription carries a fresh session
+            return CrmTransientError("INVALID_SESSION_ID", message, details=details)
+        if status in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED):
+            return CrmConfigurationError("PUBSUB_REFUSED", message, details=details)
+        return CrmTransientError("PUBSUB_UNAVAILABLE", message, details=details)
+
+
+def _drain(requests: queue.Queue[Any]) -> Iterator[Any]:
+    """The requests of one Subscribe call, until None closes the stream's sending side."""
+    while True:
+        item = requests.get()
+        if item is None:
+            return
+        yield item
+
+
+def _object_of(entity: str) -> str:
+    """`LeadChangeEvent` → `Lead`; `Thing__ChangeEvent` → `Thing__c`."""
+    if entity.endswith("__ChangeEvent"):
+        return entity[: -len("__ChangeEvent")] + "__c"
+    if entity.endswith("ChangeEvent"):
+        return entity[: -len("ChangeEvent")]
+    return ""
