@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Everything below is imported where it is used: `leadbridge --help` and the simple commands
 # must not pay for SQLAlchemy, simple-salesforce, FastAPI and the sync engine up front.
@@ -80,6 +81,7 @@ def sync_cycle_now(
     crm: CrmClient | None = None,
     lease: SyncLease | None = None,
     stop: threading.Event | None = None,
+    streaming: Callable[[], bool] | None = None,
 ) -> SyncCycle:
     """One sync cycle as the CLI, `serve` and `make run` run it: pull (with automation rules
     run on what Salesforce changed, in the pull's transaction), then push. Run it while
@@ -103,7 +105,21 @@ def sync_cycle_now(
         progress=progress,
         guard=None if lease is None else lease.check,
         stop=stop,
+        streaming=streaming,
     )
+
+
+def rules_after_changes() -> Callable[[Any, list[int]], None]:
+    """The automation rules, run on the prospects Salesforce changed, in that transaction."""
+    from leadbridge.automation.engine import run_rules_for
+    from leadbridge.domain.fields import Origin
+
+    now = clock()
+
+    def run_rules(session: Any, prospect_ids: list[int]) -> None:
+        run_rules_for(session, now, prospect_ids, Origin.SALESFORCE)
+
+    return run_rules
 
 
 class SyncRunner:
@@ -127,21 +143,60 @@ class SyncRunner:
         self.wait = wait
         self.progress = progress
         self.lease = _sync_lease()
+        self.stream_lock = threading.Lock()
+        self._stream_thread: threading.Thread | None = None
         self._client: CrmClient | None = None
         self._client_key: object = None
 
     def run_once(self) -> CycleSummary:
-        with self.lease.held(wait=self.wait):
+        with self.lease.held(wait=self.wait), self.stream_lock:
             cycle = sync_cycle_now(
                 None if self.progress is None else self.progress(),
                 crm=self.client(),
                 lease=self.lease,
                 stop=self.stop,
+                streaming=self._streaming if self._stream_thread is not None else None,
             )
             try:
                 return cycle.run_once()
             finally:
                 self._record_usage()
+
+    def start_stream(self) -> None:
+        """Run the change stream on a thread beside the cycles (`serve`, `sync run`, `run`):
+        Salesforce's changes as they happen when the org publishes them (see
+        `leadbridge.sync.stream`). Its applies and the cycles take turns (`stream_lock`)."""
+        from leadbridge.sync.stream import ChangeStreamRunner
+
+        if self._stream_thread is not None or os.environ.get("LEADBRIDGE_CHANGE_STREAM") == "off":
+            return
+        runner = ChangeStreamRunner(
+            database(),
+            clock(),
+            self._stream_client,
+            after_changes=rules_after_changes(),
+            stop=self.stop,
+            lock=self.stream_lock,
+        )
+        self._stream_thread = threading.Thread(target=runner.run, name="change-stream", daemon=True)
+        self._stream_thread.start()
+
+    def _close_client(self) -> None:
+        client, self._client, self._client_key = self._client, None, None
+        if client is not None:
+            client.close()
+
+    def _stream_client(self) -> CrmClient:
+        from leadbridge.store.connector import ConnectorRepository
+
+        with database().session(readonly=True) as session:
+            settings = ConnectorRepository(session).settings()
+        return make_client(connector_service().credentials(), settings)
+
+    def _streaming(self) -> bool:
+        from leadbridge.sync.stream import streaming
+
+        return streaming(database(), clock())
 
     def _record_usage(self) -> None:
         """Keep the org's API usage as last seen, for the console's connector page."""
@@ -174,7 +229,7 @@ class SyncRunner:
         if self._client is None or key != self._client_key:
             if self._client is not None:
                 log.info("the connector's settings changed: a new Salesforce client")
-            self.close()
+            self._close_client()
             self._client = make_client(credentials, settings)
             self._client_key = key
         return self._client
@@ -187,9 +242,11 @@ class SyncRunner:
             return float(ConnectorRepository(session).settings().poll_interval_seconds)
 
     def close(self) -> None:
-        client, self._client, self._client_key = self._client, None, None
-        if client is not None:
-            client.close()
+        self._close_client()
+        thread, self._stream_thread = self._stream_thread, None
+        if thread is not None:
+            self.stop.set()
+            thread.join(timeout=10)
 
 
 def _sync_lease() -> SyncLease:

@@ -30,6 +30,7 @@ def background_task(
 
     def run_sync(stop: threading.Event) -> None:
         runner = context.SyncRunner(stop=stop)
+        runner.start_stream()
         try:
             sync_loop(
                 runner.run_once, stop, interval=runner.poll_interval, backoff=backoff, wake=wake

@@ -257,6 +257,7 @@ def run(
 
     stop = threading.Event()
     runner = context.SyncRunner(stop=stop, progress=_ProgressBar)
+    runner.start_stream()
 
     def report(summary: CycleSummary) -> None:
         push, pull = summary.push, summary.pull

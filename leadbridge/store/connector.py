@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from leadbridge.errors import ConfigurationError, InputError
 from leadbridge.store.connector_settings import SETTING_NAMES, ConnectorSettings, parse_setting
-from leadbridge.store.cursors import read_cursor, write_cursor
+from leadbridge.store.cursors import clear_cursor, read_cursor, write_cursor
 from leadbridge.store.models import (
     AuthFlow,
     ConnectorRow,
@@ -212,6 +212,9 @@ class ConnectorRepository:
         self, object_name: str, kind: str, value: str, at: datetime | None = None
     ) -> None:
         write_cursor(self.session, object_name, kind, value, at)
+
+    def clear_cursor(self, object_name: str, kind: str) -> None:
+        clear_cursor(self.session, object_name, kind)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -24,3 +24,10 @@ def write_cursor(
     row.value, row.updated_at = value, at
     session.add(row)
     session.flush()
+
+
+def clear_cursor(session: Session, object_name: str, kind: str) -> None:
+    row = session.get(SyncCursorRow, (object_name, kind))
+    if row is not None:
+        session.delete(row)
+        session.flush()

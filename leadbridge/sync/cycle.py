@@ -25,7 +25,7 @@ from leadbridge.ports import Clock, CrmClient
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.store.statistics import analyze_stale_tables
-from leadbridge.sync.intake import auto_create_runner
+from leadbridge.sync.intake import IntakeSummary, auto_create_runner
 from leadbridge.sync.mirrors import MirrorSummary, mirror_step
 from leadbridge.sync.pull import AfterChanges, PullEngine, PullSummary
 from leadbridge.sync.push import Guard, Progress, PushEngine, PushSummary
@@ -116,19 +116,35 @@ def sync_cycle(
     progress: Progress | None = None,
     guard: Guard | None = None,
     stop: threading.Event | None = None,
+    streaming: Callable[[], bool] | None = None,
 ) -> SyncCycle:
     """The standard cycle: pull Salesforce's changes, bring in new records, push leadbridge's,
-    then refresh the read-only mirrors. `guard` and `stop` go to the push (see PushEngine)."""
+    then refresh the read-only mirrors. `guard` and `stop` go to the push (see PushEngine).
+    While `streaming()` (Change Data Capture brings Lead and Contact changes and new
+    records as they happen, `leadbridge.sync.stream`) the poll and the auto-create query
+    are skipped: an idle connector spends no API call on them."""
     pull = PullEngine(db, crm, clock, after_changes=after_pull)
+    intake = auto_create_runner(db, crm, clock, after_pull)
+
+    def poll() -> PullSummary:
+        if streaming is not None and streaming():
+            return PullSummary(streaming=True)
+        return pull.run_once()
+
+    def new_records() -> Any:
+        if streaming is not None and streaming():
+            return IntakeSummary()
+        return intake()
+
     push = PushEngine(db, crm, clock, progress=progress, guard=guard, stop=stop)
 
     def push_with_fresh_statistics() -> PushSummary:
         analyze_stale_tables(db)  # a burst of prospects to push may have no statistics yet
         return push.run_once()
 
-    steps = [Step("pull", pull.run_once), Step("push", push_with_fresh_statistics)]
+    steps = [Step("pull", poll), Step("push", push_with_fresh_statistics)]
     cycle = SyncCycle(steps, stop=stop)
-    cycle.insert_before("push", Step("intake", auto_create_runner(db, crm, clock, after_pull)))
+    cycle.insert_before("push", Step("intake", new_records))
     cycle.append(Step("mirrors", lambda: throttled_mirrors(db, crm, clock)))
     return cycle
 

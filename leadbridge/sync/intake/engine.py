@@ -197,24 +197,35 @@ def auto_create_step(
             AutoCreateState(ConnectorRepository(session)).set_since(since, clock.now())
     found, newest = _created_since(crm, config, since, seen, summary)
     with db.session() as session:
-        intake = Intake(session, clock, config)
-        owners = [source.record.get("OwnerId") for source in found]
-        summary.crm_calls += learn_queues(session, crm, clock, owners)
-        known = intake.known([str(s.record["Email"]) for s in found], [s.crm_id for s in found])
-        for source in found:
-            if (
-                source.crm_id in known.by_crm_id
-                or email_key(str(source.record["Email"])) in known.live
-            ):
-                continue
-            outcome = summary.add(IntakeOutcome(source.crm_id, ERROR))
-            _take_one(intake, known, outcome, source)
+        take_new_records(session, crm, clock, config, found, summary)
         state = AutoCreateState(ConnectorRepository(session))
         for object_name, moment in newest.items():
             state.set_seen(object_name, moment, clock.now())
         if after_change is not None:
             after_change(session, summary.prospect_ids(), Origin.SALESFORCE)
     return summary
+
+
+def take_new_records(
+    session: Any,
+    crm: CrmClient,
+    clock: Clock,
+    config: PushConfig,
+    found: Sequence[Source],
+    summary: IntakeSummary,
+) -> None:
+    """New records with an email no live prospect has become prospects, in `session`;
+    records already linked or whose email is taken are left alone. The change stream
+    brings its new records here too."""
+    intake = Intake(session, clock, config)
+    owners = [source.record.get("OwnerId") for source in found]
+    summary.crm_calls += learn_queues(session, crm, clock, owners)
+    known = intake.known([str(s.record["Email"]) for s in found], [s.crm_id for s in found])
+    for source in found:
+        if source.crm_id in known.by_crm_id or email_key(str(source.record["Email"])) in known.live:
+            continue
+        outcome = summary.add(IntakeOutcome(source.crm_id, ERROR))
+        _take_one(intake, known, outcome, source)
 
 
 def switch_on_time(
@@ -288,4 +299,4 @@ def _new_records_soql(config: PushConfig, object_name: str, start: datetime) -> 
     )
 
 
-__all__ = ["auto_create_runner", "auto_create_step", "send_to_leadbridge"]
+__all__ = ["auto_create_runner", "auto_create_step", "send_to_leadbridge", "take_new_records"]

@@ -23,6 +23,7 @@ class PullSummary:
     api_calls: int = 0
     paused: bool = False
     stopped: str | None = None
+    streaming: bool = False  # not polled: the change stream brings these changes
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
