@@ -211,6 +211,16 @@ def _print_report(report: VerifyReport) -> None:
     console.print(table)
     for problem in report.problems:
         console.print(f"[yellow]•[/yellow] {problem}", highlight=False)
+    if report.change_data_capture is not None:
+        published = ", ".join(report.change_data_capture) or "no object"
+        streams = {"Lead", "Contact"} <= set(report.change_data_capture)
+        how = "streamed as they happen" if streams else "polled (select Lead and Contact to stream)"
+        console.print(
+            f"Change Data Capture publishes {published}: Lead and Contact changes are {how}.",
+            highlight=False,
+        )
+    elif report.change_data_capture_note:
+        console.print(f"[yellow]•[/yellow] {report.change_data_capture_note}", highlight=False)
 
 
 @app.command()
@@ -243,6 +253,9 @@ def _print_connector(described: dict[str, Any]) -> None:
     console.print(f"{'status':24} {status}", highlight=False)
     verified = described.get("verified_at") or "never: run `leadbridge connector verify`"
     console.print(f"{'verified at':24} {verified}", highlight=False)
+    changes = described.get("changes") or {}
+    if changes:
+        console.print(f"{'changes arrive':24} {changes['how']}", highlight=False)
     secrets = described.get("secrets") or {}
     console.print("[bold]Secrets[/bold] (where each is kept; never shown)")
     if not secrets:

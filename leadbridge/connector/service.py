@@ -32,9 +32,10 @@ from leadbridge.errors import (
     NotFoundError,
 )
 from leadbridge.marketing.users import list_users, user_json
-from leadbridge.ports import Clock, CrmClient, CrmObject, CrmUser
+from leadbridge.ports import Clock, CrmClient, CrmObject, CrmUser, change_stream_of
 from leadbridge.salesforce.credentials import CrmCredentials, from_sandbox_file
 from leadbridge.store.auto_create import LOCAL_MARGIN, SWITCH_ON_MARGIN, AutoCreateState
+from leadbridge.store.change_streams import ChangeStreamRepository
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository, ConnectorSecrets
 from leadbridge.store.connector_settings import ConnectorSettings, parse_setting
 from leadbridge.store.connector_status import record_crm_users, record_verify
@@ -128,7 +129,14 @@ class ConnectorService:
 
     def show(self) -> dict[str, Any]:
         with self.db.session() as session:
-            return self._require(self._connector(session)).describe()
+            connector = self._require(self._connector(session))
+            described = connector.describe()
+            state = ChangeStreamRepository(session, self.clock).get()
+            described["changes"] = {
+                **state.as_dict(),
+                "how": state.sentence(connector.settings().poll_interval_seconds),
+            }
+            return described
 
     def set(self, key: str, value: str) -> dict[str, Any]:
         """Change a setting. Switching `auto_create_prospects` on records the switch-on time
@@ -241,9 +249,12 @@ class ConnectorService:
         described = describe_org(
             self.client(), custom_objects_allowed=edition != "standard", report=report
         )
+        self._change_data_capture(described, report)
         now = self.clock.now()
         with self.db.session() as session:
             connector = self._connector(session)
+            if report.change_data_capture is not None:
+                ChangeStreamRepository(session, self.clock).set_selected(report.change_data_capture)
             for name, obj in described.items():
                 connector.save_schema(name, object_to_json(obj), now)
             self._default_mappings(FieldMappingRepository(session), described, report)
@@ -259,6 +270,23 @@ class ConnectorService:
                 instance=instance if isinstance(instance, str) else None,
             )
         return report
+
+    def _change_data_capture(self, described: dict[str, CrmObject], report: VerifyReport) -> None:
+        """Which objects the org publishes change events for (Setup > Change Data Capture):
+        with Lead and Contact among them, the connector streams their changes."""
+        try:
+            stream = change_stream_of(self.client(), described)
+            if stream is None:
+                return
+            try:
+                report.change_data_capture = sorted(stream.selected_objects())
+            finally:
+                stream.close()
+        except CrmError as error:
+            report.change_data_capture_note = (
+                f"could not tell whether Change Data Capture is on ({error.error_code}): "
+                "changes arrive by polling"
+            )
 
     def _default_mappings(
         self,

@@ -48,6 +48,9 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     # leadbridge's own fields the org lacks (key, score, grade, campaign) and what each costs.
     missing_fields: list[MissingField] = field(default_factory=list)
+    # Objects the org publishes Change Data Capture events for (None: it could not tell).
+    change_data_capture: list[str] | None = None
+    change_data_capture_note: str = ""
 
     @property
     def ok(self) -> bool:

@@ -24,6 +24,7 @@ from leadbridge.domain.why import (
 from leadbridge.errors import NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.assignment_requests import AssignmentRequestRepository
+from leadbridge.store.change_streams import ChangeStreamRepository
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
@@ -93,6 +94,7 @@ class WhyService:
             rule_assignment=bool(
                 AssignmentRequestRepository(session, self.clock).pending([prospect.id])
             ),
+            changes_arrive=_changes_arrive(session, self.clock),
         )
 
     def _find(self, session: Session, key: str) -> Prospect | None:
@@ -117,6 +119,11 @@ def _assigned_user(session: Session, prospect: Prospect) -> AssignedUser | None:
         return None
     user = UserRepository(session).get(prospect.assigned_user_id)
     return AssignedUser(user.email, user.crm_username)
+
+
+def _changes_arrive(session: Session, clock: Clock) -> str:
+    poll = ConnectorRepository(session).settings().poll_interval_seconds
+    return ChangeStreamRepository(session, clock).get().sentence(poll)
 
 
 def _connector_state(session: Session) -> ConnectorState:

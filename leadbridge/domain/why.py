@@ -93,6 +93,7 @@ class ProspectFacts:
     last_pushed_at: datetime | None = None
     owner_queue: str | None = None  # the Salesforce queue owning its record (name, else id)
     rule_assignment: bool = False  # its next push leaves the owner to Salesforce's rule
+    changes_arrive: str | None = None  # how Salesforce's changes reach leadbridge, in words
 
     @property
     def linked(self) -> bool:
@@ -154,6 +155,15 @@ def explain(facts: ProspectFacts) -> Explanation:
         reasons.append(pending)
     settled = not any(r.severity in (Severity.BLOCKING, Severity.WAITING) for r in reasons)
     reasons.append(_link(facts, settled=settled))
+    if facts.linked and facts.changes_arrive and facts.connector is ConnectorState.ACTIVE:
+        reasons.append(
+            Reason(
+                "changes_from_salesforce",
+                f"Changes made to its record in Salesforce reach leadbridge "
+                f"{facts.changes_arrive}.",
+                Severity.INFO,
+            )
+        )
     if all(reason.severity is Severity.INFO for reason in reasons):
         reasons.append(
             Reason(

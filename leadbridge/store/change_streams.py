@@ -37,6 +37,14 @@ class StreamState:
     def streaming(self) -> bool:
         return self.mode == STREAM
 
+    def sentence(self, poll_seconds: int) -> str:
+        """How Salesforce's changes reach leadbridge, in plain words."""
+        if self.streaming:
+            since = f" since {self.mode_since:%Y-%m-%d %H:%M} UTC" if self.mode_since else ""
+            return f"as they happen, by Change Data Capture{since}"
+        because = f": {self.reason}" if self.reason else ""
+        return f"by polling every {poll_seconds:,} seconds{because}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,

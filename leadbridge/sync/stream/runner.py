@@ -22,12 +22,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from leadbridge.domain.matching import CONTACT, LEAD
-from leadbridge.errors import CrmError, LeadbridgeError
-from leadbridge.ports import ChangeBatch, ChangeStream, Clock, CrmClient
+from leadbridge.errors import ConfigurationError, CrmError, LeadbridgeError
+from leadbridge.ports import (
+    ChangeBatch,
+    ChangeStream,
+    Clock,
+    CrmClient,
+    CrmObject,
+    change_stream_of,
+)
 from leadbridge.store.change_streams import POLLING, STREAM, TOPIC, ChangeStreamRepository
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
@@ -108,7 +115,7 @@ class ChangeStreamRunner:
             with self.db.session(readonly=True) as session:
                 config = load_config(session)
                 position = ChangeStreamRepository(session, self.clock).get(self.topic).replay_id
-            stream = client.change_stream(config.objects)  # type: ignore[attr-defined]
+            stream = _stream_of(client, config.objects)
             done = threading.Event()
             watcher = threading.Thread(target=self._close_on_stop, args=(stream, done), daemon=True)
             watcher.start()
@@ -213,7 +220,7 @@ class ChangeStreamRunner:
         try:
             with self.db.session(readonly=True) as session:
                 objects = load_config(session).objects
-            stream = client.change_stream(objects)  # type: ignore[attr-defined]
+            stream = _stream_of(client, objects)
             try:
                 selected = frozenset(stream.selected_objects())
             finally:
@@ -250,6 +257,13 @@ def streaming(db: Database, clock: Clock, *, topic: str = TOPIC) -> bool:
         return False
     holder = SyncLease(db, clock, name=STREAM_LEASE).holder()
     return holder is not None and not holder.expired(clock.now())
+
+
+def _stream_of(client: CrmClient, objects: Mapping[str, CrmObject]) -> ChangeStream:
+    stream = change_stream_of(client, objects)
+    if stream is None:
+        raise ConfigurationError("this Salesforce client has no change stream")
+    return stream
 
 
 def _plain(error: LeadbridgeError) -> str:

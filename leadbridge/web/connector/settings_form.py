@@ -73,6 +73,13 @@ FIELDS: tuple[SettingField, ...] = (
         "A lead or contact deleted or merged in Salesforce is deleted or merged here too.",
         "switch",
     ),
+    SettingField(
+        "change_data_capture",
+        "Stream changes from Salesforce (Change Data Capture)",
+        "When the org publishes Lead and Contact changes, they arrive as they happen and "
+        "the poll is skipped; polling takes over whenever the stream is down.",
+        "switch",
+    ),
 )
 assert {f.name for f in FIELDS} == set(SETTING_NAMES), "every setting has a form field"
 LABELS = {f.name: f.label for f in FIELDS}

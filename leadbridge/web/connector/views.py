@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from leadbridge.ports import Clock
+from leadbridge.store.change_streams import ChangeStreamRepository, StreamState
 from leadbridge.store.connector import ConnectorConfig, ConnectorRepository
 from leadbridge.store.connector_settings import ConnectorSettings
 from leadbridge.store.connector_status import Health, health
@@ -33,6 +34,12 @@ class ConnectorView:
     next_poll: datetime | None
     now: datetime
     changes: list[SettingsChange]
+    stream: StreamState = StreamState()
+
+    @property
+    def changes_arrive(self) -> str:
+        """How Salesforce's changes reach leadbridge: streamed, or polled and why."""
+        return self.stream.sentence(self.settings.poll_interval_seconds)
 
 
 def _status(config: ConnectorConfig | None, found: Health, settings: ConnectorSettings) -> Status:
@@ -76,6 +83,7 @@ def connector_view(database: Database, clock: Clock, *, with_changes: bool = Tru
             if with_changes
             else []
         )
+        stream = ChangeStreamRepository(session, clock).get()
     return ConnectorView(
         config=config,
         settings=settings,
@@ -84,4 +92,5 @@ def connector_view(database: Database, clock: Clock, *, with_changes: bool = Tru
         next_poll=_next_poll(config, found.last_poll, settings),
         now=clock.now(),
         changes=changes,
+        stream=stream,
     )

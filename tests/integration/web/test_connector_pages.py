@@ -28,6 +28,7 @@ SETTINGS = {
     "bulk_threshold": "10000",
     "placeholder_company": "[not provided]",
     "sync_deletes_and_merges": "true",
+    "change_data_capture": "true",
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from leadbridge.pubsub_proto import pubsub_api_pb2
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = Path("leadbridge/pubsub_proto")
 GENERATED = ("pubsub_api_pb2.py", "pubsub_api_pb2.pyi", "pubsub_api_pb2_grpc.py")
 
