@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from leadbridge.ports import Clock
@@ -34,7 +34,7 @@ class ConnectorView:
     next_poll: datetime | None
     now: datetime
     changes: list[SettingsChange]
-    stream: StreamState = StreamState()
+    stream: StreamState = field(default_factory=StreamState)
 
     @property
     def changes_arrive(self) -> str:
