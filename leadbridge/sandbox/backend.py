@@ -11,7 +11,6 @@ import logging
 import os
 import random
 import stat
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from .org import Org
 from .pubsub.capture import ChangeCapture
 from .pubsub.log import EventLog
 from .pubsub.schemas import SchemaRegistry
+from .pubsub.stats import RpcStats
 from .query import QueryEngine
 from .schema import OrgSchema, load_schema
 from .storage import OrgDatabase
@@ -67,7 +67,7 @@ class SandboxBackend:
         self.cdc_log = EventLog(self.db, self.clock)
         self.cdc_schemas = SchemaRegistry(self.schema, self.db)
         self.cdc = ChangeCapture(self.schema, self.db, self.cdc_log, self.cdc_schemas)
-        self.pubsub_calls: Counter[str] = Counter()  # gRPC calls by method (not API usage)
+        self.pubsub_stats = RpcStats()
         self.tokens = TokenStore(self.clock.now, config.token_lifetime, org_id=self.org.org_id)
         certificates = []
         if config.jwt_certificate_file:

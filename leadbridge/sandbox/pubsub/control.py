@@ -49,7 +49,7 @@ def cdc(request: ApiRequest) -> Reply:
             "entities": list(capture.selected),
             "events": backend.cdc_log.count(),
             "latest_replay_id": _hex(newest),
-            "rpc_calls": dict(backend.pubsub_calls),
+            **backend.pubsub_stats.snapshot(),
         }
     )
 

@@ -39,7 +39,6 @@ class PubSubService(pb_grpc.PubSubServicer):
     def __init__(self, backend: SandboxBackend, keepalive_seconds: float) -> None:
         self.backend = backend
         self.keepalive_seconds = keepalive_seconds
-        self._calls_lock = threading.Lock()
         self._stopping = False
 
     def stop(self) -> None:
@@ -51,8 +50,7 @@ class PubSubService(pb_grpc.PubSubServicer):
 
     def _begin(self, method: str, context: grpc.ServicerContext) -> str:
         """Count the call and check its credentials; returns the rpc id."""
-        with self._calls_lock:
-            self.backend.pubsub_calls[method] += 1
+        self.backend.pubsub_stats.called(method)
         rpc_id = str(uuid.uuid4())
         backend = self.backend
         try:
@@ -178,6 +176,22 @@ class PubSubService(pb_grpc.PubSubServicer):
             target=demand.feed, args=(request_iterator,), name="pubsub-requests", daemon=True
         )
         reader.start()
+        self.backend.pubsub_stats.stream_opened()
+        try:
+            yield from self._deliver(context, rpc_id, entity, cursor, demand)
+        finally:
+            self.backend.pubsub_stats.stream_closed()
+
+    def _deliver(
+        self,
+        context: grpc.ServicerContext,
+        rpc_id: str,
+        entity: str | None,
+        cursor: int,
+        demand: Demand,
+    ) -> Iterator[pb.FetchResponse]:
+        """Events while the client wants them; a keepalive after a quiet while."""
+        log = self.backend.cdc_log
         deadline = time.monotonic() + self.keepalive_seconds
         while True:
             with log.changed:
