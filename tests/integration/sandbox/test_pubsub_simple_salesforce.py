@@ -4,6 +4,7 @@ lead change channel and decodes the change a REST edit made."""
 from __future__ import annotations
 
 import grpc
+import pytest
 from simple_salesforce import Salesforce
 
 from leadbridge.pubsub_proto import pubsub_api_pb2 as pb
@@ -68,9 +69,8 @@ def test_the_channel_needs_the_sandbox_ca(sandbox: SandboxClient) -> None:
     channel = grpc.secure_channel(sandbox.server.pubsub_endpoint, grpc.ssl_channel_credentials())
     stub = pb_grpc.PubSubStub(channel)  # type: ignore[no-untyped-call]
     try:
-        stub.GetTopic(pb.TopicRequest(topic_name="/data/LeadChangeEvent"), timeout=5)
-        raise AssertionError("a client without the sandbox CA connected")
-    except grpc.RpcError as error:
-        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.GetTopic(pb.TopicRequest(topic_name="/data/LeadChangeEvent"), timeout=5)
+        assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     finally:
         channel.close()
