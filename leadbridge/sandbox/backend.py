@@ -21,6 +21,10 @@ from .bulk import BulkJobs
 from .clock import OrgClock
 from .faults import FaultInjector
 from .org import Org
+from .pubsub.capture import ChangeCapture
+from .pubsub.log import EventLog
+from .pubsub.schemas import SchemaRegistry
+from .pubsub.stats import RpcStats
 from .query import QueryEngine
 from .schema import OrgSchema, load_schema
 from .storage import OrgDatabase
@@ -42,6 +46,8 @@ class SandboxConfig:
     # Required on /__sandbox__/* (X-Sandbox-Token); off a loopback address one is made up
     # when unset (control_access.py).
     control_token: str | None = field(default=None, repr=False)
+    # Pub/Sub API: an empty FetchResponse after this long without events (Salesforce: 270 s)
+    pubsub_keepalive_seconds: float = 270.0
 
 
 class SandboxBackend:
@@ -58,6 +64,10 @@ class SandboxBackend:
         self.credentials = self._load_or_make_credentials()
         self.org = Org(self.schema, self.db, self.clock, admin_username=self.credentials.username)
         self.queries = QueryEngine(self.schema, self.db, self.clock)
+        self.cdc_log = EventLog(self.db, self.clock)
+        self.cdc_schemas = SchemaRegistry(self.schema, self.db)
+        self.cdc = ChangeCapture(self.schema, self.db, self.cdc_log, self.cdc_schemas)
+        self.pubsub_stats = RpcStats()
         self.tokens = TokenStore(self.clock.now, config.token_lifetime, org_id=self.org.org_id)
         certificates = []
         if config.jwt_certificate_file:
@@ -92,7 +102,9 @@ class SandboxBackend:
             rng = random.Random(self.config.random_seed) if self.config.random_seed else None
             return OrgCredentials.generate(rng)
 
-    def write_credentials(self, instance_url: str, ca_file: Path) -> dict[str, str]:
+    def write_credentials(
+        self, instance_url: str, ca_file: Path, pubsub_endpoint: str = ""
+    ) -> dict[str, str]:
         """Write `credentials.json` (owner-only permissions) and return its content."""
         self.instance_url = instance_url
         values = asdict(self.credentials)
@@ -106,6 +118,8 @@ class SandboxBackend:
             "client_secret": values["client_secret"],
             "ca_file": str(ca_file.resolve()),
         }
+        if pubsub_endpoint:
+            content["pubsub_endpoint"] = pubsub_endpoint
         if self.control_token:
             content["control_token"] = self.control_token
         path = self.credentials_file
@@ -120,9 +134,10 @@ class SandboxBackend:
     # ------------------------------------------------------------------ control
 
     def reset(self) -> None:
-        """Back to an empty org: records, cursors, jobs, usage, faults and trusted IP ranges
-        (tokens and JWT certificates stay valid)."""
+        """Back to an empty org: records, cursors, jobs, usage, faults, trusted IP ranges and
+        change data capture (tokens and JWT certificates stay valid)."""
         self.auth.set_trusted_ip_ranges(())
+        self.cdc.reset()  # before the wipe: no change events for the records it deletes
         self.db.wipe()
         self.org.ensure_bootstrap()
         self.queries.forget_all()

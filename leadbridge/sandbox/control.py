@@ -14,6 +14,7 @@ from .dispatch import ApiRequest, Reply, Router
 from .exceptions import SalesforceError
 from .faults import KINDS
 from .org import SaveOptions
+from .pubsub import control as cdc_control
 
 FAULT_KINDS = KINDS  # latency, the whole-request errors, connection_cut, record_lock, bulk_shuffle
 
@@ -276,4 +277,6 @@ def build_control_router() -> Router:
     router.add("POST", "/merge", merge_records)
     router.add("POST", "/undelete", undelete)
     router.add("GET PUT DELETE", "/assignment-rules", assignment_rules)
+    router.add("GET PUT", "/cdc", cdc_control.cdc)
+    router.add("POST", "/cdc/events", cdc_control.inject)
     return router

@@ -32,6 +32,8 @@ from .control_access import control_token_for, refused, warn_if_exposed
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
 from .login_responses import oauth_token, soap_call
+from .pubsub.origin import change_origin, describe
+from .pubsub.server import PubSubServer
 from .request_size import MAX_REQUEST_HEAD_BYTES, oversized, request_uri
 from .responses import CURRENT_VERSION, OLDEST_VERSION, versions_body
 from .tls import TlsFiles, ensure_certificates
@@ -106,7 +108,8 @@ class SandboxApp:
             if method == "POST" and (_is_soap_login(headers) or _SOAP_PATH.match(path)):
                 match = _SOAP_PATH.match(path)
                 version = match.group(1) if match else "59.0"
-                return soap_call(self.backend, version, body, client_ip)
+                with change_origin(describe("soap", version, "")):
+                    return soap_call(self.backend, version, body, client_ip)
             if method == "POST" and path.rstrip("/").lower() == "/services/oauth2/token":
                 return oauth_token(self.backend, headers, body, client_ip)
             if path.rstrip("/").lower() == "/services/data":
@@ -162,7 +165,9 @@ class SandboxApp:
             body,
             user_id=user_id,
         )
-        reply = self.backend.router.dispatch(request)
+        origin = describe("rest", request.version, headers.get("sforce-call-options", ""))
+        with change_origin(origin):
+            reply = self.backend.router.dispatch(request)
         reply.headers["Sforce-Limit-Info"] = usage.header
         reply.cut = cut
         return reply
@@ -234,6 +239,7 @@ class RunningSandbox:
     tls: TlsFiles
     data_dir: Path
     warnings: tuple[str, ...] = ()  # e.g. the control plane needs a token off loopback
+    pubsub_endpoint: str = ""  # the Pub/Sub API (gRPC over TLS), `localhost:PORT`
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -272,17 +278,25 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
     return _Server(config)
 
 
-def _prepare(config: SandboxConfig, host: str, port: int) -> tuple[SandboxBackend, RunningSandbox]:
+def _prepare(
+    config: SandboxConfig, host: str, port: int, pubsub_port: int
+) -> tuple[SandboxBackend, RunningSandbox]:
     backend = SandboxBackend(config)
     backend.control_token = control_token_for(host, config.control_token)
     hostnames = sorted({"localhost", "127.0.0.1", host} - {"0.0.0.0"})
     tls = ensure_certificates(config.data_dir, hostnames)
     display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host
     instance_url = f"https://{display_host}:{port}"
-    credentials = backend.write_credentials(instance_url, tls.ca_file)
+    pubsub_endpoint = f"{display_host}:{pubsub_port}"
+    credentials = backend.write_credentials(instance_url, tls.ca_file, pubsub_endpoint)
     warning = warn_if_exposed(host, backend.control_token, str(backend.credentials_file))
     info = RunningSandbox(
-        instance_url, credentials, tls, config.data_dir, warnings=(warning,) if warning else ()
+        instance_url,
+        credentials,
+        tls,
+        config.data_dir,
+        warnings=(warning,) if warning else (),
+        pubsub_endpoint=pubsub_endpoint,
     )
     return backend, info
 
@@ -304,11 +318,18 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.host = host
         self.port = port or free_port(host)
-        self.backend, self.info = _prepare(self.config, host, self.port)
+        pubsub_port = free_port(host)
+        self.backend, self.info = _prepare(self.config, host, self.port, pubsub_port)
         self._server = _uvicorn_server(
             SandboxApp(self.backend).asgi(), host, self.port, self.info.tls
         )
+        self.pubsub = PubSubServer(self.backend, self.info.tls, host, pubsub_port)
         self._thread: threading.Thread | None = None
+
+    @property
+    def pubsub_endpoint(self) -> str:
+        """Where the Pub/Sub API listens: `localhost:PORT` (gRPC over TLS, same CA)."""
+        return self.info.pubsub_endpoint
 
     @property
     def instance_url(self) -> str:
@@ -324,6 +345,7 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         self.backend.start()
+        self.pubsub.start()
         self._thread = threading.Thread(target=self._server.run, name="sandbox-org", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 15
@@ -334,6 +356,7 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
+        self.pubsub.stop()
         self._server.should_exit = True
         if self._thread:
             self._thread.join(timeout=10)
@@ -358,11 +381,15 @@ def serve(
     on_ready: Callable[[RunningSandbox, SandboxBackend], Any] | None = None,
 ) -> None:
     """Run in the foreground until interrupted (the CLI's `sandbox serve`)."""
-    backend, info = _prepare(config, host, port)
+    pubsub_port = free_port(host)
+    backend, info = _prepare(config, host, port, pubsub_port)
+    pubsub = PubSubServer(backend, info.tls, host, pubsub_port)
     if on_ready:
         on_ready(info, backend)
     backend.start()
+    pubsub.start()
     try:
         _uvicorn_server(SandboxApp(backend).asgi(), host, port, info.tls).run()
     finally:
+        pubsub.stop()
         backend.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,6 +56,10 @@ class OrgDatabase:
         # _meta values read back (admin user id, assignment rules...): one query each, not one
         # per record saved. Written only by set_meta and wipe; forgotten on any rollback.
         self._meta: dict[str, str | None] = {}
+        # Run inside every outermost transaction just before COMMIT (an exception rolls it
+        # back), then after it committed: change data capture writes its events there.
+        self.before_commit: list[Callable[[], None]] = []
+        self.after_commit: list[Callable[[], None]] = []
         self.conn.execute("PRAGMA foreign_keys = OFF")
         if path:
             self.conn.execute("PRAGMA journal_mode = WAL")
@@ -169,6 +173,8 @@ class OrgDatabase:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                for hook in self.before_commit:
+                    hook()
             except BaseException:
                 self._meta.clear()
                 self.conn.execute("ROLLBACK")
@@ -179,6 +185,8 @@ class OrgDatabase:
                 except BaseException:
                     self._meta.clear()
                     raise
+                for hook in self.after_commit:
+                    hook()
 
     def get_meta(self, key: str) -> str | None:
         with self.lock:

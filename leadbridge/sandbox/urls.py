@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import bulk_responses, composite, responses
 from .dispatch import Router
+from .pubsub.control import tooling_query
 
 _NAME = r"(?P<sobject>\w+)"
 
@@ -27,6 +28,7 @@ def build_router() -> Router:
     )
     add("GET", r"/(?P<resource>query|queryAll)", responses.query)
     add("GET", r"/(?P<resource>query|queryAll)/(?P<locator>[\w-]+)", responses.query)
+    add("GET", "/tooling/query", tooling_query)
     add("POST PATCH DELETE", "/composite/sobjects", composite.collections)
     add("GET POST", rf"/composite/sobjects/{_NAME}", composite.collection_retrieve)
     add("PATCH", rf"/composite/sobjects/{_NAME}/(?P<field>\w+)", composite.collection_upsert)
