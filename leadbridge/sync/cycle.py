@@ -22,13 +22,16 @@ from typing import Any
 
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock, CrmClient
+from leadbridge.store.change_streams import ChangeStreamRepository
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
+from leadbridge.store.mirrors_custom import CustomObjectRepository
 from leadbridge.store.statistics import analyze_stale_tables
 from leadbridge.sync.intake import IntakeSummary, auto_create_runner
 from leadbridge.sync.mirrors import MirrorSummary, mirror_step
 from leadbridge.sync.pull import AfterChanges, PullEngine, PullSummary
 from leadbridge.sync.push import Guard, Progress, PushEngine, PushSummary
+from leadbridge.sync.stream.apply import MIRRORS_CHANGED
 
 log = logging.getLogger("leadbridge.sync")
 
@@ -145,7 +148,14 @@ def sync_cycle(
     steps = [Step("pull", poll), Step("push", push_with_fresh_statistics)]
     cycle = SyncCycle(steps, stop=stop)
     cycle.insert_before("push", Step("intake", new_records))
-    cycle.append(Step("mirrors", lambda: throttled_mirrors(db, crm, clock)))
+    cycle.append(
+        Step(
+            "mirrors",
+            lambda: throttled_mirrors(
+                db, crm, clock, streamed=streaming is not None and streaming()
+            ),
+        )
+    )
     return cycle
 
 
@@ -153,16 +163,42 @@ def sync_cycle(
 # fresh enough, and spares the org's API allowance a handful of calls on every 2-minute poll.
 MIRRORS_EVERY = timedelta(minutes=15)
 _MIRRORS_CURSOR = ("Mirrors", "last_run")
+# The mirrored objects whose changes the stream can bring (with the enabled custom objects).
+STREAMED_MIRRORS = frozenset(
+    {
+        "Account",
+        "Opportunity",
+        "OpportunityContactRole",
+        "Campaign",
+        "CampaignMember",
+        "CampaignMemberStatus",
+    }
+)
+MIRRORS_WHILE_STREAMING = timedelta(days=1)
 
 
-def throttled_mirrors(db: Database, crm: CrmClient, clock: Clock) -> MirrorSummary:
-    """Run the mirrors step unless it ran less than MIRRORS_EVERY ago (an empty summary then)."""
+def throttled_mirrors(
+    db: Database, crm: CrmClient, clock: Clock, *, streamed: bool = False
+) -> MirrorSummary:
+    """Run the mirrors step unless it ran less than MIRRORS_EVERY ago (an empty summary then).
+
+    While the change stream runs and Salesforce publishes every mirrored object's changes
+    too, the mirrors are read only when one of them changed (the stream marks it) and once
+    a day (the users): an idle org costs no call."""
     now = clock.now()
     with db.session(readonly=True) as session:
         connector = ConnectorRepository(session)
         last = connector.cursor(*_MIRRORS_CURSOR)
+        changed = connector.cursor(*MIRRORS_CHANGED)
         config = connector.get()
-    if last is not None and now - datetime.fromisoformat(last) < MIRRORS_EVERY:
+        selected = ChangeStreamRepository(session, clock).get().selected or frozenset()
+        custom = {kind.api_name for kind in CustomObjectRepository(session).enabled()}
+    ran = None if last is None else datetime.fromisoformat(last)
+    if ran is not None and streamed and (STREAMED_MIRRORS | custom) <= selected:
+        fresh = changed is None or datetime.fromisoformat(changed) <= ran
+        if fresh and now - ran < MIRRORS_WHILE_STREAMING:
+            return MirrorSummary(paused=config is None or config.paused)
+    elif ran is not None and now - ran < MIRRORS_EVERY:
         return MirrorSummary(paused=config is None or config.paused)
     summary = mirror_step(db, crm, clock)
     with db.session() as session:

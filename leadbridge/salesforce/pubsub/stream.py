@@ -79,6 +79,8 @@ class PubSubStream:
         return {_object_of(str(row.get("SelectedEntity") or "")) for row in rows} - {""}
 
     def subscribe(self, after: bytes | None, *, batch_size: int) -> Iterator[ChangeBatch]:
+        """Start the subscription now (its first request goes at once) and return its
+        batches."""
         requests: queue.Queue[pb.FetchRequest | None] = queue.Queue()
         first = pb.FetchRequest(topic_name=self.topic, num_requested=batch_size)
         if after:
@@ -87,6 +89,11 @@ class PubSubStream:
             first.replay_preset = pb.LATEST
         requests.put(first)
         call = self._stub.Subscribe(_drain(requests), metadata=self._metadata())
+        return self._batches(call, requests, batch_size)
+
+    def _batches(
+        self, call: Any, requests: queue.Queue[pb.FetchRequest | None], batch_size: int
+    ) -> Iterator[ChangeBatch]:
         try:
             for response in call:
                 yield self._batch(response)

@@ -49,6 +49,8 @@ from leadbridge.sync.pull.summary import PullSummary
 
 FOLLOWED = (LEAD, CONTACT)  # leads first: a conversion relinks before contacts are applied
 CATCH_UP = "stream_catch_up"  # sync cursor kind: a window the stream could not cover
+# Set when the stream brought a change to another object: the mirrors are read again.
+MIRRORS_CHANGED = ("Mirrors", "changed")
 _IDS_PER_QUERY = 200
 
 
@@ -150,7 +152,10 @@ class StreamApplier:
             streams.advance(
                 batch.replay_id, committed_at=committed, applied=len(batch.events), topic=topic
             )
-            self._move_cursors(ConnectorRepository(session), folded, committed)
+            connector = ConnectorRepository(session)
+            self._move_cursors(connector, folded, committed)
+            if any(e.object_name not in FOLLOWED for e in batch.events):
+                connector.set_cursor(*MIRRORS_CHANGED, self.clock.now().isoformat())
         return summary
 
     def _read_what_events_do_not_say(self, config: PushConfig, folded: Folded) -> None:

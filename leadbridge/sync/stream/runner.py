@@ -79,6 +79,7 @@ class ChangeStreamRunner:
         self.retry_seconds = retry_seconds
         self.topic = topic
         self.lease = SyncLease(db, clock, name=STREAM_LEASE)
+        self.ready = threading.Event()  # set once streaming, caught up (tests, the bench)
         self._checked: datetime | None = None
 
     def run(self) -> None:
@@ -90,6 +91,8 @@ class ChangeStreamRunner:
                     streamed = self.run_once()
                     failures = 0 if streamed else failures
                 except LeadbridgeError as error:
+                    if self.stop.is_set():
+                        break  # the stream was closed because leadbridge stops
                     failures += 1
                     self._polling(_plain(error))
                     log.warning("change stream stopped: %s", error)
@@ -142,10 +145,11 @@ class ChangeStreamRunner:
             self._poll(client, FOLLOWED)
         batches = stream.subscribe(position, batch_size=self.batch_size)
         try:
-            self._streaming()
             if fresh:
                 self.stop.wait(SETTLE_SECONDS)
                 self._poll(client, FOLLOWED)
+            self._streaming()
+            self.ready.set()
             for batch in batches:
                 if self.stop.is_set():
                     break
@@ -157,6 +161,8 @@ class ChangeStreamRunner:
             with self.db.session() as session:
                 ChangeStreamRepository(session, self.clock).forget_position(topic=self.topic)
             raise
+        finally:
+            self.ready.clear()
 
     def _apply(self, applier: StreamApplier, client: CrmClient, batch: ChangeBatch) -> None:
         with self.lock:
@@ -207,7 +213,7 @@ class ChangeStreamRunner:
         ):
             selected = self._ask_selected()
             self._checked = now
-        missing = sorted({LEAD, CONTACT} - selected)
+        missing = [name for name in (LEAD, CONTACT) if name not in selected]
         if missing:
             return (
                 f"Salesforce does not publish {' and '.join(missing)} changes: select them in "
