@@ -29,6 +29,8 @@ from leadbridge.pubsub_proto import pubsub_api_pb2_grpc as pb_grpc
 from leadbridge.salesforce.pubsub.codec import EventSchema, to_event
 
 DEFAULT_ENDPOINT = "api.pubsub.salesforce.com:7443"
+MAX_REQUESTED = 100  # Salesforce's cap on the events requested and not yet delivered
+_END = object()  # the stream ended without an error
 TOPIC = "/data/ChangeEvents"  # every object selected for Change Data Capture
 REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
 _REPLAY_CODES = ("replayid",)  # Salesforce's error codes for a replay id it cannot use
@@ -80,28 +82,52 @@ class PubSubStream:
 
     def subscribe(self, after: bytes | None, *, batch_size: int) -> Iterator[ChangeBatch]:
         """Start the subscription now (its first request goes at once) and return its
-        batches."""
+        batches: each holds whatever has arrived, up to `batch_size` events.
+
+        Salesforce lets a subscription have at most 100 events requested and not yet
+        delivered; a reader thread asks for more as they come and queues the responses, and
+        stops asking while the queue is full, so a slow apply slows the stream."""
         requests: queue.Queue[pb.FetchRequest | None] = queue.Queue()
-        first = pb.FetchRequest(topic_name=self.topic, num_requested=batch_size)
+        first = pb.FetchRequest(topic_name=self.topic, num_requested=MAX_REQUESTED)
         if after:
             first.replay_preset, first.replay_id = pb.CUSTOM, after
         else:
             first.replay_preset = pb.LATEST
         requests.put(first)
         call = self._stub.Subscribe(_drain(requests), metadata=self._metadata())
-        return self._batches(call, requests, batch_size)
+        room = max(2, 2 * batch_size // MAX_REQUESTED)
+        responses: queue.Queue[Any] = queue.Queue(maxsize=room)
+        reader = threading.Thread(
+            target=_read, args=(call, requests, responses), name="pubsub-reader", daemon=True
+        )
+        reader.start()
+        return self._batches(call, requests, responses, batch_size)
 
     def _batches(
-        self, call: Any, requests: queue.Queue[pb.FetchRequest | None], batch_size: int
+        self,
+        call: Any,
+        requests: queue.Queue[pb.FetchRequest | None],
+        responses: queue.Queue[Any],
+        batch_size: int,
     ) -> Iterator[ChangeBatch]:
         try:
-            for response in call:
-                yield self._batch(response)
-                outstanding = response.pending_num_requested
-                if outstanding <= batch_size // 2:
-                    requests.put(pb.FetchRequest(num_requested=batch_size - outstanding))
-        except grpc.RpcError as error:
-            raise self._error(error) from None
+            while True:
+                arrived = [responses.get()]
+                count = len(getattr(arrived[0], "events", ()))
+                while count < batch_size and isinstance(arrived[-1], pb.FetchResponse):
+                    try:
+                        arrived.append(responses.get_nowait())
+                    except queue.Empty:
+                        break
+                    count += len(getattr(arrived[-1], "events", ()))
+                received = [r for r in arrived if isinstance(r, pb.FetchResponse)]
+                if received:
+                    yield self._batch(received)
+                ended = arrived[-1]
+                if isinstance(ended, grpc.RpcError):
+                    raise self._error(ended)
+                if ended is _END:
+                    return
         finally:
             requests.put(None)
             call.cancel()
@@ -109,13 +135,15 @@ class PubSubStream:
     def close(self) -> None:
         self._channel.close()
 
-    def _batch(self, response: Any) -> ChangeBatch:
+    def _batch(self, received: list[Any]) -> ChangeBatch:
         events = tuple(
             to_event(self._schema(item.event.schema_id), item.event.payload, self.objects)
+            for response in received
             for item in response.events
         )
-        position = response.events[-1].replay_id if response.events else response.latest_replay_id
-        return ChangeBatch(events, bytes(position), int(response.pending_num_requested))
+        last = received[-1]
+        position = last.events[-1].replay_id if last.events else last.latest_replay_id
+        return ChangeBatch(events, bytes(position), int(last.pending_num_requested))
 
     def _schema(self, schema_id: str) -> EventSchema:
         with self._lock:
@@ -157,6 +185,21 @@ class PubSubStream:
         if status in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED):
             return CrmConfigurationError("PUBSUB_REFUSED", message, details=details)
         return CrmTransientError("PUBSUB_UNAVAILABLE", message, details=details)
+
+
+def _read(call: Any, requests: queue.Queue[Any], responses: queue.Queue[Any]) -> None:
+    """The reader thread: every response into `responses` (blocking while it is full), more
+    events requested as the outstanding ones arrive; then `_END`, or the call's error."""
+    try:
+        for response in call:
+            responses.put(response)
+            outstanding = response.pending_num_requested
+            if outstanding <= MAX_REQUESTED // 2:
+                requests.put(pb.FetchRequest(num_requested=MAX_REQUESTED - outstanding))
+    except grpc.RpcError as error:
+        responses.put(error)
+    else:
+        responses.put(_END)
 
 
 def _drain(requests: queue.Queue[Any]) -> Iterator[Any]:

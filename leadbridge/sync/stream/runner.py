@@ -41,12 +41,14 @@ from leadbridge.store.database import Database
 from leadbridge.sync.config import load_config
 from leadbridge.sync.pull.apply import AfterChanges
 from leadbridge.sync.pull.engine import PullEngine
-from leadbridge.sync.runner import SyncLease
+from leadbridge.sync.runner import LeaseHeldError, SyncLease
 from leadbridge.sync.stream.apply import CATCH_UP, FOLLOWED, StreamApplier
 
 log = logging.getLogger("leadbridge.sync.stream")
 
 STREAM_LEASE = "change_stream"
+# Short: a runner killed while streaming is taken over this soon (its heartbeat renews it).
+STREAM_LEASE_TTL = timedelta(seconds=15)
 REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
 BATCH_SIZE = 1000
 RECHECK = timedelta(minutes=15)  # how often an org without CDC is asked again
@@ -78,8 +80,9 @@ class ChangeStreamRunner:
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
         self.topic = topic
-        self.lease = SyncLease(db, clock, name=STREAM_LEASE)
+        self.lease = SyncLease(db, clock, name=STREAM_LEASE, ttl=STREAM_LEASE_TTL)
         self.ready = threading.Event()  # set once streaming, caught up (tests, the bench)
+        self._streamed = False  # this runner has streamed (its mode is the one recorded)
         self._checked: datetime | None = None
 
     def run(self) -> None:
@@ -102,8 +105,8 @@ class ChangeStreamRunner:
                     log.exception("change stream failed unexpectedly")
                 self.stop.wait(min(300.0, self.retry_seconds * 2 ** min(failures, 6)))
         finally:
-            self.lease.release()
-            self._polling("leadbridge stopped")
+            if self.ready.is_set() or self._streamed:
+                self._polling("leadbridge stopped")
 
     def run_once(self) -> bool:
         """One subscription, until it ends (`stop`, an error); False when not streaming."""
@@ -111,8 +114,14 @@ class ChangeStreamRunner:
         if reason:
             self._polling(reason)
             return False
-        if self.lease.try_acquire() is None:
+        try:
+            with self.lease.held(wait=0):
+                self._subscription()
+        except LeaseHeldError:
             return False  # another process streams
+        return True
+
+    def _subscription(self) -> None:
         client = self.make_client()
         try:
             with self.db.session(readonly=True) as session:
@@ -129,7 +138,6 @@ class ChangeStreamRunner:
                 stream.close()
         finally:
             client.close()
-        return True
 
     def _close_on_stop(self, stream: ChangeStream, done: threading.Event) -> None:
         """A stream waiting for Salesforce's next event ends when leadbridge stops."""
@@ -154,7 +162,6 @@ class ChangeStreamRunner:
                 if self.stop.is_set():
                     break
                 self._apply(applier, client, batch)
-                self.lease.heartbeat()
         except CrmError as error:
             if error.error_code != REPLAY_ID_EXPIRED:
                 raise
@@ -238,6 +245,7 @@ class ChangeStreamRunner:
         return selected
 
     def _streaming(self) -> None:
+        self._streamed = True
         self._set_mode(STREAM, "Salesforce streams Lead and Contact changes (Change Data Capture)")
 
     def _polling(self, reason: str) -> None:

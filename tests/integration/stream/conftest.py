@@ -12,13 +12,17 @@ import pytest
 
 from leadbridge.automation.engine import run_rules_for
 from leadbridge.domain.fields import Origin
+from leadbridge.ports import SystemClock
 from leadbridge.salesforce.client import SalesforceClient
 from leadbridge.store.change_streams import ChangeStreamRepository, StreamState
-from leadbridge.sync.stream import ChangeStreamRunner
+from leadbridge.sync.stream import ChangeStreamRunner, streaming
 from tests.integration.pull.conftest import Puller
 from tests.integration.sync.conftest import Wired, fast_client, wired  # noqa: F401
 
 WAIT = 15.0
+# The runner's clock is the real one: its lease expires in real time, like a runner's in
+# production (the pull suite's movable clock only moves when a test moves it).
+CLOCK = SystemClock()
 
 
 class Streamer(Puller):
@@ -48,7 +52,7 @@ class Streamer(Puller):
         """A runner, not started."""
 
         def rules(session: Any, ids: list[int]) -> None:
-            run_rules_for(session, self.w.clock, ids, Origin.SALESFORCE)
+            run_rules_for(session, CLOCK, ids, Origin.SALESFORCE)
 
         def client() -> SalesforceClient:
             with self.w.db.session(readonly=True) as session:
@@ -59,7 +63,7 @@ class Streamer(Puller):
 
         self.stop = threading.Event()
         self.runner = ChangeStreamRunner(
-            self.w.db, self.w.clock, client, after_changes=rules, stop=self.stop, retry_seconds=0.2
+            self.w.db, CLOCK, client, after_changes=rules, stop=self.stop, retry_seconds=0.2
         )
         return self.runner
 
@@ -71,7 +75,10 @@ class Streamer(Puller):
 
     def state(self) -> StreamState:
         with self.w.db.session(readonly=True) as session:
-            return ChangeStreamRepository(session, self.w.clock).get()
+            return ChangeStreamRepository(session, CLOCK).get()
+
+    def streaming(self) -> bool:
+        return streaming(self.w.db, CLOCK)
 
     def until(self, condition: Callable[[], object], what: str, timeout: float = WAIT) -> None:
         deadline = time.monotonic() + timeout

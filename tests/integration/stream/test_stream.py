@@ -16,7 +16,6 @@ from leadbridge.store.audit import AuditRepository
 from leadbridge.store.change_streams import POLLING
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync.cycle import STREAMED_MIRRORS, CycleSummary, sync_cycle
-from leadbridge.sync.stream import streaming
 from leadbridge.sync.stream.apply import MIRRORS_CHANGED
 from tests.integration.stream.conftest import Streamer
 
@@ -42,7 +41,7 @@ def test_an_edit_in_salesforce_reaches_the_prospect_with_no_api_call(streamer: S
     assert streamer.api_calls() == before
     state = streamer.state()
     assert state.events_applied >= 1 and state.replay_id
-    assert streaming(streamer.w.db, streamer.w.clock)
+    assert streamer.streaming()
 
 
 def test_leadbridge_s_own_write_comes_back_as_an_echo_and_changes_nothing(
@@ -139,8 +138,12 @@ def test_a_gap_event_reads_its_records_and_an_overflow_polls_its_window(streamer
     streamer.until(
         lambda: streamer.get(other).value("company") == "Seen by the catch-up poll", "the overflow"
     )
-    with streamer.w.db.session(readonly=True) as session:
-        assert ConnectorRepository(session).cursor(LEAD, "stream_catch_up") is None
+
+    def caught_up() -> bool:
+        with streamer.w.db.session(readonly=True) as session:
+            return ConnectorRepository(session).cursor(LEAD, "stream_catch_up") is None
+
+    streamer.until(caught_up, "the catch-up to be done")
 
 
 def test_a_restart_resumes_after_the_stored_position_applying_each_change_once(
@@ -187,14 +190,14 @@ def test_without_change_data_capture_changes_are_polled_and_the_reason_said(
     state = streamer.state()
     assert state.mode == POLLING
     assert "Lead and Contact" in state.reason and "Setup > Change Data Capture" in state.reason
-    assert not streaming(streamer.w.db, streamer.w.clock)
+    assert not streamer.streaming()
     streamer.edit("Lead", lead, Company="Polled")
     streamer.now()
     cycle = sync_cycle(
         streamer.w.db,
         streamer.w.crm,
         streamer.w.clock,
-        streaming=lambda: streaming(streamer.w.db, streamer.w.clock),
+        streaming=streamer.streaming,
     ).run_once()
     assert cycle.pull is not None and not cycle.pull.streaming
     assert streamer.get(pid).value("company") == "Polled"
@@ -215,7 +218,7 @@ def test_while_streaming_the_cycle_skips_the_poll_and_the_cursor_follows_the_str
                 streamer.w.db,
                 streamer.w.crm,
                 streamer.w.clock,
-                streaming=lambda: streaming(streamer.w.db, streamer.w.clock),
+                streaming=streamer.streaming,
             ).run_once()
 
     cycle()  # the mirrors' first read
