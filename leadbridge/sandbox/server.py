@@ -279,8 +279,11 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
 
 
 def _prepare(
-    config: SandboxConfig, host: str, port: int, pubsub_port: int
+    config: SandboxConfig, host: str, port: int, pubsub_port: int | None = None
 ) -> tuple[SandboxBackend, RunningSandbox]:
+    """The org and what a client needs to reach it; the Pub/Sub API on `pubsub_port` (a free
+    port of the same host when not given)."""
+    pubsub_port = pubsub_port or free_port(host)
     backend = SandboxBackend(config)
     backend.control_token = control_token_for(host, config.control_token)
     hostnames = sorted({"localhost", "127.0.0.1", host} - {"0.0.0.0"})
@@ -301,6 +304,10 @@ def _prepare(
     return backend, info
 
 
+def _port_of(info: RunningSandbox) -> int:
+    return int(info.pubsub_endpoint.rsplit(":", 1)[1])
+
+
 class SandboxServer:
     """Runs a sandbox org on a free port in a background thread (tests, `make run`).
 
@@ -318,12 +325,11 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.host = host
         self.port = port or free_port(host)
-        pubsub_port = free_port(host)
-        self.backend, self.info = _prepare(self.config, host, self.port, pubsub_port)
+        self.backend, self.info = _prepare(self.config, host, self.port)
         self._server = _uvicorn_server(
             SandboxApp(self.backend).asgi(), host, self.port, self.info.tls
         )
-        self.pubsub = PubSubServer(self.backend, self.info.tls, host, pubsub_port)
+        self.pubsub = PubSubServer(self.backend, self.info.tls, host, _port_of(self.info))
         self._thread: threading.Thread | None = None
 
     @property
@@ -381,9 +387,8 @@ def serve(
     on_ready: Callable[[RunningSandbox, SandboxBackend], Any] | None = None,
 ) -> None:
     """Run in the foreground until interrupted (the CLI's `sandbox serve`)."""
-    pubsub_port = free_port(host)
-    backend, info = _prepare(config, host, port, pubsub_port)
-    pubsub = PubSubServer(backend, info.tls, host, pubsub_port)
+    backend, info = _prepare(config, host, port)
+    pubsub = PubSubServer(backend, info.tls, host, _port_of(info))
     if on_ready:
         on_ready(info, backend)
     backend.start()
