@@ -161,7 +161,10 @@ class PubSubService(pb_grpc.PubSubServicer):
         self, request_iterator: Iterator[pb.FetchRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.FetchResponse]:
         rpc_id = self._begin("Subscribe", context)
-        first = next(request_iterator, None)
+        try:
+            first = next(request_iterator, None)
+        except grpc.RpcError:  # cancelled before its first request
+            return
         if first is None:
             return
         try:
