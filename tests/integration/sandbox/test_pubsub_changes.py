@@ -285,3 +285,39 @@ def test_bulk_upsert_and_composite_tree_saves(sandbox: SandboxClient, pubsub: Pu
     assert found[3][1]["LeadBridge_Prospect_Id__c"] == "P-1"
     assert found[4][1]["Title"] == "Upserted"
     assert found[5][1]["Name"] == "Tree Inc"  # Account's Name is a plain field
+
+
+SOAP_CONVERT = """<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+    xmlns:urn="urn:partner.soap.sforce.com">
+  <soapenv:Header>
+    <urn:SessionHeader><urn:sessionId>{token}</urn:sessionId></urn:SessionHeader>
+  </soapenv:Header>
+  <soapenv:Body>
+    <urn:convertLead>
+      <urn:leadConverts>
+        <urn:leadId>{lead_id}</urn:leadId>
+        <urn:convertedStatus>Closed - Converted</urn:convertedStatus>
+        <urn:doNotCreateOpportunity>true</urn:doNotCreateOpportunity>
+      </urn:leadConverts>
+    </urn:convertLead>
+  </soapenv:Body>
+</soapenv:Envelope>"""
+
+
+def test_a_soap_conversion_has_a_soap_origin(sandbox: SandboxClient, pubsub: PubSubClient) -> None:
+    select(sandbox, "Lead")
+    lead_id = create_lead(sandbox)
+    response = sandbox.http.post(
+        f"{sandbox.instance_url}/services/Soap/u/59.0",
+        data=SOAP_CONVERT.format(token=sandbox.token(), lead_id=lead_id),
+        headers={"Content-Type": "text/xml", "SOAPAction": '""'},
+    )
+    assert response.status_code == 200, response.text
+    [(_, update)] = changes(pubsub, "/data/LeadChangeEvent", 2)[1:]
+    header = update["ChangeEventHeader"]
+    assert (header["changeType"], header["changeOrigin"]) == (
+        "UPDATE",
+        "com/salesforce/api/soap/59.0",
+    )
+    assert update["IsConverted"] is True and update["Status"] == "Closed - Converted"
