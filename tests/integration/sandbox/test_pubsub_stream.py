@@ -226,7 +226,15 @@ def test_keepalive_when_nothing_happens(quick_keepalive: SandboxServer) -> None:
         assert list(keepalive.events) == []
         assert keepalive.latest_replay_id == event.replay_id
         assert keepalive.pending_num_requested == 99
-        assert lead_id
         subscription.close()
+
+        # the keepalive's replay id is a position to resume from
+        resumed = pubsub.subscribe(
+            "/data/LeadChangeEvent", preset=pb.CUSTOM, replay_id=keepalive.latest_replay_id
+        )
+        quick_keepalive.backend.org.update("Lead", lead_id, {"Title": "Resumed"})
+        [update] = resumed.events(1)
+        assert pubsub.decode(update)["Title"] == "Resumed"
+        resumed.close()
     finally:
         pubsub.close()
