@@ -118,13 +118,12 @@ class EventLog:
             ).fetchall()
         return [StoredEvent(int(row[0]), str(row[1]), bytes(row[2])) for row in rows]
 
-    def newest_up_to(self, cursor: int, entity: str | None) -> int | None:
+    def newest_up_to(self, cursor: int) -> int | None:
         """The newest retained event at or before `cursor`: a position a client can resume
-        from (a CUSTOM replay id) without missing anything after `cursor`."""
-        where, params = _where(entity, "replay <= ?", cursor)
+        from (a CUSTOM replay id, of any topic) without missing anything after `cursor`."""
         with self.db.lock:
             row = self.db.conn.execute(
-                f"SELECT MAX(replay) FROM _cdc_events WHERE {where}", params
+                "SELECT MAX(replay) FROM _cdc_events WHERE replay <= ?", (cursor,)
             ).fetchone()
         return None if row[0] is None else int(row[0])
 

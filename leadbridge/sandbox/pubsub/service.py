@@ -230,7 +230,8 @@ class PubSubService(pb_grpc.PubSubServicer):
             else:  # keepalive: nothing to send for a while
                 if not log.read_after(cursor, entity, 1):
                     cursor = max(cursor, tip)
-                position = log.newest_up_to(cursor, entity) or cursor
+                # a retained event's id, so that resuming from it (CUSTOM) is accepted
+                position = log.newest_up_to(cursor) or cursor
                 yield pb.FetchResponse(
                     latest_replay_id=replay_bytes(position),
                     rpc_id=rpc_id,
