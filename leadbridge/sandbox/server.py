@@ -241,6 +241,10 @@ class RunningSandbox:
     warnings: tuple[str, ...] = ()  # e.g. the control plane needs a token off loopback
     pubsub_endpoint: str = ""  # the Pub/Sub API (gRPC over TLS), `localhost:PORT`
 
+    @property
+    def pubsub_port(self) -> int:
+        return int(self.pubsub_endpoint.rsplit(":", 1)[1])
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -278,12 +282,10 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
     return _Server(config)
 
 
-def _prepare(
-    config: SandboxConfig, host: str, port: int, pubsub_port: int | None = None
-) -> tuple[SandboxBackend, RunningSandbox]:
-    """The org and what a client needs to reach it; the Pub/Sub API on `pubsub_port` (a free
-    port of the same host when not given)."""
-    pubsub_port = pubsub_port or free_port(host)
+def _prepare(config: SandboxConfig, host: str, port: int) -> tuple[SandboxBackend, RunningSandbox]:
+    """The org and what a client needs to reach it; the Pub/Sub API gets a free port of the
+    same host."""
+    pubsub_port = free_port(host)
     backend = SandboxBackend(config)
     backend.control_token = control_token_for(host, config.control_token)
     hostnames = sorted({"localhost", "127.0.0.1", host} - {"0.0.0.0"})
@@ -302,10 +304,6 @@ def _prepare(
         pubsub_endpoint=pubsub_endpoint,
     )
     return backend, info
-
-
-def _port_of(info: RunningSandbox) -> int:
-    return int(info.pubsub_endpoint.rsplit(":", 1)[1])
 
 
 class SandboxServer:
@@ -329,7 +327,7 @@ class SandboxServer:
         self._server = _uvicorn_server(
             SandboxApp(self.backend).asgi(), host, self.port, self.info.tls
         )
-        self.pubsub = PubSubServer(self.backend, self.info.tls, host, _port_of(self.info))
+        self.pubsub = PubSubServer(self.backend, self.info.tls, host, self.info.pubsub_port)
         self._thread: threading.Thread | None = None
 
     @property
@@ -388,7 +386,7 @@ def serve(
 ) -> None:
     """Run in the foreground until interrupted (the CLI's `sandbox serve`)."""
     backend, info = _prepare(config, host, port)
-    pubsub = PubSubServer(backend, info.tls, host, _port_of(info))
+    pubsub = PubSubServer(backend, info.tls, host, info.pubsub_port)
     if on_ready:
         on_ready(info, backend)
     backend.start()
