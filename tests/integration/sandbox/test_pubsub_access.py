@@ -124,3 +124,17 @@ def test_rpc_calls_are_not_api_usage(sandbox: SandboxClient, pubsub: PubSubClien
     after = sandbox.control("GET", "/cdc")["rpc_calls"]
     assert after["GetTopic"] == before.get("GetTopic", 0) + 1
     assert after["GetSchema"] == before.get("GetSchema", 0) + 1
+
+
+def test_a_failure_inside_the_sandbox_still_has_an_rpc_id(
+    sandbox: SandboxClient, pubsub: PubSubClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(schema_id: str) -> str:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sandbox.server.backend.cdc_schemas, "schema_json", broken)
+    with pytest.raises(grpc.RpcError) as raised:
+        pubsub.schema("anything")
+    assert raised.value.code() == grpc.StatusCode.INTERNAL
+    assert RPC_ID.search(raised.value.details())
+    assert trailers(raised.value)["error-code"].startswith("sfdc.platform.eventbus.grpc.")
