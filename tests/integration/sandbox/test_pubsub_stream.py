@@ -221,7 +221,7 @@ def test_keepalive_when_nothing_happens(quick_keepalive: SandboxServer) -> None:
         wait_for_streams(client, 1)
         started = time.monotonic()
         keepalive = subscription.next(timeout=3)
-        assert 0.2 < time.monotonic() - started < 2
+        assert time.monotonic() - started < 2  # 0.3 s after the last response
         assert isinstance(keepalive, pb.FetchResponse)
         assert list(keepalive.events) == []
         assert keepalive.latest_replay_id == event.replay_id
