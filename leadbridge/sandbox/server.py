@@ -32,7 +32,7 @@ from .control_access import control_token_for, refused, warn_if_exposed
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
 from .login_responses import oauth_token, soap_call
-from .pubsub.origin import change_origin, describe
+from .pubsub.origin import UI_ORIGIN, change_origin, describe
 from .pubsub.server import PubSubServer
 from .request_size import MAX_REQUEST_HEAD_BYTES, oversized, request_uri
 from .responses import CURRENT_VERSION, OLDEST_VERSION, versions_body
@@ -102,9 +102,11 @@ class SandboxApp:
         """One request; `client_ip` is the caller's address (the trusted IP ranges need it)."""
         try:
             if path.startswith(CONTROL_PREFIX):
-                return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
+                with change_origin(UI_ORIGIN):
+                    return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
             if path.rstrip("/") == WEB_PREFIX or path.startswith(WEB_PREFIX + "/"):
-                return web_page(self.backend, method, path, query, headers, body)
+                with change_origin(UI_ORIGIN):
+                    return web_page(self.backend, method, path, query, headers, body)
             if method == "POST" and (_is_soap_login(headers) or _SOAP_PATH.match(path)):
                 match = _SOAP_PATH.match(path)
                 version = match.group(1) if match else "59.0"

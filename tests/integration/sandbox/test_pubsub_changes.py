@@ -82,7 +82,8 @@ def test_each_change_type_over_rest(sandbox: SandboxClient, pubsub: PubSubClient
 
     assert headers[2]["changedFields"] == [] and deleted["Company"] is None
     assert undeleted["Company"] == "Navy" and undeleted["Phone"] is None
-    assert headers[3]["changeOrigin"] == ""  # the control plane acts as a user in the UI
+    # the control plane acts as a rep in Salesforce's UI
+    assert headers[3]["changeOrigin"] == "com/salesforce/api/soap/59.0;client=SfdcInternalAPI/"
     assert update_event.replay_id > create_event.replay_id
 
 
