@@ -33,6 +33,7 @@ def summary_lines(info: RunningSandbox) -> list[str]:
         f"domain='{info.instance_url.removeprefix('https://')}/services/Soap/u/59.0#', "
         "session=session)",
         f"  control plane {info.instance_url}/__sandbox__/  (see docs/sandbox.md)",
+        f"  Pub/Sub API   {info.pubsub_endpoint}  (gRPC over TLS, same CA; Change Data Capture)",
         *(f"[yellow]Warning:[/yellow] {warning}" for warning in info.warnings),
     ]
 

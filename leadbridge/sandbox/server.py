@@ -32,7 +32,7 @@ from .control_access import control_token_for, refused, warn_if_exposed
 from .dispatch import ApiRequest, Reply
 from .exceptions import SalesforceError, not_found
 from .login_responses import oauth_token, soap_call
-from .pubsub.origin import change_origin, describe
+from .pubsub.origin import UI_ORIGIN, change_origin, describe
 from .pubsub.server import PubSubServer
 from .request_size import MAX_REQUEST_HEAD_BYTES, oversized, request_uri
 from .responses import CURRENT_VERSION, OLDEST_VERSION, versions_body
@@ -102,9 +102,11 @@ class SandboxApp:
         """One request; `client_ip` is the caller's address (the trusted IP ranges need it)."""
         try:
             if path.startswith(CONTROL_PREFIX):
-                return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
+                with change_origin(UI_ORIGIN):
+                    return self._control(method, path[len(CONTROL_PREFIX) :], query, headers, body)
             if path.rstrip("/") == WEB_PREFIX or path.startswith(WEB_PREFIX + "/"):
-                return web_page(self.backend, method, path, query, headers, body)
+                with change_origin(UI_ORIGIN):
+                    return web_page(self.backend, method, path, query, headers, body)
             if method == "POST" and (_is_soap_login(headers) or _SOAP_PATH.match(path)):
                 match = _SOAP_PATH.match(path)
                 version = match.group(1) if match else "59.0"
@@ -241,6 +243,10 @@ class RunningSandbox:
     warnings: tuple[str, ...] = ()  # e.g. the control plane needs a token off loopback
     pubsub_endpoint: str = ""  # the Pub/Sub API (gRPC over TLS), `localhost:PORT`
 
+    @property
+    def pubsub_port(self) -> int:
+        return int(self.pubsub_endpoint.rsplit(":", 1)[1])
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -278,9 +284,10 @@ def _uvicorn_server(app: Starlette, host: str, port: int, tls: TlsFiles) -> uvic
     return _Server(config)
 
 
-def _prepare(
-    config: SandboxConfig, host: str, port: int, pubsub_port: int
-) -> tuple[SandboxBackend, RunningSandbox]:
+def _prepare(config: SandboxConfig, host: str, port: int) -> tuple[SandboxBackend, RunningSandbox]:
+    """The org and what a client needs to reach it; the Pub/Sub API gets a free port of the
+    same host."""
+    pubsub_port = free_port(host)
     backend = SandboxBackend(config)
     backend.control_token = control_token_for(host, config.control_token)
     hostnames = sorted({"localhost", "127.0.0.1", host} - {"0.0.0.0"})
@@ -318,12 +325,11 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.host = host
         self.port = port or free_port(host)
-        pubsub_port = free_port(host)
-        self.backend, self.info = _prepare(self.config, host, self.port, pubsub_port)
+        self.backend, self.info = _prepare(self.config, host, self.port)
         self._server = _uvicorn_server(
             SandboxApp(self.backend).asgi(), host, self.port, self.info.tls
         )
-        self.pubsub = PubSubServer(self.backend, self.info.tls, host, pubsub_port)
+        self.pubsub = PubSubServer(self.backend, self.info.tls, host, self.info.pubsub_port)
         self._thread: threading.Thread | None = None
 
     @property
@@ -381,9 +387,8 @@ def serve(
     on_ready: Callable[[RunningSandbox, SandboxBackend], Any] | None = None,
 ) -> None:
     """Run in the foreground until interrupted (the CLI's `sandbox serve`)."""
-    pubsub_port = free_port(host)
-    backend, info = _prepare(config, host, port, pubsub_port)
-    pubsub = PubSubServer(backend, info.tls, host, pubsub_port)
+    backend, info = _prepare(config, host, port)
+    pubsub = PubSubServer(backend, info.tls, host, info.pubsub_port)
     if on_ready:
         on_ready(info, backend)
     backend.start()

@@ -17,6 +17,7 @@ from leadbridge.sandbox.server import free_port
 
 CREDENTIAL_KEYS = {
     "instance_url",
+    "pubsub_endpoint",
     "login_url",
     "username",
     "password",

@@ -17,6 +17,7 @@ TOPIC_NOT_FOUND = "sfdc.platform.eventbus.grpc.service.topic.not.found"
 SCHEMA_NOT_FOUND = "sfdc.platform.eventbus.grpc.schema.not.found"
 INVALID_REQUEST = "sfdc.platform.eventbus.grpc.subscription.fetch.invalid.request"
 PUBLISH_NOT_ALLOWED = "sfdc.platform.eventbus.grpc.publish.not.allowed"
+INTERNAL = "sfdc.platform.eventbus.grpc.service.internal.error"
 
 
 class PubSubError(Exception):
@@ -32,3 +33,8 @@ def abort(context: grpc.ServicerContext, error: PubSubError, rpc_id: str) -> NoR
     context.set_trailing_metadata((("error-code", error.error_code), ("rpc-id", rpc_id)))
     context.abort(error.status, f"{error.message} rpcId: {rpc_id}")
     raise AssertionError("grpc's abort raises")  # pragma: no cover
+
+
+def internal_error() -> PubSubError:
+    """A failure of the sandbox itself (logged with the rpc id)."""
+    return PubSubError(grpc.StatusCode.INTERNAL, INTERNAL, "Internal error in the sandbox")

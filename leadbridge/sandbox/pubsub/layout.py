@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import fastavro
@@ -63,11 +64,14 @@ HEADER_SCHEMA: dict[str, Any] = {
 }
 
 
+# Stored datetimes are whole seconds and many records share one: cache the conversions.
+@lru_cache(maxsize=4096)
 def _epoch_ms_of_datetime(text: str) -> int:
-    moment = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+    moment = datetime.fromisoformat(text[:19])
     return calendar.timegm(moment.timetuple()) * 1000
 
 
+@lru_cache(maxsize=4096)
 def _epoch_ms_of_date(text: str) -> int:
     return calendar.timegm(date.fromisoformat(text[:10]).timetuple()) * 1000
 

@@ -107,10 +107,9 @@ class EventLog:
             self.db.conn.execute("DELETE FROM _cdc_events WHERE commit_ms < ?", (cutoff,))
 
     def read_after(self, cursor: int, entity: str | None, limit: int) -> list[StoredEvent]:
+        """Up to `limit` events after `cursor`, of one entity or all, oldest first."""
         self.purge()
-        where, params = "replay > ?", [cursor]
-        if entity is not None:
-            where, params = "entity = ? AND replay > ?", [entity, cursor]  # type: ignore[list-item]
+        where, params = _where(entity, "replay > ?", cursor)
         with self.db.lock:
             rows = self.db.conn.execute(
                 f"SELECT replay, schema_id, payload FROM _cdc_events WHERE {where} "
@@ -118,6 +117,15 @@ class EventLog:
                 (*params, limit),
             ).fetchall()
         return [StoredEvent(int(row[0]), str(row[1]), bytes(row[2])) for row in rows]
+
+    def newest_up_to(self, cursor: int) -> int | None:
+        """The newest retained event at or before `cursor`: a position a client can resume
+        from (a CUSTOM replay id, of any topic) without missing anything after `cursor`."""
+        with self.db.lock:
+            row = self.db.conn.execute(
+                "SELECT MAX(replay) FROM _cdc_events WHERE replay <= ?", (cursor,)
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
 
     def bounds(self, entity: str | None = None) -> tuple[int | None, int | None]:
         """(oldest, newest) retained replay numbers, for one entity or all."""
@@ -137,3 +145,9 @@ class EventLog:
     def clear(self) -> None:
         with self.db.transaction():
             self.db.conn.execute("DELETE FROM _cdc_events")
+
+
+def _where(entity: str | None, condition: str, cursor: int) -> tuple[str, tuple[str | int, ...]]:
+    if entity is None:
+        return condition, (cursor,)
+    return f"entity = ? AND {condition}", (entity, cursor)

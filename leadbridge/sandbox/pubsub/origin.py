@@ -1,8 +1,9 @@
 """Which API a save came through, for the change event header's `changeOrigin`.
 
-The HTTP layer sets it for the request it is handling (one thread per request); saves made
-by the control plane or the Bulk worker have none (an empty origin, as Salesforce gives for
-changes made in its UI).
+The HTTP layer sets it for the request it is handling (one thread per request). The control
+plane and the record pages act as a rep in Salesforce's UI, whose changes Salesforce reports as
+made through its internal SOAP client (`UI_ORIGIN`); Bulk jobs, run by a worker thread, have
+an empty origin.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _current = threading.local()
+UI_ORIGIN = "com/salesforce/api/soap/59.0;client=SfdcInternalAPI/"
 
 
 def describe(api: str, version: str, call_options: str) -> str:

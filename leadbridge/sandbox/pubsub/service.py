@@ -4,11 +4,12 @@ event channels. Publishing is refused: change event channels are read-only."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
@@ -23,6 +24,7 @@ from .errors import (
     TOPIC_NOT_FOUND,
     PubSubError,
     abort,
+    internal_error,
 )
 from .log import StoredEvent, replay_bytes, replay_number
 from .subscription import Demand
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 100  # events per FetchResponse at most
 _WAIT_SLICE_SECONDS = 0.5  # how often a waiting stream checks that its client is still there
+_log = logging.getLogger("leadbridge.sandbox.pubsub")
+_Reply = TypeVar("_Reply")
 
 
 class PubSubService(pb_grpc.PubSubServicer):
@@ -48,21 +52,31 @@ class PubSubService(pb_grpc.PubSubServicer):
 
     # ------------------------------------------------------------------ helpers
 
-    def _begin(self, method: str, context: grpc.ServicerContext) -> str:
-        """Count the call and check its credentials; returns the rpc id."""
+    def _begin(self, method: str) -> str:
+        """Count the call; returns its rpc id."""
         self.backend.pubsub_stats.called(method)
-        rpc_id = str(uuid.uuid4())
+        return str(uuid.uuid4())
+
+    def _authenticate(self, context: grpc.ServicerContext) -> None:
         backend = self.backend
+        access.check(
+            context.invocation_metadata(), backend.tokens, backend.instance_url, backend.org.org_id
+        )
+
+    def _unary(  # noqa: RET503 - abort() raises
+        self, method: str, context: grpc.ServicerContext, work: Callable[[str], _Reply]
+    ) -> _Reply:
+        """Authenticate, then `work(rpc_id)`; any failure ends the call with an rpc id."""
+        rpc_id = self._begin(method)
         try:
-            access.check(
-                context.invocation_metadata(),
-                backend.tokens,
-                backend.instance_url,
-                backend.org.org_id,
-            )
+            self._authenticate(context)
+            return work(rpc_id)
         except PubSubError as error:
-            abort(context, error, rpc_id)
-        return rpc_id
+            failure = error
+        except Exception:  # a bug here: still an error a client can quote (rpc id)
+            _log.exception("Pub/Sub %s failed (rpcId: %s)", method, rpc_id)
+            failure = internal_error()
+        abort(context, failure, rpc_id)
 
     def _entity(self, topic: str) -> str | None:
         """The entity of a topic (None for all change events); PubSubError when unknown."""
@@ -78,43 +92,46 @@ class PubSubService(pb_grpc.PubSubServicer):
     # ------------------------------------------------------------------ unary
 
     def GetTopic(self, request: pb.TopicRequest, context: grpc.ServicerContext) -> pb.TopicInfo:
-        rpc_id = self._begin("GetTopic", context)
-        try:
+        def work(rpc_id: str) -> pb.TopicInfo:
             entity = self._entity(request.topic_name)
-        except PubSubError as error:
-            abort(context, error, rpc_id)
-        capture = self.backend.cdc
-        if entity is None:
-            entity = capture.selected[0] if capture.selected else "Lead"
-        return pb.TopicInfo(
-            topic_name=request.topic_name,
-            tenant_guid=self.backend.org.org_id,
-            can_publish=False,
-            can_subscribe=True,
-            schema_id=self.backend.cdc_schemas.layout(entity).schema_id,
-            rpc_id=rpc_id,
-        )
+            capture = self.backend.cdc
+            if entity is None:
+                entity = capture.selected[0] if capture.selected else "Lead"
+            return pb.TopicInfo(
+                topic_name=request.topic_name,
+                tenant_guid=self.backend.org.org_id,
+                can_publish=False,
+                can_subscribe=True,
+                schema_id=self.backend.cdc_schemas.layout(entity).schema_id,
+                rpc_id=rpc_id,
+            )
+
+        return self._unary("GetTopic", context, work)
 
     def GetSchema(self, request: pb.SchemaRequest, context: grpc.ServicerContext) -> pb.SchemaInfo:
-        rpc_id = self._begin("GetSchema", context)
-        schema_json = self.backend.cdc_schemas.schema_json(request.schema_id)
-        if schema_json is None:
-            error = PubSubError(
-                grpc.StatusCode.NOT_FOUND,
-                SCHEMA_NOT_FOUND,
-                f"Schema not found: {request.schema_id!r}",
+        def work(rpc_id: str) -> pb.SchemaInfo:
+            schema_json = self.backend.cdc_schemas.schema_json(request.schema_id)
+            if schema_json is None:
+                raise PubSubError(
+                    grpc.StatusCode.NOT_FOUND,
+                    SCHEMA_NOT_FOUND,
+                    f"Schema not found: {request.schema_id!r}",
+                )
+            return pb.SchemaInfo(
+                schema_json=schema_json, schema_id=request.schema_id, rpc_id=rpc_id
             )
-            abort(context, error, rpc_id)
-        return pb.SchemaInfo(schema_json=schema_json, schema_id=request.schema_id, rpc_id=rpc_id)
+
+        return self._unary("GetSchema", context, work)
 
     def _refuse_publish(self, method: str, context: grpc.ServicerContext) -> None:
-        rpc_id = self._begin(method, context)
-        error = PubSubError(
-            grpc.StatusCode.UNIMPLEMENTED,
-            PUBLISH_NOT_ALLOWED,
-            f"{method} is not available: change event channels can only be subscribed to",
-        )
-        abort(context, error, rpc_id)
+        def work(rpc_id: str) -> None:
+            raise PubSubError(
+                grpc.StatusCode.UNIMPLEMENTED,
+                PUBLISH_NOT_ALLOWED,
+                f"{method} is not available: change event channels can only be subscribed to",
+            )
+
+        self._unary(method, context, work)
 
     def Publish(self, request: pb.PublishRequest, context: grpc.ServicerContext) -> None:
         self._refuse_publish("Publish", context)
@@ -160,17 +177,33 @@ class PubSubService(pb_grpc.PubSubServicer):
     def Subscribe(
         self, request_iterator: Iterator[pb.FetchRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.FetchResponse]:
-        rpc_id = self._begin("Subscribe", context)
-        first = next(request_iterator, None)
+        rpc_id = self._begin("Subscribe")
+        try:
+            yield from self._subscribe(request_iterator, context, rpc_id)
+            return
+        except PubSubError as error:
+            failure = error
+        except Exception:  # a bug here: still an error a client can quote (rpc id)
+            _log.exception("Pub/Sub Subscribe failed (rpcId: %s)", rpc_id)
+            failure = internal_error()
+        abort(context, failure, rpc_id)
+
+    def _subscribe(
+        self,
+        request_iterator: Iterator[pb.FetchRequest],
+        context: grpc.ServicerContext,
+        rpc_id: str,
+    ) -> Iterator[pb.FetchResponse]:
+        self._authenticate(context)
+        try:
+            first = next(request_iterator, None)
+        except grpc.RpcError:  # cancelled before its first request
+            return
         if first is None:
             return
-        try:
-            entity = self._entity(first.topic_name)
-            cursor = self._start_after(first)
-        except PubSubError as error:
-            abort(context, error, rpc_id)
-        log = self.backend.cdc_log
-        demand = Demand(log.changed, first.topic_name, first.num_requested)
+        entity = self._entity(first.topic_name)
+        cursor = self._start_after(first)
+        demand = Demand(self.backend.cdc_log.changed, first.topic_name, first.num_requested)
         context.add_callback(demand.close)
         reader = threading.Thread(
             target=demand.feed, args=(request_iterator,), name="pubsub-requests", daemon=True
@@ -206,7 +239,7 @@ class PubSubService(pb_grpc.PubSubServicer):
                         demand.closed = True
                 pending, failure = demand.pending, demand.error
             if failure is not None:
-                abort(context, failure, rpc_id)
+                raise failure
             if demand.closed or self._stopping:
                 return
             tip = log.tip
@@ -227,8 +260,10 @@ class PubSubService(pb_grpc.PubSubServicer):
             else:  # keepalive: nothing to send for a while
                 if not log.read_after(cursor, entity, 1):
                     cursor = max(cursor, tip)
+                # a retained event's id, so that resuming from it (CUSTOM) is accepted
+                position = log.newest_up_to(cursor) or cursor
                 yield pb.FetchResponse(
-                    latest_replay_id=replay_bytes(cursor),
+                    latest_replay_id=replay_bytes(position),
                     rpc_id=rpc_id,
                     pending_num_requested=pending,
                 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from simple_salesforce import Salesforce
+
 from leadbridge.pubsub_proto import pubsub_api_pb2 as pb
 from tests.conftest import NO_DATA, SandboxClient
 from tests.integration.sandbox.conftest import select
@@ -80,7 +82,8 @@ def test_each_change_type_over_rest(sandbox: SandboxClient, pubsub: PubSubClient
 
     assert headers[2]["changedFields"] == [] and deleted["Company"] is None
     assert undeleted["Company"] == "Navy" and undeleted["Phone"] is None
-    assert headers[3]["changeOrigin"] == ""  # the control plane acts as a user in the UI
+    # the control plane acts as a rep in Salesforce's UI
+    assert headers[3]["changeOrigin"] == "com/salesforce/api/soap/59.0;client=SfdcInternalAPI/"
     assert update_event.replay_id > create_event.replay_id
 
 
@@ -248,3 +251,74 @@ def test_control_plane_selection_and_tooling_query(sandbox: SandboxClient) -> No
 
     sandbox.control("POST", "/reset")
     assert sandbox.control("GET", "/cdc")["entities"] == []
+
+
+def test_bulk_upsert_and_composite_tree_saves(sandbox: SandboxClient, pubsub: PubSubClient) -> None:
+    select(sandbox, "Lead", "Account")
+    creds = sandbox.credentials
+    sf = Salesforce(
+        username=creds["username"],
+        password=creds["password"],
+        security_token=creds["security_token"],
+        domain=f"{sandbox.instance_url.removeprefix('https://')}/services/Soap/u/59.0#",
+        session=sandbox.session(),
+    )
+    rows = [{"LastName": f"Bulk{n}", "Company": "Bulk Co"} for n in range(3)]
+    assert sf.bulk2.Lead.insert(records=rows, wait=0.05)[0]["numberRecordsFailed"] == 0
+    path = "/sobjects/Lead/LeadBridge_Prospect_Id__c/P-1"
+    assert sandbox.api("PATCH", path, json={"LastName": "Up", "Company": "Sert"}).status_code == 201
+    assert sandbox.api("PATCH", path, json={"Title": "Upserted"}).status_code == 200
+    tree = {
+        "records": [
+            {"attributes": {"type": "Account", "referenceId": "a1"}, "Name": "Tree Inc"},
+        ]
+    }
+    assert sandbox.api("POST", "/composite/tree/Account", json=tree).status_code == 201
+
+    found = changes(pubsub, "/data/ChangeEvents", 6)
+    summary = [
+        (r["ChangeEventHeader"]["entityName"], r["ChangeEventHeader"]["changeType"])
+        for _, r in found
+    ]
+    assert summary == [("Lead", "CREATE")] * 4 + [("Lead", "UPDATE"), ("Account", "CREATE")]
+    bulk_names = sorted(r["Name"]["LastName"] for _, r in found[:3])
+    assert bulk_names == ["Bulk0", "Bulk1", "Bulk2"]
+    assert found[3][1]["LeadBridge_Prospect_Id__c"] == "P-1"
+    assert found[4][1]["Title"] == "Upserted"
+    assert found[5][1]["Name"] == "Tree Inc"  # Account's Name is a plain field
+
+
+SOAP_CONVERT = """<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+    xmlns:urn="urn:partner.soap.sforce.com">
+  <soapenv:Header>
+    <urn:SessionHeader><urn:sessionId>{token}</urn:sessionId></urn:SessionHeader>
+  </soapenv:Header>
+  <soapenv:Body>
+    <urn:convertLead>
+      <urn:leadConverts>
+        <urn:leadId>{lead_id}</urn:leadId>
+        <urn:convertedStatus>Closed - Converted</urn:convertedStatus>
+        <urn:doNotCreateOpportunity>true</urn:doNotCreateOpportunity>
+      </urn:leadConverts>
+    </urn:convertLead>
+  </soapenv:Body>
+</soapenv:Envelope>"""
+
+
+def test_a_soap_conversion_has_a_soap_origin(sandbox: SandboxClient, pubsub: PubSubClient) -> None:
+    select(sandbox, "Lead")
+    lead_id = create_lead(sandbox)
+    response = sandbox.http.post(
+        f"{sandbox.instance_url}/services/Soap/u/59.0",
+        data=SOAP_CONVERT.format(token=sandbox.token(), lead_id=lead_id),
+        headers={"Content-Type": "text/xml", "SOAPAction": '""'},
+    )
+    assert response.status_code == 200, response.text
+    [(_, update)] = changes(pubsub, "/data/LeadChangeEvent", 2)[1:]
+    header = update["ChangeEventHeader"]
+    assert (header["changeType"], header["changeOrigin"]) == (
+        "UPDATE",
+        "com/salesforce/api/soap/59.0",
+    )
+    assert update["IsConverted"] is True and update["Status"] == "Closed - Converted"
