@@ -39,7 +39,8 @@ class EventSchema:
     def __init__(self, schema_json: str) -> None:
         raw = json.loads(schema_json)
         self.parsed = fastavro.parse_schema(raw)
-        self.fields = tuple(_field(entry) for entry in raw["fields"])
+        named: dict[str, Mapping[str, Any]] = {}  # Avro defines a named type once
+        self.fields = tuple(_field(entry, named) for entry in raw["fields"])
 
     def decode(self, payload: bytes) -> dict[str, Any]:
         return dict(fastavro.schemaless_reader(io.BytesIO(payload), self.parsed))  # type: ignore[arg-type]
@@ -70,7 +71,7 @@ def to_event(schema: EventSchema, payload: bytes, objects: Mapping[str, CrmObjec
     header = record[HEADER]
     object_name = str(header["entityName"])
     change_type = str(header["changeType"])
-    flat = _flatten(record)
+    flat = _flatten(schema, record)
     described = objects.get(object_name)
     if change_type in ("CREATE", "UNDELETE"):
         names = [name for name, value in flat.items() if value is not None]
@@ -94,12 +95,21 @@ def to_event(schema: EventSchema, payload: bytes, objects: Mapping[str, CrmObjec
     )
 
 
-def _field(entry: Mapping[str, Any]) -> _Field:
+def _field(entry: Mapping[str, Any], named: dict[str, Mapping[str, Any]]) -> _Field:
+    """A top-level field; a compound one (a record, or a reference to one defined earlier)
+    with its parts by API name: an address's parts carry its prefix (MailingAddress.City is
+    MailingCity; Address.City on a lead is City), a name's do not."""
     kind = entry["type"]
-    options = kind if isinstance(kind, list) else [kind]
-    for option in options:
-        if isinstance(option, dict) and option.get("type") == "record":
-            return _Field(str(entry["name"]), tuple(str(f["name"]) for f in option["fields"]))
+    if entry["name"] == HEADER:
+        return _Field(HEADER)
+    for option in kind if isinstance(kind, list) else [kind]:
+        record = option if isinstance(option, dict) else named.get(str(option))
+        if isinstance(record, Mapping) and record.get("type") == "record":
+            named.setdefault(str(record.get("name")), record)
+            name = str(entry["name"])
+            prefix = name[: -len("Address")] if name.endswith("Address") else ""
+            parts = tuple(prefix + str(part["name"]) for part in record["fields"])
+            return _Field(name, parts)
     return _Field(str(entry["name"]))
 
 
@@ -109,13 +119,15 @@ def _bits(hex_text: str, size: int) -> list[int]:
     return [i for i in range(min(number.bit_length(), size)) if number >> i & 1]
 
 
-def _flatten(record: Mapping[str, Any]) -> dict[str, Any]:
+def _flatten(schema: EventSchema, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's values by API name, a compound field's parts in its place."""
     flat: dict[str, Any] = {}
-    for name, value in record.items():
-        if isinstance(value, dict) and name != HEADER:
-            flat.update(value)
-        else:
-            flat[name] = value
+    for field in schema.fields:
+        value = record.get(field.name)
+        if not field.nested:
+            flat[field.name] = value
+        elif isinstance(value, Mapping):
+            flat.update(zip(field.nested, value.values(), strict=False))
     return flat
 
 

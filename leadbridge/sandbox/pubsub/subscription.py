@@ -13,12 +13,16 @@ from leadbridge.pubsub_proto.pubsub_api_pb2 import FetchRequest
 
 from .errors import INVALID_REQUEST, PubSubError
 
+# Salesforce counts at most this many events requested and not yet delivered in one Subscribe
+# call: asking for more is taken as asking for this many.
+MAX_PENDING = 100
+
 
 class Demand:
     def __init__(self, condition: threading.Condition, topic: str, first: int) -> None:
         self.condition = condition
         self.topic = topic
-        self.pending = max(0, first)
+        self.pending = min(MAX_PENDING, max(0, first))
         self.closed = False
         self.error: PubSubError | None = None
 
@@ -36,7 +40,8 @@ class Demand:
                         )
                         self.condition.notify_all()
                         return
-                    self.pending += max(0, request.num_requested)
+                    more = max(0, request.num_requested)
+                    self.pending = min(MAX_PENDING, self.pending + more)
                     self.condition.notify_all()
         except Exception:
             pass

@@ -140,14 +140,19 @@ class Subscription:
         item = self.responses.get(timeout=timeout)
         return None if item is _END else item
 
-    def events(self, count: int, timeout: float = 5.0) -> list[pb.ConsumerEvent]:
-        """Exactly the next `count` events (ignoring keepalives)."""
+    def events(
+        self, count: int, timeout: float = 5.0, *, more: bool = False
+    ) -> list[pb.ConsumerEvent]:
+        """Exactly the next `count` events (ignoring keepalives); with `more`, asking for
+        what each response delivered again (Salesforce counts at most 100 outstanding)."""
         found: list[pb.ConsumerEvent] = []
         while len(found) < count:
             response = self.next(timeout)
             if not isinstance(response, pb.FetchResponse):
                 raise AssertionError(f"stream ended after {len(found)} events: {response}")
             found.extend(response.events)
+            if more and response.events:
+                self.request(len(response.events))
         return found
 
     def close(self) -> None:

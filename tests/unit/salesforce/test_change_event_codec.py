@@ -142,3 +142,46 @@ def test_a_compound_field_nulled_whole_lists_every_part() -> None:
     assert schema.field_names(["0x02"]) == ["Salutation", "FirstName", "LastName"]
     assert schema.field_names(["0x10", "1-0x03"]) == ["LastModifiedDate", "Salutation", "FirstName"]
     assert schema.field_names([]) == []
+
+
+ADDRESS = {
+    "type": "record",
+    "name": "Address",
+    "fields": [
+        {"name": n, "type": ["null", "string"], "default": None} for n in ("Street", "City")
+    ],
+}
+ACCOUNT = {
+    "type": "record",
+    "name": "AccountChangeEvent",
+    "fields": [
+        {"name": "ChangeEventHeader", "type": HEADER},  # 0
+        {"name": "BillingAddress", "type": ["null", ADDRESS], "default": None},  # 1
+        {"name": "ShippingAddress", "type": ["null", "Address"], "default": None},  # 2
+        {"name": "Name", "type": ["null", "string"], "default": None},  # 3
+    ],
+}
+
+
+def test_address_parts_carry_their_prefix_and_a_named_type_is_followed() -> None:
+    schema = EventSchema(json.dumps(ACCOUNT))
+    assert schema.field_names(["0x08", "1-0x02", "2-0x03"]) == [
+        "Name",
+        "BillingCity",
+        "ShippingStreet",
+        "ShippingCity",
+    ]
+    header = {
+        "entityName": "Account", "recordIds": ["001000000000001AAA"], "changeType": "UPDATE",
+        "changeOrigin": "", "transactionKey": "t", "sequenceNumber": 1,
+        "commitTimestamp": 0, "commitNumber": 1, "commitUser": "005",
+        "nulledFields": [], "diffFields": [], "changedFields": ["0x04", "2-0x02"],
+    }  # fmt: skip
+    out = io.BytesIO()
+    record = {
+        "ChangeEventHeader": header,
+        "ShippingAddress": {"Street": None, "City": "Paris"},
+    }
+    fastavro.schemaless_writer(out, fastavro.parse_schema(ACCOUNT), record)
+    event = to_event(schema, out.getvalue(), {})
+    assert dict(event.values) == {"ShippingCity": "Paris"}
