@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from bench.cdc import CONDITIONS as CDC_CONDITIONS
+from bench.cdc import cdc_bench
 from bench.cli import cli_bench
 from bench.console_pages import conditions, console_bench
 from bench.forms import SECONDS, forms_bench
@@ -23,6 +25,7 @@ from bench.prospects import prospects_bench
 from bench.pull import pull_bench
 from bench.push import push_bench
 from bench.remote import CONDITIONS as REMOTE_CONDITIONS
+from bench.remote import password_token
 from bench.sandbox_save import sandbox_save_bench
 from bench.store import store_bench
 from bench.workers import CONDITIONS as WORKERS_CONDITIONS
@@ -41,19 +44,7 @@ def _session(server: SandboxServer) -> requests.Session:
 
 
 def _token(server: SandboxServer, session: requests.Session) -> str:
-    creds = server.credentials
-    response = session.post(
-        f"{server.instance_url}/services/oauth2/token",
-        data={
-            "grant_type": "password",
-            "client_id": creds["client_id"],
-            "client_secret": creds["client_secret"],
-            "username": creds["username"],
-            "password": creds["password"] + creds["security_token"],
-        },
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
+    return password_token(session, server.instance_url, server.credentials)
 
 
 def _median_ms(action: Callable[[], object], runs: int) -> float:
@@ -234,6 +225,7 @@ def main() -> None:
         "workers",
         "latency10m",  # not in the default run: seeds 10,000,000 prospects once (minutes)
         "sandbox_save",
+        "cdc",
     )
     parser.add_argument("--only", choices=suites_names, default=None)
     parser.add_argument(
@@ -297,6 +289,9 @@ def main() -> None:
         suites.append(workers_bench(args.workers_prospects, args.latency_ms))
     if args.only in (None, "sandbox_save"):
         suites.append(sandbox_save_bench(args.push_prospects))
+    if args.only in (None, "cdc"):
+        print(f"cdc: {CDC_CONDITIONS}")
+        suites.append(cdc_bench())
     if args.only == "latency10m":
         print(f"latency10m: {LATENCY10M_CONDITIONS}")
         suites.append(latency10m_bench())

@@ -41,7 +41,7 @@ from sqlalchemy import Table, create_engine, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql
 
 from bench.push import _seed_org
-from bench.remote import ROOT, RemoteSandbox, connect, free_port, stop
+from bench.remote import ROOT, RemoteSandbox, connect, free_port, password_token, stop
 from leadbridge.domain.fields import Origin
 from leadbridge.marketing.prospects import ProspectService
 from leadbridge.ports import SystemClock
@@ -257,19 +257,8 @@ class SandboxQuery:
         self.http = requests.Session()
         self.http.trust_env = False
         self.http.verify = str(sandbox.ca_file)
-        token = self.http.post(
-            f"{sandbox.instance_url}/services/oauth2/token",
-            data={
-                "grant_type": "password",
-                "client_id": creds["client_id"],
-                "client_secret": creds["client_secret"],
-                "username": creds["username"],
-                "password": creds["password"] + creds["security_token"],
-            },
-            timeout=30,
-        )
-        token.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        token = password_token(self.http, sandbox.instance_url, creds)
+        self.http.headers["Authorization"] = f"Bearer {token}"
         self.url = f"{sandbox.instance_url}/services/data/v59.0/query"
 
     def title(self, lead_id: str) -> str | None:

@@ -173,6 +173,23 @@ class RemoteSandbox:
         self.control("PATCH", f"/records/{object_name}/{record_id}", body)
 
 
+def password_token(http: requests.Session, instance_url: str, credentials: dict[str, str]) -> str:
+    """An access token from the org's OAuth password flow, as any API client gets one."""
+    reply = http.post(
+        f"{instance_url}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": credentials["client_id"],
+            "client_secret": credentials["client_secret"],
+            "username": credentials["username"],
+            "password": credentials["password"] + credentials["security_token"],
+        },
+        timeout=30,
+    )
+    reply.raise_for_status()
+    return str(reply.json()["access_token"])
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop a process this bench started (SIGINT, then SIGKILL after 20 s)."""
     if process.poll() is None:
