@@ -27,6 +27,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +36,11 @@ import requests
 
 from bench.pull import NOTHING_BUT_USERS, _linked
 from bench.remote import LEADBRIDGE, RemoteSandbox, connect, free_port, password_token, stop
+from leadbridge.domain.pull import PULL_CURSOR
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 from leadbridge.sandbox.seed import seed_org
 from leadbridge.store import Database, UserRepository, open_database
+from leadbridge.store.connector import ConnectorRepository
 from leadbridge.sync.cycle import STREAMED_MIRRORS
 
 EDITS = 200
@@ -176,19 +180,31 @@ def _twice(org: _Org, title: str) -> int:
     return int(org.query(sql, title)[0][0])
 
 
-def cdc_bench() -> Iterator[Row]:
+@dataclass(frozen=True)
+class Sizes:
+    edits: int = EDITS
+    burst: int = BURST
+    idle_seconds: float = IDLE_SECONDS
+    kill_after: int = KILL_AFTER
+
+
+def cdc_bench(sizes: Sizes = Sizes()) -> Iterator[Row]:
+    """The figures; `sizes` smaller for the acceptance test of the same path."""
     with tempfile.TemporaryDirectory() as tmp:
         org_dir, home = Path(tmp) / "org", Path(tmp) / "home"
         home.mkdir()
+        stamp = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        an_hour_ago = dict.fromkeys(("CreatedDate", "LastModifiedDate", "SystemModstamp"), stamp)
         with SandboxServer(SandboxConfig(data_dir=org_dir, random_seed=1)) as server:
             seed_org(server.backend.org, seed=1, sizes=NOTHING_BUT_USERS)
             lead_ids = server.backend.org.insert_raw(
                 "Lead",
                 [
-                    {"LastName": f"L{n}", "Company": "B", "Title": "Before"}
-                    for n in range(EDITS + 2 * BURST)
+                    {"LastName": f"L{n}", "Company": "B", "Title": "Before", **an_hour_ago}
+                    for n in range(sizes.edits + 2 * sizes.burst)
                 ],
             )
+        now = datetime.now(UTC).isoformat()
         with RemoteSandbox(org_dir) as sandbox:
             entities = ["Lead", "Contact", *sorted(STREAMED_MIRRORS)]
             sandbox.control("PUT", "/cdc", {"entities": entities})
@@ -198,6 +214,9 @@ def cdc_bench() -> Iterator[Row]:
                 service = connect(db, org_dir, home)
                 service.set("poll_interval_seconds", str(POLL_SECONDS))
                 ids = _linked(db, "Lead", lead_ids, "Before")
+                with db.session() as session:  # polled up to now: the seeding is no change
+                    for name in ("Lead", "Contact"):
+                        ConnectorRepository(session).set_cursor(name, PULL_CURSOR, now)
                 admin = sandbox.credentials["username"].lower()
                 with db.session(readonly=True) as session:
                     rep = next(
@@ -207,62 +226,58 @@ def cdc_bench() -> Iterator[Row]:
                     )
                 org = _Org(sandbox, db, store, home)
                 try:
-                    yield from _phases(org, ids, lead_ids, rep)
+                    yield from _phases(org, ids, lead_ids, rep, sizes)
                 finally:
                     org.stop()
             finally:
                 db.dispose()
 
 
-def _phases(org: _Org, ids: list[int], lead_ids: list[str], rep: str) -> Iterator[Row]:
-    edits, burst, kill = slice(0, EDITS), slice(EDITS, EDITS + BURST), slice(EDITS + BURST, None)
+def _phases(
+    org: _Org, ids: list[int], lead_ids: list[str], rep: str, sizes: Sizes
+) -> Iterator[Row]:
+    count = sizes.burst
+    edits = slice(0, sizes.edits)
+    burst = slice(sizes.edits, sizes.edits + count)
+    kill = slice(sizes.edits + count, None)
     org.start()
     latencies = _latency(org, ids[edits], lead_ids[edits], rep)
-    label = f"CDC: {EDITS} edits in Salesforce → prospect changed"
+    label = f"CDC: {sizes.edits} edits in Salesforce → prospect changed"
     yield (f"{label}, p50", statistics.median(latencies) * 1000, "ms", "<= 300")
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
     yield (f"{label}, p95", p95 * 1000, "ms", "<= 1,000")
 
     before = org.sandbox.usage()
-    time.sleep(IDLE_SECONDS)
+    time.sleep(sizes.idle_seconds)
     idle = org.sandbox.usage() - before
-    yield (
-        f"CDC: REST API calls over {IDLE_SECONDS:.0f} s idle (sandbox count)",
-        idle,
-        "calls",
-        "0",
-    )
+    label = f"CDC: REST API calls over {sizes.idle_seconds:.0f} s idle (sandbox count)"
+    yield (label, idle, "calls", "0")
 
     writer = threading.Thread(target=org.update, args=(lead_ids[burst], "Burst"))
-    started = time.monotonic()
     writer.start()
     _, applied = org.wait_titled(ids[burst], "Burst", timeout=600)
     writer.join()
-    yield (
-        f"CDC: burst of {BURST:,} changes, applied end to end",
-        BURST / applied,
-        "records/s",
-        "(report)",
-    )
+    label = f"CDC: burst of {count:,} changes while streaming, applied end to end"
+    yield (label, count / applied, "records/s", "(report)")
 
     org.stop()
     org.update(lead_ids[burst], "Backlog")
     org.start()
     first, last = org.wait_titled(ids[burst], "Backlog", timeout=600)
-    rate = BURST / max(last - first, 1e-9)
-    yield (f"CDC: backlog of {BURST:,} changes applied", rate, "records/s", ">= 2,000")
+    rate = count / max(last - first, 1e-9)
+    yield (f"CDC: backlog of {count:,} changes applied", rate, "records/s", ">= 2,000")
     yield ("CDC: backlog, changes applied twice (audit)", _twice(org, "Backlog"), "prospects", "0")
 
     writer = threading.Thread(target=org.update, args=(lead_ids[kill], "Killed"))
     writer.start()
-    while org.titled(ids[kill], "Killed") < KILL_AFTER:
+    while org.titled(ids[kill], "Killed") < sizes.kill_after:
         time.sleep(0.02)
     org.stop(kill=True)
     at_kill = org.titled(ids[kill], "Killed")
     writer.join()
     org.start()
     org.wait_titled(ids[kill], "Killed", timeout=600)
-    lost = BURST - org.titled(ids[kill], "Killed")
-    label = f"CDC: SIGKILL after {at_kill:,} of {BURST:,} applied, restarted"
+    lost = count - org.titled(ids[kill], "Killed")
+    label = f"CDC: SIGKILL after {at_kill:,} of {count:,} applied, restarted"
     yield (f"{label}: changes lost", lost, "changes", "0")
     yield (f"{label}: applied twice", _twice(org, "Killed"), "prospects", "0")

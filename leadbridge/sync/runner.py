@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from leadbridge.errors import LeadbridgeError
 from leadbridge.ports import Clock
@@ -99,11 +100,17 @@ class SyncLease:
             return LeaseRepository(session, self.clock).current(self.name)
 
     def heartbeat(self) -> bool:
-        """Renew the lease; False (and `check` fails from then on) once it is lost."""
-        with self.db.session() as session:
-            kept = LeaseRepository(session, self.clock).heartbeat(
-                self.name, self.token, ttl=self.ttl
-            )
+        """Renew the lease; False (and `check` fails from then on) once it is lost. On
+        SQLite it waits for the write lock up to half the lease's life: a long write by the
+        holder itself must not cost it the lease."""
+        wait = int(self.ttl.total_seconds() * 500)
+        with self.db.session(busy_timeout_ms=wait) as session:
+            return self.renew_in(session)
+
+    def renew_in(self, session: Any) -> bool:
+        """Renew the lease in `session`'s transaction (a holder writing anyway renews it with
+        its own write); False, and `check` failing from then on, once it is lost."""
+        kept = LeaseRepository(session, self.clock).heartbeat(self.name, self.token, ttl=self.ttl)
         if not kept:
             self._lost.set()
         return kept

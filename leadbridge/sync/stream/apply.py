@@ -17,7 +17,7 @@ event's time in the same transaction and the runner polls that window (`catch_up
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,11 +121,13 @@ class StreamApplier:
         clock: Clock,
         *,
         after_changes: AfterChanges | None = None,
+        renew: Callable[[Any], object] | None = None,
     ) -> None:
         self.db = db
         self.crm = crm
         self.clock = clock
         self.after_changes = after_changes
+        self.renew = renew  # the runner's lease, renewed in each batch's transaction
 
     def apply(self, batch: ChangeBatch, *, topic: str) -> StreamSummary:
         summary = StreamSummary(events=len(batch.events))
@@ -137,6 +139,8 @@ class StreamApplier:
         self._read_what_events_do_not_say(config, folded)
         committed = max((e.committed_at for e in batch.events), default=None)
         with self.db.session() as session:
+            if self.renew is not None:
+                self.renew(session)
             for object_name in FOLLOWED:
                 page = list(folded.of(object_name).values())
                 if not page:

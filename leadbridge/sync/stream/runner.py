@@ -48,7 +48,7 @@ log = logging.getLogger("leadbridge.sync.stream")
 
 STREAM_LEASE = "change_stream"
 # Short: a runner killed while streaming is taken over this soon (its heartbeat renews it).
-STREAM_LEASE_TTL = timedelta(seconds=15)
+STREAM_LEASE_TTL = timedelta(seconds=30)
 REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
 BATCH_SIZE = 1000
 RECHECK = timedelta(minutes=15)  # how often an org without CDC is asked again
@@ -147,7 +147,13 @@ class ChangeStreamRunner:
                 return
 
     def _consume(self, client: CrmClient, stream: ChangeStream, position: bytes | None) -> None:
-        applier = StreamApplier(self.db, client, self.clock, after_changes=self.after_changes)
+        applier = StreamApplier(
+            self.db,
+            client,
+            self.clock,
+            after_changes=self.after_changes,
+            renew=self.lease.renew_in,
+        )
         fresh = position is None
         if fresh:
             self._poll(client, FOLLOWED)
@@ -172,6 +178,7 @@ class ChangeStreamRunner:
             self.ready.clear()
 
     def _apply(self, applier: StreamApplier, client: CrmClient, batch: ChangeBatch) -> None:
+        self.lease.check()  # fencing: a runner that lost the lease stops before applying
         with self.lock:
             if batch.events:
                 applier.apply(batch, topic=self.topic)
