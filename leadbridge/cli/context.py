@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from leadbridge.sync.push import Progress as ProgressCallback
     from leadbridge.sync.push import PushEngine
     from leadbridge.sync.runner import SyncLease
+    from leadbridge.sync.stream import ChangeStreamRunner
 
 log = logging.getLogger("leadbridge.sync")
 
@@ -122,6 +123,9 @@ def rules_after_changes() -> Callable[[Any, list[int]], None]:
     return run_rules
 
 
+STREAM_START_WAIT = 30.0  # seconds the first cycle waits for the change stream to settle
+
+
 class SyncRunner:
     """Sync cycles as every loop and `sync once` run them: each under the sync lease, with
     one Salesforce client kept across cycles (it logs in once and renews an expired session
@@ -145,10 +149,15 @@ class SyncRunner:
         self.lease = _sync_lease()
         self.stream_lock = threading.Lock()
         self._stream_thread: threading.Thread | None = None
+        self._stream_runner: ChangeStreamRunner | None = None
         self._client: CrmClient | None = None
         self._client_key: object = None
 
     def run_once(self) -> CycleSummary:
+        if self._stream_runner is not None and not self._stream_runner.settled.is_set():
+            # The first cycle waits for the stream to come up: it would poll what the stream
+            # is about to deliver (a backlog kept while leadbridge was stopped).
+            self._stream_runner.settled.wait(STREAM_START_WAIT)
         with self.lease.held(wait=self.wait), self.stream_lock:
             cycle = sync_cycle_now(
                 None if self.progress is None else self.progress(),
@@ -178,6 +187,7 @@ class SyncRunner:
             stop=self.stop,
             lock=self.stream_lock,
         )
+        self._stream_runner = runner
         self._stream_thread = threading.Thread(target=runner.run, name="change-stream", daemon=True)
         self._stream_thread.start()
 

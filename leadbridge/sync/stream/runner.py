@@ -82,6 +82,7 @@ class ChangeStreamRunner:
         self.topic = topic
         self.lease = SyncLease(db, clock, name=STREAM_LEASE, ttl=STREAM_LEASE_TTL)
         self.ready = threading.Event()  # set once streaming, caught up (tests, the bench)
+        self.settled = threading.Event()  # set once it knows: streaming, or polling and why
         self._streamed = False  # this runner has streamed (its mode is the one recorded)
         self._checked: datetime | None = None
 
@@ -118,6 +119,7 @@ class ChangeStreamRunner:
             with self.lease.held(wait=0):
                 self._subscription()
         except LeaseHeldError:
+            self.settled.set()
             return False  # another process streams
         return True
 
@@ -254,9 +256,11 @@ class ChangeStreamRunner:
     def _streaming(self) -> None:
         self._streamed = True
         self._set_mode(STREAM, "Salesforce streams Lead and Contact changes (Change Data Capture)")
+        self.settled.set()
 
     def _polling(self, reason: str) -> None:
         self._set_mode(POLLING, reason)
+        self.settled.set()
 
     def _set_mode(self, mode: str, reason: str) -> None:
         try:
