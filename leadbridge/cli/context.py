@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,7 @@ def sync_cycle_now(
     lease: SyncLease | None = None,
     stop: threading.Event | None = None,
     streaming: Callable[[], bool] | None = None,
+    turns: AbstractContextManager[object] | None = None,
 ) -> SyncCycle:
     """One sync cycle as the CLI, `serve` and `make run` run it: pull (with automation rules
     run on what Salesforce changed, in the pull's transaction), then push. Run it while
@@ -107,6 +109,7 @@ def sync_cycle_now(
         guard=None if lease is None else lease.check,
         stop=stop,
         streaming=streaming,
+        turns=turns,
     )
 
 
@@ -158,13 +161,14 @@ class SyncRunner:
             # The first cycle waits for the stream to come up: it would poll what the stream
             # is about to deliver (a backlog kept while leadbridge was stopped).
             self._stream_runner.settled.wait(STREAM_START_WAIT)
-        with self.lease.held(wait=self.wait), self.stream_lock:
+        with self.lease.held(wait=self.wait):
             cycle = sync_cycle_now(
                 None if self.progress is None else self.progress(),
                 crm=self.client(),
                 lease=self.lease,
                 stop=self.stop,
                 streaming=self._streaming if self._stream_thread is not None else None,
+                turns=self.stream_lock if self._stream_thread is not None else None,
             )
             try:
                 return cycle.run_once()

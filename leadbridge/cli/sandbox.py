@@ -47,6 +47,12 @@ def seed_if_empty(backend: SandboxBackend, seed: int, leads: int) -> None:
         return
     counts = seed_org(backend.org, seed=seed, sizes=SeedSizes(leads=leads))
     console.print("Seeded demo data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    # The demo org publishes its changes, as an org set up for leadbridge does (Setup > Change
+    # Data Capture): leadbridge streams them. Selected after seeding: no events for the seed.
+    from leadbridge.sync.cycle import STREAMED_MIRRORS
+
+    selected = backend.cdc.select(["Lead", "Contact", *sorted(STREAMED_MIRRORS)])
+    console.print("Change Data Capture on for " + ", ".join(selected) + ".")
 
 
 @app.command("serve")

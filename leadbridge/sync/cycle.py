@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,30 +121,37 @@ def sync_cycle(
     guard: Guard | None = None,
     stop: threading.Event | None = None,
     streaming: Callable[[], bool] | None = None,
+    turns: AbstractContextManager[object] | None = None,
 ) -> SyncCycle:
     """The standard cycle: pull Salesforce's changes, bring in new records, push leadbridge's,
     then refresh the read-only mirrors. `guard` and `stop` go to the push (see PushEngine).
     While `streaming()` (Change Data Capture brings Lead and Contact changes and new
     records as they happen, `leadbridge.sync.stream`) the poll and the auto-create query
-    are skipped: an idle connector spends no API call on them."""
+    are skipped: an idle connector spends no API call on them. `turns` (the stream runner's
+    lock) is held while the pull, the intake and the push write, so a stream batch is never applied in
+    the middle of either; the mirrors and the statistics run beside the stream."""
+    taking_turns = turns if turns is not None else nullcontext()
     pull = PullEngine(db, crm, clock, after_changes=after_pull)
     intake = auto_create_runner(db, crm, clock, after_pull)
 
     def poll() -> PullSummary:
         if streaming is not None and streaming():
             return PullSummary(streaming=True)
-        return pull.run_once()
+        with taking_turns:
+            return pull.run_once()
 
     def new_records() -> Any:
         if streaming is not None and streaming():
             return IntakeSummary()
-        return intake()
+        with taking_turns:
+            return intake()
 
     push = PushEngine(db, crm, clock, progress=progress, guard=guard, stop=stop)
 
     def push_with_fresh_statistics() -> PushSummary:
         analyze_stale_tables(db)  # a burst of prospects to push may have no statistics yet
-        return push.run_once()
+        with taking_turns:
+            return push.run_once()
 
     steps = [Step("pull", poll), Step("push", push_with_fresh_statistics)]
     cycle = SyncCycle(steps, stop=stop)
