@@ -80,6 +80,10 @@ class Connection:
     def instance(self) -> str | None:
         return None if self._sf is None else str(self._sf.sf_instance)
 
+    def logged_in(self) -> Salesforce:
+        """The logged-in simple-salesforce client (logging in first if need be)."""
+        return self._sf if self._sf is not None else self.login()
+
     def login(self) -> Salesforce:
         with self.meter.kind("login"):
             result = log_in(

@@ -15,7 +15,7 @@ class ConnectionSession:
         self.connection = connection
 
     def current(self) -> tuple[str, str]:
-        sf = self.connection._sf if self.connection._sf is not None else self.connection.login()
+        sf = self.connection.logged_in()
         return str(sf.session_id), f"https://{sf.sf_instance}"
 
     def renew(self) -> None:

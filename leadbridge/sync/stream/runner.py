@@ -184,7 +184,7 @@ class ChangeStreamRunner:
         with self.lock:
             if batch.events:
                 applier.apply(batch, topic=self.topic)
-            else:  # a keepalive: the stream's latest position, nothing to apply
+            elif batch.replay_id:  # a keepalive: the stream's latest position, nothing to apply
                 with self.db.session() as session:
                     ChangeStreamRepository(session, self.clock).advance(
                         batch.replay_id, topic=self.topic
