@@ -128,8 +128,8 @@ def sync_cycle(
     While `streaming()` (Change Data Capture brings Lead and Contact changes and new
     records as they happen, `leadbridge.sync.stream`) the poll and the auto-create query
     are skipped: an idle connector spends no API call on them. `turns` (the stream runner's
-    lock) is held while the pull, the intake and the push write, so a stream batch is never applied in
-    the middle of either; the mirrors and the statistics run beside the stream."""
+    lock) is held while the pull, the intake and the push write, so a stream batch is never
+    applied in the middle of one; the mirrors and the statistics run beside the stream."""
     taking_turns = turns if turns is not None else nullcontext()
     pull = PullEngine(db, crm, clock, after_changes=after_pull)
     intake = auto_create_runner(db, crm, clock, after_pull)
