@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from typing import Annotated
 
 import typer
@@ -48,6 +49,9 @@ def worker(
         f"{', '.join(queue) if queue else 'all'}",
         highlight=False,
     )
+    stop = threading.Event()
+    if not until_idle and os.environ.get("LEADBRIDGE_CHANGE_STREAM") != "off":
+        jobs.change_stream(stop)  # Change Data Capture, when the org publishes Lead/Contact
     try:
         app.run_worker(
             queues=queue or None,
@@ -57,4 +61,5 @@ def worker(
             delete_jobs="successful",  # a dispatch every 5 s: keep only what needs a look
         )
     finally:
+        stop.set()
         jobs.close()

@@ -6,6 +6,7 @@ small dict for the job's log line."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ def pull(object_name: str) -> dict[str, Any]:
 
     if object_name not in PULL_OBJECTS:
         raise ValueError(f"pull: unknown object {object_name!r} (Lead or Contact)")
+    if _streaming():
+        return {"skipped": "the change stream brings these changes"}
     lease = context._sync_lease()
     try:
         with lease.held(wait=0), _budgeted() as crm:
@@ -78,6 +81,8 @@ def intake() -> dict[str, Any]:
     from leadbridge.sync.intake import auto_create_runner
     from leadbridge.sync.runner import LeaseHeldError
 
+    if _streaming():
+        return {"skipped": "the change stream brings new records"}
     lease = context._sync_lease()
     try:
         with lease.held(wait=0), _budgeted() as crm:
@@ -168,8 +173,41 @@ def mirrors() -> dict[str, Any]:
     with _budgeted() as crm:
         if crm is None:
             return {"skipped": "API budget reached"}
-        summary = throttled_mirrors(context.database(), crm, context.clock())
+        summary = throttled_mirrors(context.database(), crm, context.clock(), streamed=_streaming())
         return {"paused": summary.paused, "api_calls": summary.api_calls}
+
+
+def _streaming() -> bool:
+    from leadbridge.sync.stream import streaming
+
+    return streaming(context.database(), context.clock())
+
+
+def change_stream(stop: threading.Event) -> threading.Thread:
+    """The change stream on a thread of this worker process: whichever worker takes its lease
+    streams (the others wait for it), applying batches under the pull's advisory lock."""
+    from leadbridge.sync.stream import ChangeStreamRunner
+
+    db = context.database()
+
+    def client() -> CrmClient:
+        from leadbridge.store.connector import ConnectorRepository
+
+        with db.session(readonly=True) as session:
+            settings = ConnectorRepository(session).settings()
+        return context.make_client(context.connector_service().credentials(), settings)
+
+    runner = ChangeStreamRunner(
+        db,
+        context.clock(),
+        client,
+        after_changes=_rules_hook(),
+        stop=stop,
+        turns=lambda: pulling(db),
+    )
+    thread = threading.Thread(target=runner.run, name="change-stream", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextmanager

@@ -383,3 +383,40 @@ def test_a_job_waits_when_any_worker_saw_the_org_at_the_budget(
         check_budget(50)
     finally:
         context.reset()
+
+
+def _stream_mode() -> str | None:
+    from leadbridge.store.change_streams import ChangeStreamRepository
+
+    with context.database().session(readonly=True) as session:
+        return ChangeStreamRepository(session, context.clock()).get().mode
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_worker_streams_salesforce_s_changes_and_the_dispatch_stops_polling(
+    cli: Cli, sandbox: SandboxClient, tmp_path: Path, postgres_url: str
+) -> None:
+    """Change Data Capture with workers: one worker takes the stream's lease and applies
+    Salesforce's changes as they happen; the dispatch's pull and intake jobs then skip, so
+    an idle org costs no API call."""
+    sandbox.control("PUT", "/cdc", {"entities": ["Lead", "Contact"]})
+    emails = _add_assigned(3)
+    context.reset()
+    procs = Processes(tmp_path / ".leadbridge", postgres_url)
+    try:
+        procs.start("serve", "serve", "--no-sync", "--port", str(_free_port()))
+        procs.start("worker-1", "worker", "--concurrency", "2")
+        procs.start("worker-2", "worker", "--concurrency", "2")
+        _eventually(lambda: not _unequal(sandbox, emails), 120, "the prospects pushed", procs)
+        _eventually(lambda: _stream_mode() == "stream", 60, "a worker streaming", procs)
+        lead = _leads(sandbox)[emails[0]]["Id"]
+        edited = time.monotonic()
+        sandbox.control("PATCH", f"/records/Lead/{lead}", {"fields": {"Title": "Streamed"}})
+        _eventually(lambda: _prospects()[emails[0]].job_title == "Streamed", 30, "the edit", procs)
+        print(f"edit → prospect through a worker's stream: {time.monotonic() - edited:.2f} s")
+        before = int(sandbox.control("GET", "/usage")["used"])
+        time.sleep(12)  # two dispatches at the 5 s poll
+        assert int(sandbox.control("GET", "/usage")["used"]) == before, procs.logs()
+    finally:
+        procs.stop()

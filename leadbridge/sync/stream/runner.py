@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
 from leadbridge.domain.matching import CONTACT, LEAD
@@ -67,6 +68,7 @@ class ChangeStreamRunner:
         after_changes: AfterChanges | None = None,
         stop: threading.Event | None = None,
         lock: threading.Lock | None = None,
+        turns: Callable[[], AbstractContextManager[object]] | None = None,
         batch_size: int = BATCH_SIZE,
         retry_seconds: float = 5.0,
         topic: str = TOPIC,
@@ -77,6 +79,8 @@ class ChangeStreamRunner:
         self.after_changes = after_changes
         self.stop = stop or threading.Event()
         self.lock = lock or threading.Lock()  # held while applying: never beside a cycle
+        # Held too while applying, across processes (the workers' advisory lock).
+        self.turns = turns or nullcontext
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
         self.topic = topic
@@ -181,7 +185,7 @@ class ChangeStreamRunner:
 
     def _apply(self, applier: StreamApplier, client: CrmClient, batch: ChangeBatch) -> None:
         self.lease.check()  # fencing: a runner that lost the lease stops before applying
-        with self.lock:
+        with self.lock, self.turns():
             if batch.events:
                 applier.apply(batch, topic=self.topic)
             elif batch.replay_id:  # a keepalive: the stream's latest position, nothing to apply
