@@ -478,7 +478,9 @@ def test_why_open_error_then_retry_then_fixed(cli: Cli, store: Store) -> None:
     store.pushed(ada, lead_id=LEAD_ID, contact_id=CONTACT_ID)
     report = why(cli, "ada@example.com")
     assert report["verdict"] == "syncing"
-    assert list(report["by_code"]) == ["linked", "all_good"]
+    assert list(report["by_code"]) == ["linked", "changes_from_salesforce", "all_good"]
+    arrive = report["by_code"]["changes_from_salesforce"][1]
+    assert "by polling every 120 seconds" in arrive, arrive  # the org publishes no changes
     assert f"Contact {CONTACT_ID}" in report["by_code"]["linked"][1]
     assert "last pushed at" in report["by_code"]["linked"][1]
 

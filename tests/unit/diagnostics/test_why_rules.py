@@ -65,6 +65,17 @@ def test_not_found_says_only_that() -> None:
     assert action is not None and "leadbridge prospects add nobody@example.com" in action
 
 
+def test_how_salesforce_s_changes_arrive_is_said_for_a_linked_prospect() -> None:
+    streamed = "as they happen, by Change Data Capture since 2026-12-03 14:00 UTC"
+    result = explain(replace(HEALTHY, changes_arrive=streamed))
+    assert codes(result) == ["linked", "changes_from_salesforce", "all_good"]
+    message, severity, _ = reason(result, "changes_from_salesforce")
+    assert message.endswith(f"reach leadbridge {streamed}.")
+    assert severity is Severity.INFO
+    unlinked = replace(HEALTHY, changes_arrive=streamed, crm_lead_id=None, crm_contact_id=None)
+    assert "changes_from_salesforce" not in codes(explain(unlinked))
+
+
 def test_healthy_linked_prospect_is_syncing() -> None:
     result = explain(HEALTHY)
     assert result.verdict is Verdict.SYNCING
