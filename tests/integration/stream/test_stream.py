@@ -6,13 +6,16 @@ counter says what it cost."""
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from leadbridge.domain.fields import SyncBehaviour
 from leadbridge.domain.matching import LEAD
 from leadbridge.domain.pull import PULL_CURSOR
+from leadbridge.sandbox.server import free_port
 from leadbridge.store.audit import AuditRepository
 from leadbridge.store.change_streams import POLLING
 from leadbridge.store.connector import ConnectorRepository
@@ -238,3 +241,27 @@ def test_while_streaming_the_cycle_skips_the_poll_and_the_cursor_follows_the_str
         cursor = ConnectorRepository(session).cursor(LEAD, PULL_CURSOR)
     assert cursor is not None and streamer.state().committed_at is not None
     assert cursor == streamer.state().committed_at.isoformat()
+
+
+def test_when_the_stream_is_down_the_mode_says_why_and_the_cycle_polls(
+    streamer: Streamer,
+) -> None:
+    pid, lead = streamer.linked("down@example.com", company="One")
+    with streamer.w.db.session() as session:  # the Pub/Sub API unreachable
+        connector = ConnectorRepository(session)
+        config = connector.get()
+        assert config is not None
+        connector.save(replace(config, pubsub_endpoint=f"127.0.0.1:{free_port()}"))
+    runner = streamer.runner_only()
+    thread = threading.Thread(target=runner.run, daemon=True)
+    streamer.thread = thread
+    thread.start()
+    streamer.until(lambda: "change stream is down" in streamer.state().reason, "the stream to fail")
+    assert streamer.state().mode == POLLING and not streamer.streaming()
+    streamer.edit("Lead", lead, Company="Polled")
+    streamer.now()
+    cycle = sync_cycle(
+        streamer.w.db, streamer.w.crm, streamer.w.clock, streaming=streamer.streaming
+    ).run_once()
+    assert cycle.pull is not None and not cycle.pull.streaming
+    assert streamer.get(pid).value("company") == "Polled"
