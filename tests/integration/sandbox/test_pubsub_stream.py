@@ -102,14 +102,15 @@ def test_flow_control_and_batches(sandbox: SandboxClient, pubsub: PubSubClient) 
     assert (len(response.events), response.pending_num_requested) == (100, 0)
     with pytest.raises(TimeoutError):
         raise_if_empty(subscription, 0.3)
-    subscription.request(60)
-    subscription.request(60)
-    sizes, pending = [], []
-    while sum(sizes) < 100:
-        response = subscription.next()
-        sizes.append(len(response.events))
-        pending.append(response.pending_num_requested)
-    assert sum(sizes) == 100 and pending[-1] == 0
+    subscription.request(30)  # 148 left: 30, then 100, then the last 18 with 82 still wanted
+    response = subscription.next()
+    assert (len(response.events), response.pending_num_requested) == (30, 0)
+    subscription.request(100)
+    response = subscription.next()
+    assert (len(response.events), response.pending_num_requested) == (100, 0)
+    subscription.request(100)
+    response = subscription.next()
+    assert (len(response.events), response.pending_num_requested) == (18, 82)
     subscription.close()
 
 
