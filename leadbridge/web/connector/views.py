@@ -42,7 +42,12 @@ class ConnectorView:
         return self.stream.sentence(self.settings.poll_interval_seconds)
 
 
-def _status(config: ConnectorConfig | None, found: Health, settings: ConnectorSettings) -> Status:
+def _status(
+    config: ConnectorConfig | None,
+    found: Health,
+    settings: ConnectorSettings,
+    stream: StreamState | None = None,
+) -> Status:
     if config is None:
         return Status(
             "bad",
@@ -61,7 +66,10 @@ def _status(config: ConnectorConfig | None, found: Health, settings: ConnectorSe
             "Paused",
             "Automatic sync is stopped. “Sync with Salesforce” on a prospect still works.",
         )
-    return Status("ok", "Connected", f"Syncing every {settings.poll_interval_seconds:,} seconds.")
+    every = f"{settings.poll_interval_seconds:,} seconds"
+    if stream is not None and stream.streaming:
+        return Status("ok", "Connected", f"Streaming Salesforce's changes; pushing every {every}.")
+    return Status("ok", "Connected", f"Syncing every {every}.")
 
 
 def _next_poll(
@@ -88,7 +96,7 @@ def connector_view(database: Database, clock: Clock, *, with_changes: bool = Tru
         config=config,
         settings=settings,
         health=found,
-        status=_status(config, found, settings),
+        status=_status(config, found, settings, stream),
         next_poll=_next_poll(config, found.last_poll, settings),
         now=clock.now(),
         changes=changes,

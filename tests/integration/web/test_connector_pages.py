@@ -192,3 +192,24 @@ def test_marketing_sees_the_settings_but_cannot_save(
     page = web("marketing").get("/connector").text
     assert "Only an administrator changes the connector" in page
     assert 'action="/connector/pause"' not in page
+
+
+def test_the_status_says_whether_changes_are_streamed_or_polled_and_why(
+    web: Callable[..., WebClient], service: ConnectorService, console_db: Database
+) -> None:
+    from leadbridge.store.change_streams import POLLING, STREAM, ChangeStreamRepository
+
+    admin = web("admin")
+    service.verify()
+    service.set_paused(False)
+    reason = "Salesforce does not publish Lead and Contact changes: select them in Setup"
+    with console_db.session() as session:
+        ChangeStreamRepository(session, SystemClock()).set_mode(POLLING, reason)
+    polled = admin.get("/connector/status").text
+    assert "by polling every 120 seconds: " + reason in polled
+    assert "Syncing every 120 seconds." in polled
+    with console_db.session() as session:
+        ChangeStreamRepository(session, SystemClock()).set_mode(STREAM, "streaming")
+    streamed = admin.get("/connector/status").text
+    assert "as they happen, by Change Data Capture since" in streamed
+    assert "Streaming Salesforce&#39;s changes; pushing every 120 seconds." in streamed
