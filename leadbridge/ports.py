@@ -282,12 +282,6 @@ class ChangeStream(Protocol):
     def close(self) -> None: ...
 
 
-class StreamingCrmClient(CrmClient, Protocol):
-    """A CRM client that also reaches the org's change stream (the Salesforce adapter)."""
-
-    def change_stream(self, objects: Mapping[str, CrmObject]) -> ChangeStream: ...
-
-
 def change_stream_of(crm: CrmClient, objects: Mapping[str, CrmObject]) -> ChangeStream | None:
     """`crm`'s change stream, or None for a client without one."""
     make = getattr(crm, "change_stream", None)

@@ -89,28 +89,29 @@ def sync_cycle_now(
     """One sync cycle as the CLI, `serve` and `make run` run it: pull (with automation rules
     run on what Salesforce changed, in the pull's transaction), then push. Run it while
     holding `lease` (its `check` fences every write)."""
-    from sqlalchemy.orm import Session
-
-    from leadbridge.automation.engine import run_rules_for
-    from leadbridge.domain.fields import Origin
     from leadbridge.sync.cycle import sync_cycle
-
-    now = clock()
-
-    def run_rules(session: Session, prospect_ids: list[int]) -> None:
-        run_rules_for(session, now, prospect_ids, Origin.SALESFORCE)
 
     return sync_cycle(
         database(),
         crm or connector_service().client(),
-        now,
-        after_pull=run_rules,
+        clock(),
+        after_pull=rules_after_changes(),
         progress=progress,
         guard=None if lease is None else lease.check,
         stop=stop,
         streaming=streaming,
         turns=turns,
     )
+
+
+def new_client() -> CrmClient:
+    """A Salesforce client of its own, on the connector's credentials and settings as they
+    are now (a client is one thread's: the change stream's runner makes its own)."""
+    from leadbridge.store.connector import ConnectorRepository
+
+    with database().session(readonly=True) as session:
+        settings = ConnectorRepository(session).settings()
+    return make_client(connector_service().credentials(), settings)
 
 
 def rules_after_changes() -> Callable[[Any, list[int]], None]:
@@ -186,7 +187,7 @@ class SyncRunner:
         runner = ChangeStreamRunner(
             database(),
             clock(),
-            self._stream_client,
+            new_client,
             after_changes=rules_after_changes(),
             stop=self.stop,
             lock=self.stream_lock,
@@ -199,13 +200,6 @@ class SyncRunner:
         client, self._client, self._client_key = self._client, None, None
         if client is not None:
             client.close()
-
-    def _stream_client(self) -> CrmClient:
-        from leadbridge.store.connector import ConnectorRepository
-
-        with database().session(readonly=True) as session:
-            settings = ConnectorRepository(session).settings()
-        return make_client(connector_service().credentials(), settings)
 
     def _streaming(self) -> bool:
         from leadbridge.sync.stream import streaming

@@ -38,17 +38,7 @@ _clients = ClientPool()
 
 
 def _rules_hook() -> Any:
-    from sqlalchemy.orm import Session
-
-    from leadbridge.automation.engine import run_rules_for
-    from leadbridge.domain.fields import Origin
-
-    now = context.clock()
-
-    def run_rules(session: Session, prospect_ids: list[int]) -> None:
-        run_rules_for(session, now, prospect_ids, Origin.SALESFORCE)
-
-    return run_rules
+    return context.rules_after_changes()
 
 
 def pull(object_name: str) -> dict[str, Any]:
@@ -189,18 +179,10 @@ def change_stream(stop: threading.Event) -> threading.Thread:
     from leadbridge.sync.stream import ChangeStreamRunner
 
     db = context.database()
-
-    def client() -> CrmClient:
-        from leadbridge.store.connector import ConnectorRepository
-
-        with db.session(readonly=True) as session:
-            settings = ConnectorRepository(session).settings()
-        return context.make_client(context.connector_service().credentials(), settings)
-
     runner = ChangeStreamRunner(
         db,
         context.clock(),
-        client,
+        context.new_client,
         after_changes=_rules_hook(),
         stop=stop,
         turns=lambda: pulling(db),

@@ -163,6 +163,8 @@ class ChangeStreamRunner:
         fresh = position is None
         if fresh:
             self._poll(client, FOLLOWED)
+        else:
+            self._catch_up(client)  # an overflow's window a crash left unpolled
         batches = stream.subscribe(position, batch_size=self.batch_size)
         try:
             if fresh:
@@ -187,16 +189,17 @@ class ChangeStreamRunner:
         self.lease.check()  # fencing: a runner that lost the lease stops before applying
         with self.lock, self.turns():
             if batch.events:
-                applier.apply(batch, topic=self.topic)
+                if applier.apply(batch, topic=self.topic).overflows:
+                    self._catch_up(client)
             elif batch.replay_id:  # a keepalive: the stream's latest position, nothing to apply
                 with self.db.session() as session:
                     ChangeStreamRepository(session, self.clock).advance(
                         batch.replay_id, topic=self.topic
                     )
-            self._catch_up(client)
 
     def _catch_up(self, client: CrmClient) -> None:
-        """Poll the windows overflow events left (their cursors were set back with them)."""
+        """Poll the windows overflow events left (their cursors were set back with them, in
+        the transaction that applied the event)."""
         with self.db.session(readonly=True) as session:
             connector = ConnectorRepository(session)
             due = [name for name in FOLLOWED if connector.cursor(name, CATCH_UP)]
