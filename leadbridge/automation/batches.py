@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from leadbridge.errors import InputError
+from leadbridge.domain.paging import check_page_size
 from leadbridge.ports import Clock
 from leadbridge.store.database import Database
 from leadbridge.store.prospect import Prospect
-from leadbridge.store.prospects import MAX_PAGE, ProspectRepository
+from leadbridge.store.prospects import ProspectRepository
 
 DEFAULT_BATCH = 500
 Progress = Callable[[int, int], None]  # (prospects done, live prospects in all)
@@ -32,8 +32,7 @@ def for_each_page(
 ) -> int:
     """Call `work` with each page of live prospects, in id order; how many there were (how
     many it went through, when `stop` said, after a page, that it was enough)."""
-    if not 1 <= batch_size <= MAX_PAGE:
-        raise InputError(f"must be between 1 and {MAX_PAGE}", item="batch size")
+    check_page_size(batch_size, item="batch size")
     total = 0
     if progress is not None:
         with db.session(readonly=True) as session:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 # Everything below is imported where it is used: `leadbridge --help` and the simple commands
 # must not pay for SQLAlchemy, simple-salesforce, FastAPI and the sync engine up front.
 if TYPE_CHECKING:
+    import sqlite3
+
     from leadbridge.automation.form_posts import FormPostIntake
     from leadbridge.automation.spool import SubmissionSpool
     from leadbridge.connector.service import ConnectorService
@@ -44,6 +46,14 @@ def database() -> Database:
     from leadbridge.store.database import open_database
 
     return open_database(settings().resolved_database_url)
+
+
+def quick_reader() -> sqlite3.Connection | None:
+    """A read-only sqlite3 connection for the simple listings, or None: the full path then
+    (see store/quick_reads.py)."""
+    from leadbridge.store.quick_reads import open_reader
+
+    return open_reader(settings().resolved_database_url)
 
 
 def clock() -> SystemClock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from leadbridge.errors import InputError
 
 if TYPE_CHECKING:
     from leadbridge.marketing.prospects import ProspectService
+    from leadbridge.store.quick_reads import ProspectLine
 
 app = typer.Typer(help="Prospects: add, show, list, edit, assign, delete and undelete.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -143,22 +145,51 @@ def list_prospects(
 
     Example: leadbridge prospects list --limit 20 --after 120
     """
-    rows = _service().list(limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to)
     if json_output:
-        print_json(rows)
+        print_json(
+            _service().list(limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to)
+        )
         return
     table = Table("id", "email", "name", "company", "assigned", "salesforce")
-    for row in rows:
-        name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
+    for line in _page(limit=limit, after=after, recycled=recycled, assigned_to=assigned_to):
+        name = " ".join(part for part in (line.first_name, line.last_name) if part)
         table.add_row(
-            str(row["id"]),
-            row["email"],
+            str(line.id),
+            line.email,
             name,
-            row["company"] or "",
-            row["assigned_user"] or "-",
-            row["crm_link"],
+            line.company or "",
+            line.assigned_user or "-",
+            line.crm_link,
         )
     console.print(table)
+
+
+def _page(
+    *, limit: int, after: int | None, recycled: bool, assigned_to: str | None
+) -> list[ProspectLine]:
+    """The listing's lines: read with sqlite3 alone when the database allows (a person
+    waits for this command), else through the service."""
+    from leadbridge.store.quick_reads import ProspectLine, prospect_page
+
+    reader = context.quick_reader()
+    if reader is not None:
+        with closing(reader):
+            return prospect_page(
+                reader, limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to
+            )
+    rows = _service().list(limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to)
+    return [
+        ProspectLine(
+            id=row["id"],
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            company=row["company"],
+            assigned_user=row["assigned_user"],
+            crm_link=row["crm_link"],
+        )
+        for row in rows
+    ]
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from leadbridge.domain.crm_link import crm_link
 from leadbridge.domain.fields import Origin
 from leadbridge.domain.ids import row_id
 from leadbridge.errors import InputError, NotFoundError
@@ -170,12 +171,9 @@ class ProspectService:
 
 
 def _crm_link(prospect: Prospect) -> str:
-    if prospect.crm_contact_id:
-        return f"Contact {prospect.crm_contact_id}"
-    if prospect.crm_lead_id:
-        return f"Lead {prospect.crm_lead_id}"
-    if prospect.do_not_sync:
-        return "not synced (do not sync with CRM)"
-    if prospect.assigned_user_id is None:
-        return "not in Salesforce: assign the prospect to a user to sync it"
-    return "waiting for its first sync"
+    return crm_link(
+        contact_id=prospect.crm_contact_id,
+        lead_id=prospect.crm_lead_id,
+        do_not_sync=prospect.do_not_sync,
+        assigned=prospect.assigned_user_id is not None,
+    )

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, exc, text
 
+from leadbridge.store.schema_head import MIGRATIONS, quick_head
+
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).with_name("migrations")
-_REVISION = re.compile(r"^revision(?:: *str)? *= *[\"']([^\"']+)[\"'] *$", re.MULTILINE)
-_DOWN_REVISION = re.compile(
-    r"^down_revision(?:: *[^=]+)? *= *(None|[\"']([^\"']+)[\"']) *$", re.MULTILINE
-)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -61,7 +55,7 @@ def is_at_head(engine: Engine) -> bool:
     already at head (nearly every time) needs neither. The head is read from the revision
     files' `revision` and `down_revision` lines; anything unexpected (no single head, a merge,
     no version table) answers False, and Alembic decides."""
-    head = _quick_head()
+    head = quick_head()
     if head is None:
         return False
     try:
@@ -70,22 +64,3 @@ def is_at_head(engine: Engine) -> bool:
     except exc.DBAPIError:
         return False
     return [row[0] for row in rows] == [head]
-
-
-def _quick_head() -> str | None:
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for file in (MIGRATIONS / "versions").glob("*.py"):
-        source = file.read_text(encoding="utf-8")
-        revision, down = _REVISION.findall(source), _DOWN_REVISION.findall(source)
-        if not revision and not down:
-            continue  # __init__.py and helpers
-        if len(revision) != 1 or len(down) != 1:
-            return None
-        revisions.add(revision[0])
-        if down[0][0] != "None":
-            if not down[0][1]:
-                return None
-            parents.add(down[0][1])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None

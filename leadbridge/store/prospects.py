@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from leadbridge.domain.emails import email_key
 from leadbridge.domain.fields import Origin
+from leadbridge.domain.paging import check_page_size
 from leadbridge.errors import ConflictError, InputError, NotFoundError
 from leadbridge.ports import Clock
 from leadbridge.store.audit import AuditRepository
@@ -43,7 +44,6 @@ from leadbridge.store.prospect_writes import (
 )
 from leadbridge.store.values import to_text
 
-MAX_PAGE = 10_000
 # The fields a prospect snapshot takes straight from its own row (no custom value, no campaign).
 _OWN_COLUMNS = frozenset(f.name for f in fields(Prospect)) - {
     "id", "custom", "marketing_campaign", "marketing_campaign_id", "created_at", "updated_at"
@@ -121,8 +121,7 @@ class ProspectRepository:
         recycled: bool = False,
     ) -> builtins.list[Prospect]:
         """A page of prospects in id order; pass the last id seen as `after_id` for the next."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InputError(f"must be between 1 and {MAX_PAGE}", item="limit")
+        check_page_size(limit)
         query = select_prospects().where(RECYCLED if recycled else LIVE)
         if after_id is not None:
             query = query.where(ProspectRow.id > after_id)

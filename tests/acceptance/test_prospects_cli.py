@@ -78,3 +78,25 @@ def test_rules_run_when_a_prospect_is_added_or_edited(cli: Cli) -> None:
     assert edited["assigned_user"] == "fr@example.com"
     history = cli.json("prospects", "show", "rome@example.com")["history"]
     assert any(entry["origin"] == "automation" for entry in history)
+
+
+def test_the_listing_a_person_reads_shows_who_and_where(cli: Cli) -> None:
+    cli("users", "add", "rep@example.com", "--name", "Rep", "--role", "sales")
+    cli("prospects", "add", "ada@example.com", "--first-name", "Ada", "-s", "company=Acme")
+    cli("prospects", "add", "bob@example.com", "-s", "last_name=Byte")
+    cli("prospects", "add", "cy@example.com")
+    cli("prospects", "assign", "ada@example.com", "rep@example.com")
+    cli("prospects", "delete", "cy@example.com")
+    listed = cli("prospects", "list")
+    assert "ada@example.com" in listed and "bob@example.com" in listed
+    assert "cy@example.com" not in listed
+    ada = next(line for line in listed.splitlines() if "ada@example.com" in line)
+    assert "Ada" in ada and "Acme" in ada and "rep@example.com" in ada
+    assert "waiting for its" in ada
+    mine = cli("prospects", "list", "--assigned-to", "REP@example.com")
+    assert "ada@example.com" in mine and "bob@example.com" not in mine
+    assert "cy@example.com" in cli("prospects", "list", "--recycled")
+    assert "ada@example.com" not in cli("prospects", "list", "--after", "1")
+    missing = cli("prospects", "list", "--assigned-to", "nobody@example.com", code=3)
+    assert "no leadbridge user with the email 'nobody@example.com'" in missing
+    assert "between 1 and 10000" in cli("prospects", "list", "--limit", "0", code=2)

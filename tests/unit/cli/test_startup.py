@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
+from typer.testing import CliRunner
 
+from leadbridge.cli.lazy import LazyCommands
+from leadbridge.cli.main import COMMANDS, app
 from leadbridge.cli.sandbox import DEFAULT_DATA_DIR
 from leadbridge.sandbox.backend import DEFAULT_DATA_DIR as SANDBOX_DEFAULT
 from leadbridge.store.database import open_database
-from leadbridge.store.migrate import _quick_head, head_revision, is_at_head
+from leadbridge.store.migrate import head_revision, is_at_head
+from leadbridge.store.schema_head import quick_head
 
 HEAVY = ("sqlalchemy", "simple_salesforce", "fastapi", "uvicorn", "faker", "alembic", "zeep")
 
@@ -58,6 +63,59 @@ def test_a_simple_command_loads_neither_alembic_nor_salesforce_nor_the_web(
     assert not loaded & unwanted, sorted(loaded & unwanted)
 
 
+def test_help_lists_every_command_without_loading_one(tmp_path: Path) -> None:
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = {name for name in _modules_after(code, tmp_path, full=True) if ".cli." in name}
+    modules = {entry.target.partition(":")[0] for entry in COMMANDS.values()}
+    assert not loaded & (modules - {"leadbridge.cli.main"}), sorted(loaded & modules)
+
+
+def test_help_from_summaries_is_the_help_of_the_loaded_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runner = CliRunner()
+    lazy = runner.invoke(app, ["--help"], env={"COLUMNS": "100"})
+    monkeypatch.setattr(LazyCommands, "summaries", lambda self: nullcontext())
+    loaded = runner.invoke(app, ["--help"], env={"COLUMNS": "100"})
+    assert lazy.exit_code == loaded.exit_code == 0
+    assert lazy.output == loaded.output
+    for name, entry in COMMANDS.items():
+        assert name in lazy.output
+        assert entry.summary.split()[0] in lazy.output
+
+
+def test_a_group_s_help_shows_each_command_on_one_line_of_words() -> None:
+    result = CliRunner().invoke(app, ["prospects", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assign = next(line for line in result.output.splitlines() if " assign " in line)
+    assert "choose." in assign  # the docstring's line break is not kept
+
+
+def test_listing_prospects_on_a_database_at_head_reads_it_without_sqlalchemy(
+    tmp_path: Path,
+) -> None:
+    open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()  # at head
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['prospects', 'list'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code, tmp_path)
+    assert not loaded & {"sqlalchemy", "alembic"}, sorted(loaded & {"sqlalchemy", "alembic"})
+
+
+def test_listing_prospects_in_a_new_home_creates_its_database(tmp_path: Path) -> None:
+    code = (
+        "from leadbridge.cli.main import app\n"
+        "try:\n    app(['prospects', 'list'])\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code, tmp_path)
+    assert "sqlalchemy" in loaded  # the full path: it created and migrated the database
+    assert (tmp_path / "leadbridge.sqlite3").is_file()
+
+
 def test_a_command_loads_its_own_group_only(tmp_path: Path) -> None:
     open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()
     code = (
@@ -73,8 +131,8 @@ def test_the_cli_default_sandbox_folder_is_the_sandbox_s_own() -> None:
     assert DEFAULT_DATA_DIR == SANDBOX_DEFAULT
 
 
-def test_the_quick_head_is_alembic_s_head() -> None:
-    assert _quick_head() == head_revision()
+def test_thequick_head_is_alembic_s_head() -> None:
+    assert quick_head() == head_revision()
 
 
 def test_is_at_head_only_for_a_database_at_head(tmp_path: Path) -> None:
