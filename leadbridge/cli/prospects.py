@@ -178,18 +178,7 @@ def _page(
                 reader, limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to
             )
     rows = _service().list(limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to)
-    return [
-        ProspectLine(
-            id=row["id"],
-            email=row["email"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            company=row["company"],
-            assigned_user=row["assigned_user"],
-            crm_link=row["crm_link"],
-        )
-        for row in rows
-    ]
+    return [ProspectLine.of(row) for row in rows]
 
 
 @app.command()

@@ -13,8 +13,10 @@ This module imports neither SQLAlchemy nor the models (an import-linter contract
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from leadbridge.domain.crm_link import crm_link
@@ -38,6 +40,11 @@ class ProspectLine:
     company: str | None
     assigned_user: str | None
     crm_link: str
+
+    @classmethod
+    def of(cls, listed: Mapping[str, Any]) -> ProspectLine:
+        """The line for one prospect as `ProspectService.list` answers it (the full path)."""
+        return cls(**{field.name: listed[field.name] for field in fields(cls)})
 
 
 def open_reader(database_url: str) -> sqlite3.Connection | None:

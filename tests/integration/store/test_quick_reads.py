@@ -68,18 +68,7 @@ def home(sqlite_file: Path) -> Iterator[Database]:
 
 def _full(db: Database, **query: Any) -> list[ProspectLine]:
     rows = ProspectService(db, FakeClock()).list(**query)
-    return [
-        ProspectLine(
-            id=row["id"],
-            email=row["email"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            company=row["company"],
-            assigned_user=row["assigned_user"],
-            crm_link=row["crm_link"],
-        )
-        for row in rows
-    ]
+    return [ProspectLine.of(row) for row in rows]
 
 
 QUERIES = [

@@ -23,6 +23,14 @@ from leadbridge.store.schema_head import quick_head
 HEAVY = ("sqlalchemy", "simple_salesforce", "fastapi", "uvicorn", "faker", "alembic", "zeep")
 
 
+def _running(argv: list[str]) -> str:
+    """Python code that runs `leadbridge ARGV` in-process."""
+    return (
+        "from leadbridge.cli.main import app\n"
+        f"try:\n    app({argv!r})\nexcept SystemExit:\n    pass"
+    )
+
+
 def _modules_after(code: str, home: Path, *, full: bool = False) -> set[str]:
     """The top-level packages (or with `full`, the modules) loaded by `code`, run in a fresh
     interpreter."""
@@ -41,10 +49,7 @@ def _modules_after(code: str, home: Path, *, full: bool = False) -> set[str]:
 
 
 def test_help_loads_no_database_salesforce_web_or_sandbox_code(tmp_path: Path) -> None:
-    code = (
-        "from leadbridge.cli.main import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass"
-    )
+    code = _running(["--help"])
     loaded = _modules_after(code, tmp_path)
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
@@ -53,10 +58,7 @@ def test_a_simple_command_loads_neither_alembic_nor_salesforce_nor_the_web(
     tmp_path: Path,
 ) -> None:
     open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()  # at head
-    code = (
-        "from leadbridge.cli.main import app\n"
-        "try:\n    app(['users', 'list'])\nexcept SystemExit:\n    pass"
-    )
+    code = _running(["users", "list"])
     loaded = _modules_after(code, tmp_path)
     assert "sqlalchemy" in loaded  # it did read the database
     unwanted = {"alembic", "simple_salesforce", "zeep", "fastapi", "uvicorn", "faker"}
@@ -64,10 +66,7 @@ def test_a_simple_command_loads_neither_alembic_nor_salesforce_nor_the_web(
 
 
 def test_help_lists_every_command_without_loading_one(tmp_path: Path) -> None:
-    code = (
-        "from leadbridge.cli.main import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass"
-    )
+    code = _running(["--help"])
     loaded = {name for name in _modules_after(code, tmp_path, full=True) if ".cli." in name}
     modules = {entry.target.partition(":")[0] for entry in COMMANDS.values()}
     assert not loaded & (modules - {"leadbridge.cli.main"}), sorted(loaded & modules)
@@ -98,19 +97,13 @@ def test_listing_prospects_on_a_database_at_head_reads_it_without_sqlalchemy(
     tmp_path: Path,
 ) -> None:
     open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()  # at head
-    code = (
-        "from leadbridge.cli.main import app\n"
-        "try:\n    app(['prospects', 'list'])\nexcept SystemExit:\n    pass"
-    )
+    code = _running(["prospects", "list"])
     loaded = _modules_after(code, tmp_path)
     assert not loaded & {"sqlalchemy", "alembic"}, sorted(loaded & {"sqlalchemy", "alembic"})
 
 
 def test_listing_prospects_in_a_new_home_creates_its_database(tmp_path: Path) -> None:
-    code = (
-        "from leadbridge.cli.main import app\n"
-        "try:\n    app(['prospects', 'list'])\nexcept SystemExit:\n    pass"
-    )
+    code = _running(["prospects", "list"])
     loaded = _modules_after(code, tmp_path)
     assert "sqlalchemy" in loaded  # the full path: it created and migrated the database
     assert (tmp_path / "leadbridge.sqlite3").is_file()
@@ -118,10 +111,7 @@ def test_listing_prospects_in_a_new_home_creates_its_database(tmp_path: Path) ->
 
 def test_a_command_loads_its_own_group_only(tmp_path: Path) -> None:
     open_database(f"sqlite:///{tmp_path / 'leadbridge.sqlite3'}").dispose()
-    code = (
-        "from leadbridge.cli.main import app\n"
-        "try:\n    app(['users', 'list'])\nexcept SystemExit:\n    pass"
-    )
+    code = _running(["users", "list"])
     loaded = {name for name in _modules_after(code, tmp_path, full=True) if ".cli." in name}
     assert "leadbridge.cli.users" in loaded
     assert not loaded & {"leadbridge.cli.sync", "leadbridge.cli.rules", "leadbridge.cli.serve"}
