@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import closing
+from contextlib import closing, suppress
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -168,12 +168,15 @@ def _page(
     *, limit: int, after: int | None, recycled: bool, assigned_to: str | None
 ) -> list[ProspectLine]:
     """The listing's lines: read with sqlite3 alone when the database allows (a person
-    waits for this command), else through the service."""
+    waits for this command), else through the service, which also answers when the quick
+    read fails (a lock held too long, say) and reports any problem in plain words."""
+    import sqlite3
+
     from leadbridge.store.quick_reads import ProspectLine, prospect_page
 
     reader = context.quick_reader()
     if reader is not None:
-        with closing(reader):
+        with closing(reader), suppress(sqlite3.Error):
             return prospect_page(
                 reader, limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to
             )

@@ -100,3 +100,19 @@ def test_the_listing_a_person_reads_shows_who_and_where(cli: Cli) -> None:
     missing = cli("prospects", "list", "--assigned-to", "nobody@example.com", code=3)
     assert "no leadbridge user with the email 'nobody@example.com'" in missing
     assert "between 1 and 10000" in cli("prospects", "list", "--limit", "0", code=2)
+
+
+def test_a_listing_the_quick_read_cannot_make_is_read_the_full_way(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from leadbridge.store import quick_reads
+
+    cli("prospects", "add", "ada@example.com")
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(quick_reads, "prospect_page", locked)
+    assert "ada@example.com" in cli("prospects", "list")
