@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 from contextlib import nullcontext
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
@@ -84,6 +86,16 @@ def test_help_from_summaries_is_the_help_of_the_loaded_commands(
     for name, entry in COMMANDS.items():
         assert name in lazy.output
         assert entry.summary.split()[0] in lazy.output
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_summary_is_one_line_and_a_group_s_is_its_own_help(name: str) -> None:
+    entry = COMMANDS[name]
+    assert "\n" not in entry.summary and len(entry.summary) <= 90
+    module_name, _, attribute = entry.target.partition(":")
+    found = getattr(import_module(module_name), attribute)
+    if isinstance(found, typer.Typer):  # its own `--help` opens with the same words
+        assert found.info.help == entry.summary
 
 
 def test_a_group_s_help_shows_each_command_on_one_line_of_words() -> None:
