@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, human, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, human, print_json
 from leadbridge.cli.secret_input import SecretOption, SecretReader
 from leadbridge.errors import InputError
 
@@ -198,9 +198,9 @@ def _print_report(report: VerifyReport) -> None:
     status = "[green]verified[/green]" if report.ok else "[red]not verified[/red]"
     console.print(
         f"Connector {status}. Objects found: "
-        + ", ".join(f"{name} ({count} fields)" for name, count in report.objects.items())
+        + escape(", ".join(f"{name} ({count} fields)" for name, count in report.objects.items()))
     )
-    table = Table("prospect field", "Lead", "Contact", "sync behaviour", title="Field mappings")
+    table = DataTable("prospect field", "Lead", "Contact", "sync behaviour", title="Field mappings")
     for mapping in report.mappings:
         table.add_row(
             mapping.field,
@@ -210,17 +210,21 @@ def _print_report(report: VerifyReport) -> None:
         )
     console.print(table)
     for problem in report.problems:
-        console.print(f"[yellow]•[/yellow] {problem}", highlight=False)
+        console.print(f"[yellow]•[/yellow] {escape(problem)}", highlight=False)
     if report.change_data_capture is not None:
         published = ", ".join(report.change_data_capture) or "no object"
         streams = {"Lead", "Contact"} <= set(report.change_data_capture)
         how = "streamed as they happen" if streams else "polled (select Lead and Contact to stream)"
         console.print(
-            f"Change Data Capture publishes {published}: Lead and Contact changes are {how}.",
+            escape(
+                f"Change Data Capture publishes {published}: Lead and Contact changes are {how}."
+            ),
             highlight=False,
         )
     elif report.change_data_capture_note:
-        console.print(f"[yellow]•[/yellow] {report.change_data_capture_note}", highlight=False)
+        console.print(
+            f"[yellow]•[/yellow] {escape(report.change_data_capture_note)}", highlight=False
+        )
 
 
 @app.command()
@@ -248,29 +252,29 @@ def _print_connector(described: dict[str, Any]) -> None:
     """The connector as a person reads it: fields, then where each secret is kept (never the
     secret), the settings, and when each object's schema was described."""
     for key, label in _LABELS:
-        console.print(f"{label:24} {human(described.get(key))}", highlight=False)
+        console.print(escape(f"{label:24} {human(described.get(key))}"), highlight=False)
     status = "paused (automatic sync off)" if described["paused"] else "running"
     console.print(f"{'status':24} {status}", highlight=False)
     verified = described.get("verified_at") or "never: run `leadbridge connector verify`"
-    console.print(f"{'verified at':24} {verified}", highlight=False)
+    console.print(escape(f"{'verified at':24} {verified}"), highlight=False)
     changes = described.get("changes") or {}
     if changes:
-        console.print(f"{'changes arrive':24} {changes['how']}", highlight=False)
+        console.print(escape(f"{'changes arrive':24} {changes['how']}"), highlight=False)
     secrets = described.get("secrets") or {}
     console.print("[bold]Secrets[/bold] (where each is kept; never shown)")
     if not secrets:
         console.print("  none stored")
     for name, source in secrets.items():
-        console.print(f"  {name:22} {source}", highlight=False)
+        console.print(escape(f"  {name:22} {source}"), highlight=False)
     console.print("[bold]Settings[/bold] (change with `leadbridge connector set NAME VALUE`)")
     for name, value in (described.get("settings") or {}).items():
-        console.print(f"  {name:28} {human(value)}", highlight=False)
+        console.print(escape(f"  {name:28} {human(value)}"), highlight=False)
     schemas = described.get("schemas") or {}
     console.print("[bold]Salesforce objects described[/bold]")
     if not schemas:
         console.print("  none yet: run `leadbridge connector verify`")
     for name, at in schemas.items():
-        console.print(f"  {name:22} {at}", highlight=False)
+        console.print(escape(f"  {name:22} {at}"), highlight=False)
 
 
 @app.command()
@@ -307,6 +311,6 @@ def set_setting(
     if json_output:
         print_json(described)
         return
-    console.print(f"{key} = {human(described['settings'][key])}", highlight=False)
+    console.print(escape(f"{key} = {human(described['settings'][key])}"), highlight=False)
     if described.get("note"):
-        console.print(f"[yellow]Note:[/yellow] {described['note']}", highlight=False)
+        console.print(f"[yellow]Note:[/yellow] {escape(described['note'])}", highlight=False)

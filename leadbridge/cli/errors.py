@@ -206,4 +206,4 @@ def counts(json_output: JsonOption = False) -> None:
         if counted:
             console.print(f"[bold]{title}[/bold]")
             for name, count in counted.items():
-                console.print(f"  {name:40} {count}", highlight=False)
+                console.print(escape(f"  {name:40} {count}"), highlight=False)

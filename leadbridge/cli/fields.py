@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, print_json
 from leadbridge.domain.fields import FieldType, SyncBehaviour
 
 app = typer.Typer(help="Custom prospect fields and how they map to Salesforce.")
@@ -53,7 +53,7 @@ def add(
         print_json(created)
     else:
         mapped = f", mapped to {created['crm_field']}" if created["crm_field"] else ""
-        console.print(f"Added field {created['name']} ({created['type']}){mapped}.")
+        console.print(escape(f"Added field {created['name']} ({created['type']}){mapped}."))
 
 
 @app.command("map")
@@ -126,7 +126,7 @@ def list_fields(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(fields)
         return
-    table = Table("name", "type", "Salesforce field", "sync behaviour", "options")
+    table = DataTable("name", "type", "Salesforce field", "sync behaviour", "options")
     for item in fields:
         table.add_row(
             item["name"],
@@ -146,7 +146,7 @@ def mappings(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(rows)
         return
-    table = Table("field", "Lead", "Contact", "sync behaviour", "blank overwrites")
+    table = DataTable("field", "Lead", "Contact", "sync behaviour", "blank overwrites")
     for row in rows:
         table.add_row(
             row["field"],

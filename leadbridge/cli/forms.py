@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, print_json
 from leadbridge.cli.rules import (
     ActionsJsonOption,
     AssignGroupOption,
@@ -108,7 +108,7 @@ def list_handlers(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(handlers)
         return
-    table = Table("id", "name", "state", "public path", "then", "submissions")
+    table = DataTable("id", "name", "state", "public path", "then", "submissions")
     for handler in handlers:
         table.add_row(
             str(handler["id"]),
@@ -138,21 +138,23 @@ def show(
         print_json(shown)
         return
     state = "active" if shown["active"] else "paused"
-    console.print(f"[bold]Form handler {shown['id']}[/bold] {shown['name']} ({state})")
-    console.print(f"  POST {shown['url']}", highlight=False)
+    console.print(f"[bold]Form handler {shown['id']}[/bold] {escape(shown['name'])} ({state})")
+    console.print(escape(f"  POST {shown['url']}"), highlight=False)
     console.print(
-        "  (application/x-www-form-urlencoded or JSON; the email field is "
-        f"{shown['email_field']!r})",
+        escape(
+            "  (application/x-www-form-urlencoded or JSON; the email field is "
+            f"{shown['email_field']!r})"
+        ),
         highlight=False,
     )
     for form_name, target in shown["field_map"].items():
-        console.print(f"  field {form_name} → {target}", highlight=False)
+        console.print(escape(f"  field {form_name} → {target}"), highlight=False)
     if shown["required"]:
-        console.print(f"  required: {', '.join(shown['required'])}", highlight=False)
+        console.print(escape(f"  required: {', '.join(shown['required'])}"), highlight=False)
     unknown = "rejected" if shown["reject_unknown"] else "ignored"
     console.print(f"  unknown fields are {unknown}", highlight=False)
     for action in shown["then"]:
-        console.print(f"  then: {action}", highlight=False)
+        console.print(escape(f"  then: {action}"), highlight=False)
     console.print(f"  {shown['submissions']} submissions", highlight=False)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, print_json
 
 if TYPE_CHECKING:
     from leadbridge.automation import GroupService
@@ -42,7 +42,7 @@ def add(
         print_json(group)
     else:
         emails = ", ".join(m["email"] for m in group["members"])
-        console.print(f"Added group {group['name']!r}: {emails}.", highlight=False)
+        console.print(escape(f"Added group {group['name']!r}: {emails}."), highlight=False)
 
 
 @app.command("add-member")
@@ -56,7 +56,9 @@ def add_member(
     Example: leadbridge groups add-member EMEA cleo@example.com
     """
     group = _service().add_member(name, email)
-    console.print(f"Group {group['name']!r} has {len(group['members'])} members.", highlight=False)
+    console.print(
+        escape(f"Group {group['name']!r} has {len(group['members'])} members."), highlight=False
+    )
 
 
 @app.command("list")
@@ -67,7 +69,7 @@ def list_groups(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(groups)
         return
-    table = Table("id", "name", "members", "next")
+    table = DataTable("id", "name", "members", "next")
     for group in groups:
         members = ", ".join(
             m["email"] + ("" if m["active"] else " (inactive)") for m in group["members"]

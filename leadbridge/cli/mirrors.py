@@ -7,10 +7,10 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, human, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, human, print_json
 from leadbridge.domain.ids import row_id
 from leadbridge.errors import NotFoundError
 
@@ -28,7 +28,7 @@ def _emit(rows: list[dict[str, Any]], json_output: bool, *columns: str) -> None:
     if json_output:
         print_json(rows)
         return
-    table = Table(*columns)
+    table = DataTable(*columns)
     for row in rows:
         table.add_row(*(human(row.get(c)) for c in columns))
     console.print(table)
@@ -65,9 +65,9 @@ def show_account(
     if json_output:
         print_json(account)
         return
-    console.print(f"{account['name'] or '-'} ({account['crm_id']})")
+    console.print(escape(f"{account['name'] or '-'} ({account['crm_id']})"), highlight=False)
     for name, value in sorted(account["values"].items()):
-        console.print(f"  {name}: {human(value)}", highlight=False)
+        console.print(escape(f"  {name}: {human(value)}"), highlight=False)
     console.print(f"  prospects: {', '.join(map(str, account['prospect_ids'])) or '-'}")
 
 
@@ -216,11 +216,14 @@ def refresh(json_output: JsonOption = False) -> None:
     )
     for user in summary.users.deactivated:
         console.print(
-            f"[yellow]•[/yellow] {user['crm_username']} is inactive in Salesforce "
-            f"(mapped to {user['user']})",
+            f"[yellow]•[/yellow] {escape(user['crm_username'])} is inactive in Salesforce "
+            f"(mapped to {escape(user['user'])})",
             highlight=False,
         )
     for user in summary.users.unmatched:
-        console.print(f"• new Salesforce user {user['crm_username']} has no leadbridge user")
+        console.print(
+            escape(f"• new Salesforce user {user['crm_username']} has no leadbridge user"),
+            highlight=False,
+        )
     for line in [*summary.warnings, *([summary.stopped] if summary.stopped else [])]:
-        console.print(f"[yellow]•[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]•[/yellow] {escape(line)}", highlight=False)

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.style import StyleType
+from rich.table import Table
+from rich.text import Text
 
 from leadbridge.errors import (
     ConfigurationError,
@@ -32,6 +35,21 @@ _EXIT_CODES: tuple[tuple[type[LeadbridgeError], int], ...] = (
     (ConfigurationError, 5),
     (CrmError, 6),
 )
+
+
+class DataTable(Table):
+    """A table of data: its text cells are shown exactly as they are. Names and values come
+    from website forms, CSV files and Salesforce; read as Rich markup, a company called
+    `Acme [/x]` would stop the command, and `[red]…` would be restyled."""
+
+    def add_row(
+        self,
+        *renderables: RenderableType | None,
+        style: StyleType | None = None,
+        end_section: bool = False,
+    ) -> None:
+        cells = (Text(cell) if isinstance(cell, str) else cell for cell in renderables)
+        super().add_row(*cells, style=style, end_section=end_section)
 
 
 def print_json(data: Any) -> None:

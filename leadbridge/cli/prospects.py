@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, human, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, human, print_json
 from leadbridge.errors import InputError
 
 if TYPE_CHECKING:
@@ -75,7 +74,7 @@ def add(
     if json_output:
         print_json(created)
     else:
-        console.print(f"Added prospect {created['id']} <{created['email']}>.")
+        console.print(escape(f"Added prospect {created['id']} <{created['email']}>."))
 
 
 @app.command()
@@ -150,7 +149,7 @@ def list_prospects(
             _service().list(limit=limit, after_id=after, recycled=recycled, assigned_to=assigned_to)
         )
         return
-    table = Table("id", "email", "name", "company", "assigned", "salesforce")
+    table = DataTable("id", "email", "name", "company", "assigned", "salesforce")
     for line in _page(limit=limit, after=after, recycled=recycled, assigned_to=assigned_to):
         name = " ".join(part for part in (line.first_name, line.last_name) if part)
         table.add_row(
@@ -245,7 +244,7 @@ def assign(
     if json_output:
         print_json(assigned)
         return
-    console.print(f"Prospect {assigned['id']} assigned to {assigned['assigned_user']}.")
+    console.print(escape(f"Prospect {assigned['id']} assigned to {assigned['assigned_user']}."))
 
 
 @app.command()

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 
 from leadbridge.cli import context
 from leadbridge.cli.bulk_jobs import WaitOption, WorkersOption, follow, use_workers
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, print_json
 from leadbridge.errors import InputError
 
 if TYPE_CHECKING:
@@ -168,7 +168,9 @@ def add(
         print_json(rule)
     else:
         state = "active" if rule["active"] else "paused"
-        console.print(f"Added rule {rule['id']} {rule['name']!r} ({state}).", highlight=False)
+        console.print(
+            escape(f"Added rule {rule['id']} {rule['name']!r} ({state})."), highlight=False
+        )
 
 
 @app.command("list")
@@ -179,7 +181,7 @@ def list_rules(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(rules)
         return
-    table = Table("id", "name", "state", "when", "then", "fired for")
+    table = DataTable("id", "name", "state", "when", "then", "fired for")
     for rule in rules:
         table.add_row(
             str(rule["id"]),
@@ -204,10 +206,12 @@ def show(rule: RuleArgument, json_output: JsonOption = False) -> None:
         print_json(shown)
         return
     state = "active" if shown["active"] else "paused"
-    console.print(f"[bold]Rule {shown['id']}[/bold] {shown['name']} ({state})", highlight=False)
-    console.print(f"  when ({shown['match']}): {shown['when']}", highlight=False)
+    console.print(
+        f"[bold]Rule {shown['id']}[/bold] {escape(shown['name'])} ({state})", highlight=False
+    )
+    console.print(escape(f"  when ({shown['match']}): {shown['when']}"), highlight=False)
     for action in shown["then"]:
-        console.print(f"  then: {action}", highlight=False)
+        console.print(escape(f"  then: {action}"), highlight=False)
     every = (
         "once per prospect"
         if not shown["repeat"]
@@ -238,7 +242,7 @@ def preview(
         highlight=False,
     )
     for prospect in result["sample"]:
-        console.print(f"  {prospect['id']:>8}  {prospect['email']}", highlight=False)
+        console.print(escape(f"  {prospect['id']:>8}  {prospect['email']}"), highlight=False)
 
 
 @app.command()
@@ -274,7 +278,7 @@ def run(
         highlight=False,
     )
     for failure in report["failures"]:
-        console.print(f"[yellow]•[/yellow] {failure}", highlight=False)
+        console.print(f"[yellow]•[/yellow] {escape(failure)}", highlight=False)
 
 
 def _run_by_workers(rule: str | None, *, wait: bool, json_output: bool) -> None:
@@ -351,7 +355,7 @@ def runs(
 def _set_active(rule: str, active: bool) -> None:
     updated = service().set_active(rule, active)
     state = "active" if updated["active"] else "paused"
-    console.print(f"Rule {updated['id']} {updated['name']!r} is {state}.", highlight=False)
+    console.print(escape(f"Rule {updated['id']} {updated['name']!r} is {state}."), highlight=False)
 
 
 @app.command()
@@ -382,4 +386,4 @@ def delete(rule: RuleArgument) -> None:
     Example: leadbridge rules delete "EMEA hot"
     """
     deleted = service().delete(rule)
-    console.print(f"Deleted rule {deleted['id']} {deleted['name']!r}.", highlight=False)
+    console.print(escape(f"Deleted rule {deleted['id']} {deleted['name']!r}."), highlight=False)

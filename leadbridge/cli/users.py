@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from leadbridge.cli import context
-from leadbridge.cli.output import console, handle_errors, print_json
+from leadbridge.cli.output import DataTable, console, handle_errors, print_json
 
 app = typer.Typer(help="Users, and their mapping to Salesforce users (one to one).")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -40,9 +39,9 @@ def sync(
         ("No leadbridge user (use --create)", report.unmatched),
     ):
         if rows:
-            console.print(f"{title}: " + ", ".join(row["crm_username"] for row in rows))
+            console.print(escape(f"{title}: " + ", ".join(row["crm_username"] for row in rows)))
     for conflict in report.conflicts:
-        console.print(f"[yellow]•[/yellow] {conflict}", highlight=False)
+        console.print(f"[yellow]•[/yellow] {escape(conflict)}", highlight=False)
     if not (report.matched or report.created or report.already_mapped):
         console.print(_nobody_matched(report.seen, create), highlight=False)
 
@@ -82,7 +81,7 @@ def add(
     if json_output:
         print_json(user)
     else:
-        console.print(f"Added user {user['email']} ({user['role']}).")
+        console.print(escape(f"Added user {user['email']} ({user['role']})."))
 
 
 @app.command("map")
@@ -113,7 +112,7 @@ def list_users(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(users)
         return
-    table = Table("email", "name", "role", "active", "Salesforce user")
+    table = DataTable("email", "name", "role", "active", "Salesforce user")
     for user in users:
         table.add_row(
             user["email"],

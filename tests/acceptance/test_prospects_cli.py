@@ -116,3 +116,34 @@ def test_a_listing_the_quick_read_cannot_make_is_read_the_full_way(
 
     monkeypatch.setattr(quick_reads, "prospect_page", locked)
     assert "ada@example.com" in cli("prospects", "list")
+
+
+def test_names_that_look_like_markup_are_shown_as_written(cli: Cli) -> None:
+    """Names and values come from website forms, CSV files and Salesforce: text such as
+    `[/x]` is data to show, not Rich markup to apply (it stopped `prospects list`)."""
+    company, first = "[/x][b]", "[red]Z"
+    cli("users", "add", "rep@example.com", "--name", "Rep [/r]", "--role", "sales")
+    added = cli(
+        "prospects", "add", "z@example.com", "-s", f"company={company}", "-s", f"first_name={first}"
+    )
+    assert "z@example.com" in added
+    assert "rep@example.com" in cli("prospects", "assign", "z@example.com", "rep@example.com")
+    wide = cli("prospects", "list").replace("│", " ")
+    assert company in wide and first in wide
+    assert company in cli("prospects", "show", "z@example.com")
+    assert "Rep [/r]" in cli("users", "list")
+    rule = cli(
+        "rules",
+        "add",
+        "Hot [/h]",
+        "--when",
+        "company equals [/x]",
+        "--assign-user",
+        "rep@example.com",
+    )
+    assert "Hot [/h]" in rule
+    shown = cli("rules", "show", "1")
+    assert "Hot [/h]" in shown and "[/x]" in shown
+    assert "Hot [/h]" in cli("rules", "list").replace("│", " ")
+    assert "[/g]" in cli("groups", "add", "Team [/g]", "--member", "rep@example.com")
+    assert "Team [/g]" in cli("groups", "list").replace("│", " ")
