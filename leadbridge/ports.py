@@ -231,6 +231,9 @@ class CrmClient(Protocol):
 
 CREATE, UPDATE, DELETE, UNDELETE = "CREATE", "UPDATE", "DELETE", "UNDELETE"
 GAP_OVERFLOW = "GAP_OVERFLOW"
+CHANGE_EVENTS_TOPIC = "/data/ChangeEvents"  # every object selected for Change Data Capture
+# The errorCode of a stream refused its stored position (past Salesforce's 72-hour retention).
+REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Form posts one client IP may make at once."
     )
 
+    change_stream: bool = Field(
+        default=True,
+        description="Run the change stream (Change Data Capture) beside the sync loop and in "
+        "workers; `off` leaves Salesforce's changes to polling on this machine.",
+    )
     workers: bool = Field(
         default=False,
         description="PostgreSQL: `rules run` and `import` on the command line hand their work "

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from bench.remote import password_token
 from leadbridge.sandbox import SandboxConfig, SandboxServer
 
 pytest_plugins = ["tests.console"]
@@ -54,19 +55,7 @@ class SandboxClient:
         return response.json() if response.content else None
 
     def token(self) -> str:
-        creds = self.credentials
-        response = self.http.post(
-            f"{self.instance_url}/services/oauth2/token",
-            data={
-                "grant_type": "password",
-                "client_id": creds["client_id"],
-                "client_secret": creds["client_secret"],
-                "username": creds["username"],
-                "password": creds["password"] + creds["security_token"],
-            },
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
+        return password_token(self.http, self.instance_url, self.credentials)
 
     def api(
         self, method: str, path: str, token: str | None = None, **kwargs: Any

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -192,7 +191,7 @@ class SyncRunner:
         `leadbridge.sync.stream`). Its applies and the cycles take turns (`stream_lock`)."""
         from leadbridge.sync.stream import ChangeStreamRunner
 
-        if self._stream_thread is not None or os.environ.get("LEADBRIDGE_CHANGE_STREAM") == "off":
+        if self._stream_thread is not None or not settings().change_stream:
             return
         runner = ChangeStreamRunner(
             database(),

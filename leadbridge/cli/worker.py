@@ -50,7 +50,7 @@ def worker(
         highlight=False,
     )
     stop = threading.Event()
-    if not until_idle and os.environ.get("LEADBRIDGE_CHANGE_STREAM") != "off":
+    if not until_idle and context.settings().change_stream:
         jobs.change_stream(stop)  # Change Data Capture, when the org publishes Lead/Contact
     try:
         app.run_worker(

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadbridge.ports import Clock
+from leadbridge.ports import CHANGE_EVENTS_TOPIC, Clock
 from leadbridge.store.models import ChangeStreamRow
 
-TOPIC = "/data/ChangeEvents"
+TOPIC = CHANGE_EVENTS_TOPIC
 STREAM = "stream"
 POLLING = "polling"
 
@@ -111,9 +111,6 @@ class ChangeStreamRepository:
         row.mode, row.reason = mode, reason
         row.updated_at = self.clock.now()
         return changed
-
-    def heard(self, *, topic: str = TOPIC) -> None:
-        self._row(topic).heartbeat_at = self.clock.now()
 
     def set_selected(self, objects: Iterable[str], *, topic: str = TOPIC) -> None:
         self._row(topic).selected = ",".join(sorted(set(objects)))

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from leadbridge.domain.crm_link import crm_link
 from leadbridge.domain.emails import email_key
@@ -76,7 +76,7 @@ def _sqlite_path(database_url: str) -> Path | None:
     URL, in-memory databases and URLs with options, which the full path understands."""
     if not database_url.startswith(SQLITE_PREFIX):
         return None
-    path = database_url[len(SQLITE_PREFIX) :]
+    path = unquote(database_url[len(SQLITE_PREFIX) :])  # as SQLAlchemy reads it
     if not path or "?" in path or path == ":memory:" or path.startswith("file:"):
         return None
     return Path(path)

@@ -130,22 +130,22 @@ def sync_cycle(
     are skipped: an idle connector spends no API call on them. `turns` (the stream runner's
     lock) is held while the pull, the intake and the push write, so a stream batch is never
     applied in the middle of one; the mirrors and the statistics run beside the stream."""
+    is_streaming = streaming or (lambda: False)
     taking_turns = turns if turns is not None else nullcontext()
+
+    def in_turn(work: Callable[[], Any], streamed: Callable[[], Any] | None = None) -> Any:
+        """`work` holding the stream's turn; `streamed()` instead while the stream runs."""
+
+        def step() -> Any:
+            if streamed is not None and is_streaming():
+                return streamed()
+            with taking_turns:
+                return work()
+
+        return step
+
     pull = PullEngine(db, crm, clock, after_changes=after_pull)
     intake = auto_create_runner(db, crm, clock, after_pull)
-
-    def poll() -> PullSummary:
-        if streaming is not None and streaming():
-            return PullSummary(streaming=True)
-        with taking_turns:
-            return pull.run_once()
-
-    def new_records() -> Any:
-        if streaming is not None and streaming():
-            return IntakeSummary()
-        with taking_turns:
-            return intake()
-
     push = PushEngine(db, crm, clock, progress=progress, guard=guard, stop=stop)
 
     def push_with_fresh_statistics() -> PushSummary:
@@ -153,16 +153,14 @@ def sync_cycle(
         with taking_turns:
             return push.run_once()
 
-    steps = [Step("pull", poll), Step("push", push_with_fresh_statistics)]
+    steps = [
+        Step("pull", in_turn(pull.run_once, lambda: PullSummary(streaming=True))),
+        Step("push", push_with_fresh_statistics),
+    ]
     cycle = SyncCycle(steps, stop=stop)
-    cycle.insert_before("push", Step("intake", new_records))
+    cycle.insert_before("push", Step("intake", in_turn(intake, IntakeSummary)))
     cycle.append(
-        Step(
-            "mirrors",
-            lambda: throttled_mirrors(
-                db, crm, clock, streamed=streaming is not None and streaming()
-            ),
-        )
+        Step("mirrors", lambda: throttled_mirrors(db, crm, clock, streamed=is_streaming()))
     )
     return cycle
 

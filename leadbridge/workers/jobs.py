@@ -37,10 +37,6 @@ DISPATCH_CURSOR = ("Workers", "last_dispatch")
 _clients = ClientPool()
 
 
-def _rules_hook() -> Any:
-    return context.rules_after_changes()
-
-
 def pull(object_name: str) -> dict[str, Any]:
     """Poll one object under the sync lease (skipped while another runner holds it)."""
     from leadbridge.sync.pull import PullEngine
@@ -56,7 +52,10 @@ def pull(object_name: str) -> dict[str, Any]:
             if crm is None:
                 return {"skipped": "API budget reached"}
             engine = PullEngine(
-                context.database(), crm, context.clock(), after_changes=_rules_hook()
+                context.database(),
+                crm,
+                context.clock(),
+                after_changes=context.rules_after_changes(),
             )
             with pulling(context.database()):  # never beside a push wave
                 summary = engine.run_once([object_name])
@@ -78,7 +77,9 @@ def intake() -> dict[str, Any]:
         with lease.held(wait=0), _budgeted() as crm:
             if crm is None:
                 return {"skipped": "API budget reached"}
-            run = auto_create_runner(context.database(), crm, context.clock(), _rules_hook())
+            run = auto_create_runner(
+                context.database(), crm, context.clock(), context.rules_after_changes()
+            )
             with pulling(context.database()):  # never beside a push wave
                 return run().as_dict()
     except LeaseHeldError as error:
@@ -183,7 +184,7 @@ def change_stream(stop: threading.Event) -> threading.Thread:
         db,
         context.clock(),
         context.new_client,
-        after_changes=_rules_hook(),
+        after_changes=context.rules_after_changes(),
         stop=stop,
         turns=lambda: pulling(db),
     )

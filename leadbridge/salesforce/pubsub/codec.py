@@ -20,7 +20,7 @@ from typing import Any
 
 import fastavro
 
-from leadbridge.ports import ChangeEvent, CrmObject
+from leadbridge.ports import CREATE, UNDELETE, ChangeEvent, CrmObject
 
 HEADER = "ChangeEventHeader"
 _DATETIME = "datetime"
@@ -73,7 +73,7 @@ def to_event(schema: EventSchema, payload: bytes, objects: Mapping[str, CrmObjec
     change_type = str(header["changeType"])
     flat = _flatten(schema, record)
     described = objects.get(object_name)
-    if change_type in ("CREATE", "UNDELETE"):
+    if change_type in (CREATE, UNDELETE):
         names = [name for name, value in flat.items() if value is not None]
     else:
         names = schema.field_names(header.get("changedFields") or [])

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import grpc
 
 from leadbridge.errors import CrmConfigurationError, CrmError, CrmTransientError, crm_error
-from leadbridge.ports import ChangeBatch, CrmObject
+from leadbridge.ports import CHANGE_EVENTS_TOPIC, REPLAY_ID_EXPIRED, ChangeBatch, CrmObject
 from leadbridge.pubsub_proto import pubsub_api_pb2 as pb
 from leadbridge.pubsub_proto import pubsub_api_pb2_grpc as pb_grpc
 from leadbridge.salesforce.pubsub.codec import EventSchema, to_event
@@ -31,8 +31,6 @@ from leadbridge.salesforce.pubsub.codec import EventSchema, to_event
 DEFAULT_ENDPOINT = "api.pubsub.salesforce.com:7443"
 MAX_REQUESTED = 100  # Salesforce's cap on the events requested and not yet delivered
 _END = object()  # the stream ended without an error
-TOPIC = "/data/ChangeEvents"  # every object selected for Change Data Capture
-REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
 _REPLAY_CODES = ("replayid",)  # Salesforce's error codes for a replay id it cannot use
 _TIMEOUT = 30.0  # unary calls (GetSchema, GetTopic)
 _SELECTED = (
@@ -60,7 +58,7 @@ class PubSubStream:
         *,
         objects: Mapping[str, CrmObject],
         ca_file: str | None = None,
-        topic: str = TOPIC,
+        topic: str = CHANGE_EVENTS_TOPIC,
     ) -> None:
         self.endpoint = endpoint
         self.session = session

@@ -63,7 +63,7 @@ class PubSubService(pb_grpc.PubSubServicer):
             context.invocation_metadata(), backend.tokens, backend.instance_url, backend.org.org_id
         )
 
-    def _unary(  # noqa: RET503 - abort() raises
+    def _unary(
         self, method: str, context: grpc.ServicerContext, work: Callable[[str], _Reply]
     ) -> _Reply:
         """Authenticate, then `work(rpc_id)`; any failure ends the call with an rpc id."""
@@ -71,12 +71,8 @@ class PubSubService(pb_grpc.PubSubServicer):
         try:
             self._authenticate(context)
             return work(rpc_id)
-        except PubSubError as error:
-            failure = error
-        except Exception:  # a bug here: still an error a client can quote (rpc id)
-            _log.exception("Pub/Sub %s failed (rpcId: %s)", method, rpc_id)
-            failure = internal_error()
-        abort(context, failure, rpc_id)
+        except Exception as error:
+            abort(context, _failure(method, rpc_id, error), rpc_id)
 
     def _entity(self, topic: str) -> str | None:
         """The entity of a topic (None for all change events); PubSubError when unknown."""
@@ -180,13 +176,8 @@ class PubSubService(pb_grpc.PubSubServicer):
         rpc_id = self._begin("Subscribe")
         try:
             yield from self._subscribe(request_iterator, context, rpc_id)
-            return
-        except PubSubError as error:
-            failure = error
-        except Exception:  # a bug here: still an error a client can quote (rpc id)
-            _log.exception("Pub/Sub Subscribe failed (rpcId: %s)", rpc_id)
-            failure = internal_error()
-        abort(context, failure, rpc_id)
+        except Exception as error:
+            abort(context, _failure("Subscribe", rpc_id, error), rpc_id)
 
     def _subscribe(
         self,
@@ -277,3 +268,12 @@ def _consumer_event(event: StoredEvent) -> pb.ConsumerEvent:
         ),
         replay_id=replay_bytes(event.replay),
     )
+
+
+def _failure(method: str, rpc_id: str, error: Exception) -> PubSubError:
+    """What a call that raised `error` ends with: Salesforce's error, or for a bug here an
+    internal error a client can still quote (its rpc id, logged with the traceback)."""
+    if isinstance(error, PubSubError):
+        return error
+    _log.error("Pub/Sub %s failed (rpcId: %s)", method, rpc_id, exc_info=error)
+    return internal_error()

@@ -44,10 +44,9 @@ from leadbridge.sync.intake import IntakeSummary
 from leadbridge.sync.intake.apply import Source
 from leadbridge.sync.intake.engine import take_new_records
 from leadbridge.sync.pull.apply import AfterChanges, PageApplier
-from leadbridge.sync.pull.engine import pull_fields
+from leadbridge.sync.pull.engine import PULL_OBJECTS, pull_fields
 from leadbridge.sync.pull.summary import PullSummary
 
-FOLLOWED = (LEAD, CONTACT)  # leads first: a conversion relinks before contacts are applied
 CATCH_UP = "stream_catch_up"  # sync cursor kind: a window the stream could not cover
 # Set when the stream brought a change to another object: the mirrors are read again.
 MIRRORS_CHANGED = ("Mirrors", "changed")
@@ -84,7 +83,7 @@ def fold(events: Iterable[ChangeEvent]) -> Folded:
     folded = Folded()
     for event in events:
         name = event.object_name
-        if name not in FOLLOWED:
+        if name not in PULL_OBJECTS:
             continue
         if event.change_type == GAP_OVERFLOW:
             first = folded.overflows.get(name)
@@ -105,7 +104,6 @@ def _fold_one(folded: Folded, name: str, record_id: str, event: ChangeEvent) -> 
         record.update(Id=record_id, IsDeleted=True)
         return
     if event.change_type in (CREATE, UNDELETE):
-        record.pop("IsDeleted", None)
         record["IsDeleted"] = False
         if event.change_type == CREATE:
             folded.created.setdefault(name, set()).add(record_id)
@@ -129,7 +127,7 @@ class StreamApplier:
         self.after_changes = after_changes
         self.renew = renew  # the runner's lease, renewed in each batch's transaction
 
-    def apply(self, batch: ChangeBatch, *, topic: str) -> StreamSummary:
+    def apply(self, batch: ChangeBatch) -> StreamSummary:
         summary = StreamSummary(events=len(batch.events))
         with self.db.session(readonly=True) as session:
             config = load_config(session)
@@ -141,7 +139,7 @@ class StreamApplier:
         with self.db.session() as session:
             if self.renew is not None:
                 self.renew(session)
-            for object_name in FOLLOWED:
+            for object_name in PULL_OBJECTS:  # leads first: a conversion relinks
                 page = list(folded.of(object_name).values())
                 if not page:
                     continue
@@ -153,19 +151,17 @@ class StreamApplier:
                     self.after_changes(session, changed)
             summary.created = self._new_records(session, config, folded)
             streams = ChangeStreamRepository(session, self.clock)
-            streams.advance(
-                batch.replay_id, committed_at=committed, applied=len(batch.events), topic=topic
-            )
+            streams.advance(batch.replay_id, committed_at=committed, applied=len(batch.events))
             connector = ConnectorRepository(session)
             self._move_cursors(connector, folded, committed)
-            if any(e.object_name not in FOLLOWED for e in batch.events):
+            if any(e.object_name not in PULL_OBJECTS for e in batch.events):
                 connector.set_cursor(*MIRRORS_CHANGED, self.clock.now().isoformat())
         return summary
 
     def _read_what_events_do_not_say(self, config: PushConfig, folded: Folded) -> None:
         """Gap events' records (read whole), and whether deleted records were merged."""
         merges = config.settings.sync_deletes_and_merges
-        for object_name in FOLLOWED:
+        for object_name in PULL_OBJECTS:
             records = folded.of(object_name)
             deleted = [i for i, r in records.items() if r.get("IsDeleted")] if merges else []
             deleted = self._linked(deleted)
@@ -218,7 +214,7 @@ class StreamApplier:
         """The pull's cursors follow the stream (a fallback to polling starts where it
         stopped); an overflow sets its object's back and records the window to poll."""
         at = self.clock.now()
-        for object_name in FOLLOWED:
+        for object_name in PULL_OBJECTS:
             cursor = connector.cursor(object_name, PULL_CURSOR)
             known = datetime.fromisoformat(cursor) if cursor else None
             overflow = folded.overflows.get(object_name)

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 
 from leadbridge.domain.matching import CONTACT, LEAD
 from leadbridge.errors import ConfigurationError, CrmError, LeadbridgeError
 from leadbridge.ports import (
+    REPLAY_ID_EXPIRED,
     ChangeBatch,
     ChangeStream,
     Clock,
@@ -36,21 +37,20 @@ from leadbridge.ports import (
     CrmObject,
     change_stream_of,
 )
-from leadbridge.store.change_streams import POLLING, STREAM, TOPIC, ChangeStreamRepository
+from leadbridge.store.change_streams import POLLING, STREAM, ChangeStreamRepository
 from leadbridge.store.connector import ConnectorRepository
 from leadbridge.store.database import Database
 from leadbridge.sync.config import load_config
 from leadbridge.sync.pull.apply import AfterChanges
-from leadbridge.sync.pull.engine import PullEngine
+from leadbridge.sync.pull.engine import PULL_OBJECTS, PullEngine
 from leadbridge.sync.runner import LeaseHeldError, SyncLease
-from leadbridge.sync.stream.apply import CATCH_UP, FOLLOWED, StreamApplier
+from leadbridge.sync.stream.apply import CATCH_UP, StreamApplier
 
 log = logging.getLogger("leadbridge.sync.stream")
 
 STREAM_LEASE = "change_stream"
 # Short: a runner killed while streaming is taken over this soon (its heartbeat renews it).
 STREAM_LEASE_TTL = timedelta(seconds=30)
-REPLAY_ID_EXPIRED = "REPLAY_ID_EXPIRED"
 BATCH_SIZE = 1000
 RECHECK = timedelta(minutes=15)  # how often an org without CDC is asked again
 SETTLE_SECONDS = 1.0  # a new subscription's start is registered before the second poll
@@ -71,7 +71,6 @@ class ChangeStreamRunner:
         turns: Callable[[], AbstractContextManager[object]] | None = None,
         batch_size: int = BATCH_SIZE,
         retry_seconds: float = 5.0,
-        topic: str = TOPIC,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -83,7 +82,6 @@ class ChangeStreamRunner:
         self.turns = turns or nullcontext
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
-        self.topic = topic
         self.lease = SyncLease(db, clock, name=STREAM_LEASE, ttl=STREAM_LEASE_TTL)
         self.ready = threading.Event()  # set once streaming, caught up (tests, the bench)
         self.settled = threading.Event()  # set once it knows: streaming, or polling and why
@@ -127,13 +125,25 @@ class ChangeStreamRunner:
             return False  # another process streams
         return True
 
-    def _subscription(self) -> None:
+    @contextmanager
+    def _opened(self) -> Iterator[tuple[CrmClient, ChangeStream]]:
+        """A Salesforce client of the runner's own and its change stream, closed after."""
         client = self.make_client()
         try:
             with self.db.session(readonly=True) as session:
-                config = load_config(session)
-                position = ChangeStreamRepository(session, self.clock).get(self.topic).replay_id
-            stream = _stream_of(client, config.objects)
+                objects = load_config(session).objects
+            stream = _stream_of(client, objects)
+            try:
+                yield client, stream
+            finally:
+                stream.close()
+        finally:
+            client.close()
+
+    def _subscription(self) -> None:
+        with self.db.session(readonly=True) as session:
+            position = ChangeStreamRepository(session, self.clock).get().replay_id
+        with self._opened() as (client, stream):
             done = threading.Event()
             watcher = threading.Thread(target=self._close_on_stop, args=(stream, done), daemon=True)
             watcher.start()
@@ -141,9 +151,6 @@ class ChangeStreamRunner:
                 self._consume(client, stream, position)
             finally:
                 done.set()
-                stream.close()
-        finally:
-            client.close()
 
     def _close_on_stop(self, stream: ChangeStream, done: threading.Event) -> None:
         """A stream waiting for Salesforce's next event ends when leadbridge stops."""
@@ -162,14 +169,14 @@ class ChangeStreamRunner:
         )
         fresh = position is None
         if fresh:
-            self._poll(client, FOLLOWED)
+            self._poll(client, PULL_OBJECTS)
         else:
             self._catch_up(client)  # an overflow's window a crash left unpolled
         batches = stream.subscribe(position, batch_size=self.batch_size)
         try:
             if fresh:
                 self.stop.wait(SETTLE_SECONDS)
-                self._poll(client, FOLLOWED)
+                self._poll(client, PULL_OBJECTS)
             self._streaming()
             self.ready.set()
             for batch in batches:
@@ -180,7 +187,7 @@ class ChangeStreamRunner:
             if error.error_code != REPLAY_ID_EXPIRED:
                 raise
             with self.db.session() as session:
-                ChangeStreamRepository(session, self.clock).forget_position(topic=self.topic)
+                ChangeStreamRepository(session, self.clock).forget_position()
             raise
         finally:
             self.ready.clear()
@@ -189,20 +196,18 @@ class ChangeStreamRunner:
         self.lease.check()  # fencing: a runner that lost the lease stops before applying
         with self.lock, self.turns():
             if batch.events:
-                if applier.apply(batch, topic=self.topic).overflows:
+                if applier.apply(batch).overflows:
                     self._catch_up(client)
             elif batch.replay_id:  # a keepalive: the stream's latest position, nothing to apply
                 with self.db.session() as session:
-                    ChangeStreamRepository(session, self.clock).advance(
-                        batch.replay_id, topic=self.topic
-                    )
+                    ChangeStreamRepository(session, self.clock).advance(batch.replay_id)
 
     def _catch_up(self, client: CrmClient) -> None:
         """Poll the windows overflow events left (their cursors were set back with them, in
         the transaction that applied the event)."""
         with self.db.session(readonly=True) as session:
             connector = ConnectorRepository(session)
-            due = [name for name in FOLLOWED if connector.cursor(name, CATCH_UP)]
+            due = [name for name in PULL_OBJECTS if connector.cursor(name, CATCH_UP)]
         if due:
             self._poll(client, due)
             with self.db.session() as session:
@@ -222,7 +227,7 @@ class ChangeStreamRunner:
             connector = ConnectorRepository(session)
             setup = connector.get()
             settings = connector.settings()
-            selected = ChangeStreamRepository(session, self.clock).get(self.topic).selected
+            selected = ChangeStreamRepository(session, self.clock).get().selected
         if setup is None:
             return "no connector is set up"
         if setup.paused:
@@ -245,19 +250,10 @@ class ChangeStreamRunner:
         return None
 
     def _ask_selected(self) -> frozenset[str]:
-        client = self.make_client()
-        try:
-            with self.db.session(readonly=True) as session:
-                objects = load_config(session).objects
-            stream = _stream_of(client, objects)
-            try:
-                selected = frozenset(stream.selected_objects())
-            finally:
-                stream.close()
-        finally:
-            client.close()
+        with self._opened() as (_client, stream):
+            selected = frozenset(stream.selected_objects())
         with self.db.session() as session:
-            ChangeStreamRepository(session, self.clock).set_selected(selected, topic=self.topic)
+            ChangeStreamRepository(session, self.clock).set_selected(selected)
         return selected
 
     def _streaming(self) -> None:
@@ -272,19 +268,17 @@ class ChangeStreamRunner:
     def _set_mode(self, mode: str, reason: str) -> None:
         try:
             with self.db.session() as session:
-                if ChangeStreamRepository(session, self.clock).set_mode(
-                    mode, reason, topic=self.topic
-                ):
+                if ChangeStreamRepository(session, self.clock).set_mode(mode, reason):
                     log.info("changes arrive by %s: %s", mode, reason)
         except Exception:  # a busy store must not stop the runner over a status line
             log.warning("could not record the change stream's mode", exc_info=True)
 
 
-def streaming(db: Database, clock: Clock, *, topic: str = TOPIC) -> bool:
+def streaming(db: Database, clock: Clock) -> bool:
     """Whether a live runner streams Lead and Contact changes now (the cycle then skips their
     poll): the mode says so and the runner's lease is held, not expired."""
     with db.session(readonly=True) as session:
-        state = ChangeStreamRepository(session, clock).get(topic)
+        state = ChangeStreamRepository(session, clock).get()
     if not state.streaming:
         return False
     holder = SyncLease(db, clock, name=STREAM_LEASE).holder()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simple_salesforce import Salesforce
-
 from leadbridge.pubsub_proto import pubsub_api_pb2 as pb
 from tests.conftest import NO_DATA, SandboxClient
 from tests.integration.sandbox.conftest import select
 from tests.integration.sandbox.pubsub_client import PubSubClient
+from tests.integration.test_simple_salesforce import soap_client
 
 
 def changes(pubsub: PubSubClient, topic: str, count: int) -> list[tuple[Any, dict[str, Any]]]:
@@ -255,14 +254,7 @@ def test_control_plane_selection_and_tooling_query(sandbox: SandboxClient) -> No
 
 def test_bulk_upsert_and_composite_tree_saves(sandbox: SandboxClient, pubsub: PubSubClient) -> None:
     select(sandbox, "Lead", "Account")
-    creds = sandbox.credentials
-    sf = Salesforce(
-        username=creds["username"],
-        password=creds["password"],
-        security_token=creds["security_token"],
-        domain=f"{sandbox.instance_url.removeprefix('https://')}/services/Soap/u/59.0#",
-        session=sandbox.session(),
-    )
+    sf = soap_client(sandbox)
     rows = [{"LastName": f"Bulk{n}", "Company": "Bulk Co"} for n in range(3)]
     assert sf.bulk2.Lead.insert(records=rows, wait=0.05)[0]["numberRecordsFailed"] == 0
     path = "/sobjects/Lead/LeadBridge_Prospect_Id__c/P-1"

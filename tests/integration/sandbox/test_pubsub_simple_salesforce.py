@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from simple_salesforce import Salesforce
 
 from leadbridge.pubsub_proto import pubsub_api_pb2 as pb
 from leadbridge.pubsub_proto import pubsub_api_pb2_grpc as pb_grpc
 from tests.conftest import SandboxClient
 from tests.integration.sandbox.conftest import select, wait_for_streams
 from tests.integration.sandbox.pubsub_client import PubSubClient
+from tests.integration.test_simple_salesforce import soap_client
 
 
 def test_simple_salesforce_login_then_subscribe_and_decode_a_lead_edit(
     sandbox: SandboxClient,
 ) -> None:
     creds = sandbox.credentials
-    host = sandbox.instance_url.removeprefix("https://")
-    sf = Salesforce(
-        username=creds["username"],
-        password=creds["password"],
-        security_token=creds["security_token"],
-        domain=f"{host}/services/Soap/u/59.0#",
-        session=sandbox.session(),
-    )
+    sf = soap_client(sandbox)
     org_id = sf.query("SELECT Id FROM Organization")["records"][0]["Id"]
     lead_id = sf.Lead.create({"LastName": "Lovelace", "Company": "Engines"})["id"]
     select(sandbox, "Lead")

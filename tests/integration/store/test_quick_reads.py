@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -151,3 +152,14 @@ def test_the_quick_reader_cannot_write(home: Database, sqlite_file: Path) -> Non
     assert reader is not None
     with closing(reader), pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader.execute("DELETE FROM prospects")
+
+
+def test_a_url_escaped_path_names_the_file_sqlalchemy_opens(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    path = tmp_path / "my home" / "leadbridge.sqlite3"
+    path.parent.mkdir()
+    shutil.copyfile(sqlite_template, path)
+    reader = open_reader(f"sqlite:///{quote(str(path))}")  # `my%20home`, as in a URL
+    assert reader is not None
+    reader.close()
